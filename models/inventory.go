@@ -1,0 +1,41 @@
+package models
+
+import "time"
+
+// Holding is one item of personal data about a subscriber, from the profile
+// the notice lists (applicant, payer, guardian, optional items).
+type Holding struct {
+	ID           string `gorm:"primaryKey"`
+	SubscriberID string `gorm:"not null"`
+	// Category is a category code of the policy catalog.
+	Category string `gorm:"not null"`
+	// ValueText holds a value that is not encrypted at rest.
+	ValueText *string
+	// ValueCipher holds a sensitive value sealed with AES-256-GCM under KeyID.
+	ValueCipher []byte
+	KeyID       *string
+	// Source is how the item was collected (POLICY.md §2(2)).
+	Source      string    `gorm:"not null"`
+	CollectedAt time.Time `gorm:"not null"`
+	// PurgeAfter is the retention calculus' answer, kept on the row so the
+	// purge finds due items by index; nil while open-ended.
+	PurgeAfter *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Record is one item of generated data (usage, access logs, payments, call
+// details, message content, …). Records come in volume, so they are paged and
+// their purge date is kept on the row like a holding's.
+type Record struct {
+	ID           int64  `gorm:"primaryKey;autoIncrement"`
+	SubscriberID string `gorm:"not null"`
+	// Kind is a record kind code of the policy catalog.
+	Kind       string    `gorm:"not null"`
+	OccurredAt time.Time `gorm:"not null"`
+	// ExternalID is the feeding system's id; it makes appending idempotent.
+	ExternalID string `gorm:"not null"`
+	Summary    string `gorm:"not null"`
+	PurgeAfter *time.Time
+	CreatedAt  time.Time
+}

@@ -1,0 +1,207 @@
+// Package store keeps the portal's data with gorm, on PostgreSQL in
+// production and on an embedded SQLite file in development. It implements the
+// store interfaces the domain packages declare; what differs between the two
+// databases sits in dialect.go and in the two migration trees.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	gormlogger "gorm.io/gorm/logger"
+)
+
+// Sentinel errors every store method returns instead of driver errors, so the
+// domain and the API can tell a missing row from a clash without SQL text.
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrConflict    = errors.New("conflict")
+	ErrUnavailable = errors.New("database unavailable")
+)
+
+// Options says which database to open.
+type Options struct {
+	// URL is a postgres:// URL; empty selects the embedded SQLite file.
+	URL string
+	// SQLitePath is the embedded database file, used when URL is empty.
+	SQLitePath string
+	// Logger receives slow statements and errors, never parameter values.
+	Logger *slog.Logger
+	// MaxOpenConns caps the PostgreSQL pool (default 16).
+	MaxOpenConns int
+}
+
+// DB is an open store.
+type DB struct {
+	gorm    *gorm.DB
+	sql     *sql.DB
+	dialect dialect
+	log     *slog.Logger
+}
+
+// Open connects to the configured database. It does not migrate: call
+// Migrate, so that start-up and the migrate command share one path.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg := &gorm.Config{
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		PrepareStmt:            false,
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		Logger:                 newGormLogger(log),
+	}
+	var (
+		gdb *gorm.DB
+		d   dialect
+		err error
+	)
+	if opts.URL != "" {
+		if !strings.HasPrefix(opts.URL, "postgres://") && !strings.HasPrefix(opts.URL, "postgresql://") {
+			return nil, fmt.Errorf("PORTAL_DATABASE_URL must be a postgres:// URL")
+		}
+		d = postgresDialect{}
+		gdb, err = gorm.Open(postgres.New(postgres.Config{DSN: opts.URL}), cfg)
+	} else {
+		path := opts.SQLitePath
+		if path == "" {
+			path = "portal.db"
+		}
+		if dir := filepath.Dir(path); dir != "." {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("create data directory: %w", err)
+			}
+		}
+		d = sqliteDialect{}
+		gdb, err = gorm.Open(sqlite.Open(sqliteDSN(path)), cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s store: %w", d.name(), redact(err))
+	}
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s store: %w", d.name(), err)
+	}
+	d.configurePool(sqlDB, opts)
+	db := &DB{gorm: gdb, sql: sqlDB, dialect: d, log: log}
+	if err := db.Ping(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("open %s store: %w", d.name(), err)
+	}
+	return db, nil
+}
+
+// sqliteDSN turns a file path into a DSN with the pragmas the portal relies
+// on: foreign keys (cascades), WAL (readers during writes) and a busy timeout
+// (writers queue instead of failing).
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_time_format", "sqlite")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Dialect names the database the store runs on: "postgres" or "sqlite".
+func (db *DB) Dialect() string { return db.dialect.name() }
+
+// SQL returns the underlying pool, for migrations and health checks.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := db.sql.PingContext(ctx); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, redact(err))
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// InTx runs fn in one transaction; fn's store sees only that transaction.
+// An error or a panic in fn rolls it back.
+func (db *DB) InTx(ctx context.Context, fn func(tx *DB) error) error {
+	return translate(db.gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		return fn(&DB{gorm: g, sql: db.sql, dialect: db.dialect, log: db.log})
+	}))
+}
+
+// q starts a query bound to ctx.
+func (db *DB) q(ctx context.Context) *gorm.DB { return db.gorm.WithContext(ctx) }
+
+// translate maps gorm and driver errors to the store's sentinels. Errors the
+// caller cannot act on keep their cause for the logs, but callers see them as
+// internal.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict), errors.Is(err, ErrUnavailable):
+		return err
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return ErrNotFound
+	case errors.Is(err, gorm.ErrDuplicatedKey), errors.Is(err, gorm.ErrForeignKeyViolated):
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case isConnectionError(err):
+		return fmt.Errorf("%w: %v", ErrUnavailable, redact(err))
+	}
+	return err
+}
+
+// isConnectionError recognises a lost or refused connection, so that an
+// outage is reported as such and not as a bug.
+func isConnectionError(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"connection refused", "broken pipe", "connection reset", "bad connection", "failed to connect", "no such host", "i/o timeout", "server closed", "conn closed", "the database system is shutting down"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return errors.Is(err, sql.ErrConnDone)
+}
+
+// redact strips a password that a driver may echo from a connection URL.
+func redact(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, "://"); i >= 0 {
+		if at := strings.Index(msg[i:], "@"); at > 0 {
+			msg = msg[:i+3] + "…" + msg[i+at:]
+		}
+	}
+	return errors.New(msg)
+}
+
+// newGormLogger sends gorm's slow-query and error reports to slog without
+// parameter values: statements are logged with placeholders only, so
+// personal data never reaches the logs.
+func newGormLogger(log *slog.Logger) gormlogger.Interface {
+	return gormlogger.NewSlogLogger(log, gormlogger.Config{
+		SlowThreshold:             200 * time.Millisecond,
+		LogLevel:                  gormlogger.Warn,
+		IgnoreRecordNotFoundError: true,
+		ParameterizedQueries:      true,
+	})
+}

@@ -39,3 +39,50 @@ type Record struct {
 	PurgeAfter *time.Time
 	CreatedAt  time.Time
 }
+
+// FeeIssueKind is why fees are not settled (POLICY.md §3(1)나).
+type FeeIssueKind string
+
+// The conditions that stop the post-termination clock.
+const (
+	FeeUnpaid   FeeIssueKind = "UNPAID_FEES"
+	FeeOverpaid FeeIssueKind = "OVERPAID_FEES"
+	FeeDispute  FeeIssueKind = "FEE_DISPUTE"
+)
+
+// FeeIssue is one period of unpaid or overpaid fees, or one fee dispute;
+// open while ResolvedAt is nil.
+type FeeIssue struct {
+	ID           int64        `gorm:"primaryKey;autoIncrement"`
+	SubscriberID string       `gorm:"not null"`
+	Kind         FeeIssueKind `gorm:"not null"`
+	Since        time.Time    `gorm:"not null"`
+	ResolvedAt   *time.Time
+	// SourceRef points at what opened it: a billing feed event or a request.
+	SourceRef *string
+	CreatedAt time.Time
+}
+
+// RecordPage selects one page of a subscriber's records, newest first.
+type RecordPage struct {
+	SubscriberID string
+	Kind         string // empty for every kind
+	// After is the (occurred_at, id) of the last record of the previous
+	// page; nil for the first page.
+	After *RecordKey
+	Limit int
+}
+
+// RecordKey is a record's position in newest-first order.
+type RecordKey struct {
+	OccurredAt time.Time
+	ID         int64
+}
+
+// RecordKeyRow is what rescheduling needs of a record: no summary.
+type RecordKeyRow struct {
+	ID         int64
+	Kind       string
+	OccurredAt time.Time
+	PurgeAfter *time.Time
+}

@@ -1,0 +1,41 @@
+package models
+
+import "time"
+
+// MeNode is the subscriber answering `me`. Subject carries the loaded
+// subscriber and retention facts from the me resolver to its list fields,
+// so they are read once per request; it is opaque to GraphQL.
+type MeNode struct {
+	ID               string
+	Language         Language
+	Status           SubscriberStatus
+	SignedUpAt       time.Time
+	TerminatedAt     *time.Time
+	BirthDate        *string
+	Minor            bool
+	ActingGuardianID *string
+	BillingState     BillingState
+	Subject          any
+}
+
+// HoldingNode is a profile item as the API shows it: value masked,
+// retention assessed.
+type HoldingNode struct {
+	ID          string
+	Category    *CategoryView
+	Value       string
+	Encrypted   bool
+	Source      string
+	CollectedAt time.Time
+	Purposes    []*PurposeView
+	Retention   *Retention
+}
+
+// RecordNode is a generated record as the API shows it.
+type RecordNode struct {
+	ID         string
+	Kind       *RecordKindView
+	OccurredAt time.Time
+	Summary    string
+	Retention  *Retention
+}

@@ -14,20 +14,23 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	gormlogger "gorm.io/gorm/logger"
+
+	"github.com/xroshot/portal/apperr"
 )
 
 // Sentinel errors every store method returns instead of driver errors, so the
 // domain and the API can tell a missing row from a clash without SQL text.
 var (
-	ErrNotFound    = errors.New("not found")
-	ErrConflict    = errors.New("conflict")
-	ErrUnavailable = errors.New("database unavailable")
+	ErrNotFound    = apperr.ErrNotFound
+	ErrConflict    = apperr.ErrConflict
+	ErrUnavailable = apperr.ErrUnavailable
 )
 
 // Options says which database to open.
@@ -48,6 +51,7 @@ type DB struct {
 	sql     *sql.DB
 	dialect dialect
 	log     *slog.Logger
+	counter *atomic.Int64
 }
 
 // Open connects to the configured database. It does not migrate: call
@@ -96,7 +100,10 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open %s store: %w", d.name(), err)
 	}
 	d.configurePool(sqlDB, opts)
-	db := &DB{gorm: gdb, sql: sqlDB, dialect: d, log: log}
+	db := &DB{gorm: gdb, sql: sqlDB, dialect: d, log: log, counter: new(atomic.Int64)}
+	if err := registerCounter(gdb, db.counter); err != nil {
+		return nil, err
+	}
 	if err := db.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("open %s store: %w", d.name(), err)
@@ -140,7 +147,7 @@ func (db *DB) Close() error { return db.sql.Close() }
 // An error or a panic in fn rolls it back.
 func (db *DB) InTx(ctx context.Context, fn func(tx *DB) error) error {
 	return translate(db.gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&DB{gorm: g, sql: db.sql, dialect: db.dialect, log: db.log})
+		return fn(&DB{gorm: g, sql: db.sql, dialect: db.dialect, log: db.log, counter: db.counter})
 	}))
 }
 
@@ -204,4 +211,26 @@ func newGormLogger(log *slog.Logger) gormlogger.Interface {
 		IgnoreRecordNotFoundError: true,
 		ParameterizedQueries:      true,
 	})
+}
+
+// Statements counts the SQL statements this store has run, so tests can
+// hold a query's cost fixed whatever the data (no N+1).
+func (db *DB) Statements() int64 { return db.counter.Load() }
+
+func registerCounter(g *gorm.DB, n *atomic.Int64) error {
+	inc := func(*gorm.DB) { n.Add(1) }
+	cb := g.Callback()
+	for _, err := range []error{
+		cb.Query().After("gorm:query").Register("portal:count", inc),
+		cb.Row().After("gorm:row").Register("portal:count", inc),
+		cb.Raw().After("gorm:raw").Register("portal:count", inc),
+		cb.Create().After("gorm:create").Register("portal:count", inc),
+		cb.Update().After("gorm:update").Register("portal:count", inc),
+		cb.Delete().After("gorm:delete").Register("portal:count", inc),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -34,7 +34,8 @@ CREATE TABLE holdings (
     purge_after   DATETIME,
     created_at    DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     updated_at    DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    CHECK ((value_cipher IS NULL) = (key_id IS NULL))
+    -- The SQLite driver writes a nil []byte as an empty blob, not NULL.
+    CHECK ((value_cipher IS NULL OR length(value_cipher) = 0) = (key_id IS NULL))
 );
 CREATE INDEX holdings_subscriber_category ON holdings (subscriber_id, category);
 CREATE INDEX holdings_purge ON holdings (purge_after) WHERE purge_after IS NOT NULL;
@@ -54,7 +55,20 @@ CREATE INDEX records_subscriber_time ON records (subscriber_id, occurred_at DESC
 CREATE INDEX records_subscriber_kind_time ON records (subscriber_id, kind, occurred_at DESC, id DESC);
 CREATE INDEX records_purge ON records (purge_after) WHERE purge_after IS NOT NULL;
 
+CREATE TABLE fee_issues (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    subscriber_id TEXT NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+    kind          TEXT NOT NULL CHECK (kind IN ('UNPAID_FEES', 'OVERPAID_FEES', 'FEE_DISPUTE')),
+    since         DATETIME NOT NULL,
+    resolved_at   DATETIME,
+    source_ref    TEXT,
+    created_at    DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CHECK (resolved_at IS NULL OR resolved_at >= since)
+);
+CREATE INDEX fee_issues_subscriber ON fee_issues (subscriber_id);
+
 -- +goose Down
+DROP TABLE fee_issues;
 DROP TABLE records;
 DROP TABLE holdings;
 DROP TABLE subscribers;

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm/clause"
+
+	"github.com/xroshot/portal/models"
+)
+
+// MaxHoldingsPerSubscriber bounds a subscriber's profile items: the notice
+// lists about twenty categories, so anything near this is a feed bug, and
+// the bound keeps every inventory read cheap.
+const MaxHoldingsPerSubscriber = 500
+
+// ListHoldings returns a subscriber's holdings, by category then collection
+// time.
+func (db *DB) ListHoldings(ctx context.Context, subscriberID string) ([]*models.Holding, error) {
+	var rows []*models.Holding
+	err := db.q(ctx).Where("subscriber_id = ?", subscriberID).
+		Order("category, collected_at, id").Limit(MaxHoldingsPerSubscriber).Find(&rows).Error
+	return rows, translate(err)
+}
+
+// UpsertHolding creates a holding or replaces the value and provenance of an
+// existing one with the same id.
+func (db *DB) UpsertHolding(ctx context.Context, h *models.Holding) error {
+	normalizeTimes(&h.CollectedAt, h.PurgeAfter)
+	err := db.q(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"category", "value_text", "value_cipher", "key_id", "source", "collected_at", "purge_after", "updated_at"}),
+	}).Create(h).Error
+	return translate(err)
+}
+
+// DeleteHoldingsExcept removes a subscriber's holdings of the given
+// categories whose ids are not in keep: a feed that no longer sends an item
+// means the operator no longer holds it.
+func (db *DB) DeleteHoldingsExcept(ctx context.Context, subscriberID string, categories, keep []string) (int64, error) {
+	q := db.q(ctx).Where("subscriber_id = ? AND category IN ?", subscriberID, categories)
+	if len(keep) > 0 {
+		q = q.Where("id NOT IN ?", keep)
+	}
+	res := q.Delete(&models.Holding{})
+	return res.RowsAffected, translate(res.Error)
+}
+
+// AppendRecords inserts records, skipping any whose (kind, external id) the
+// subscriber already has, and returns how many were new.
+func (db *DB) AppendRecords(ctx context.Context, recs []*models.Record) (int64, error) {
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	for _, r := range recs {
+		normalizeTimes(&r.OccurredAt, r.PurgeAfter)
+	}
+	res := db.q(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "subscriber_id"}, {Name: "kind"}, {Name: "external_id"}},
+		DoNothing: true,
+	}).CreateInBatches(recs, 500)
+	return res.RowsAffected, translate(res.Error)
+}
+
+// ListRecords returns up to Limit records and whether more follow. It is a
+// keyset page on (occurred_at, id), served by the records_subscriber_* indexes.
+func (db *DB) ListRecords(ctx context.Context, p models.RecordPage) ([]*models.Record, bool, error) {
+	q := db.q(ctx).Where("subscriber_id = ?", p.SubscriberID)
+	if p.Kind != "" {
+		q = q.Where("kind = ?", p.Kind)
+	}
+	if p.After != nil {
+		t := p.After.OccurredAt.UTC().Truncate(time.Microsecond)
+		q = q.Where("(occurred_at < ? OR (occurred_at = ? AND id < ?))", t, t, p.After.ID)
+	}
+	var rows []*models.Record
+	if err := q.Order("occurred_at DESC, id DESC").Limit(p.Limit + 1).Find(&rows).Error; err != nil {
+		return nil, false, translate(err)
+	}
+	more := len(rows) > p.Limit
+	if more {
+		rows = rows[:p.Limit]
+	}
+	return rows, more, nil
+}
+
+// ListFeeIssues returns a subscriber's fee issues, open and resolved.
+func (db *DB) ListFeeIssues(ctx context.Context, subscriberID string) ([]*models.FeeIssue, error) {
+	var rows []*models.FeeIssue
+	err := db.q(ctx).Where("subscriber_id = ?", subscriberID).Order("since, id").Limit(1000).Find(&rows).Error
+	return rows, translate(err)
+}
+
+// OpenFeeIssue opens an issue of the kind unless one of that kind is open.
+func (db *DB) OpenFeeIssue(ctx context.Context, fi *models.FeeIssue) (opened bool, err error) {
+	normalizeTimes(&fi.Since)
+	var n int64
+	if err := db.q(ctx).Model(&models.FeeIssue{}).
+		Where("subscriber_id = ? AND kind = ? AND resolved_at IS NULL", fi.SubscriberID, fi.Kind).
+		Count(&n).Error; err != nil {
+		return false, translate(err)
+	}
+	if n > 0 {
+		return false, nil
+	}
+	return true, translate(db.q(ctx).Create(fi).Error)
+}
+
+// ResolveFeeIssues closes the subscriber's open issues of the given kinds
+// at the given time and returns how many it closed.
+func (db *DB) ResolveFeeIssues(ctx context.Context, subscriberID string, kinds []models.FeeIssueKind, at time.Time) (int64, error) {
+	normalizeTimes(&at)
+	res := db.q(ctx).Model(&models.FeeIssue{}).
+		Where("subscriber_id = ? AND kind IN ? AND resolved_at IS NULL", subscriberID, kinds).
+		Update("resolved_at", at)
+	return res.RowsAffected, translate(res.Error)
+}
+
+// SetHoldingPurgeAfter stores the calculus' purge dates for holdings, by id.
+func (db *DB) SetHoldingPurgeAfter(ctx context.Context, subscriberID string, dates map[string]*time.Time) error {
+	for id, t := range dates {
+		normalizeTimes(t)
+		if err := db.q(ctx).Model(&models.Holding{}).Where("subscriber_id = ? AND id = ?", subscriberID, id).
+			Update("purge_after", t).Error; err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+// RecordKeys pages through a subscriber's records by id, without their
+// content, for rescheduling.
+func (db *DB) RecordKeys(ctx context.Context, subscriberID string, afterID int64, limit int) ([]models.RecordKeyRow, error) {
+	var rows []models.RecordKeyRow
+	err := db.q(ctx).Model(&models.Record{}).Select("id, kind, occurred_at, purge_after").
+		Where("subscriber_id = ? AND id > ?", subscriberID, afterID).
+		Order("id").Limit(limit).Scan(&rows).Error
+	return rows, translate(err)
+}
+
+// SetRecordPurgeAfter stores the calculus' purge dates for records, by id.
+func (db *DB) SetRecordPurgeAfter(ctx context.Context, subscriberID string, dates map[int64]*time.Time) error {
+	for id, t := range dates {
+		normalizeTimes(t)
+		if err := db.q(ctx).Model(&models.Record{}).Where("subscriber_id = ? AND id = ?", subscriberID, id).
+			Update("purge_after", t).Error; err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,360 @@
+// Package feed takes the operator's data in: subscribers with their profile
+// items, generated records and billing state, from the CRM, billing and
+// messaging systems (role system) and from bulk imports. Everything it
+// writes passes the same rules as the rest of the portal: codes checked
+// against the catalog, values validated by format, sensitive values
+// encrypted, and purge dates computed by the retention calculus in the same
+// transaction.
+package feed
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/inventory"
+	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/policy"
+	"github.com/xroshot/portal/protect"
+)
+
+// Store is what the feed writes, inside one transaction per call.
+type Store interface {
+	inventory.Store
+	UpsertSubscriber(ctx context.Context, s *models.Subscriber) error
+	UpsertHolding(ctx context.Context, h *models.Holding) error
+	DeleteHoldingsExcept(ctx context.Context, subscriberID string, categories, keep []string) (int64, error)
+	AppendRecords(ctx context.Context, recs []*models.Record) (int64, error)
+	OpenFeeIssue(ctx context.Context, fi *models.FeeIssue) (bool, error)
+	ResolveFeeIssues(ctx context.Context, subscriberID string, kinds []models.FeeIssueKind, at time.Time) (int64, error)
+	InTx(ctx context.Context, fn func(tx Store) error) error
+}
+
+// Service applies feeds.
+type Service struct {
+	store Store
+	cat   *policy.Catalog
+	inv   *inventory.Service
+	keys  *protect.Keyring
+	clock clock.Clock
+}
+
+// New returns the feed service.
+func New(s Store, inv *inventory.Service, keys *protect.Keyring, c clock.Clock) *Service {
+	return &Service{store: s, cat: inv.Catalog(), inv: inv, keys: keys, clock: c}
+}
+
+// SubscriberInput is DESIGN.md's SubscriberInput: the operator's view of
+// one subscriber. Items replace what is held under their categories.
+type SubscriberInput struct {
+	ID           string
+	Status       models.SubscriberStatus
+	SignedUpAt   time.Time
+	TerminatedAt *time.Time
+	BirthDate    *string
+	GuardianID   *string
+	Items        []ItemInput
+}
+
+// ItemInput is one profile item.
+type ItemInput struct {
+	Category    string
+	Value       string
+	CollectedAt *time.Time
+	Source      string
+}
+
+// RecordInput is one generated record; ExternalID makes appending it
+// idempotent.
+type RecordInput struct {
+	Kind       string
+	OccurredAt time.Time
+	ExternalID string
+	Summary    string
+}
+
+// MaxRecordsPerCall bounds one appendRecords call.
+const MaxRecordsPerCall = 1000
+
+// Sources are the collection methods a fed item may name (POLICY.md §2(2)).
+var Sources = map[string]bool{"APPLICATION_FORM": true, "WEBSITE": true, "PHONE": true, "FAX": true, "CONSULTATION": true, "EVENT": true, "DELIVERY": true, "AFFILIATE": true, "GENERATED": true, "AGENT_DESK": true, "APP": true}
+
+// UpsertSubscriber creates or updates a subscriber and their profile items,
+// and reschedules their data, in one transaction: a bad item leaves the
+// subscriber untouched.
+func (s *Service) UpsertSubscriber(ctx context.Context, in SubscriberInput) (*models.Subscriber, error) {
+	now := s.clock.Now()
+	if err := s.validateSubscriber(in, now); err != nil {
+		return nil, err
+	}
+	sub := &models.Subscriber{
+		ID: in.ID, Status: in.Status, SignedUpAt: in.SignedUpAt, TerminatedAt: in.TerminatedAt,
+		BirthDate: in.BirthDate, GuardianID: in.GuardianID, BillingState: models.BillingSettled,
+	}
+	holdings := make([]*models.Holding, 0, len(in.Items))
+	perCategory := map[string]int{}
+	for i, it := range in.Items {
+		h, err := s.holding(in.ID, i, perCategory[it.Category], it, in.SignedUpAt, now)
+		if err != nil {
+			return nil, err
+		}
+		perCategory[it.Category]++
+		holdings = append(holdings, h)
+	}
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if existing, err := tx.GetSubscriber(ctx, in.ID); err == nil {
+			sub.BillingState, sub.BillingSince, sub.CreatedAt = existing.BillingState, existing.BillingSince, existing.CreatedAt
+		} else if !isNotFound(err) {
+			return err
+		}
+		if err := tx.UpsertSubscriber(ctx, sub); err != nil {
+			return err
+		}
+		categories := make([]string, 0, len(perCategory))
+		keep := make([]string, 0, len(holdings))
+		for c := range perCategory {
+			categories = append(categories, c)
+		}
+		for _, h := range holdings {
+			if err := tx.UpsertHolding(ctx, h); err != nil {
+				return err
+			}
+			keep = append(keep, h.ID)
+		}
+		if len(categories) > 0 {
+			if _, err := tx.DeleteHoldingsExcept(ctx, in.ID, categories, keep); err != nil {
+				return err
+			}
+		}
+		return s.inv.Reschedule(ctx, tx, in.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sub, nil
+}
+
+func (s *Service) validateSubscriber(in SubscriberInput, now time.Time) error {
+	if in.ID == "" || len(in.ID) > 64 {
+		return apperr.BadInput("id", "a subscriber id of 1 to 64 characters is required")
+	}
+	if !in.Status.Valid() {
+		return apperr.BadInput("status", "must be ACTIVE, SUSPENDED or TERMINATED")
+	}
+	if in.SignedUpAt.IsZero() {
+		return apperr.BadInput("signedUpAt", "is required")
+	}
+	if in.SignedUpAt.After(now) {
+		return apperr.BadInput("signedUpAt", "is in the future")
+	}
+	switch {
+	case in.Status == models.StatusTerminated && in.TerminatedAt == nil:
+		return apperr.BadInput("terminatedAt", "is required when the status is TERMINATED")
+	case in.Status != models.StatusTerminated && in.TerminatedAt != nil:
+		return apperr.BadInput("terminatedAt", "is only allowed when the status is TERMINATED")
+	case in.TerminatedAt != nil && in.TerminatedAt.Before(in.SignedUpAt):
+		return apperr.BadInput("terminatedAt", "is before signedUpAt")
+	case in.TerminatedAt != nil && in.TerminatedAt.After(now):
+		return apperr.BadInput("terminatedAt", "is in the future")
+	}
+	if in.BirthDate != nil {
+		if err := protect.Validate(protect.FormatDate, *in.BirthDate, now.In(clock.KST)); err != nil {
+			return apperr.BadInput("birthDate", "%s", reason(err))
+		}
+	}
+	if in.GuardianID != nil && (*in.GuardianID == "" || len(*in.GuardianID) > 64) {
+		return apperr.BadInput("guardianId", "must be 1 to 64 characters")
+	}
+	if len(in.Items) > 100 {
+		return apperr.BadInput("items", "at most 100 items per subscriber")
+	}
+	return nil
+}
+
+// holding validates and seals one item. Its id is derived from the
+// subscriber, category and position, so feeding the same subscriber twice
+// updates rather than duplicates.
+func (s *Service) holding(subscriberID string, i, ordinal int, it ItemInput, signedUp, now time.Time) (*models.Holding, error) {
+	field := fmt.Sprintf("items[%d]", i)
+	cat, ok := s.cat.Category(it.Category)
+	if !ok {
+		return nil, apperr.BadInput(field+".category", "unknown category %q", it.Category)
+	}
+	if cat.Class == policy.ClassGenerated {
+		return nil, apperr.BadInput(field+".category", "%q is generated data: append it as records", it.Category)
+	}
+	if err := protect.Validate(protect.Format(cat.Format), it.Value, now.In(clock.KST)); err != nil {
+		return nil, apperr.BadInput(field+".value", "not a valid %s value: %s", cat.Format, reason(err))
+	}
+	source := it.Source
+	if source == "" {
+		source = "APPLICATION_FORM"
+	}
+	if !Sources[source] {
+		return nil, apperr.BadInput(field+".source", "unknown source %q", it.Source)
+	}
+	collected := signedUp
+	if it.CollectedAt != nil {
+		collected = *it.CollectedAt
+	}
+	if collected.After(now) {
+		return nil, apperr.BadInput(field+".collectedAt", "is in the future")
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%s\x00%d", subscriberID, it.Category, ordinal)))
+	h := &models.Holding{
+		ID: hex.EncodeToString(sum[:16]), SubscriberID: subscriberID, Category: it.Category,
+		Source: source, CollectedAt: collected,
+	}
+	if cat.Sensitive {
+		ct, kid, err := s.keys.Encrypt([]byte(it.Value), protect.AAD(subscriberID, it.Category))
+		if err != nil {
+			return nil, err
+		}
+		h.ValueCipher, h.KeyID = ct, &kid
+	} else {
+		v := it.Value
+		h.ValueText = &v
+	}
+	return h, nil
+}
+
+// AppendRecords adds up to MaxRecordsPerCall records to a subscriber,
+// skipping those already appended (same kind and external id), and returns
+// how many were new. Each record gets its purge date on the way in.
+func (s *Service) AppendRecords(ctx context.Context, subscriberID string, recs []RecordInput) (int64, error) {
+	if len(recs) > MaxRecordsPerCall {
+		return 0, apperr.BadInput("records", "at most %d records per call", MaxRecordsPerCall)
+	}
+	now := s.clock.Now()
+	for i, r := range recs {
+		field := fmt.Sprintf("records[%d]", i)
+		if _, ok := s.cat.RecordKind(r.Kind); !ok {
+			return 0, apperr.BadInput(field+".kind", "unknown record kind %q", r.Kind)
+		}
+		if r.ExternalID == "" || len(r.ExternalID) > 128 {
+			return 0, apperr.BadInput(field+".externalId", "an external id of 1 to 128 characters is required")
+		}
+		if r.OccurredAt.IsZero() || r.OccurredAt.After(now) {
+			return 0, apperr.BadInput(field+".occurredAt", "is missing or in the future")
+		}
+		if len(r.Summary) > 2000 {
+			return 0, apperr.BadInput(field+".summary", "at most 2000 bytes")
+		}
+	}
+	var n int64
+	err := s.store.InTx(ctx, func(tx Store) error {
+		sub, err := tx.GetSubscriber(ctx, subscriberID)
+		if err != nil {
+			if isNotFound(err) {
+				return apperr.NotFound("no subscriber %q", subscriberID)
+			}
+			return err
+		}
+		issues, err := tx.ListFeeIssues(ctx, subscriberID)
+		if err != nil {
+			return err
+		}
+		f := inventory.Facts(sub, issues)
+		rows := make([]*models.Record, len(recs))
+		for i, r := range recs {
+			if r.OccurredAt.Before(sub.SignedUpAt.Add(-24 * time.Hour)) {
+				return apperr.BadInput(fmt.Sprintf("records[%d].occurredAt", i), "is before the subscriber signed up")
+			}
+			pa, err := s.inv.PurgeAfterForRecord(f, r.Kind, r.OccurredAt)
+			if err != nil {
+				return err
+			}
+			rows[i] = &models.Record{SubscriberID: subscriberID, Kind: r.Kind, OccurredAt: r.OccurredAt, ExternalID: r.ExternalID, Summary: r.Summary, PurgeAfter: pa}
+		}
+		n, err = tx.AppendRecords(ctx, rows)
+		return err
+	})
+	return n, err
+}
+
+// Terminate records the end of a subscription; the date may be in the past
+// (back-fill), and the calculus counts from it.
+func (s *Service) Terminate(ctx context.Context, subscriberID string, at time.Time) (*models.Subscriber, error) {
+	now := s.clock.Now()
+	if at.After(now) {
+		return nil, apperr.BadInput("at", "is in the future")
+	}
+	var out *models.Subscriber
+	err := s.store.InTx(ctx, func(tx Store) error {
+		sub, err := tx.GetSubscriber(ctx, subscriberID)
+		if err != nil {
+			if isNotFound(err) {
+				return apperr.NotFound("no subscriber %q", subscriberID)
+			}
+			return err
+		}
+		if at.Before(sub.SignedUpAt) {
+			return apperr.BadInput("at", "is before the subscriber signed up")
+		}
+		sub.Status, sub.TerminatedAt = models.StatusTerminated, &at
+		if err := tx.UpsertSubscriber(ctx, sub); err != nil {
+			return err
+		}
+		out = sub
+		return s.inv.Reschedule(ctx, tx, subscriberID)
+	})
+	return out, err
+}
+
+// SetBillingState records the billing system's fee position. Unpaid or
+// overpaid fees open a fee issue that stops the post-termination clock;
+// SETTLED resolves the open ones as of since.
+func (s *Service) SetBillingState(ctx context.Context, subscriberID string, state models.BillingState, since time.Time) (*models.Subscriber, error) {
+	if !state.Valid() {
+		return nil, apperr.BadInput("state", "must be SETTLED, UNPAID or OVERPAID")
+	}
+	if since.After(s.clock.Now()) {
+		return nil, apperr.BadInput("since", "is in the future")
+	}
+	var out *models.Subscriber
+	err := s.store.InTx(ctx, func(tx Store) error {
+		sub, err := tx.GetSubscriber(ctx, subscriberID)
+		if err != nil {
+			if isNotFound(err) {
+				return apperr.NotFound("no subscriber %q", subscriberID)
+			}
+			return err
+		}
+		switch state {
+		case models.BillingSettled:
+			if _, err := tx.ResolveFeeIssues(ctx, subscriberID, []models.FeeIssueKind{models.FeeUnpaid, models.FeeOverpaid}, since); err != nil {
+				return err
+			}
+		case models.BillingUnpaid, models.BillingOverpaid:
+			kind, other := models.FeeUnpaid, models.FeeOverpaid
+			if state == models.BillingOverpaid {
+				kind, other = models.FeeOverpaid, models.FeeUnpaid
+			}
+			if _, err := tx.ResolveFeeIssues(ctx, subscriberID, []models.FeeIssueKind{other}, since); err != nil {
+				return err
+			}
+			if _, err := tx.OpenFeeIssue(ctx, &models.FeeIssue{SubscriberID: subscriberID, Kind: kind, Since: since}); err != nil {
+				return err
+			}
+		}
+		sub.BillingState, sub.BillingSince = state, &since
+		if err := tx.UpsertSubscriber(ctx, sub); err != nil {
+			return err
+		}
+		out = sub
+		return s.inv.Reschedule(ctx, tx, subscriberID)
+	})
+	return out, err
+}
+
+func reason(err error) string {
+	var ve *protect.ValidationError
+	if errorsAs(err, &ve) {
+		return ve.Reason
+	}
+	return "invalid"
+}

@@ -1,0 +1,215 @@
+// Package inventory answers the portal's core promise: for every item of
+// personal data held about a subscriber, why it is held, under which clause
+// and until when. It joins what the store holds with the retention calculus,
+// and shows values only masked.
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/policy"
+	"github.com/xroshot/portal/protect"
+	"github.com/xroshot/portal/retention"
+)
+
+// Store is what the inventory reads and writes.
+type Store interface {
+	GetSubscriber(ctx context.Context, id string) (*models.Subscriber, error)
+	ListHoldings(ctx context.Context, subscriberID string) ([]*models.Holding, error)
+	ListRecords(ctx context.Context, p models.RecordPage) ([]*models.Record, bool, error)
+	ListFeeIssues(ctx context.Context, subscriberID string) ([]*models.FeeIssue, error)
+	SetHoldingPurgeAfter(ctx context.Context, subscriberID string, dates map[string]*time.Time) error
+	SetRecordPurgeAfter(ctx context.Context, subscriberID string, dates map[int64]*time.Time) error
+	RecordKeys(ctx context.Context, subscriberID string, afterID int64, limit int) ([]models.RecordKeyRow, error)
+}
+
+// Service reads a subscriber's inventory.
+type Service struct {
+	store  Store
+	cat    *policy.Catalog
+	engine *retention.Engine
+	keys   *protect.Keyring
+	clock  clock.Clock
+}
+
+// New returns the inventory service.
+func New(s Store, cat *policy.Catalog, keys *protect.Keyring, c clock.Clock) *Service {
+	return &Service{store: s, cat: cat, engine: retention.New(cat), keys: keys, clock: c}
+}
+
+// Catalog is the policy the inventory is assessed against.
+func (s *Service) Catalog() *policy.Catalog { return s.cat }
+
+// Subject is a subscriber together with the facts the calculus needs; load
+// it once per request and pass it to the other methods.
+type Subject struct {
+	Subscriber *models.Subscriber
+	Facts      retention.Subject
+}
+
+// Load reads a subscriber and their fee issues. An unknown id is NOT_FOUND.
+func (s *Service) Load(ctx context.Context, subscriberID string) (*Subject, error) {
+	sub, err := s.store.GetSubscriber(ctx, subscriberID)
+	if err != nil {
+		return nil, err
+	}
+	issues, err := s.store.ListFeeIssues(ctx, subscriberID)
+	if err != nil {
+		return nil, err
+	}
+	return &Subject{Subscriber: sub, Facts: facts(sub, issues)}, nil
+}
+
+// facts turns stored rows into the calculus' input.
+func facts(sub *models.Subscriber, issues []*models.FeeIssue) retention.Subject {
+	f := retention.Subject{SignedUpAt: sub.SignedUpAt, TerminatedAt: sub.TerminatedAt}
+	for _, fi := range issues {
+		f.FeeIssues = append(f.FeeIssues, retention.FeeIssue{Kind: policy.Condition(fi.Kind), Since: fi.Since, ResolvedAt: fi.ResolvedAt})
+	}
+	return f
+}
+
+// Holding is one profile item with its assessment.
+type Holding struct {
+	Holding    *models.Holding
+	Category   *policy.Category
+	Masked     string
+	Assessment retention.Assessment
+}
+
+// HoldingFilter narrows the inventory; zero fields match everything.
+type HoldingFilter struct {
+	Purpose string
+	Class   policy.CategoryClass
+	State   retention.State
+}
+
+// Holdings assesses every holding of the subject at the current time.
+func (s *Service) Holdings(ctx context.Context, subj *Subject, f HoldingFilter) ([]Holding, error) {
+	if f.Purpose != "" {
+		if _, ok := s.cat.Purpose(f.Purpose); !ok {
+			return nil, apperr.BadInput("filter.purpose", "unknown purpose %q", f.Purpose)
+		}
+	}
+	rows, err := s.store.ListHoldings(ctx, subj.Subscriber.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	out := make([]Holding, 0, len(rows))
+	for _, h := range rows {
+		cat, ok := s.cat.Category(h.Category)
+		if !ok {
+			// A category dropped from a newer catalog: still shown, never hidden.
+			return nil, fmt.Errorf("holding %s: category %q is not in policy %s", h.ID, h.Category, s.cat.Version)
+		}
+		if f.Class != "" && cat.Class != f.Class {
+			continue
+		}
+		if f.Purpose != "" && !contains(cat.Purposes, f.Purpose) {
+			continue
+		}
+		a, err := s.engine.Assess(subj.Facts, s.item(h), now)
+		if err != nil {
+			return nil, err
+		}
+		if f.State != "" && a.State != f.State {
+			continue
+		}
+		masked, err := s.maskHolding(h, cat)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Holding{Holding: h, Category: cat, Masked: masked, Assessment: a})
+	}
+	return out, nil
+}
+
+// item is the calculus' view of a holding.
+func (s *Service) item(h *models.Holding) retention.Item {
+	return retention.Item{Category: h.Category, CollectedAt: h.CollectedAt}
+}
+
+// maskHolding shows a value only masked; sensitive values are decrypted
+// for masking and never leave this function in the clear.
+func (s *Service) maskHolding(h *models.Holding, cat *policy.Category) (string, error) {
+	var plain string
+	switch {
+	case len(h.ValueCipher) > 0:
+		if h.KeyID == nil {
+			return "", fmt.Errorf("holding %s: ciphertext without a key id", h.ID)
+		}
+		b, err := s.keys.Decrypt(*h.KeyID, h.ValueCipher, protect.AAD(h.SubscriberID, h.Category))
+		if err != nil {
+			return "", fmt.Errorf("holding %s: %w", h.ID, err)
+		}
+		plain = string(b)
+	case h.ValueText != nil:
+		plain = *h.ValueText
+	}
+	return protect.Mask(protect.MaskKind(cat.Mask), plain), nil
+}
+
+// Record is one generated record with its assessment.
+type Record struct {
+	Record     *models.Record
+	Kind       *policy.RecordKind
+	Masked     string
+	Assessment retention.Assessment
+}
+
+// MaxPage caps every page of records.
+const MaxPage = 100
+
+// DefaultPage is the page size when the client gives none.
+const DefaultPage = 20
+
+// RecordsPage is one page of records, newest first.
+type RecordsPage struct {
+	Records []Record
+	HasNext bool
+}
+
+// Records returns one page of the subject's records, optionally of one kind.
+func (s *Service) Records(ctx context.Context, subj *Subject, kind string, first int, after *models.RecordKey) (RecordsPage, error) {
+	if kind != "" {
+		if _, ok := s.cat.RecordKind(kind); !ok {
+			return RecordsPage{}, apperr.BadInput("kind", "unknown record kind %q", kind)
+		}
+	}
+	rows, more, err := s.store.ListRecords(ctx, models.RecordPage{SubscriberID: subj.Subscriber.ID, Kind: kind, After: after, Limit: first})
+	if err != nil {
+		return RecordsPage{}, err
+	}
+	now := s.clock.Now()
+	out := make([]Record, 0, len(rows))
+	for _, r := range rows {
+		k, ok := s.cat.RecordKind(r.Kind)
+		if !ok {
+			return RecordsPage{}, fmt.Errorf("record %d: kind %q is not in policy %s", r.ID, r.Kind, s.cat.Version)
+		}
+		a, err := s.engine.Assess(subj.Facts, retention.Item{RecordKind: r.Kind, CollectedAt: r.OccurredAt}, now)
+		if err != nil {
+			return RecordsPage{}, err
+		}
+		out = append(out, Record{Record: r, Kind: k, Masked: protect.Mask(protect.MaskKind(k.Mask), r.Summary), Assessment: a})
+	}
+	return RecordsPage{Records: out, HasNext: more}, nil
+}
+
+// Explain is the one-line reason an item is kept, in the asked language.
+func Explain(a retention.Assessment, lang policy.Lang) string { return a.Explain(lang) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

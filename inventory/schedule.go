@@ -1,0 +1,100 @@
+package inventory
+
+import (
+	"context"
+	"time"
+
+	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/retention"
+)
+
+// scheduleBatch is how many records Reschedule reads at a time, so a
+// subscriber with years of records costs bounded memory.
+const scheduleBatch = 1000
+
+// Reschedule recomputes the purge date stored on each of a subscriber's
+// holdings and records, after anything the calculus reads has changed
+// (termination, billing, consent). The purge finds due items by those
+// stored dates, so every change of facts must end here, in the same
+// transaction as the change.
+func (s *Service) Reschedule(ctx context.Context, st Store, subscriberID string) error {
+	sub, err := st.GetSubscriber(ctx, subscriberID)
+	if err != nil {
+		return err
+	}
+	issues, err := st.ListFeeIssues(ctx, subscriberID)
+	if err != nil {
+		return err
+	}
+	f := facts(sub, issues)
+	now := s.clock.Now()
+
+	holdings, err := st.ListHoldings(ctx, subscriberID)
+	if err != nil {
+		return err
+	}
+	hd := make(map[string]*time.Time)
+	for _, h := range holdings {
+		a, err := s.engine.Assess(f, s.item(h), now)
+		if err != nil {
+			return err
+		}
+		if !sameInstant(h.PurgeAfter, a.PurgeAfter) {
+			hd[h.ID] = a.PurgeAfter
+		}
+	}
+	if len(hd) > 0 {
+		if err := st.SetHoldingPurgeAfter(ctx, subscriberID, hd); err != nil {
+			return err
+		}
+	}
+
+	var after int64
+	for {
+		keys, err := st.RecordKeys(ctx, subscriberID, after, scheduleBatch)
+		if err != nil {
+			return err
+		}
+		rd := make(map[int64]*time.Time)
+		for _, k := range keys {
+			a, err := s.engine.Assess(f, retention.Item{RecordKind: k.Kind, CollectedAt: k.OccurredAt}, now)
+			if err != nil {
+				return err
+			}
+			if !sameInstant(k.PurgeAfter, a.PurgeAfter) {
+				rd[k.ID] = a.PurgeAfter
+			}
+			after = k.ID
+		}
+		if len(rd) > 0 {
+			if err := st.SetRecordPurgeAfter(ctx, subscriberID, rd); err != nil {
+				return err
+			}
+		}
+		if len(keys) < scheduleBatch {
+			return nil
+		}
+	}
+}
+
+// PurgeAfterForRecord is the purge date a new record gets when it is
+// appended, so appending needs no second pass.
+func (s *Service) PurgeAfterForRecord(subj retention.Subject, kind string, occurredAt time.Time) (*time.Time, error) {
+	a, err := s.engine.Assess(subj, retention.Item{RecordKind: kind, CollectedAt: occurredAt}, s.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	return a.PurgeAfter, nil
+}
+
+// Facts is the calculus' input for a stored subscriber and their fee issues.
+func Facts(sub *models.Subscriber, issues []*models.FeeIssue) retention.Subject {
+	return facts(sub, issues)
+}
+
+func sameInstant(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Equal(*b)
+}

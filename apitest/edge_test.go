@@ -1,0 +1,150 @@
+package apitest_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/xroshot/portal/apitest"
+)
+
+// The GraphQL-over-HTTP spec's status codes for requests refused before
+// execution, each with a GraphQL error body and never a stack trace.
+func TestGraphQLOverHTTPRefusals(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, "sqlite")
+	post := func(ct, body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+		if ct != "" {
+			r.Header.Set("Content-Type", ct)
+		}
+		r.Header.Set("Accept", "application/graphql-response+json")
+		return r
+	}
+	get := func(q url.Values) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/graphql?"+q.Encode(), nil)
+		r.Header.Set("Accept", "application/graphql-response+json")
+		return r
+	}
+	tests := []struct {
+		name       string
+		req        *http.Request
+		wantStatus int
+		wantCode   string
+	}{
+		{name: "malformed JSON", req: post("application/json", `{"query": "{ policy { version } }"`), wantStatus: 400, wantCode: "BAD_USER_INPUT"},
+		{name: "JSON that is not an object", req: post("application/json", `["{ policy { version } }"]`), wantStatus: 400, wantCode: "BAD_USER_INPUT"},
+		{name: "query is not a string", req: post("application/json", `{"query": 42}`), wantStatus: 400, wantCode: "BAD_USER_INPUT"},
+		{name: "variables is not an object", req: post("application/json", `{"query": "{ policy { version } }", "variables": "x"}`), wantStatus: 400, wantCode: "BAD_USER_INPUT"},
+		{name: "no query", req: post("application/json", `{}`), wantStatus: 400, wantCode: "BAD_USER_INPUT"},
+		{name: "wrong content type", req: post("text/plain", `{"query": "{ policy { version } }"}`), wantStatus: 415, wantCode: "BAD_USER_INPUT"},
+		{name: "no content type", req: post("", `{"query": "{ policy { version } }"}`), wantStatus: 415, wantCode: "BAD_USER_INPUT"},
+		{name: "oversized body", req: post("application/json", `{"query": "{ policy { version } }", "variables": {"x": "`+strings.Repeat("a", 2<<20)+`"}}`), wantStatus: 413, wantCode: "BAD_USER_INPUT"},
+		{name: "syntax error", req: post("application/json", `{"query": "{ policy { "}`), wantStatus: 400, wantCode: "BAD_USER_INPUT"},
+		{name: "unknown field", req: post("application/json", `{"query": "{ nothing }"}`), wantStatus: 400, wantCode: "BAD_USER_INPUT"},
+		{name: "unknown operation name", req: post("application/json", `{"query": "query A { policy { version } }", "operationName": "B"}`), wantStatus: 400, wantCode: "BAD_USER_INPUT"},
+		{name: "PUT", req: httptest.NewRequest(http.MethodPut, "/graphql", strings.NewReader(`{}`)), wantStatus: 405, wantCode: "BAD_USER_INPUT"},
+		{name: "GET query too deep", req: get(url.Values{"query": {"{ policy { categories { consentTopic { category { consentTopic { category { consentTopic { category { consentTopic { category { consentTopic { category { code } } } } } } } } } } } } }"}}), wantStatus: 400, wantCode: "BAD_USER_INPUT"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := env.Do(t, tc.req)
+			if res.Status != tc.wantStatus {
+				t.Errorf("status = %d, want %d (errors %+v)", res.Status, tc.wantStatus, res.Errors)
+			}
+			if diff := cmp.Diff([]string{tc.wantCode}, res.Codes()); diff != "" {
+				t.Errorf("codes (-want +got):\n%s", diff)
+			}
+			for _, e := range res.Errors {
+				if strings.Contains(e.Message, "goroutine") || strings.Contains(e.Message, "aaaa") {
+					t.Errorf("error message leaks internals or the body: %.200s", e.Message)
+				}
+			}
+		})
+	}
+}
+
+func TestGraphQLOverHTTPAccepts(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, "sqlite")
+	t.Run("GET query", func(t *testing.T) {
+		r := httptest.NewRequest(http.MethodGet, "/graphql?query="+url.QueryEscape("{ policy { version } }"), nil)
+		res := env.Do(t, r)
+		if res.Status != 200 || len(res.Errors) > 0 {
+			t.Fatalf("status %d, errors %+v", res.Status, res.Errors)
+		}
+		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("Content-Type = %q, want application/json when the client states no preference", ct)
+		}
+	})
+	t.Run("POST with Accept application/json", func(t *testing.T) {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ policy { version } }"}`))
+		r.Header.Set("Content-Type", "application/json; charset=utf-8")
+		r.Header.Set("Accept", "application/json")
+		res := env.Do(t, r)
+		if res.Status != 200 || len(res.Errors) > 0 {
+			t.Fatalf("status %d, errors %+v", res.Status, res.Errors)
+		}
+		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("Content-Type = %q, want application/json", ct)
+		}
+	})
+	t.Run("validation failure under application/json is 200 with errors and no data", func(t *testing.T) {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ nothing }"}`))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Accept", "application/json")
+		res := env.Do(t, r)
+		if res.Status != 200 || len(res.Errors) != 1 || res.Data != nil {
+			t.Fatalf("status %d, data %s, errors %+v", res.Status, res.Data, res.Errors)
+		}
+	})
+	t.Run("request id echoed", func(t *testing.T) {
+		r := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+		r.Header.Set("X-Request-Id", "abc-123")
+		rec := httptest.NewRecorder()
+		env.Handler.ServeHTTP(rec, r)
+		if got := rec.Header().Get("X-Request-Id"); got != "abc-123" {
+			t.Errorf("X-Request-Id = %q", got)
+		}
+	})
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
+	for _, d := range []string{"postgres", "sqlite"} {
+		t.Run(d, func(t *testing.T) {
+			env := apitest.New(t, d)
+			status := func(path string) int {
+				rec := httptest.NewRecorder()
+				env.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+				return rec.Code
+			}
+			if got := status("/readyz"); got != 200 {
+				t.Fatalf("/readyz = %d while the database is up", got)
+			}
+			if got := status("/metrics"); got != 200 {
+				t.Errorf("/metrics = %d", got)
+			}
+			// An outage: the pool is gone.
+			_ = env.DB.Close()
+			if got := status("/readyz"); got != 503 {
+				t.Errorf("/readyz = %d during an outage, want 503", got)
+			}
+			if got := status("/healthz"); got != 200 {
+				t.Errorf("/healthz = %d: the process is alive", got)
+			}
+			tok := env.Token(t, "someone", "", "subscriber")
+			res := env.Query(t, tok, `{ me { id } }`, nil)
+			if diff := cmp.Diff([]string{"INTERNAL"}, res.Codes()); diff != "" {
+				t.Fatalf("codes during an outage (-want +got):\n%s", diff)
+			}
+			if msg := res.Errors[0].Message; msg != "internal error" {
+				t.Errorf("message = %q, want a plain internal error without SQL", msg)
+			}
+		})
+	}
+}

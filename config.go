@@ -1,0 +1,172 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is everything the portal reads from its environment. It is loaded
+// once, here; no other package reads environment variables.
+type Config struct {
+	Env                  string        // PORTAL_ENV: development (default) or production
+	Addr                 string        // PORTAL_ADDR
+	DatabaseURL          string        // PORTAL_DATABASE_URL; empty selects the embedded SQLite file
+	SQLitePath           string        // PORTAL_SQLITE_PATH
+	JWTIssuer            string        // PORTAL_JWT_ISSUER
+	JWTAudience          string        // PORTAL_JWT_AUDIENCE
+	JWTSecret            string        // PORTAL_JWT_SECRET (HS256)
+	JWTPublicKeyFile     string        // PORTAL_JWT_PUBLIC_KEY_FILE (RS256, ES256, EdDSA)
+	JWTJWKSURL           string        // PORTAL_JWT_JWKS_URL
+	EncryptionKey        string        // PORTAL_ENCRYPTION_KEY
+	PurgeInterval        time.Duration // PORTAL_PURGE_INTERVAL; 0 disables the in-process purge
+	LogLevel             slog.Level    // PORTAL_LOG_LEVEL
+	ShutdownGrace        time.Duration // PORTAL_SHUTDOWN_GRACE
+	devSecretFallback    bool
+	devEncryptionDefault bool
+}
+
+// Development reports whether the server runs in development mode: GraphiQL,
+// introspection, demo data and fallback keys are allowed only there.
+func (c Config) Development() bool { return c.Env == "development" }
+
+// Development fallbacks: well known, logged loudly, refused in production.
+const (
+	devJWTSecret   = "development-only-secret-do-not-use-in-production"
+	devJWTIssuer   = "https://portal.local"
+	devJWTAudience = "privacy-portal"
+)
+
+// loadConfig reads the environment. getenv is os.Getenv outside tests.
+func loadConfig(getenv func(string) string, devKey string) (Config, error) {
+	c := Config{
+		Env:              strings.ToLower(strings.TrimSpace(getenv("PORTAL_ENV"))),
+		Addr:             getenv("PORTAL_ADDR"),
+		DatabaseURL:      getenv("PORTAL_DATABASE_URL"),
+		SQLitePath:       getenv("PORTAL_SQLITE_PATH"),
+		JWTIssuer:        getenv("PORTAL_JWT_ISSUER"),
+		JWTAudience:      getenv("PORTAL_JWT_AUDIENCE"),
+		JWTSecret:        getenv("PORTAL_JWT_SECRET"),
+		JWTPublicKeyFile: getenv("PORTAL_JWT_PUBLIC_KEY_FILE"),
+		JWTJWKSURL:       getenv("PORTAL_JWT_JWKS_URL"),
+		EncryptionKey:    getenv("PORTAL_ENCRYPTION_KEY"),
+	}
+	var errs []error
+	if c.Env == "" {
+		c.Env = "development"
+	}
+	if c.Env != "development" && c.Env != "production" {
+		errs = append(errs, fmt.Errorf("PORTAL_ENV must be development or production, not %q", c.Env))
+	}
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	if c.SQLitePath == "" {
+		c.SQLitePath = "data/portal.db"
+	}
+	if v := getenv("PORTAL_PURGE_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("PORTAL_PURGE_INTERVAL: %q is not a duration such as 1h or 15m", v))
+		case d < 0:
+			errs = append(errs, fmt.Errorf("PORTAL_PURGE_INTERVAL must not be negative (0 turns the scheduled purge off)"))
+		case d > 0 && d < time.Minute:
+			errs = append(errs, fmt.Errorf("PORTAL_PURGE_INTERVAL must be at least 1m"))
+		default:
+			c.PurgeInterval = d
+		}
+	} else {
+		c.PurgeInterval = time.Hour
+	}
+	c.LogLevel = slog.LevelInfo
+	if v := getenv("PORTAL_LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Errorf("PORTAL_LOG_LEVEL: %q is not debug, info, warn or error", v))
+		}
+	}
+	c.ShutdownGrace = 20 * time.Second
+	if v := getenv("PORTAL_SHUTDOWN_GRACE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("PORTAL_SHUTDOWN_GRACE: %q is not a positive duration", v))
+		} else {
+			c.ShutdownGrace = d
+		}
+	}
+
+	sources := 0
+	for _, s := range []string{c.JWTSecret, c.JWTPublicKeyFile, c.JWTJWKSURL} {
+		if s != "" {
+			sources++
+		}
+	}
+	if sources > 1 {
+		errs = append(errs, errors.New("set only one of PORTAL_JWT_SECRET, PORTAL_JWT_PUBLIC_KEY_FILE, PORTAL_JWT_JWKS_URL"))
+	}
+	if c.Development() {
+		if sources == 0 {
+			c.JWTSecret, c.devSecretFallback = devJWTSecret, true
+		}
+		if c.JWTIssuer == "" {
+			c.JWTIssuer = devJWTIssuer
+		}
+		if c.JWTAudience == "" {
+			c.JWTAudience = devJWTAudience
+		}
+		if c.EncryptionKey == "" {
+			c.EncryptionKey, c.devEncryptionDefault = devKey, true
+		}
+	} else {
+		if sources == 0 {
+			errs = append(errs, errors.New("production needs a token key: PORTAL_JWT_SECRET, PORTAL_JWT_PUBLIC_KEY_FILE or PORTAL_JWT_JWKS_URL"))
+		}
+		if c.JWTSecret == devJWTSecret {
+			errs = append(errs, errors.New("production refuses the development JWT secret"))
+		}
+		if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+			errs = append(errs, errors.New("PORTAL_JWT_SECRET must be at least 32 bytes"))
+		}
+		if c.JWTIssuer == "" || c.JWTAudience == "" {
+			errs = append(errs, errors.New("production needs PORTAL_JWT_ISSUER and PORTAL_JWT_AUDIENCE"))
+		}
+		if c.EncryptionKey == "" {
+			errs = append(errs, errors.New("production needs PORTAL_ENCRYPTION_KEY"))
+		}
+		if c.EncryptionKey != "" && c.EncryptionKey == devKey {
+			errs = append(errs, errors.New("production refuses the development encryption key"))
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// LogValue keeps secrets out of the logs when the configuration is logged.
+func (c Config) LogValue() slog.Value {
+	set := func(s string) string {
+		if s == "" {
+			return "unset"
+		}
+		return "set"
+	}
+	db := "embedded sqlite " + c.SQLitePath
+	if c.DatabaseURL != "" {
+		db = "postgres"
+	}
+	return slog.GroupValue(
+		slog.String("env", c.Env),
+		slog.String("addr", c.Addr),
+		slog.String("database", db),
+		slog.String("jwt_issuer", c.JWTIssuer),
+		slog.String("jwt_audience", c.JWTAudience),
+		slog.String("jwt_secret", set(c.JWTSecret)),
+		slog.String("jwt_public_key_file", c.JWTPublicKeyFile),
+		slog.String("jwt_jwks_url", c.JWTJWKSURL),
+		slog.String("encryption_key", set(c.EncryptionKey)),
+		slog.Duration("purge_interval", c.PurgeInterval),
+	)
+}
+
+func envConfig(devKey string) (Config, error) { return loadConfig(os.Getenv, devKey) }

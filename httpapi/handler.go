@@ -1,0 +1,150 @@
+// Package httpapi is the portal's HTTP edge: the GraphQL endpoint with its
+// transports and limits, GraphiQL in development, health, readiness and
+// metrics, and the middleware every request passes (request id, logging,
+// body cap, authentication, language).
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/xroshot/portal/auth"
+)
+
+// Limits bound what one request may cost.
+type Limits struct {
+	MaxBodyBytes    int64 // request body cap
+	ParserTokens    int   // tokens one query may have
+	MaxDepth        int   // selection nesting
+	ComplexityLimit int   // gqlgen complexity, with per-field costs for lists
+}
+
+// DefaultLimits are generous for the portal's own clients and tight for
+// anything hand-crafted to be expensive.
+var DefaultLimits = Limits{MaxBodyBytes: 1 << 20, ParserTokens: 10_000, MaxDepth: 12, ComplexityLimit: 5_000}
+
+// Config is what the edge needs from server.go.
+type Config struct {
+	Schema      graphql.ExecutableSchema
+	Development bool
+	Logger      *slog.Logger
+	Verifier    *auth.Verifier
+	// Ready reports whether the database answers; /readyz turns an error
+	// into 503.
+	Ready    func(context.Context) error
+	Registry *prometheus.Registry
+	Limits   Limits
+}
+
+// New builds the portal's HTTP handler.
+func New(cfg Config) http.Handler {
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m := newMetrics(cfg.Registry)
+	gql := newGraphQL(cfg, log, m)
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", graphqlGuard(cfg.Limits.MaxBodyBytes, gql))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if cfg.Ready != nil {
+			if err := cfg.Ready(ctx); err != nil {
+				log.WarnContext(r.Context(), "not ready", "err", err)
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = w.Write([]byte(`{"status":"unavailable","database":"unreachable"}`))
+				return
+			}
+		}
+		_, _ = w.Write([]byte(`{"status":"ready"}`))
+	})
+	if cfg.Registry != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
+	}
+	if cfg.Development {
+		mux.Handle("GET /{$}", playground.Handler("Privacy portal — GraphiQL", "/graphql"))
+	}
+
+	var h http.Handler = mux
+	h = withLanguage(h)
+	if cfg.Verifier != nil {
+		h = auth.Middleware(cfg.Verifier)(h)
+	}
+	h = withAccessLog(log, m, h)
+	h = withRequestID(h)
+	h = withRecover(log, h)
+	return h
+}
+
+func init() {
+	// A query over the complexity limit is refused before execution, like
+	// a validation failure: 400 under application/graphql-response+json.
+	errcode.RegisterErrorType("COMPLEXITY_LIMIT_EXCEEDED", errcode.KindProtocol)
+}
+
+func newGraphQL(cfg Config, log *slog.Logger, m *metrics) *handler.Server {
+	srv := handler.New(cfg.Schema)
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 15 * time.Second,
+		InitTimeout:           10 * time.Second,
+		InitFunc:              websocketInit(cfg.Verifier),
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(cfg.Limits.ParserTokens)
+	srv.SetDisableSuggestion(!cfg.Development)
+	if cfg.Development {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.FixedComplexityLimit(cfg.Limits.ComplexityLimit))
+	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
+	srv.AroundOperations(m.aroundOperations)
+	srv.SetErrorPresenter(errorPresenter(log))
+	srv.SetRecoverFunc(recoverFunc(log))
+	return srv
+}
+
+// websocketInit authenticates a subscription from its connection_init
+// payload: browsers cannot set headers on a WebSocket upgrade.
+func websocketInit(v *auth.Verifier) transport.WebsocketInitFunc {
+	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		if v == nil {
+			return ctx, &payload, nil
+		}
+		p, err := auth.FromWebSocketInit(v, payload)
+		switch {
+		case err == nil && p != nil:
+			ctx = auth.WithPrincipal(ctx, p)
+		case err != nil:
+			ctx = auth.WithAuthError(ctx, err)
+		}
+		return ctx, &payload, nil
+	}
+}

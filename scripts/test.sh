@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The project's test command (README.md): static checks, then every test with
+# the race detector on both stores. It needs PostgreSQL on 127.0.0.1:5432
+# (trust auth, user postgres) or PORTAL_TEST_DATABASE_URL; it starts the
+# local cluster if one is installed but stopped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '==> %s\n' "$*"; }
+
+ensure_postgres() {
+  local url="${PORTAL_TEST_DATABASE_URL:-}"
+  if [ -n "$url" ]; then return 0; fi
+  if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then return 0; fi
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    say "starting the local PostgreSQL cluster"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && return 0; sleep 1; done
+  fi
+  cat >&2 <<'MSG'
+PostgreSQL is required: the tests run on PostgreSQL and on SQLite, and never skip PostgreSQL.
+None answers on 127.0.0.1:5432. Either
+  - install and start one (Debian: apt-get install -y postgresql && pg_ctlcluster 15 main start),
+    with trust auth for user postgres on 127.0.0.1, or
+  - point PORTAL_TEST_DATABASE_URL at a server, e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+MSG
+  exit 1
+}
+
+say "go mod download"
+go mod download
+
+say "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+
+say "generated code and go.mod are current"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  go generate ./...
+  go mod tidy
+  if ! git diff --quiet -- . ; then
+    echo "go generate ./... or go mod tidy changed tracked files; run them and commit:" >&2
+    git --no-pager diff --stat >&2
+    exit 1
+  fi
+fi
+
+say "go vet"
+go vet ./...
+
+ensure_postgres
+
+say "go test -race (PostgreSQL and SQLite)"
+go test -race -count=1 -timeout 20m ./...

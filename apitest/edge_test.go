@@ -1,6 +1,7 @@
 package apitest_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -146,5 +147,27 @@ func TestHealthAndReadiness(t *testing.T) {
 				t.Errorf("message = %q, want a plain internal error without SQL", msg)
 			}
 		})
+	}
+}
+
+func TestComplexityLimitCountsPageSizes(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, "sqlite")
+	// Aliases multiply a maximal page past the limit without any data.
+	var b strings.Builder
+	b.WriteString("{ me { ")
+	for i := 0; i < 12; i++ {
+		fmt.Fprintf(&b, "r%d: records(first: 100) { edges { cursor node { id summary occurredAt } } } ", i)
+	}
+	b.WriteString("} }")
+	r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(fmt.Sprintf(`{"query": %q}`, b.String())))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Accept", "application/graphql-response+json")
+	res := env.Do(t, r)
+	if res.Status != 400 || len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "complexity") {
+		t.Fatalf("status %d, errors %+v; want 400 for a query over the complexity limit", res.Status, res.Errors)
+	}
+	if got := res.Errors[0].Code(); got != "BAD_USER_INPUT" {
+		t.Errorf("code = %q", got)
 	}
 }

@@ -52,3 +52,6 @@ ensure_postgres
 
 say "go test -race (PostgreSQL and SQLite)"
 go test -race -count=1 -timeout 20m ./...
+
+say "GraphQL-over-HTTP conformance (graphql-http audits)"
+./scripts/conformance.sh

@@ -87,9 +87,23 @@ var Sources = map[string]bool{"APPLICATION_FORM": true, "WEBSITE": true, "PHONE"
 // and reschedules their data, in one transaction: a bad item leaves the
 // subscriber untouched.
 func (s *Service) UpsertSubscriber(ctx context.Context, in SubscriberInput) (*models.Subscriber, error) {
+	sub, holdings, err := s.prepareSubscriber(in)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.InTx(ctx, func(tx Store) error { return s.upsertTx(ctx, tx, sub, holdings) })
+	if err != nil {
+		return nil, err
+	}
+	return sub, nil
+}
+
+// prepareSubscriber validates the input and seals its items, before any
+// transaction starts.
+func (s *Service) prepareSubscriber(in SubscriberInput) (*models.Subscriber, []*models.Holding, error) {
 	now := s.clock.Now()
 	if err := s.validateSubscriber(in, now); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sub := &models.Subscriber{
 		ID: in.ID, Status: in.Status, SignedUpAt: in.SignedUpAt, TerminatedAt: in.TerminatedAt,
@@ -100,42 +114,44 @@ func (s *Service) UpsertSubscriber(ctx context.Context, in SubscriberInput) (*mo
 	for i, it := range in.Items {
 		h, err := s.holding(in.ID, i, perCategory[it.Category], it, in.SignedUpAt, now)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		perCategory[it.Category]++
 		holdings = append(holdings, h)
 	}
-	err := s.store.InTx(ctx, func(tx Store) error {
-		if existing, err := tx.GetSubscriber(ctx, in.ID); err == nil {
-			sub.BillingState, sub.BillingSince, sub.CreatedAt = existing.BillingState, existing.BillingSince, existing.CreatedAt
-		} else if !isNotFound(err) {
-			return err
-		}
-		if err := tx.UpsertSubscriber(ctx, sub); err != nil {
-			return err
-		}
-		categories := make([]string, 0, len(perCategory))
-		keep := make([]string, 0, len(holdings))
-		for c := range perCategory {
-			categories = append(categories, c)
-		}
-		for _, h := range holdings {
-			if err := tx.UpsertHolding(ctx, h); err != nil {
-				return err
-			}
-			keep = append(keep, h.ID)
-		}
-		if len(categories) > 0 {
-			if _, err := tx.DeleteHoldingsExcept(ctx, in.ID, categories, keep); err != nil {
-				return err
-			}
-		}
-		return s.inv.Reschedule(ctx, tx, in.ID)
-	})
-	if err != nil {
-		return nil, err
+	return sub, holdings, nil
+}
+
+// upsertTx writes a prepared subscriber and their items and reschedules
+// their data, inside tx.
+func (s *Service) upsertTx(ctx context.Context, tx Store, sub *models.Subscriber, holdings []*models.Holding) error {
+	if existing, err := tx.GetSubscriber(ctx, sub.ID); err == nil {
+		sub.BillingState, sub.BillingSince, sub.CreatedAt = existing.BillingState, existing.BillingSince, existing.CreatedAt
+	} else if !isNotFound(err) {
+		return err
 	}
-	return sub, nil
+	if err := tx.UpsertSubscriber(ctx, sub); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	categories := make([]string, 0, len(holdings))
+	keep := make([]string, 0, len(holdings))
+	for _, h := range holdings {
+		if !seen[h.Category] {
+			seen[h.Category] = true
+			categories = append(categories, h.Category)
+		}
+		if err := tx.UpsertHolding(ctx, h); err != nil {
+			return err
+		}
+		keep = append(keep, h.ID)
+	}
+	if len(categories) > 0 {
+		if _, err := tx.DeleteHoldingsExcept(ctx, sub.ID, categories, keep); err != nil {
+			return err
+		}
+	}
+	return s.inv.Reschedule(ctx, tx, sub.ID)
 }
 
 func (s *Service) validateSubscriber(in SubscriberInput, now time.Time) error {
@@ -226,54 +242,68 @@ func (s *Service) holding(subscriberID string, i, ordinal int, it ItemInput, sig
 // skipping those already appended (same kind and external id), and returns
 // how many were new. Each record gets its purge date on the way in.
 func (s *Service) AppendRecords(ctx context.Context, subscriberID string, recs []RecordInput) (int64, error) {
+	if err := s.validateRecords(recs); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.store.InTx(ctx, func(tx Store) error {
+		var err error
+		n, err = s.appendTx(ctx, tx, subscriberID, recs)
+		return err
+	})
+	return n, err
+}
+
+// validateRecords checks a batch of records before any transaction starts.
+func (s *Service) validateRecords(recs []RecordInput) error {
 	if len(recs) > MaxRecordsPerCall {
-		return 0, apperr.BadInput("records", "at most %d records per call", MaxRecordsPerCall)
+		return apperr.BadInput("records", "at most %d records per call", MaxRecordsPerCall)
 	}
 	now := s.clock.Now()
 	for i, r := range recs {
 		field := fmt.Sprintf("records[%d]", i)
 		if _, ok := s.cat.RecordKind(r.Kind); !ok {
-			return 0, apperr.BadInput(field+".kind", "unknown record kind %q", r.Kind)
+			return apperr.BadInput(field+".kind", "unknown record kind %q", r.Kind)
 		}
 		if r.ExternalID == "" || len(r.ExternalID) > 128 {
-			return 0, apperr.BadInput(field+".externalId", "an external id of 1 to 128 characters is required")
+			return apperr.BadInput(field+".externalId", "an external id of 1 to 128 characters is required")
 		}
 		if r.OccurredAt.IsZero() || r.OccurredAt.After(now) {
-			return 0, apperr.BadInput(field+".occurredAt", "is missing or in the future")
+			return apperr.BadInput(field+".occurredAt", "is missing or in the future")
 		}
 		if len(r.Summary) > 2000 {
-			return 0, apperr.BadInput(field+".summary", "at most 2000 bytes")
+			return apperr.BadInput(field+".summary", "at most 2000 bytes")
 		}
 	}
-	var n int64
-	err := s.store.InTx(ctx, func(tx Store) error {
-		sub, err := tx.GetSubscriber(ctx, subscriberID)
+	return nil
+}
+
+// appendTx appends validated records inside tx, each with its purge date.
+func (s *Service) appendTx(ctx context.Context, tx Store, subscriberID string, recs []RecordInput) (int64, error) {
+	sub, err := tx.GetSubscriber(ctx, subscriberID)
+	if err != nil {
+		if isNotFound(err) {
+			return 0, apperr.NotFound("no subscriber %q", subscriberID)
+		}
+		return 0, err
+	}
+	issues, err := tx.ListFeeIssues(ctx, subscriberID)
+	if err != nil {
+		return 0, err
+	}
+	f := inventory.Facts(sub, issues)
+	rows := make([]*models.Record, len(recs))
+	for i, r := range recs {
+		if r.OccurredAt.Before(sub.SignedUpAt.Add(-24 * time.Hour)) {
+			return 0, apperr.BadInput(fmt.Sprintf("records[%d].occurredAt", i), "is before the subscriber signed up")
+		}
+		pa, err := s.inv.PurgeAfterForRecord(f, r.Kind, r.OccurredAt)
 		if err != nil {
-			if isNotFound(err) {
-				return apperr.NotFound("no subscriber %q", subscriberID)
-			}
-			return err
+			return 0, err
 		}
-		issues, err := tx.ListFeeIssues(ctx, subscriberID)
-		if err != nil {
-			return err
-		}
-		f := inventory.Facts(sub, issues)
-		rows := make([]*models.Record, len(recs))
-		for i, r := range recs {
-			if r.OccurredAt.Before(sub.SignedUpAt.Add(-24 * time.Hour)) {
-				return apperr.BadInput(fmt.Sprintf("records[%d].occurredAt", i), "is before the subscriber signed up")
-			}
-			pa, err := s.inv.PurgeAfterForRecord(f, r.Kind, r.OccurredAt)
-			if err != nil {
-				return err
-			}
-			rows[i] = &models.Record{SubscriberID: subscriberID, Kind: r.Kind, OccurredAt: r.OccurredAt, ExternalID: r.ExternalID, Summary: r.Summary, PurgeAfter: pa}
-		}
-		n, err = tx.AppendRecords(ctx, rows)
-		return err
-	})
-	return n, err
+		rows[i] = &models.Record{SubscriberID: subscriberID, Kind: r.Kind, OccurredAt: r.OccurredAt, ExternalID: r.ExternalID, Summary: r.Summary, PurgeAfter: pa}
+	}
+	return tx.AppendRecords(ctx, rows)
 }
 
 // Terminate records the end of a subscription; the date may be in the past
@@ -317,38 +347,45 @@ func (s *Service) SetBillingState(ctx context.Context, subscriberID string, stat
 	}
 	var out *models.Subscriber
 	err := s.store.InTx(ctx, func(tx Store) error {
-		sub, err := tx.GetSubscriber(ctx, subscriberID)
-		if err != nil {
-			if isNotFound(err) {
-				return apperr.NotFound("no subscriber %q", subscriberID)
-			}
-			return err
-		}
-		switch state {
-		case models.BillingSettled:
-			if _, err := tx.ResolveFeeIssues(ctx, subscriberID, []models.FeeIssueKind{models.FeeUnpaid, models.FeeOverpaid}, since); err != nil {
-				return err
-			}
-		case models.BillingUnpaid, models.BillingOverpaid:
-			kind, other := models.FeeUnpaid, models.FeeOverpaid
-			if state == models.BillingOverpaid {
-				kind, other = models.FeeOverpaid, models.FeeUnpaid
-			}
-			if _, err := tx.ResolveFeeIssues(ctx, subscriberID, []models.FeeIssueKind{other}, since); err != nil {
-				return err
-			}
-			if _, err := tx.OpenFeeIssue(ctx, &models.FeeIssue{SubscriberID: subscriberID, Kind: kind, Since: since}); err != nil {
-				return err
-			}
-		}
-		sub.BillingState, sub.BillingSince = state, &since
-		if err := tx.UpsertSubscriber(ctx, sub); err != nil {
-			return err
-		}
-		out = sub
-		return s.inv.Reschedule(ctx, tx, subscriberID)
+		var err error
+		out, err = s.billingTx(ctx, tx, subscriberID, state, since)
+		return err
 	})
 	return out, err
+}
+
+// billingTx applies a billing state inside tx: fee issues opened or
+// resolved, the subscriber's state updated, their data rescheduled.
+func (s *Service) billingTx(ctx context.Context, tx Store, subscriberID string, state models.BillingState, since time.Time) (*models.Subscriber, error) {
+	sub, err := tx.GetSubscriber(ctx, subscriberID)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, apperr.NotFound("no subscriber %q", subscriberID)
+		}
+		return nil, err
+	}
+	switch state {
+	case models.BillingSettled:
+		if _, err := tx.ResolveFeeIssues(ctx, subscriberID, []models.FeeIssueKind{models.FeeUnpaid, models.FeeOverpaid}, since); err != nil {
+			return nil, err
+		}
+	case models.BillingUnpaid, models.BillingOverpaid:
+		kind, other := models.FeeUnpaid, models.FeeOverpaid
+		if state == models.BillingOverpaid {
+			kind, other = models.FeeOverpaid, models.FeeUnpaid
+		}
+		if _, err := tx.ResolveFeeIssues(ctx, subscriberID, []models.FeeIssueKind{other}, since); err != nil {
+			return nil, err
+		}
+		if _, err := tx.OpenFeeIssue(ctx, &models.FeeIssue{SubscriberID: subscriberID, Kind: kind, Since: since}); err != nil {
+			return nil, err
+		}
+	}
+	sub.BillingState, sub.BillingSince = state, &since
+	if err := tx.UpsertSubscriber(ctx, sub); err != nil {
+		return nil, err
+	}
+	return sub, s.inv.Reschedule(ctx, tx, subscriberID)
 }
 
 func reason(err error) string {

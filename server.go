@@ -61,6 +61,7 @@ commands:
   token --subject ID --roles subscriber[,agent,…] [--act GUARDIAN_ID] [--ttl 1h]
   token --demo NAME     mint a development token (active, terminated, minor,
                         guardian, agent, admin); refused in production
+  import FILE           load subscribers and records from JSON Lines (- for stdin)
   version               print the version
 `
 
@@ -89,6 +90,13 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return migrateCmd(ctx, cfg, log, args, stdout)
 	case "token":
 		return tokenCmd(cfg, args, stdout)
+	case "import":
+		a, err := newApp(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return importCmd(ctx, a, args, stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)

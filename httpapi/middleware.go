@@ -13,27 +13,16 @@ import (
 	"time"
 
 	"github.com/xroshot/portal/policy"
-)
-
-type ctxKey int
-
-const (
-	requestIDKey ctxKey = iota
-	clientAddrKey
+	"github.com/xroshot/portal/reqctx"
 )
 
 // RequestID returns the id of the request being served, for logs and
-// audit events.
-func RequestID(ctx context.Context) string {
-	s, _ := ctx.Value(requestIDKey).(string)
-	return s
-}
+// audit events. The value lives in reqctx, so that the audit trail can read
+// it without importing the HTTP edge.
+func RequestID(ctx context.Context) string { return reqctx.RequestID(ctx) }
 
 // ClientAddr returns the address the request came from, for audit events.
-func ClientAddr(ctx context.Context) string {
-	s, _ := ctx.Value(clientAddrKey).(string)
-	return s
-}
+func ClientAddr(ctx context.Context) string { return reqctx.ClientAddr(ctx) }
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
@@ -52,8 +41,8 @@ func withRequestID(next http.Handler) http.Handler {
 		if err != nil {
 			host = r.RemoteAddr
 		}
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
-		ctx = context.WithValue(ctx, clientAddrKey, host)
+		ctx := reqctx.WithRequestID(r.Context(), id)
+		ctx = reqctx.WithClientAddr(ctx, host)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -26,6 +26,17 @@ type Store interface {
 	SetHoldingPurgeAfter(ctx context.Context, subscriberID string, dates map[string]*time.Time) error
 	SetRecordPurgeAfter(ctx context.Context, subscriberID string, dates map[int64]*time.Time) error
 	RecordKeys(ctx context.Context, subscriberID string, afterID int64, limit int) ([]models.RecordKeyRow, error)
+	// ActiveHolds returns the subscriber's active holds with their item
+	// links, in one statement.
+	ActiveHolds(ctx context.Context, subscriberID string) ([]*models.Hold, error)
+	// SetHoldingSchedules and SetRecordSchedules store purge dates with
+	// the clause deciding each.
+	SetHoldingSchedules(ctx context.Context, subscriberID string, s map[string]models.Schedule) error
+	SetRecordSchedules(ctx context.Context, subscriberID string, s map[int64]models.Schedule) error
+	// ListConsents returns the subscriber's current consents, one row per
+	// topic ever recorded: a withdrawn topic ends the optional items it
+	// covers.
+	ListConsents(ctx context.Context, subscriberID string) ([]*models.ConsentRow, error)
 }
 
 // Service reads a subscriber's inventory.
@@ -50,9 +61,13 @@ func (s *Service) Catalog() *policy.Catalog { return s.cat }
 type Subject struct {
 	Subscriber *models.Subscriber
 	Facts      retention.Subject
+	// Holds are the subscriber's active holds; they make the items they
+	// cover HELD.
+	Holds Holds
 }
 
-// Load reads a subscriber and their fee issues. An unknown id is NOT_FOUND.
+// Load reads a subscriber, their fee issues and their active holds. An
+// unknown id is NOT_FOUND.
 func (s *Service) Load(ctx context.Context, subscriberID string) (*Subject, error) {
 	sub, err := s.store.GetSubscriber(ctx, subscriberID)
 	if err != nil {
@@ -62,7 +77,11 @@ func (s *Service) Load(ctx context.Context, subscriberID string) (*Subject, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Subject{Subscriber: sub, Facts: facts(sub, issues)}, nil
+	holds, err := s.store.ActiveHolds(ctx, subscriberID)
+	if err != nil {
+		return nil, err
+	}
+	return &Subject{Subscriber: sub, Facts: facts(sub, issues), Holds: indexHolds(holds)}, nil
 }
 
 // facts turns stored rows into the calculus' input.
@@ -100,8 +119,14 @@ func (s *Service) Holdings(ctx context.Context, subj *Subject, f HoldingFilter) 
 	if err != nil {
 		return nil, err
 	}
-	now := s.clock.Now()
-	out := make([]Holding, 0, len(rows))
+	consents, err := s.store.ListConsents(ctx, subj.Subscriber.ID)
+	if err != nil {
+		return nil, err
+	}
+	withdrawn := withdrawals(consents)
+	kept := make([]*models.Holding, 0, len(rows))
+	cats := make([]*policy.Category, 0, len(rows))
+	items := make([]retention.Item, 0, len(rows))
 	for _, h := range rows {
 		cat, ok := s.cat.Category(h.Category)
 		if !ok {
@@ -114,26 +139,55 @@ func (s *Service) Holdings(ctx context.Context, subj *Subject, f HoldingFilter) 
 		if f.Purpose != "" && !contains(cat.Purposes, f.Purpose) {
 			continue
 		}
-		a, err := s.engine.Assess(subj.Facts, s.item(h), now)
-		if err != nil {
-			return nil, err
-		}
-		if f.State != "" && a.State != f.State {
+		kept, cats, items = append(kept, h), append(cats, cat), append(items, s.item(h, withdrawn))
+	}
+	for i, h := range kept {
+		items[i].Holds = subj.Holds.ForHolding(h.ID)
+	}
+	as, err := s.engine.AssessAll(subj.Facts, items, s.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Holding, 0, len(kept))
+	for i, h := range kept {
+		if f.State != "" && as[i].State != f.State {
 			continue
 		}
-		masked, err := s.maskHolding(h, cat)
+		masked, err := s.maskHolding(h, cats[i])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Holding{Holding: h, Category: cat, Masked: masked, Assessment: a})
+		out = append(out, Holding{Holding: h, Category: cats[i], Masked: masked, Assessment: as[i]})
 	}
 	return out, nil
 }
 
-// item is the calculus' view of a holding.
-func (s *Service) item(h *models.Holding) retention.Item {
-	return retention.Item{Category: h.Category, CollectedAt: h.CollectedAt}
+// item is the calculus' view of a holding. An optional item whose consent
+// topic is withdrawn carries the withdrawal, which ends its clauses.
+func (s *Service) item(h *models.Holding, withdrawn map[string]time.Time) retention.Item {
+	it := retention.Item{Category: h.Category, CollectedAt: h.CollectedAt}
+	if cat, ok := s.cat.Category(h.Category); ok && cat.ConsentTopic != "" {
+		if at, ok := withdrawn[cat.ConsentTopic]; ok {
+			it.ConsentWithdrawnAt = &at
+		}
+	}
+	return it
 }
+
+// withdrawals maps each withdrawn consent topic to when it was withdrawn.
+func withdrawals(consents []*models.ConsentRow) map[string]time.Time {
+	m := make(map[string]time.Time)
+	for _, c := range consents {
+		if c.State == consentWithdrawn {
+			m[c.Topic] = c.DatedAt
+		}
+	}
+	return m
+}
+
+// consentWithdrawn is the stored state of a withdrawn consent topic (the
+// consent package's Withdrawn, which imports this one).
+const consentWithdrawn = "WITHDRAWN"
 
 // maskHolding shows a value only masked; sensitive values are decrypted
 // for masking and never leave this function in the clear.
@@ -193,7 +247,7 @@ func (s *Service) Records(ctx context.Context, subj *Subject, kind string, first
 		if !ok {
 			return RecordsPage{}, fmt.Errorf("record %d: kind %q is not in policy %s", r.ID, r.Kind, s.cat.Version)
 		}
-		a, err := s.engine.Assess(subj.Facts, retention.Item{RecordKind: r.Kind, CollectedAt: r.OccurredAt}, now)
+		a, err := s.engine.Assess(subj.Facts, retention.Item{RecordKind: r.Kind, CollectedAt: r.OccurredAt, Holds: subj.Holds.ForRecord(r.ID)}, now)
 		if err != nil {
 			return RecordsPage{}, err
 		}

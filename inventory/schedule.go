@@ -33,18 +33,23 @@ func (s *Service) Reschedule(ctx context.Context, st Store, subscriberID string)
 	if err != nil {
 		return err
 	}
-	hd := make(map[string]*time.Time)
+	consents, err := st.ListConsents(ctx, subscriberID)
+	if err != nil {
+		return err
+	}
+	withdrawn := withdrawals(consents)
+	hd := make(map[string]models.Schedule)
 	for _, h := range holdings {
-		a, err := s.engine.Assess(f, s.item(h), now)
+		a, err := s.engine.Assess(f, s.item(h, withdrawn), now)
 		if err != nil {
 			return err
 		}
-		if !sameInstant(h.PurgeAfter, a.PurgeAfter) {
-			hd[h.ID] = a.PurgeAfter
+		if sch := scheduleOf(a); !sameSchedule(h.PurgeAfter, h.PurgeClause, sch) {
+			hd[h.ID] = sch
 		}
 	}
 	if len(hd) > 0 {
-		if err := st.SetHoldingPurgeAfter(ctx, subscriberID, hd); err != nil {
+		if err := st.SetHoldingSchedules(ctx, subscriberID, hd); err != nil {
 			return err
 		}
 	}
@@ -55,19 +60,19 @@ func (s *Service) Reschedule(ctx context.Context, st Store, subscriberID string)
 		if err != nil {
 			return err
 		}
-		rd := make(map[int64]*time.Time)
+		rd := make(map[int64]models.Schedule)
 		for _, k := range keys {
 			a, err := s.engine.Assess(f, retention.Item{RecordKind: k.Kind, CollectedAt: k.OccurredAt}, now)
 			if err != nil {
 				return err
 			}
-			if !sameInstant(k.PurgeAfter, a.PurgeAfter) {
-				rd[k.ID] = a.PurgeAfter
+			if sch := scheduleOf(a); !sameSchedule(k.PurgeAfter, k.PurgeClause, sch) {
+				rd[k.ID] = sch
 			}
 			after = k.ID
 		}
 		if len(rd) > 0 {
-			if err := st.SetRecordPurgeAfter(ctx, subscriberID, rd); err != nil {
+			if err := st.SetRecordSchedules(ctx, subscriberID, rd); err != nil {
 				return err
 			}
 		}
@@ -85,6 +90,30 @@ func (s *Service) PurgeAfterForRecord(subj retention.Subject, kind string, occur
 		return nil, err
 	}
 	return a.PurgeAfter, nil
+}
+
+// ScheduleForRecord is the purge date and clause a new record gets when it
+// is appended, so appending needs no second pass.
+func (s *Service) ScheduleForRecord(subj retention.Subject, kind string, occurredAt time.Time) (models.Schedule, error) {
+	a, err := s.engine.Assess(subj, retention.Item{RecordKind: kind, CollectedAt: occurredAt}, s.clock.Now())
+	if err != nil {
+		return models.Schedule{}, err
+	}
+	return scheduleOf(a), nil
+}
+
+// scheduleOf is what is stored of an assessment: its purge date, and the
+// governing clause, the one the item is erased under.
+func scheduleOf(a retention.Assessment) models.Schedule {
+	sch := models.Schedule{PurgeAfter: a.PurgeAfter}
+	if a.Governing != nil {
+		sch.Clause = a.Governing.Clause.Code
+	}
+	return sch
+}
+
+func sameSchedule(at *time.Time, clause string, sch models.Schedule) bool {
+	return clause == sch.Clause && sameInstant(at, sch.PurgeAfter)
 }
 
 // Facts is the calculus' input for a stored subscriber and their fee issues.

@@ -1,0 +1,101 @@
+package consent
+
+import (
+	"context"
+	"time"
+
+	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/models"
+)
+
+// Requester is who asks for a change: the token's subject, the guardian
+// acting for them (act.sub), or staff.
+type Requester struct {
+	// Subject is the token's sub: the subscriber (also under a guardian's
+	// token), or the staff member.
+	Subject string
+	// Guardian is act.sub: the legal guardian acting for the minor named
+	// by Subject; "" when the subject acts for themselves.
+	Guardian string
+	// Staff is set for agents and admins acting on a subscriber's behalf.
+	Staff bool
+}
+
+// actor is who a change is recorded as made by.
+type actor struct {
+	kind ActorKind
+	id   string
+}
+
+// Staff rules (LAW.md "who may ask": an agent needs a power of attorney; the
+// portal's equivalent is an open request of the subscriber assigned to
+// them): staff name the subscriber and give a reason.
+func staffChange(subscriberID, reason string) error {
+	if subscriberID == "" {
+		return apperr.BadInput("subscriberId", "staff must name the subscriber they act for")
+	}
+	if reason == "" {
+		return apperr.BadInput("reason", "a change made by staff on a subscriber's behalf needs a reason")
+	}
+	return nil
+}
+
+// Delegation reports whether a staff member may act for a subscriber: in
+// the portal, while an open request of the subscriber is assigned to them.
+type Delegation func(ctx context.Context, staffID, subscriberID string) (bool, error)
+
+// SetDelegation tells the service how to check staff delegation; without
+// one every staff change is refused.
+func (s *Service) SetDelegation(d Delegation) { s.delegation = d }
+
+func (s *Service) mayAct(ctx context.Context, staffID, subscriberID string) error {
+	if s.delegation != nil {
+		ok, err := s.delegation(ctx, staffID, subscriberID)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+	}
+	return apperr.Forbidden("staff change a subscriber's consents only through an open request of the subscriber assigned to them; the subscriber (or the guardian of a child under 14) can change consents in the portal or the app")
+}
+
+// subscriberScope checks that a subscriber's token names no one else and
+// picks the channel a subscriber may use.
+func subscriberScope(who Requester, subscriberID string, via Via) (Via, error) {
+	if subscriberID != "" && subscriberID != who.Subject {
+		return "", apperr.Forbidden("a subscriber changes only their own consents")
+	}
+	switch via {
+	case "":
+		return ViaWeb, nil
+	case ViaAgentDesk:
+		return "", apperr.BadInput("via", "AGENT_DESK is for staff acting on a subscriber's behalf; use WEB or APP")
+	}
+	if !via.Valid() {
+		return "", apperr.BadInput("via", "must be WEB or APP")
+	}
+	return via, nil
+}
+
+// authorize decides who a change by a subscriber's own or a guardian's token
+// is made by (개인정보 보호법 제22조의2, 제38조): a child under 14 cannot
+// change their consents, only the legal guardian on record can, and a
+// guardian's token is honoured only while the subscriber is under 14.
+func authorize(who Requester, sub *models.Subscriber, now time.Time) (actor, error) {
+	minor := sub.IsMinorAt(now)
+	if who.Guardian != "" {
+		if sub.GuardianID == nil || *sub.GuardianID != who.Guardian {
+			return actor{}, apperr.Forbidden("the acting guardian is not the recorded legal guardian of this subscriber")
+		}
+		if !minor {
+			return actor{}, apperr.Forbidden("the subscriber is 14 or older and changes their consents themselves")
+		}
+		return actor{kind: ActorGuardian, id: who.Guardian}, nil
+	}
+	if minor {
+		return actor{}, apperr.Forbidden("this subscriber is under 14: only their legal guardian can change their consents (개인정보 보호법 제22조의2); the guardian signs in and acts for them")
+	}
+	return actor{kind: ActorSubscriber, id: who.Subject}, nil
+}

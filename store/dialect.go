@@ -2,10 +2,12 @@ package store
 
 import (
 	"database/sql"
+	"encoding/json"
 	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"gorm.io/gorm"
 )
 
 // dialect is everything that truly differs between PostgreSQL and SQLite.
@@ -19,6 +21,33 @@ type dialect interface {
 	// locker serialises migrations across replicas starting at once; nil
 	// where one process owns the file.
 	locker() (lock.SessionLocker, error)
+	// lockAuditChain holds the audit chain's tail until tx ends, so that
+	// appenders on every replica take turns and the chain never forks.
+	lockAuditChain(tx *gorm.DB) error
+	// pruneAudit removes the audit events before the first one at or after
+	// before, moving the chain's anchor, inside tx.
+	pruneAudit(tx *gorm.DB, before time.Time) (int64, error)
+
+	// The purge and the hold gate (store/purge.go, store/holds.go).
+
+	// dbNow reads the database server's clock.
+	dbNow(tx *gorm.DB) (time.Time, error)
+	// lockDue ends the purge's select of due rows (alias t): each row is
+	// locked for this transaction, and rows another transaction holds are
+	// skipped, so purges on several replicas never take the same row.
+	lockDue() string
+	// lockSubscriber ends the select of the subscriber row a hold is placed
+	// on: placing a hold waits for the purge batches of that subscriber,
+	// and they skip it while a hold is being placed.
+	lockSubscriber() string
+	// guardSubscribers takes, for the rest of tx, a lock on each of the
+	// subscribers that conflicts with lockSubscriber, skipping those being
+	// held right now; it returns the ids it locked.
+	guardSubscribers(tx *gorm.DB, ids []string) ([]string, error)
+	// itemKeys renders a condition matching the rows of alias t whose
+	// (subscriber_id, id) are the given pairs; ids are []string (holdings)
+	// or []int64 (records).
+	itemKeys(subs []string, ids any) (string, []any)
 }
 
 type postgresDialect struct{}
@@ -58,3 +87,91 @@ func (sqliteDialect) configurePool(db *sql.DB, _ Options) {
 func (sqliteDialect) gooseDialect() goose.Dialect         { return goose.DialectSQLite3 }
 func (sqliteDialect) migrationsDir() string               { return "migrations/sqlite" }
 func (sqliteDialect) locker() (lock.SessionLocker, error) { return nil, nil }
+
+// lockAuditChain takes a transaction-scoped advisory lock: released by
+// commit or rollback, so a failed caller cannot leave the chain locked.
+func (postgresDialect) lockAuditChain(tx *gorm.DB) error {
+	return tx.Exec("SELECT pg_advisory_xact_lock(?)", auditChainLockID).Error
+}
+
+// pruneAudit calls the audit_prune function of the migrations, which takes
+// the chain's lock and moves the anchor and deletes in one statement.
+func (postgresDialect) pruneAudit(tx *gorm.DB, before time.Time) (int64, error) {
+	var n int64
+	err := tx.Raw("SELECT audit_prune(?)", before).Scan(&n).Error
+	return n, err
+}
+
+// lockAuditChain needs nothing on SQLite: the file has one writer, and the
+// pool one connection.
+func (sqliteDialect) lockAuditChain(*gorm.DB) error { return nil }
+
+func (sqliteDialect) pruneAudit(tx *gorm.DB, before time.Time) (int64, error) {
+	return pruneAuditPortable(tx, before)
+}
+
+// dbNow asks the server, whose clock every replica shares.
+func (postgresDialect) dbNow(tx *gorm.DB) (time.Time, error) {
+	var t time.Time
+	err := tx.Raw("SELECT now()").Row().Scan(&t)
+	return t.UTC(), err
+}
+
+// lockDue skips rows other purges hold: several replicas purge at once and
+// each row is erased by exactly one of them.
+func (postgresDialect) lockDue() string { return " FOR UPDATE OF t SKIP LOCKED" }
+
+// lockSubscriber takes the row lock that conflicts with guardSubscribers'
+// FOR KEY SHARE, and with nothing the feeds take when they update a
+// subscriber (FOR NO KEY UPDATE).
+func (postgresDialect) lockSubscriber() string { return " FOR UPDATE" }
+
+// guardSubscribers skips, rather than waits for, a subscriber whose hold is
+// being placed: waiting while holding the batch's row locks could deadlock
+// with the placement, and the skipped rows are taken by a later run.
+func (postgresDialect) guardSubscribers(tx *gorm.DB, ids []string) ([]string, error) {
+	var out []string
+	err := tx.Raw("SELECT id FROM subscribers WHERE id = ANY(?::text[]) FOR KEY SHARE SKIP LOCKED", textArray(ids)).Scan(&out).Error
+	return out, err
+}
+
+// itemKeys joins two arrays, two parameters whatever the batch size, so a
+// batch of thousands plans as a join on the primary key.
+func (postgresDialect) itemKeys(subs []string, ids any) (string, []any) {
+	switch v := ids.(type) {
+	case []int64:
+		return "(t.subscriber_id, t.id) IN (SELECT * FROM unnest(?::text[], ?::bigint[]))", []any{textArray(subs), int8Array(v)}
+	case []string:
+		return "(t.subscriber_id, t.id) IN (SELECT * FROM unnest(?::text[], ?::text[]))", []any{textArray(subs), textArray(v)}
+	}
+	panic("store: itemKeys takes []int64 or []string ids")
+}
+
+// dbNow is the machine's clock: the embedded file has no server of its own.
+func (sqliteDialect) dbNow(tx *gorm.DB) (time.Time, error) {
+	var s string
+	if err := tx.Raw("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')").Row().Scan(&s); err != nil {
+		return time.Time{}, err
+	}
+	return time.Parse("2006-01-02 15:04:05.999", s)
+}
+
+// lockDue, lockSubscriber and guardSubscribers need nothing on SQLite: the
+// file has one writer and the pool one connection, so a purge batch and a
+// hold placement never interleave.
+func (sqliteDialect) lockDue() string        { return "" }
+func (sqliteDialect) lockSubscriber() string { return "" }
+func (sqliteDialect) guardSubscribers(_ *gorm.DB, ids []string) ([]string, error) {
+	return ids, nil
+}
+
+// itemKeys passes the ids as one JSON array: on SQLite both holdings and
+// records have a unique id, and the driver binds a long parameter list in
+// quadratic time.
+func (sqliteDialect) itemKeys(_ []string, ids any) (string, []any) {
+	b, err := json.Marshal(ids)
+	if err != nil {
+		panic("store: itemKeys: " + err.Error())
+	}
+	return "t.id IN (SELECT value FROM json_each(?))", []any{string(b)}
+}

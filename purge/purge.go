@@ -1,0 +1,509 @@
+// Package purge is the retention engine's hand: it erases every holding and
+// record whose stored purge date has passed and that no active hold covers,
+// and records proof of what it did — when, by whom, how many per clause and
+// category, how many it skipped because held — never the erased values.
+//
+// What is erased. The purge date stored on a row is the end of the latest of
+// its clauses (the retention calculus' PurgeAfter), so a row is only due when
+// no clause keeps any part of it: rows are deleted whole, and nothing needs
+// to be moved apart first. Data that only a statute still keeps (state
+// RETAINED_BY_STATUTE) is not due; it stays, shown as kept under its law,
+// until its own clause ends, and is then erased like anything else. The
+// clause an item is erased under is the governing clause of its assessment,
+// stored beside the date (purge_clause).
+//
+// How. A run walks the due rows in (purge_after, subscriber, id) order, in
+// batches, each batch one transaction: lock the next due rows (FOR UPDATE
+// SKIP LOCKED on PostgreSQL, so runs on several replicas never take the
+// same row), count those an active hold covers and pass them, lock the
+// subscribers of the others against hold placement (skipping any whose hold
+// is being placed right now: a later run takes their rows), delete those
+// still due and still not held — checked again in that statement, so a hold
+// committed since the rows were selected wins — and record the erasures per
+// subscriber in the same transaction. A run killed at any point leaves
+// every batch either done and recorded, or not done at all; the next run
+// finishes the work.
+package purge
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/policy"
+)
+
+// Batch sizes: the default, and the largest a run accepts (SQLite passes
+// one parameter per row of a batch).
+const (
+	DefaultBatchSize = 5000
+	MaxBatchSize     = 20000
+)
+
+// MaxClockAhead is how far the clock may run ahead of the database's before
+// a run is refused: a clock in the future would erase early.
+const MaxClockAhead = 24 * time.Hour
+
+// ClockTolerance is how far the clock may read before the start of the
+// latest finished run, so replicas whose clocks differ by NTP's margin do
+// not refuse each other's schedule.
+const ClockTolerance = time.Minute
+
+// ErrClockSkew is returned (with a CONFLICT error carrying the details)
+// when the clock is before the latest finished run or too far ahead of the
+// database's: nothing is erased.
+var ErrClockSkew = errors.New("purge: clock skew")
+
+// Store is what the purge reads and writes. Each batch runs its methods
+// inside one InTx.
+type Store interface {
+	// DatabaseNow reads the database's clock.
+	DatabaseNow(ctx context.Context) (time.Time, error)
+	// LatestFinishedRun returns the finished run that started last, or a
+	// NOT_FOUND error.
+	LatestFinishedRun(ctx context.Context) (*models.PurgeRun, error)
+	CreatePurgeRun(ctx context.Context, r *models.PurgeRun) error
+	FinishPurgeRun(ctx context.Context, r *models.PurgeRun, counts []models.PurgeRunCount) error
+	// LockDue returns up to q.Limit rows due at q.Now after q.After,
+	// flagged if held, locked for the transaction against other purges.
+	LockDue(ctx context.Context, q DueQuery) ([]Item, error)
+	// GuardSubscribers locks subscribers against hold placement for the
+	// rest of the transaction, returning those it could lock at once.
+	GuardSubscribers(ctx context.Context, ids []string) ([]string, error)
+	// EraseUnheld deletes those of items still due and not held, checked
+	// again now, and returns those it deleted.
+	EraseUnheld(ctx context.Context, t models.ItemType, now time.Time, items []Item) ([]Item, error)
+	RecordErasures(ctx context.Context, es []models.Erasure) error
+	// CountDue counts due rows per clause and category or kind, for dry
+	// runs.
+	CountDue(ctx context.Context, q DueQuery) ([]DueCount, error)
+	ListErasures(ctx context.Context, subscriberID string, limit int) ([]models.Erasure, error)
+	InTx(ctx context.Context, fn func(tx Store) error) error
+}
+
+// DueQuery selects due rows of one type.
+type DueQuery struct {
+	Type models.ItemType
+	// Now is the instant due-ness is judged at: purge_after <= Now.
+	Now time.Time
+	// Clauses keeps only rows erased under one of them; empty for all.
+	Clauses []string
+	// After resumes the walk after this key; nil from the start.
+	After *Key
+	Limit int
+}
+
+// Key is a due row's place in the purge's walk: (purge_after,
+// subscriber_id, id).
+type Key struct {
+	PurgeAfter   time.Time
+	SubscriberID string
+	HoldingID    string
+	RecordID     int64
+}
+
+// Item is a due row: a holding (HoldingID) or a record (RecordID).
+type Item struct {
+	Type         models.ItemType
+	SubscriberID string
+	HoldingID    string
+	RecordID     int64
+	// Code is the holding's category or the record's kind.
+	Code string
+	// Clause is the clause the row is erased under.
+	Clause     string
+	PurgeAfter time.Time
+	// Held is set when an active hold covered the row as it was locked.
+	Held bool
+}
+
+func (it Item) key() *Key {
+	return &Key{PurgeAfter: it.PurgeAfter, SubscriberID: it.SubscriberID, HoldingID: it.HoldingID, RecordID: it.RecordID}
+}
+
+// DueCount is how many due rows of one clause and category or kind there
+// are: not held (erasable), and held.
+type DueCount struct {
+	Type         models.ItemType
+	Clause, Code string
+	Unheld, Held int64
+}
+
+// Options are the parameters of one run.
+type Options struct {
+	// DryRun counts what would be erased, and erases nothing.
+	DryRun bool
+	// Clauses limits the run to items erased under these clause codes;
+	// empty for all.
+	Clauses []string
+	// Actor is who runs it: an admin's subject, "scheduler", "cli:…".
+	Actor string
+	// BatchSize is the number of rows per transaction; 0 for the default.
+	BatchSize int
+}
+
+// Count is one line of a run's tally.
+type Count struct {
+	Clause string
+	Type   models.ItemType
+	// Code is the category (holdings) or record kind (records).
+	Code string
+	// Erased is how many were erased, or in a dry run would be.
+	Erased int64
+	// SkippedHeld is how many were due but covered by an active hold.
+	SkippedHeld int64
+}
+
+// Report is what a run did.
+type Report struct {
+	RunID      int64
+	Actor      string
+	DryRun     bool
+	Clauses    []string
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Outcome    models.PurgeOutcome
+	// Counts are per clause, type and code, sorted in that order.
+	Counts      []Count
+	Erased      int64
+	SkippedHeld int64
+	// Deferred counts due rows passed because a hold was being placed on
+	// their subscriber at that moment; a later run takes them (or the
+	// hold does).
+	Deferred int64
+	// Batches is the number of batch transactions that committed.
+	Batches int
+}
+
+// Service runs purges.
+type Service struct {
+	store Store
+	cat   *policy.Catalog
+	clock clock.Clock
+}
+
+// New returns the purge service.
+func New(s Store, cat *policy.Catalog, c clock.Clock) *Service {
+	return &Service{store: s, cat: cat, clock: c}
+}
+
+// Run erases what is due now and not held, or with DryRun counts it. Bad
+// options are BAD_USER_INPUT and a skewed clock is CONFLICT (ErrClockSkew);
+// both erase nothing. A run cut short by ctx or a lost connection returns
+// its report so far with the error; every batch it reports is committed.
+func (s *Service) Run(ctx context.Context, o Options) (*Report, error) {
+	o, err := s.validate(o)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	if err := s.checkClock(ctx, now); err != nil {
+		return nil, err
+	}
+	run := &models.PurgeRun{
+		StartedAt: now, Outcome: models.PurgeRunning, Actor: o.Actor, DryRun: o.DryRun,
+		Clauses: strings.Join(o.Clauses, ","), BatchSize: o.BatchSize,
+	}
+	if err := s.store.CreatePurgeRun(ctx, run); err != nil {
+		return nil, err
+	}
+	t := newTally()
+	rep := &Report{RunID: run.ID, Actor: o.Actor, DryRun: o.DryRun, Clauses: o.Clauses, StartedAt: now}
+	var runErr error
+	if o.DryRun {
+		runErr = s.count(ctx, t, now, o)
+	} else {
+		for _, typ := range []models.ItemType{models.ItemHolding, models.ItemRecord} {
+			if runErr = s.erase(ctx, t, rep, typ, now, o); runErr != nil {
+				break
+			}
+		}
+	}
+	return rep, s.finish(ctx, run, rep, t, runErr)
+}
+
+func (s *Service) validate(o Options) (Options, error) {
+	o.Actor = strings.TrimSpace(o.Actor)
+	if o.Actor == "" || len(o.Actor) > 128 {
+		return o, apperr.BadInput("actor", "who runs the purge is required (1 to 128 characters)")
+	}
+	switch {
+	case o.BatchSize == 0:
+		o.BatchSize = DefaultBatchSize
+	case o.BatchSize < 0 || o.BatchSize > MaxBatchSize:
+		return o, apperr.BadInput("batchSize", "must be between 1 and %d", MaxBatchSize)
+	}
+	var clauses []string
+	for i, c := range o.Clauses {
+		if _, ok := s.cat.Clause(c); !ok {
+			return o, apperr.BadInput(fmt.Sprintf("clauses[%d]", i), "unknown clause %q", c)
+		}
+		if !slices.Contains(clauses, c) {
+			clauses = append(clauses, c)
+		}
+	}
+	slices.Sort(clauses)
+	o.Clauses = clauses
+	return o, nil
+}
+
+// checkClock refuses a clock that runs too far ahead of the database's, or
+// that reads before the start of the latest finished run (the clock went
+// back): either would erase by a wrong notion of today.
+func (s *Service) checkClock(ctx context.Context, now time.Time) error {
+	dbNow, err := s.store.DatabaseNow(ctx)
+	if err != nil {
+		return err
+	}
+	if now.After(dbNow.Add(MaxClockAhead)) {
+		return fmt.Errorf("%w: %w", ErrClockSkew, apperr.Conflict(
+			"the clock reads %s, more than %s ahead of the database's %s; refusing to purge",
+			now.Format(time.RFC3339), MaxClockAhead, dbNow.UTC().Format(time.RFC3339)))
+	}
+	last, err := s.store.LatestFinishedRun(ctx)
+	switch {
+	case apperr.IsNotFound(err):
+		return nil
+	case err != nil:
+		return err
+	}
+	if now.Before(last.StartedAt.Add(-ClockTolerance)) {
+		return fmt.Errorf("%w: %w", ErrClockSkew, apperr.Conflict(
+			"the clock reads %s, before the start of purge run %d at %s; refusing to purge with a clock that went back",
+			now.Format(time.RFC3339), last.ID, last.StartedAt.UTC().Format(time.RFC3339)))
+	}
+	return nil
+}
+
+// erase walks the due rows of one type in batches until none is left.
+func (s *Service) erase(ctx context.Context, t *tally, rep *Report, typ models.ItemType, now time.Time, o Options) error {
+	var after *Key
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var (
+			next         *Key
+			erased, held []Item
+			done         bool
+			pending      int
+		)
+		err := s.store.InTx(ctx, func(tx Store) error {
+			next, erased, held, done, pending = nil, nil, nil, false, 0
+			items, err := tx.LockDue(ctx, DueQuery{Type: typ, Now: now, Clauses: o.Clauses, After: after, Limit: o.BatchSize})
+			if err != nil {
+				return err
+			}
+			done = len(items) < o.BatchSize
+			if len(items) == 0 {
+				return nil
+			}
+			next = items[len(items)-1].key()
+			var todo []Item
+			for _, it := range items {
+				if it.Held {
+					held = append(held, it)
+				} else {
+					todo = append(todo, it)
+				}
+			}
+			if len(todo) == 0 {
+				return nil
+			}
+			locked, err := tx.GuardSubscribers(ctx, subscribers(todo))
+			if err != nil {
+				return err
+			}
+			keep := onlyOf(todo, locked)
+			pending = len(todo) - len(keep)
+			if erased, err = tx.EraseUnheld(ctx, typ, now, keep); err != nil {
+				return err
+			}
+			// Rows left by the delete were held by a hold committed since
+			// they were locked: the hold won.
+			if len(erased) < len(keep) {
+				held = append(held, notIn(keep, erased)...)
+			}
+			return tx.RecordErasures(ctx, erasures(erased, rep.RunID, s.clock.Now()))
+		})
+		if err != nil {
+			return err
+		}
+		if next != nil {
+			rep.Batches++
+			rep.Deferred += int64(pending)
+			for _, it := range erased {
+				t.add(it.Clause, typ, it.Code, 1, 0)
+			}
+			for _, it := range held {
+				t.add(it.Clause, typ, it.Code, 0, 1)
+			}
+		}
+		if done {
+			return nil
+		}
+		after = next
+	}
+}
+
+// count tallies the due rows for a dry run, as would-be erasures and
+// skips.
+func (s *Service) count(ctx context.Context, t *tally, now time.Time, o Options) error {
+	for _, typ := range []models.ItemType{models.ItemHolding, models.ItemRecord} {
+		cs, err := s.store.CountDue(ctx, DueQuery{Type: typ, Now: now, Clauses: o.Clauses})
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			t.add(c.Clause, typ, c.Code, c.Unheld, c.Held)
+		}
+	}
+	return nil
+}
+
+// finish records the run's outcome and tally, even when ctx was cancelled:
+// the proof of the batches that committed must not be lost with it.
+func (s *Service) finish(ctx context.Context, run *models.PurgeRun, rep *Report, t *tally, runErr error) error {
+	rep.Counts = t.sorted()
+	for _, c := range rep.Counts {
+		rep.Erased += c.Erased
+		rep.SkippedHeld += c.SkippedHeld
+	}
+	rep.Outcome = models.PurgeFinished
+	switch {
+	case errors.Is(runErr, context.Canceled), errors.Is(runErr, context.DeadlineExceeded):
+		rep.Outcome = models.PurgeInterrupted
+	case runErr != nil:
+		rep.Outcome = models.PurgeFailed
+	}
+	rep.FinishedAt = s.clock.Now().UTC().Truncate(time.Microsecond)
+	if rep.FinishedAt.Before(rep.StartedAt) {
+		rep.FinishedAt = rep.StartedAt
+	}
+	run.FinishedAt, run.Outcome, run.Erased, run.SkippedHeld = &rep.FinishedAt, rep.Outcome, rep.Erased, rep.SkippedHeld
+	counts := make([]models.PurgeRunCount, len(rep.Counts))
+	for i, c := range rep.Counts {
+		counts[i] = models.PurgeRunCount{RunID: run.ID, Clause: c.Clause, ItemType: c.Type, Code: c.Code, Erased: c.Erased, SkippedHeld: c.SkippedHeld}
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var err error
+	if len(counts) == 0 {
+		err = s.store.FinishPurgeRun(fctx, run, nil)
+	} else {
+		err = s.store.InTx(fctx, func(tx Store) error { return tx.FinishPurgeRun(fctx, run, counts) })
+	}
+	if err != nil {
+		err = fmt.Errorf("record the end of purge run %d: %w", run.ID, err)
+	}
+	if runErr != nil {
+		return errors.Join(fmt.Errorf("purge run %d: %w", run.ID, runErr), err)
+	}
+	return err
+}
+
+// subscribers lists the distinct subscribers of items.
+func subscribers(items []Item) []string {
+	seen := make(map[string]bool, len(items)/4+1)
+	var out []string
+	for _, it := range items {
+		if !seen[it.SubscriberID] {
+			seen[it.SubscriberID] = true
+			out = append(out, it.SubscriberID)
+		}
+	}
+	return out
+}
+
+// notIn returns the items of all that are not in some, a subset of it in
+// the same order.
+func notIn(all, some []Item) []Item {
+	var out []Item
+	j := 0
+	for _, it := range all {
+		if j < len(some) && it == some[j] {
+			j++
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// onlyOf keeps the items of the given subscribers.
+func onlyOf(items []Item, subs []string) []Item {
+	keep := make(map[string]bool, len(subs))
+	for _, s := range subs {
+		keep[s] = true
+	}
+	out := items[:0:0]
+	for _, it := range items {
+		if keep[it.SubscriberID] {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// erasures sums a batch's erased items per subscriber, type, code and
+// clause: what each subscriber is told was erased.
+func erasures(items []Item, runID int64, at time.Time) []models.Erasure {
+	type k struct {
+		sub, code, clause string
+		typ               models.ItemType
+	}
+	idx := make(map[k]int)
+	var out []models.Erasure
+	for _, it := range items {
+		key := k{it.SubscriberID, it.Code, it.Clause, it.Type}
+		i, ok := idx[key]
+		if !ok {
+			i = len(out)
+			idx[key] = i
+			out = append(out, models.Erasure{SubscriberID: it.SubscriberID, RunID: runID, ItemType: it.Type, Code: it.Code, Clause: it.Clause, ErasedAt: at})
+		}
+		out[i].Count++
+	}
+	return out
+}
+
+// tally sums counts per clause, type and code.
+type tally struct {
+	m map[tallyKey]*Count
+}
+
+type tallyKey struct {
+	clause, code string
+	typ          models.ItemType
+}
+
+func newTally() *tally { return &tally{m: map[tallyKey]*Count{}} }
+
+func (t *tally) add(clause string, typ models.ItemType, code string, erased, held int64) {
+	k := tallyKey{clause, code, typ}
+	c, ok := t.m[k]
+	if !ok {
+		c = &Count{Clause: clause, Type: typ, Code: code}
+		t.m[k] = c
+	}
+	c.Erased += erased
+	c.SkippedHeld += held
+}
+
+func (t *tally) sorted() []Count {
+	out := make([]Count, 0, len(t.m))
+	for _, c := range t.m {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b Count) int {
+		return cmp.Or(strings.Compare(a.Clause, b.Clause), strings.Compare(string(a.Type), string(b.Type)), strings.Compare(a.Code, b.Code))
+	})
+	return out
+}

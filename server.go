@@ -23,11 +23,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/consent"
 	"github.com/xroshot/portal/demo"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/graph"
@@ -35,6 +37,7 @@ import (
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
+	"github.com/xroshot/portal/requests"
 	"github.com/xroshot/portal/resolvers"
 	"github.com/xroshot/portal/store"
 )
@@ -62,6 +65,10 @@ commands:
   token --demo NAME     mint a development token (active, terminated, minor,
                         guardian, agent, admin); refused in production
   import FILE           load subscribers and records from JSON Lines (- for stdin)
+  seed --subscribers N [--seed S] [--force] [--jsonl FILE]
+                        fill an empty development database with generated subscribers
+  verify [--from SEQ | --since SEQ:HASH]
+                        check the audit trail's hash chain
   version               print the version
 `
 
@@ -90,6 +97,15 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return migrateCmd(ctx, cfg, log, args, stdout)
 	case "token":
 		return tokenCmd(cfg, args, stdout)
+	case "seed":
+		return seedCmd(ctx, cfg, log, args, stdout, stderr)
+	case "verify":
+		a, err := newApp(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return verifyCmd(ctx, a, args, stdout)
 	case "import":
 		a, err := newApp(ctx, cfg, log)
 		if err != nil {
@@ -140,6 +156,8 @@ type app struct {
 	clock    clock.Clock
 	inv      *inventory.Service
 	feed     *feed.Service
+	consent  *consent.Service
+	requests *requests.Service
 }
 
 func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
@@ -185,6 +203,9 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, db: db, catalog: cat, keys: keys, verifier: verifier, clock: clock.Real{}}
 	a.inv = inventory.New(db, cat, keys, a.clock)
 	a.feed = feed.New(db.ForFeed(), a.inv, keys, a.clock)
+	a.consent = consent.New(db.ForConsent(), a.inv, a.clock)
+	a.requests = requests.New(requests.Deps{Store: db.ForRequests(), Inventory: a.inv, Clock: a.clock, Consents: consentWithdrawal(a.consent)})
+	a.consent.SetDelegation(a.requests.AgentMaySee)
 	return a, nil
 }
 
@@ -198,7 +219,7 @@ func (a *app) minter() auth.Minter {
 }
 
 func (a *app) handler(reg *prometheus.Registry) http.Handler {
-	res := resolvers.New(resolvers.Deps{Catalog: a.catalog, Clock: a.clock, Inventory: a.inv, Feed: a.feed})
+	res := resolvers.New(resolvers.Deps{Catalog: a.catalog, Clock: a.clock, Inventory: a.inv, Feed: a.feed, Consent: a.consent, RequestSvc: a.requests})
 	return httpapi.New(httpapi.Config{
 		Schema:      graph.NewExecutableSchema(resolvers.Config(res)),
 		Development: a.cfg.Development(),
@@ -206,6 +227,16 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Verifier:    a.verifier,
 		Ready:       a.db.Ping,
 		Registry:    reg,
+		Around:      []graphql.OperationMiddleware{res.WithLoaders},
+	})
+}
+
+// consentWithdrawal lets a resolved deletion request withdraw the consents
+// it covered, through the consent service's history and receipts.
+func consentWithdrawal(cs *consent.Service) requests.Consents {
+	return requests.ConsentsFunc(func(ctx context.Context, subscriberID, requestID, staffID string, topics []string) error {
+		_, err := cs.WithdrawForRequest(ctx, subscriberID, requestID, staffID, topics)
+		return err
 	})
 }
 

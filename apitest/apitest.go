@@ -8,21 +8,26 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/consent"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/httpapi"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
+	"github.com/xroshot/portal/requests"
 	"github.com/xroshot/portal/resolvers"
 	"github.com/xroshot/portal/store"
 	"github.com/xroshot/portal/store/storetest"
@@ -43,6 +48,8 @@ type Env struct {
 	Keys      *protect.Keyring
 	Inventory *inventory.Service
 	Feed      *feed.Service
+	Consent   *consent.Service
+	Requests  *requests.Service
 	Handler   http.Handler
 	Minter    auth.Minter
 }
@@ -76,16 +83,24 @@ func New(t testing.TB, dialect string) *Env {
 	t.Cleanup(v.Close)
 	inv := inventory.New(db, cat, keys, clk)
 	fd := feed.New(db.ForFeed(), inv, keys, clk)
-	res := resolvers.New(resolvers.Deps{Catalog: cat, Clock: clk, Inventory: inv, Feed: fd})
+	cs := consent.New(db.ForConsent(), inv, clk)
+	reqs := requests.New(requests.Deps{Store: db.ForRequests(), Inventory: inv, Clock: clk, Consents: requests.ConsentsFunc(func(ctx context.Context, sub, req, staff string, topics []string) error {
+		_, err := cs.WithdrawForRequest(ctx, sub, req, staff, topics)
+		return err
+	})})
+	cs.SetDelegation(reqs.AgentMaySee)
+	res := resolvers.New(resolvers.Deps{Catalog: cat, Clock: clk, Inventory: inv, Feed: fd, Consent: cs, RequestSvc: reqs})
 	h := httpapi.New(httpapi.Config{
 		Schema:      graph.NewExecutableSchema(resolvers.Config(res)),
 		Development: true,
+		Logger:      slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 		Verifier:    v,
 		Ready:       db.Ping,
 		Registry:    prometheus.NewRegistry(),
+		Around:      []graphql.OperationMiddleware{res.WithLoaders},
 	})
 	return &Env{
-		DB: db, Clock: clk, Catalog: cat, Keys: keys, Inventory: inv, Feed: fd, Handler: h,
+		DB: db, Clock: clk, Catalog: cat, Keys: keys, Inventory: inv, Feed: fd, Consent: cs, Requests: reqs, Handler: h,
 		Minter: auth.Minter{Issuer: Issuer, Audience: Audience, Secret: []byte(Secret), Now: clk.Now},
 	}
 }
@@ -166,4 +181,14 @@ func (r Response) Decode(t testing.TB, v any) {
 	if err := json.Unmarshal(r.Data, v); err != nil {
 		t.Fatalf("decode data: %v", err)
 	}
+}
+
+// testWriter sends the server's log to the test's log, so an INTERNAL
+// error shows its cause when a test fails.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

@@ -132,13 +132,15 @@ func TestLifeOfASubscriberThroughTheAPI(t *testing.T) {
 			t.Run("after termination with unpaid fees, the six months wait until they are settled", func(t *testing.T) {
 				env.Clock.Set(kst(2026, 11, 1))
 				got := inventoryAt(t, env, id)
+				// The unpaid fees also place a hold on everything of the
+				// subscriber (holds.SyncBilling): every item shows HELD.
 				want := map[string]itemView{
-					"applicant.name":             {"IN_USE", "", "FEES_UNRESOLVED"},
-					"applicant.email":            {"IN_USE", "", "FEES_UNRESOLVED"},
-					"PAYMENT@2025-06-01":         {"IN_USE", "", "FEES_UNRESOLVED"},
-					"BILLING@2025-05-31":         {"IN_USE", "", "FEES_UNRESOLVED"},
-					"USAGE@2025-06-03":           {"IN_USE", "", "FEES_UNRESOLVED"},
-					"MESSAGE_CONTENT@2026-03-01": {"DUE", "2026-03-29", ""},
+					"applicant.name":             {"HELD", "", "FEES_UNRESOLVED"},
+					"applicant.email":            {"HELD", "", "FEES_UNRESOLVED"},
+					"PAYMENT@2025-06-01":         {"HELD", "", "FEES_UNRESOLVED"},
+					"BILLING@2025-05-31":         {"HELD", "", "FEES_UNRESOLVED"},
+					"USAGE@2025-06-03":           {"HELD", "", "FEES_UNRESOLVED"},
+					"MESSAGE_CONTENT@2026-03-01": {"HELD", "2026-03-29", ""},
 				}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("(-want +got):\n%s", diff)

@@ -128,3 +128,6 @@ func Message(err error) string {
 
 // IsNotFound reports whether err is a NOT_FOUND error.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// IsConflict reports whether err is a CONFLICT error.
+func IsConflict(err error) bool { return errors.Is(err, ErrConflict) }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/holds"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
@@ -31,6 +32,9 @@ type Store interface {
 	AppendRecords(ctx context.Context, recs []*models.Record) (int64, error)
 	OpenFeeIssue(ctx context.Context, fi *models.FeeIssue) (bool, error)
 	ResolveFeeIssues(ctx context.Context, subscriberID string, kinds []models.FeeIssueKind, at time.Time) (int64, error)
+	// holds.Tx places and releases the billing holds in the feed's
+	// transaction (holds.SyncBilling).
+	holds.Tx
 	InTx(ctx context.Context, fn func(tx Store) error) error
 }
 
@@ -294,14 +298,14 @@ func (s *Service) appendTx(ctx context.Context, tx Store, subscriberID string, r
 	f := inventory.Facts(sub, issues)
 	rows := make([]*models.Record, len(recs))
 	for i, r := range recs {
-		if r.OccurredAt.Before(sub.SignedUpAt.Add(-24 * time.Hour)) {
-			return 0, apperr.BadInput(fmt.Sprintf("records[%d].occurredAt", i), "is before the subscriber signed up")
+		if err := checkRecordDate(sub, i, r.OccurredAt); err != nil {
+			return 0, err
 		}
-		pa, err := s.inv.PurgeAfterForRecord(f, r.Kind, r.OccurredAt)
+		sch, err := s.inv.ScheduleForRecord(f, r.Kind, r.OccurredAt)
 		if err != nil {
 			return 0, err
 		}
-		rows[i] = &models.Record{SubscriberID: subscriberID, Kind: r.Kind, OccurredAt: r.OccurredAt, ExternalID: r.ExternalID, Summary: r.Summary, PurgeAfter: pa}
+		rows[i] = &models.Record{SubscriberID: subscriberID, Kind: r.Kind, OccurredAt: r.OccurredAt, ExternalID: r.ExternalID, Summary: r.Summary, PurgeAfter: sch.PurgeAfter, PurgeClause: sch.Clause}
 	}
 	return tx.AppendRecords(ctx, rows)
 }
@@ -383,6 +387,11 @@ func (s *Service) billingTx(ctx context.Context, tx Store, subscriberID string, 
 	}
 	sub.BillingState, sub.BillingSince = state, &since
 	if err := tx.UpsertSubscriber(ctx, sub); err != nil {
+		return nil, err
+	}
+	// Unpaid or overpaid fees also hold everything of the subscriber until
+	// settled: the last gate the purge checks.
+	if err := holds.SyncBilling(ctx, tx, subscriberID, state, since); err != nil {
 		return nil, err
 	}
 	return sub, s.inv.Reschedule(ctx, tx, subscriberID)

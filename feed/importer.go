@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/xroshot/portal/apperr"
-	"github.com/xroshot/portal/models"
 )
 
 // ImportLine is one line of an import file (JSON Lines): DESIGN.md's
@@ -56,39 +55,11 @@ const MaxRecordsPerLine = 10_000
 // ImportSubscriber writes one subscriber, their records and billing state in
 // one transaction: a bad record leaves the subscriber as it was.
 func (s *Service) ImportSubscriber(ctx context.Context, l ImportLine) (records int64, err error) {
-	in := SubscriberInput{
-		ID: l.ID, Status: models.SubscriberStatus(l.Status), SignedUpAt: l.SignedUpAt, TerminatedAt: l.TerminatedAt,
-		BirthDate: l.BirthDate, GuardianID: l.GuardianID,
-	}
-	for _, it := range l.Items {
-		in.Items = append(in.Items, ItemInput(it))
-	}
-	sub, holdings, err := s.prepareSubscriber(in)
+	c, err := s.checkLine(l)
 	if err != nil {
 		return 0, err
 	}
-	if len(l.Records) > MaxRecordsPerLine {
-		return 0, apperr.BadInput("records", "at most %d records per line", MaxRecordsPerLine)
-	}
-	recs := make([]RecordInput, len(l.Records))
-	for i, r := range l.Records {
-		recs[i] = RecordInput(r)
-	}
-	for start := 0; start < len(recs); start += MaxRecordsPerCall {
-		if err := s.validateRecords(recs[start:min(start+MaxRecordsPerCall, len(recs))]); err != nil {
-			return 0, offsetField(err, start)
-		}
-	}
-	var billing models.BillingState
-	if l.BillingState != nil {
-		billing = models.BillingState(*l.BillingState)
-		if !billing.Valid() {
-			return 0, apperr.BadInput("billingState", "must be SETTLED, UNPAID or OVERPAID")
-		}
-		if l.BillingSince == nil || l.BillingSince.After(s.clock.Now()) {
-			return 0, apperr.BadInput("billingSince", "is required with billingState and must not be in the future")
-		}
-	}
+	sub, holdings, recs, billing := c.sub, c.holdings, c.recs, c.billing
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := s.upsertTx(ctx, tx, sub, holdings); err != nil {
 			return err

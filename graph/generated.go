@@ -31,7 +31,13 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Me() MeResolver
+	Mutation() MutationResolver
 	Query() QueryResolver
+	Request() RequestResolver
+	RequestEvent() RequestEventResolver
+	RequestExport() RequestExportResolver
+	RequestOutcome() RequestOutcomeResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -59,6 +65,83 @@ type ComplexityRoot struct {
 		Sensitive    func(childComplexity int) int
 	}
 
+	Consent struct {
+		Granted           func(childComplexity int) int
+		PolicyVersion     func(childComplexity int) int
+		ReceiptID         func(childComplexity int) int
+		ReconfirmBy       func(childComplexity int) int
+		ReconfirmNoticeAt func(childComplexity int) int
+		Since             func(childComplexity int) int
+		State             func(childComplexity int) int
+		Topic             func(childComplexity int) int
+	}
+
+	ConsentChange struct {
+		Changed func(childComplexity int) int
+		Consent func(childComplexity int) int
+		Receipt func(childComplexity int) int
+	}
+
+	ConsentChangeResult struct {
+		Changes  func(childComplexity int) int
+		Replayed func(childComplexity int) int
+	}
+
+	ConsentEvent struct {
+		Action          func(childComplexity int) int
+		Actor           func(childComplexity int) int
+		ActorID         func(childComplexity int) int
+		At              func(childComplexity int) int
+		ClientRequestID func(childComplexity int) int
+		From            func(childComplexity int) int
+		ID              func(childComplexity int) int
+		PolicyVersion   func(childComplexity int) int
+		Reason          func(childComplexity int) int
+		Receipt         func(childComplexity int) int
+		ReconfirmBy     func(childComplexity int) int
+		To              func(childComplexity int) int
+		Topic           func(childComplexity int) int
+		Via             func(childComplexity int) int
+	}
+
+	ConsentEventConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ConsentEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ConsentReceipt struct {
+		Action             func(childComplexity int) int
+		Actor              func(childComplexity int) int
+		ActorID            func(childComplexity int) int
+		CollectionMethod   func(childComplexity int) int
+		ConsentType        func(childComplexity int) int
+		Controller         func(childComplexity int) int
+		Digest             func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		JSON               func(childComplexity int) int
+		Jurisdiction       func(childComplexity int) int
+		PiiCategories      func(childComplexity int) int
+		PolicyURL          func(childComplexity int) int
+		PolicyVersion      func(childComplexity int) int
+		PreviousDigest     func(childComplexity int) int
+		PreviousState      func(childComplexity int) int
+		Purpose            func(childComplexity int) int
+		PurposeCategory    func(childComplexity int) int
+		PurposeDescription func(childComplexity int) int
+		ReconfirmBy        func(childComplexity int) int
+		State              func(childComplexity int) int
+		Subject            func(childComplexity int) int
+		Timestamp          func(childComplexity int) int
+		Topic              func(childComplexity int) int
+		Verified           func(childComplexity int) int
+		Version            func(childComplexity int) int
+	}
+
 	ConsentTopic struct {
 		AppliesTo      func(childComplexity int) int
 		Category       func(childComplexity int) int
@@ -83,17 +166,34 @@ type ComplexityRoot struct {
 	}
 
 	Me struct {
-		ActingGuardianID func(childComplexity int) int
-		BillingState     func(childComplexity int) int
-		BirthDate        func(childComplexity int) int
-		Holdings         func(childComplexity int, filter *models.HoldingFilter) int
-		ID               func(childComplexity int) int
-		Language         func(childComplexity int) int
-		Minor            func(childComplexity int) int
-		Records          func(childComplexity int, kind *string, first *int, after *string) int
-		SignedUpAt       func(childComplexity int) int
-		Status           func(childComplexity int) int
-		TerminatedAt     func(childComplexity int) int
+		ActingGuardianID   func(childComplexity int) int
+		BillingState       func(childComplexity int) int
+		BirthDate          func(childComplexity int) int
+		ConsentHistory     func(childComplexity int, first *int, after *string) int
+		ConsentReceipt     func(childComplexity int, id string) int
+		Consents           func(childComplexity int) int
+		Holdings           func(childComplexity int, filter *models.HoldingFilter) int
+		ID                 func(childComplexity int) int
+		Language           func(childComplexity int) int
+		Minor              func(childComplexity int) int
+		Records            func(childComplexity int, kind *string, first *int, after *string) int
+		Requests           func(childComplexity int, first *int, after *string) int
+		RequiredProcessing func(childComplexity int) int
+		SignedUpAt         func(childComplexity int) int
+		Status             func(childComplexity int) int
+		TerminatedAt       func(childComplexity int) int
+	}
+
+	Mutation struct {
+		AssignRequest              func(childComplexity int, id string, assigneeID string) int
+		CommentOnRequest           func(childComplexity int, id string, body string, internal *bool) int
+		ExtendRequest              func(childComplexity int, id string, reason string) int
+		FileRequest                func(childComplexity int, input models.FileRequestInput) int
+		ReconfirmMarketingConsents func(childComplexity int, input *models.ReconfirmMarketingConsentsInput) int
+		ResolveRequest             func(childComplexity int, input models.ResolveRequestInput) int
+		SetConsent                 func(childComplexity int, input models.SetConsentInput) int
+		SetConsents                func(childComplexity int, input models.SetConsentsInput) int
+		WithdrawRequest            func(childComplexity int, id string) int
 	}
 
 	PageInfo struct {
@@ -129,8 +229,29 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Me     func(childComplexity int, lang *models.Language) int
-		Policy func(childComplexity int, lang *models.Language) int
+		Me                 func(childComplexity int, lang *models.Language) int
+		Policy             func(childComplexity int, lang *models.Language) int
+		ReconfirmationsDue func(childComplexity int, first *int, after *string) int
+		Request            func(childComplexity int, id string) int
+		Requests           func(childComplexity int, filter *models.RequestFilter, first *int, after *string) int
+		Subscriber         func(childComplexity int, id string, lang *models.Language) int
+	}
+
+	ReconfirmationDue struct {
+		ReconfirmBy  func(childComplexity int) int
+		Since        func(childComplexity int) int
+		SubscriberID func(childComplexity int) int
+		Topic        func(childComplexity int) int
+	}
+
+	ReconfirmationDueConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ReconfirmationDueEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Record struct {
@@ -160,6 +281,76 @@ type ComplexityRoot struct {
 		Purposes    func(childComplexity int) int
 	}
 
+	Request struct {
+		Assigned        func(childComplexity int) int
+		AssigneeID      func(childComplexity int) int
+		DueAt           func(childComplexity int) int
+		Events          func(childComplexity int) int
+		Export          func(childComplexity int) int
+		Extended        func(childComplexity int) int
+		ExtensionReason func(childComplexity int) int
+		FeeRelated      func(childComplexity int) int
+		FiledAt         func(childComplexity int) int
+		FiledBy         func(childComplexity int) int
+		HowToObject     func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Outcomes        func(childComplexity int) int
+		Overdue         func(childComplexity int) int
+		Reason          func(childComplexity int) int
+		ReasonCode      func(childComplexity int) int
+		Resolution      func(childComplexity int) int
+		ResolutionText  func(childComplexity int) int
+		ResolvedAt      func(childComplexity int) int
+		Scope           func(childComplexity int) int
+		Status          func(childComplexity int) int
+		SubscriberID    func(childComplexity int) int
+		Type            func(childComplexity int) int
+	}
+
+	RequestConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	RequestEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	RequestEvent struct {
+		Actor      func(childComplexity int) int
+		At         func(childComplexity int) int
+		FromStatus func(childComplexity int) int
+		Internal   func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Note       func(childComplexity int) int
+		ToStatus   func(childComplexity int) int
+	}
+
+	RequestExport struct {
+		Digest    func(childComplexity int) int
+		Document  func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+	}
+
+	RequestOutcome struct {
+		Clause      func(childComplexity int) int
+		Code        func(childComplexity int) int
+		Explanation func(childComplexity int, lang *models.Language) int
+		HoldID      func(childComplexity int) int
+		ItemRef     func(childComplexity int) int
+		ItemType    func(childComplexity int) int
+		Outcome     func(childComplexity int) int
+		Until       func(childComplexity int) int
+	}
+
+	RequestScope struct {
+		All         func(childComplexity int) int
+		Categories  func(childComplexity int) int
+		RecordIds   func(childComplexity int) int
+		RecordKinds func(childComplexity int) int
+	}
+
 	Retention struct {
 		Clauses         func(childComplexity int) int
 		Explanation     func(childComplexity int) int
@@ -184,6 +375,10 @@ type ComplexityRoot struct {
 		StatuteOnly   func(childComplexity int) int
 		UntilResolved func(childComplexity int) int
 	}
+
+	Subscription struct {
+		RequestUpdated func(childComplexity int, id string) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -193,10 +388,67 @@ type ComplexityRoot struct {
 type MeResolver interface {
 	Holdings(ctx context.Context, obj *models.MeNode, filter *models.HoldingFilter) ([]*models.HoldingNode, error)
 	Records(ctx context.Context, obj *models.MeNode, kind *string, first *int, after *string) (*models.RecordConnection, error)
+	Consents(ctx context.Context, obj *models.MeNode) ([]*models.Consent, error)
+	RequiredProcessing(ctx context.Context, obj *models.MeNode) ([]*models.PurposeView, error)
+	ConsentHistory(ctx context.Context, obj *models.MeNode, first *int, after *string) (*models.ConsentEventConnection, error)
+	ConsentReceipt(ctx context.Context, obj *models.MeNode, id string) (*models.ConsentReceipt, error)
+	Requests(ctx context.Context, obj *models.MeNode, first *int, after *string) (*models.RequestConnection, error)
+}
+type MutationResolver interface {
+	SetConsent(ctx context.Context, input models.SetConsentInput) (*models.ConsentChangeResult, error)
+	SetConsents(ctx context.Context, input models.SetConsentsInput) (*models.ConsentChangeResult, error)
+	ReconfirmMarketingConsents(ctx context.Context, input *models.ReconfirmMarketingConsentsInput) (*models.ConsentChangeResult, error)
+	FileRequest(ctx context.Context, input models.FileRequestInput) (*models.Request, error)
+	WithdrawRequest(ctx context.Context, id string) (*models.Request, error)
+	AssignRequest(ctx context.Context, id string, assigneeID string) (*models.Request, error)
+	CommentOnRequest(ctx context.Context, id string, body string, internal *bool) (*models.Request, error)
+	ExtendRequest(ctx context.Context, id string, reason string) (*models.Request, error)
+	ResolveRequest(ctx context.Context, input models.ResolveRequestInput) (*models.Request, error)
 }
 type QueryResolver interface {
 	Policy(ctx context.Context, lang *models.Language) (*models.PolicyView, error)
+	ReconfirmationsDue(ctx context.Context, first *int, after *string) (*models.ReconfirmationDueConnection, error)
 	Me(ctx context.Context, lang *models.Language) (*models.MeNode, error)
+	Request(ctx context.Context, id string) (*models.Request, error)
+	Requests(ctx context.Context, filter *models.RequestFilter, first *int, after *string) (*models.RequestConnection, error)
+	Subscriber(ctx context.Context, id string, lang *models.Language) (*models.MeNode, error)
+}
+type RequestResolver interface {
+	FiledBy(ctx context.Context, obj *models.Request) (models.FiledByKind, error)
+
+	Overdue(ctx context.Context, obj *models.Request) (bool, error)
+	Extended(ctx context.Context, obj *models.Request) (bool, error)
+
+	Scope(ctx context.Context, obj *models.Request) (*models.RequestScope, error)
+
+	Assigned(ctx context.Context, obj *models.Request) (bool, error)
+	AssigneeID(ctx context.Context, obj *models.Request) (*string, error)
+
+	Events(ctx context.Context, obj *models.Request) ([]*models.RequestEvent, error)
+	Outcomes(ctx context.Context, obj *models.Request) ([]*models.RequestOutcome, error)
+	Export(ctx context.Context, obj *models.Request) (*models.RequestExport, error)
+}
+type RequestEventResolver interface {
+	At(ctx context.Context, obj *models.RequestEvent) (*time.Time, error)
+
+	Actor(ctx context.Context, obj *models.RequestEvent) (string, error)
+
+	Internal(ctx context.Context, obj *models.RequestEvent) (bool, error)
+}
+type RequestExportResolver interface {
+	Digest(ctx context.Context, obj *models.RequestExport) (string, error)
+	Document(ctx context.Context, obj *models.RequestExport) (string, error)
+}
+type RequestOutcomeResolver interface {
+	Code(ctx context.Context, obj *models.RequestOutcome) (string, error)
+
+	Clause(ctx context.Context, obj *models.RequestOutcome) (*models.ClauseView, error)
+	Until(ctx context.Context, obj *models.RequestOutcome) (*models.Date, error)
+
+	Explanation(ctx context.Context, obj *models.RequestOutcome, lang *models.Language) (string, error)
+}
+type SubscriptionResolver interface {
+	RequestUpdated(ctx context.Context, id string) (<-chan *models.Request, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -302,6 +554,349 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Category.Sensitive(childComplexity), true
+
+	case "Consent.granted":
+		if e.ComplexityRoot.Consent.Granted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Granted(childComplexity), true
+	case "Consent.policyVersion":
+		if e.ComplexityRoot.Consent.PolicyVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.PolicyVersion(childComplexity), true
+	case "Consent.receiptId":
+		if e.ComplexityRoot.Consent.ReceiptID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.ReceiptID(childComplexity), true
+	case "Consent.reconfirmBy":
+		if e.ComplexityRoot.Consent.ReconfirmBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.ReconfirmBy(childComplexity), true
+	case "Consent.reconfirmNoticeAt":
+		if e.ComplexityRoot.Consent.ReconfirmNoticeAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.ReconfirmNoticeAt(childComplexity), true
+	case "Consent.since":
+		if e.ComplexityRoot.Consent.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Since(childComplexity), true
+	case "Consent.state":
+		if e.ComplexityRoot.Consent.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.State(childComplexity), true
+	case "Consent.topic":
+		if e.ComplexityRoot.Consent.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Topic(childComplexity), true
+
+	case "ConsentChange.changed":
+		if e.ComplexityRoot.ConsentChange.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChange.Changed(childComplexity), true
+	case "ConsentChange.consent":
+		if e.ComplexityRoot.ConsentChange.Consent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChange.Consent(childComplexity), true
+	case "ConsentChange.receipt":
+		if e.ComplexityRoot.ConsentChange.Receipt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChange.Receipt(childComplexity), true
+
+	case "ConsentChangeResult.changes":
+		if e.ComplexityRoot.ConsentChangeResult.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChangeResult.Changes(childComplexity), true
+	case "ConsentChangeResult.replayed":
+		if e.ComplexityRoot.ConsentChangeResult.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentChangeResult.Replayed(childComplexity), true
+
+	case "ConsentEvent.action":
+		if e.ComplexityRoot.ConsentEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.Action(childComplexity), true
+	case "ConsentEvent.actor":
+		if e.ComplexityRoot.ConsentEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.Actor(childComplexity), true
+	case "ConsentEvent.actorId":
+		if e.ComplexityRoot.ConsentEvent.ActorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.ActorID(childComplexity), true
+	case "ConsentEvent.at":
+		if e.ComplexityRoot.ConsentEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.At(childComplexity), true
+	case "ConsentEvent.clientRequestId":
+		if e.ComplexityRoot.ConsentEvent.ClientRequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.ClientRequestID(childComplexity), true
+	case "ConsentEvent.from":
+		if e.ComplexityRoot.ConsentEvent.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.From(childComplexity), true
+	case "ConsentEvent.id":
+		if e.ComplexityRoot.ConsentEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.ID(childComplexity), true
+	case "ConsentEvent.policyVersion":
+		if e.ComplexityRoot.ConsentEvent.PolicyVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.PolicyVersion(childComplexity), true
+	case "ConsentEvent.reason":
+		if e.ComplexityRoot.ConsentEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.Reason(childComplexity), true
+	case "ConsentEvent.receipt":
+		if e.ComplexityRoot.ConsentEvent.Receipt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.Receipt(childComplexity), true
+	case "ConsentEvent.reconfirmBy":
+		if e.ComplexityRoot.ConsentEvent.ReconfirmBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.ReconfirmBy(childComplexity), true
+	case "ConsentEvent.to":
+		if e.ComplexityRoot.ConsentEvent.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.To(childComplexity), true
+	case "ConsentEvent.topic":
+		if e.ComplexityRoot.ConsentEvent.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.Topic(childComplexity), true
+	case "ConsentEvent.via":
+		if e.ComplexityRoot.ConsentEvent.Via == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEvent.Via(childComplexity), true
+
+	case "ConsentEventConnection.edges":
+		if e.ComplexityRoot.ConsentEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEventConnection.Edges(childComplexity), true
+	case "ConsentEventConnection.pageInfo":
+		if e.ComplexityRoot.ConsentEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEventConnection.PageInfo(childComplexity), true
+
+	case "ConsentEventEdge.cursor":
+		if e.ComplexityRoot.ConsentEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEventEdge.Cursor(childComplexity), true
+	case "ConsentEventEdge.node":
+		if e.ComplexityRoot.ConsentEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEventEdge.Node(childComplexity), true
+
+	case "ConsentReceipt.action":
+		if e.ComplexityRoot.ConsentReceipt.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.Action(childComplexity), true
+	case "ConsentReceipt.actor":
+		if e.ComplexityRoot.ConsentReceipt.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.Actor(childComplexity), true
+	case "ConsentReceipt.actorId":
+		if e.ComplexityRoot.ConsentReceipt.ActorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.ActorID(childComplexity), true
+	case "ConsentReceipt.collectionMethod":
+		if e.ComplexityRoot.ConsentReceipt.CollectionMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.CollectionMethod(childComplexity), true
+	case "ConsentReceipt.consentType":
+		if e.ComplexityRoot.ConsentReceipt.ConsentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.ConsentType(childComplexity), true
+	case "ConsentReceipt.controller":
+		if e.ComplexityRoot.ConsentReceipt.Controller == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.Controller(childComplexity), true
+	case "ConsentReceipt.digest":
+		if e.ComplexityRoot.ConsentReceipt.Digest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.Digest(childComplexity), true
+	case "ConsentReceipt.id":
+		if e.ComplexityRoot.ConsentReceipt.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.ID(childComplexity), true
+	case "ConsentReceipt.json":
+		if e.ComplexityRoot.ConsentReceipt.JSON == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.JSON(childComplexity), true
+	case "ConsentReceipt.jurisdiction":
+		if e.ComplexityRoot.ConsentReceipt.Jurisdiction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.Jurisdiction(childComplexity), true
+	case "ConsentReceipt.piiCategories":
+		if e.ComplexityRoot.ConsentReceipt.PiiCategories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.PiiCategories(childComplexity), true
+	case "ConsentReceipt.policyUrl":
+		if e.ComplexityRoot.ConsentReceipt.PolicyURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.PolicyURL(childComplexity), true
+	case "ConsentReceipt.policyVersion":
+		if e.ComplexityRoot.ConsentReceipt.PolicyVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.PolicyVersion(childComplexity), true
+	case "ConsentReceipt.previousDigest":
+		if e.ComplexityRoot.ConsentReceipt.PreviousDigest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.PreviousDigest(childComplexity), true
+	case "ConsentReceipt.previousState":
+		if e.ComplexityRoot.ConsentReceipt.PreviousState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.PreviousState(childComplexity), true
+	case "ConsentReceipt.purpose":
+		if e.ComplexityRoot.ConsentReceipt.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.Purpose(childComplexity), true
+	case "ConsentReceipt.purposeCategory":
+		if e.ComplexityRoot.ConsentReceipt.PurposeCategory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.PurposeCategory(childComplexity), true
+	case "ConsentReceipt.purposeDescription":
+		if e.ComplexityRoot.ConsentReceipt.PurposeDescription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.PurposeDescription(childComplexity), true
+	case "ConsentReceipt.reconfirmBy":
+		if e.ComplexityRoot.ConsentReceipt.ReconfirmBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.ReconfirmBy(childComplexity), true
+	case "ConsentReceipt.state":
+		if e.ComplexityRoot.ConsentReceipt.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.State(childComplexity), true
+	case "ConsentReceipt.subject":
+		if e.ComplexityRoot.ConsentReceipt.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.Subject(childComplexity), true
+	case "ConsentReceipt.timestamp":
+		if e.ComplexityRoot.ConsentReceipt.Timestamp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.Timestamp(childComplexity), true
+	case "ConsentReceipt.topic":
+		if e.ComplexityRoot.ConsentReceipt.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.Topic(childComplexity), true
+	case "ConsentReceipt.verified":
+		if e.ComplexityRoot.ConsentReceipt.Verified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.Verified(childComplexity), true
+	case "ConsentReceipt.version":
+		if e.ComplexityRoot.ConsentReceipt.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentReceipt.Version(childComplexity), true
 
 	case "ConsentTopic.appliesTo":
 		if e.ComplexityRoot.ConsentTopic.AppliesTo == nil {
@@ -425,6 +1020,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.BirthDate(childComplexity), true
+	case "Me.consentHistory":
+		if e.ComplexityRoot.Me.ConsentHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Me_consentHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Me.ConsentHistory(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Me.consentReceipt":
+		if e.ComplexityRoot.Me.ConsentReceipt == nil {
+			break
+		}
+
+		args, err := ec.field_Me_consentReceipt_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Me.ConsentReceipt(childComplexity, args["id"].(string)), true
+	case "Me.consents":
+		if e.ComplexityRoot.Me.Consents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.Consents(childComplexity), true
 	case "Me.holdings":
 		if e.ComplexityRoot.Me.Holdings == nil {
 			break
@@ -465,6 +1088,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Records(childComplexity, args["kind"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Me.requests":
+		if e.ComplexityRoot.Me.Requests == nil {
+			break
+		}
+
+		args, err := ec.field_Me_requests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Me.Requests(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Me.requiredProcessing":
+		if e.ComplexityRoot.Me.RequiredProcessing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.RequiredProcessing(childComplexity), true
 	case "Me.signedUpAt":
 		if e.ComplexityRoot.Me.SignedUpAt == nil {
 			break
@@ -483,6 +1123,106 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.TerminatedAt(childComplexity), true
+
+	case "Mutation.assignRequest":
+		if e.ComplexityRoot.Mutation.AssignRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignRequest(childComplexity, args["id"].(string), args["assigneeId"].(string)), true
+	case "Mutation.commentOnRequest":
+		if e.ComplexityRoot.Mutation.CommentOnRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_commentOnRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CommentOnRequest(childComplexity, args["id"].(string), args["body"].(string), args["internal"].(*bool)), true
+	case "Mutation.extendRequest":
+		if e.ComplexityRoot.Mutation.ExtendRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_extendRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExtendRequest(childComplexity, args["id"].(string), args["reason"].(string)), true
+	case "Mutation.fileRequest":
+		if e.ComplexityRoot.Mutation.FileRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fileRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FileRequest(childComplexity, args["input"].(models.FileRequestInput)), true
+	case "Mutation.reconfirmMarketingConsents":
+		if e.ComplexityRoot.Mutation.ReconfirmMarketingConsents == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reconfirmMarketingConsents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReconfirmMarketingConsents(childComplexity, args["input"].(*models.ReconfirmMarketingConsentsInput)), true
+	case "Mutation.resolveRequest":
+		if e.ComplexityRoot.Mutation.ResolveRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resolveRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResolveRequest(childComplexity, args["input"].(models.ResolveRequestInput)), true
+	case "Mutation.setConsent":
+		if e.ComplexityRoot.Mutation.SetConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetConsent(childComplexity, args["input"].(models.SetConsentInput)), true
+	case "Mutation.setConsents":
+		if e.ComplexityRoot.Mutation.SetConsents == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setConsents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetConsents(childComplexity, args["input"].(models.SetConsentsInput)), true
+	case "Mutation.withdrawRequest":
+		if e.ComplexityRoot.Mutation.WithdrawRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawRequest(childComplexity, args["id"].(string)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -652,6 +1392,101 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Policy(childComplexity, args["lang"].(*models.Language)), true
+	case "Query.reconfirmationsDue":
+		if e.ComplexityRoot.Query.ReconfirmationsDue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reconfirmationsDue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReconfirmationsDue(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.request":
+		if e.ComplexityRoot.Query.Request == nil {
+			break
+		}
+
+		args, err := ec.field_Query_request_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Request(childComplexity, args["id"].(string)), true
+	case "Query.requests":
+		if e.ComplexityRoot.Query.Requests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_requests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Requests(childComplexity, args["filter"].(*models.RequestFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.subscriber":
+		if e.ComplexityRoot.Query.Subscriber == nil {
+			break
+		}
+
+		args, err := ec.field_Query_subscriber_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Subscriber(childComplexity, args["id"].(string), args["lang"].(*models.Language)), true
+
+	case "ReconfirmationDue.reconfirmBy":
+		if e.ComplexityRoot.ReconfirmationDue.ReconfirmBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconfirmationDue.ReconfirmBy(childComplexity), true
+	case "ReconfirmationDue.since":
+		if e.ComplexityRoot.ReconfirmationDue.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconfirmationDue.Since(childComplexity), true
+	case "ReconfirmationDue.subscriberId":
+		if e.ComplexityRoot.ReconfirmationDue.SubscriberID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconfirmationDue.SubscriberID(childComplexity), true
+	case "ReconfirmationDue.topic":
+		if e.ComplexityRoot.ReconfirmationDue.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconfirmationDue.Topic(childComplexity), true
+
+	case "ReconfirmationDueConnection.edges":
+		if e.ComplexityRoot.ReconfirmationDueConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconfirmationDueConnection.Edges(childComplexity), true
+	case "ReconfirmationDueConnection.pageInfo":
+		if e.ComplexityRoot.ReconfirmationDueConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconfirmationDueConnection.PageInfo(childComplexity), true
+
+	case "ReconfirmationDueEdge.cursor":
+		if e.ComplexityRoot.ReconfirmationDueEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconfirmationDueEdge.Cursor(childComplexity), true
+	case "ReconfirmationDueEdge.node":
+		if e.ComplexityRoot.ReconfirmationDueEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconfirmationDueEdge.Node(childComplexity), true
 
 	case "Record.id":
 		if e.ComplexityRoot.Record.ID == nil {
@@ -746,6 +1581,312 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordKind.Purposes(childComplexity), true
+
+	case "Request.assigned":
+		if e.ComplexityRoot.Request.Assigned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Assigned(childComplexity), true
+	case "Request.assigneeId":
+		if e.ComplexityRoot.Request.AssigneeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.AssigneeID(childComplexity), true
+	case "Request.dueAt":
+		if e.ComplexityRoot.Request.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.DueAt(childComplexity), true
+	case "Request.events":
+		if e.ComplexityRoot.Request.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Events(childComplexity), true
+	case "Request.export":
+		if e.ComplexityRoot.Request.Export == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Export(childComplexity), true
+	case "Request.extended":
+		if e.ComplexityRoot.Request.Extended == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Extended(childComplexity), true
+	case "Request.extensionReason":
+		if e.ComplexityRoot.Request.ExtensionReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.ExtensionReason(childComplexity), true
+	case "Request.feeRelated":
+		if e.ComplexityRoot.Request.FeeRelated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.FeeRelated(childComplexity), true
+	case "Request.filedAt":
+		if e.ComplexityRoot.Request.FiledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.FiledAt(childComplexity), true
+	case "Request.filedBy":
+		if e.ComplexityRoot.Request.FiledBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.FiledBy(childComplexity), true
+	case "Request.howToObject":
+		if e.ComplexityRoot.Request.HowToObject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.HowToObject(childComplexity), true
+	case "Request.id":
+		if e.ComplexityRoot.Request.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.ID(childComplexity), true
+	case "Request.outcomes":
+		if e.ComplexityRoot.Request.Outcomes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Outcomes(childComplexity), true
+	case "Request.overdue":
+		if e.ComplexityRoot.Request.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Overdue(childComplexity), true
+	case "Request.reason":
+		if e.ComplexityRoot.Request.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Reason(childComplexity), true
+	case "Request.reasonCode":
+		if e.ComplexityRoot.Request.ReasonCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.ReasonCode(childComplexity), true
+	case "Request.resolution":
+		if e.ComplexityRoot.Request.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Resolution(childComplexity), true
+	case "Request.resolutionText":
+		if e.ComplexityRoot.Request.ResolutionText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.ResolutionText(childComplexity), true
+	case "Request.resolvedAt":
+		if e.ComplexityRoot.Request.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.ResolvedAt(childComplexity), true
+	case "Request.scope":
+		if e.ComplexityRoot.Request.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Scope(childComplexity), true
+	case "Request.status":
+		if e.ComplexityRoot.Request.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Status(childComplexity), true
+	case "Request.subscriberId":
+		if e.ComplexityRoot.Request.SubscriberID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.SubscriberID(childComplexity), true
+	case "Request.type":
+		if e.ComplexityRoot.Request.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Type(childComplexity), true
+
+	case "RequestConnection.edges":
+		if e.ComplexityRoot.RequestConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestConnection.Edges(childComplexity), true
+	case "RequestConnection.pageInfo":
+		if e.ComplexityRoot.RequestConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestConnection.PageInfo(childComplexity), true
+
+	case "RequestEdge.cursor":
+		if e.ComplexityRoot.RequestEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEdge.Cursor(childComplexity), true
+	case "RequestEdge.node":
+		if e.ComplexityRoot.RequestEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEdge.Node(childComplexity), true
+
+	case "RequestEvent.actor":
+		if e.ComplexityRoot.RequestEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEvent.Actor(childComplexity), true
+	case "RequestEvent.at":
+		if e.ComplexityRoot.RequestEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEvent.At(childComplexity), true
+	case "RequestEvent.fromStatus":
+		if e.ComplexityRoot.RequestEvent.FromStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEvent.FromStatus(childComplexity), true
+	case "RequestEvent.internal":
+		if e.ComplexityRoot.RequestEvent.Internal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEvent.Internal(childComplexity), true
+	case "RequestEvent.kind":
+		if e.ComplexityRoot.RequestEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEvent.Kind(childComplexity), true
+	case "RequestEvent.note":
+		if e.ComplexityRoot.RequestEvent.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEvent.Note(childComplexity), true
+	case "RequestEvent.toStatus":
+		if e.ComplexityRoot.RequestEvent.ToStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestEvent.ToStatus(childComplexity), true
+
+	case "RequestExport.digest":
+		if e.ComplexityRoot.RequestExport.Digest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestExport.Digest(childComplexity), true
+	case "RequestExport.document":
+		if e.ComplexityRoot.RequestExport.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestExport.Document(childComplexity), true
+	case "RequestExport.expiresAt":
+		if e.ComplexityRoot.RequestExport.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestExport.ExpiresAt(childComplexity), true
+
+	case "RequestOutcome.clause":
+		if e.ComplexityRoot.RequestOutcome.Clause == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestOutcome.Clause(childComplexity), true
+	case "RequestOutcome.code":
+		if e.ComplexityRoot.RequestOutcome.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestOutcome.Code(childComplexity), true
+	case "RequestOutcome.explanation":
+		if e.ComplexityRoot.RequestOutcome.Explanation == nil {
+			break
+		}
+
+		args, err := ec.field_RequestOutcome_explanation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RequestOutcome.Explanation(childComplexity, args["lang"].(*models.Language)), true
+	case "RequestOutcome.holdId":
+		if e.ComplexityRoot.RequestOutcome.HoldID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestOutcome.HoldID(childComplexity), true
+	case "RequestOutcome.itemRef":
+		if e.ComplexityRoot.RequestOutcome.ItemRef == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestOutcome.ItemRef(childComplexity), true
+	case "RequestOutcome.itemType":
+		if e.ComplexityRoot.RequestOutcome.ItemType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestOutcome.ItemType(childComplexity), true
+	case "RequestOutcome.outcome":
+		if e.ComplexityRoot.RequestOutcome.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestOutcome.Outcome(childComplexity), true
+	case "RequestOutcome.until":
+		if e.ComplexityRoot.RequestOutcome.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestOutcome.Until(childComplexity), true
+
+	case "RequestScope.all":
+		if e.ComplexityRoot.RequestScope.All == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestScope.All(childComplexity), true
+	case "RequestScope.categories":
+		if e.ComplexityRoot.RequestScope.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestScope.Categories(childComplexity), true
+	case "RequestScope.recordIds":
+		if e.ComplexityRoot.RequestScope.RecordIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestScope.RecordIds(childComplexity), true
+	case "RequestScope.recordKinds":
+		if e.ComplexityRoot.RequestScope.RecordKinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestScope.RecordKinds(childComplexity), true
 
 	case "Retention.clauses":
 		if e.ComplexityRoot.Retention.Clauses == nil {
@@ -863,6 +2004,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RetentionClause.UntilResolved(childComplexity), true
 
+	case "Subscription.requestUpdated":
+		if e.ComplexityRoot.Subscription.RequestUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_requestUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.RequestUpdated(childComplexity, args["id"].(string)), true
+
 	}
 	return 0, false
 }
@@ -872,7 +2025,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ConsentChoice", ec.unmarshalInputConsentChoice),
+			graphql.NewInputUnmarshaler("FileRequestInput", ec.unmarshalInputFileRequestInput),
 			graphql.NewInputUnmarshaler("HoldingFilter", ec.unmarshalInputHoldingFilter),
+			graphql.NewInputUnmarshaler("ReconfirmMarketingConsentsInput", ec.unmarshalInputReconfirmMarketingConsentsInput),
+			graphql.NewInputUnmarshaler("RequestFilter", ec.unmarshalInputRequestFilter),
+			graphql.NewInputUnmarshaler("ResolveRequestInput", ec.unmarshalInputResolveRequestInput),
+			graphql.NewInputUnmarshaler("ScopeInput", ec.unmarshalInputScopeInput),
+			graphql.NewInputUnmarshaler("SetConsentInput", ec.unmarshalInputSetConsentInput),
+			graphql.NewInputUnmarshaler("SetConsentsInput", ec.unmarshalInputSetConsentsInput),
 		)
 	}
 	first := true
@@ -908,6 +2069,38 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 			return &response
 		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -933,7 +2126,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "inventory.graphqls" "policy.graphqls" "schema.graphqls"
+//go:embed "consent.graphqls" "inventory.graphqls" "policy.graphqls" "requests.graphqls" "schema.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -945,8 +2138,10 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "consent.graphqls", Input: sourceData("consent.graphqls"), BuiltIn: false},
 	{Name: "inventory.graphqls", Input: sourceData("inventory.graphqls"), BuiltIn: false},
 	{Name: "policy.graphqls", Input: sourceData("policy.graphqls"), BuiltIn: false},
+	{Name: "requests.graphqls", Input: sourceData("requests.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -993,6 +2188,160 @@ func (ec *executionContext) childFields_Category(ctx context.Context, field grap
 		return ec.fieldContext_Category_consentTopic(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Category", field.Name)
+}
+
+func (ec *executionContext) childFields_Consent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "topic":
+		return ec.fieldContext_Consent_topic(ctx, field)
+	case "state":
+		return ec.fieldContext_Consent_state(ctx, field)
+	case "granted":
+		return ec.fieldContext_Consent_granted(ctx, field)
+	case "since":
+		return ec.fieldContext_Consent_since(ctx, field)
+	case "reconfirmBy":
+		return ec.fieldContext_Consent_reconfirmBy(ctx, field)
+	case "reconfirmNoticeAt":
+		return ec.fieldContext_Consent_reconfirmNoticeAt(ctx, field)
+	case "policyVersion":
+		return ec.fieldContext_Consent_policyVersion(ctx, field)
+	case "receiptId":
+		return ec.fieldContext_Consent_receiptId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Consent", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consent":
+		return ec.fieldContext_ConsentChange_consent(ctx, field)
+	case "changed":
+		return ec.fieldContext_ConsentChange_changed(ctx, field)
+	case "receipt":
+		return ec.fieldContext_ConsentChange_receipt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentChange", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentChangeResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "changes":
+		return ec.fieldContext_ConsentChangeResult_changes(ctx, field)
+	case "replayed":
+		return ec.fieldContext_ConsentChangeResult_replayed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentChangeResult", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ConsentEvent_id(ctx, field)
+	case "topic":
+		return ec.fieldContext_ConsentEvent_topic(ctx, field)
+	case "action":
+		return ec.fieldContext_ConsentEvent_action(ctx, field)
+	case "from":
+		return ec.fieldContext_ConsentEvent_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ConsentEvent_to(ctx, field)
+	case "actor":
+		return ec.fieldContext_ConsentEvent_actor(ctx, field)
+	case "actorId":
+		return ec.fieldContext_ConsentEvent_actorId(ctx, field)
+	case "via":
+		return ec.fieldContext_ConsentEvent_via(ctx, field)
+	case "reason":
+		return ec.fieldContext_ConsentEvent_reason(ctx, field)
+	case "policyVersion":
+		return ec.fieldContext_ConsentEvent_policyVersion(ctx, field)
+	case "at":
+		return ec.fieldContext_ConsentEvent_at(ctx, field)
+	case "clientRequestId":
+		return ec.fieldContext_ConsentEvent_clientRequestId(ctx, field)
+	case "reconfirmBy":
+		return ec.fieldContext_ConsentEvent_reconfirmBy(ctx, field)
+	case "receipt":
+		return ec.fieldContext_ConsentEvent_receipt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ConsentEventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ConsentEventConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ConsentEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ConsentEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentEventEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentReceipt(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ConsentReceipt_id(ctx, field)
+	case "version":
+		return ec.fieldContext_ConsentReceipt_version(ctx, field)
+	case "timestamp":
+		return ec.fieldContext_ConsentReceipt_timestamp(ctx, field)
+	case "jurisdiction":
+		return ec.fieldContext_ConsentReceipt_jurisdiction(ctx, field)
+	case "controller":
+		return ec.fieldContext_ConsentReceipt_controller(ctx, field)
+	case "policyUrl":
+		return ec.fieldContext_ConsentReceipt_policyUrl(ctx, field)
+	case "policyVersion":
+		return ec.fieldContext_ConsentReceipt_policyVersion(ctx, field)
+	case "subject":
+		return ec.fieldContext_ConsentReceipt_subject(ctx, field)
+	case "topic":
+		return ec.fieldContext_ConsentReceipt_topic(ctx, field)
+	case "purpose":
+		return ec.fieldContext_ConsentReceipt_purpose(ctx, field)
+	case "purposeDescription":
+		return ec.fieldContext_ConsentReceipt_purposeDescription(ctx, field)
+	case "purposeCategory":
+		return ec.fieldContext_ConsentReceipt_purposeCategory(ctx, field)
+	case "piiCategories":
+		return ec.fieldContext_ConsentReceipt_piiCategories(ctx, field)
+	case "consentType":
+		return ec.fieldContext_ConsentReceipt_consentType(ctx, field)
+	case "action":
+		return ec.fieldContext_ConsentReceipt_action(ctx, field)
+	case "previousState":
+		return ec.fieldContext_ConsentReceipt_previousState(ctx, field)
+	case "state":
+		return ec.fieldContext_ConsentReceipt_state(ctx, field)
+	case "collectionMethod":
+		return ec.fieldContext_ConsentReceipt_collectionMethod(ctx, field)
+	case "actor":
+		return ec.fieldContext_ConsentReceipt_actor(ctx, field)
+	case "actorId":
+		return ec.fieldContext_ConsentReceipt_actorId(ctx, field)
+	case "reconfirmBy":
+		return ec.fieldContext_ConsentReceipt_reconfirmBy(ctx, field)
+	case "previousDigest":
+		return ec.fieldContext_ConsentReceipt_previousDigest(ctx, field)
+	case "digest":
+		return ec.fieldContext_ConsentReceipt_digest(ctx, field)
+	case "json":
+		return ec.fieldContext_ConsentReceipt_json(ctx, field)
+	case "verified":
+		return ec.fieldContext_ConsentReceipt_verified(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentReceipt", field.Name)
 }
 
 func (ec *executionContext) childFields_ConsentTopic(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1065,6 +2414,16 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_holdings(ctx, field)
 	case "records":
 		return ec.fieldContext_Me_records(ctx, field)
+	case "consents":
+		return ec.fieldContext_Me_consents(ctx, field)
+	case "requiredProcessing":
+		return ec.fieldContext_Me_requiredProcessing(ctx, field)
+	case "consentHistory":
+		return ec.fieldContext_Me_consentHistory(ctx, field)
+	case "consentReceipt":
+		return ec.fieldContext_Me_consentReceipt(ctx, field)
+	case "requests":
+		return ec.fieldContext_Me_requests(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Me", field.Name)
 }
@@ -1133,6 +2492,40 @@ func (ec *executionContext) childFields_Purpose(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Purpose", field.Name)
 }
 
+func (ec *executionContext) childFields_ReconfirmationDue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subscriberId":
+		return ec.fieldContext_ReconfirmationDue_subscriberId(ctx, field)
+	case "topic":
+		return ec.fieldContext_ReconfirmationDue_topic(ctx, field)
+	case "since":
+		return ec.fieldContext_ReconfirmationDue_since(ctx, field)
+	case "reconfirmBy":
+		return ec.fieldContext_ReconfirmationDue_reconfirmBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReconfirmationDue", field.Name)
+}
+
+func (ec *executionContext) childFields_ReconfirmationDueConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReconfirmationDueConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReconfirmationDueConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReconfirmationDueConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReconfirmationDueEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReconfirmationDueEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReconfirmationDueEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReconfirmationDueEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Record(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1185,6 +2578,146 @@ func (ec *executionContext) childFields_RecordKind(ctx context.Context, field gr
 		return ec.fieldContext_RecordKind_clauses(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecordKind", field.Name)
+}
+
+func (ec *executionContext) childFields_Request(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Request_id(ctx, field)
+	case "subscriberId":
+		return ec.fieldContext_Request_subscriberId(ctx, field)
+	case "type":
+		return ec.fieldContext_Request_type(ctx, field)
+	case "status":
+		return ec.fieldContext_Request_status(ctx, field)
+	case "filedBy":
+		return ec.fieldContext_Request_filedBy(ctx, field)
+	case "filedAt":
+		return ec.fieldContext_Request_filedAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_Request_dueAt(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Request_overdue(ctx, field)
+	case "extended":
+		return ec.fieldContext_Request_extended(ctx, field)
+	case "extensionReason":
+		return ec.fieldContext_Request_extensionReason(ctx, field)
+	case "reason":
+		return ec.fieldContext_Request_reason(ctx, field)
+	case "scope":
+		return ec.fieldContext_Request_scope(ctx, field)
+	case "feeRelated":
+		return ec.fieldContext_Request_feeRelated(ctx, field)
+	case "assigned":
+		return ec.fieldContext_Request_assigned(ctx, field)
+	case "assigneeId":
+		return ec.fieldContext_Request_assigneeId(ctx, field)
+	case "resolution":
+		return ec.fieldContext_Request_resolution(ctx, field)
+	case "reasonCode":
+		return ec.fieldContext_Request_reasonCode(ctx, field)
+	case "resolutionText":
+		return ec.fieldContext_Request_resolutionText(ctx, field)
+	case "howToObject":
+		return ec.fieldContext_Request_howToObject(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Request_resolvedAt(ctx, field)
+	case "events":
+		return ec.fieldContext_Request_events(ctx, field)
+	case "outcomes":
+		return ec.fieldContext_Request_outcomes(ctx, field)
+	case "export":
+		return ec.fieldContext_Request_export(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Request", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RequestConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RequestConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RequestEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RequestEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_RequestEvent_kind(ctx, field)
+	case "at":
+		return ec.fieldContext_RequestEvent_at(ctx, field)
+	case "fromStatus":
+		return ec.fieldContext_RequestEvent_fromStatus(ctx, field)
+	case "toStatus":
+		return ec.fieldContext_RequestEvent_toStatus(ctx, field)
+	case "actor":
+		return ec.fieldContext_RequestEvent_actor(ctx, field)
+	case "note":
+		return ec.fieldContext_RequestEvent_note(ctx, field)
+	case "internal":
+		return ec.fieldContext_RequestEvent_internal(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "expiresAt":
+		return ec.fieldContext_RequestExport_expiresAt(ctx, field)
+	case "digest":
+		return ec.fieldContext_RequestExport_digest(ctx, field)
+	case "document":
+		return ec.fieldContext_RequestExport_document(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestExport", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestOutcome(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "itemType":
+		return ec.fieldContext_RequestOutcome_itemType(ctx, field)
+	case "itemRef":
+		return ec.fieldContext_RequestOutcome_itemRef(ctx, field)
+	case "code":
+		return ec.fieldContext_RequestOutcome_code(ctx, field)
+	case "outcome":
+		return ec.fieldContext_RequestOutcome_outcome(ctx, field)
+	case "clause":
+		return ec.fieldContext_RequestOutcome_clause(ctx, field)
+	case "until":
+		return ec.fieldContext_RequestOutcome_until(ctx, field)
+	case "holdId":
+		return ec.fieldContext_RequestOutcome_holdId(ctx, field)
+	case "explanation":
+		return ec.fieldContext_RequestOutcome_explanation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestOutcome", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestScope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "all":
+		return ec.fieldContext_RequestScope_all(ctx, field)
+	case "categories":
+		return ec.fieldContext_RequestScope_categories(ctx, field)
+	case "recordKinds":
+		return ec.fieldContext_RequestScope_recordKinds(ctx, field)
+	case "recordIds":
+		return ec.fieldContext_RequestScope_recordIds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestScope", field.Name)
 }
 
 func (ec *executionContext) childFields_Retention(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1367,6 +2900,42 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	return args, nil
 }
 
+func (ec *executionContext) field_Me_consentHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Me_consentReceipt_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Me_holdings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1408,6 +2977,186 @@ func (ec *executionContext) field_Me_records_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Me_requests_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_assignRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "assigneeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["assigneeId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_commentOnRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "body",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["body"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "internal",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["internal"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_extendRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_fileRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.FileRequestInput, error) {
+			return ec.unmarshalNFileRequestInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐFileRequestInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reconfirmMarketingConsents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (*models.ReconfirmMarketingConsentsInput, error) {
+			return ec.unmarshalOReconfirmMarketingConsentsInput2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmMarketingConsentsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resolveRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.ResolveRequestInput, error) {
+			return ec.unmarshalNResolveRequestInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐResolveRequestInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.SetConsentInput, error) {
+			return ec.unmarshalNSetConsentInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐSetConsentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setConsents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.SetConsentsInput, error) {
+			return ec.unmarshalNSetConsentsInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐSetConsentsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -1464,6 +3213,122 @@ func (ec *executionContext) field_Query_policy_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["lang"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_reconfirmationsDue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_request_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_requests_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*models.RequestFilter, error) {
+			return ec.unmarshalORequestFilter2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_subscriber_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "lang",
+		func(ctx context.Context, v any) (*models.Language, error) {
+			return ec.unmarshalOLanguage2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐLanguage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lang"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_RequestOutcome_explanation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lang",
+		func(ctx context.Context, v any) (*models.Language, error) {
+			return ec.unmarshalOLanguage2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐLanguage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lang"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_requestUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -1897,6 +3762,1375 @@ func (ec *executionContext) fieldContext_Category_consentTopic(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Consent_topic(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_topic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Topic, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentTopicView) graphql.Marshaler {
+			return ec.marshalNConsentTopic2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicView(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Consent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentTopic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Consent_state(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentState) graphql.Marshaler {
+			return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "ConsentState")
+}
+
+func (ec *executionContext) _Consent_granted(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_granted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Granted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_granted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Consent_since(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Consent_reconfirmBy(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_reconfirmBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReconfirmBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_reconfirmBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Consent_reconfirmNoticeAt(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_reconfirmNoticeAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReconfirmNoticeAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_reconfirmNoticeAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Consent_policyVersion(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_policyVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PolicyVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_policyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "String")
+}
+
+func (ec *executionContext) _Consent_receiptId(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_receiptId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceiptID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_receiptId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConsentChange_consent(ctx context.Context, field graphql.CollectedField, obj *models.ConsentChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentChange_consent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Consent) graphql.Marshaler {
+			return ec.marshalNConsent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentChange_consent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentChange_changed(ctx context.Context, field graphql.CollectedField, obj *models.ConsentChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentChange_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentChange_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentChange", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ConsentChange_receipt(ctx context.Context, field graphql.CollectedField, obj *models.ConsentChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentChange_receipt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Receipt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentReceipt) graphql.Marshaler {
+			return ec.marshalOConsentReceipt2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentReceipt(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentChange_receipt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentReceipt(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentChangeResult_changes(ctx context.Context, field graphql.CollectedField, obj *models.ConsentChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentChangeResult_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ConsentChange) graphql.Marshaler {
+			return ec.marshalNConsentChange2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentChangeResult_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentChangeResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentChangeResult_replayed(ctx context.Context, field graphql.CollectedField, obj *models.ConsentChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentChangeResult_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentChangeResult_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentChangeResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ConsentEvent_id(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConsentEvent_topic(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvent_topic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Topic, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentTopicView) graphql.Marshaler {
+			return ec.marshalNConsentTopic2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicView(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvent_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentTopic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentEvent_action(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvent_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentAction) graphql.Marshaler {
+			return ec.marshalNConsentAction2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "ConsentAction")
+}
+
+func (ec *executionContext) _ConsentEvent_from(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvent_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentState) graphql.Marshaler {
+			return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvent_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "ConsentState")
+}
+
+func (ec *executionContext) _ConsentEvent_to(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvent_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentState) graphql.Marshaler {
+			return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvent_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "ConsentState")
+}
+
+func (ec *executionContext) _ConsentEvent_actor(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentActor) graphql.Marshaler {
+			return ec.marshalNConsentActor2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentActor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "ConsentActor")
+}
+
+func (ec *executionContext) _ConsentEvent_actorId(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvent_actorId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvent_actorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConsentEvent_via(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvent_via(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Via, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ChangeChannel) graphql.Marshaler {
+			return ec.marshalNChangeChannel2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐChangeChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvent_via(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "ChangeChannel")
+}
+
+func (ec *executionContext) _ConsentEvent_reason(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvent_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentEvent_policyVersion(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvent_policyVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PolicyVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvent_policyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentEvent_at(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConsentEvent_clientRequestId(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvent_clientRequestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientRequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvent_clientRequestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentEvent_reconfirmBy(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvent_reconfirmBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReconfirmBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvent_reconfirmBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "Date")
+}
+
+func (ec *executionContext) _ConsentEvent_receipt(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEvent_receipt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Receipt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentReceipt) graphql.Marshaler {
+			return ec.marshalNConsentReceipt2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentReceipt(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEvent_receipt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentReceipt(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ConsentEventEdge) graphql.Marshaler {
+			return ec.marshalNConsentEventEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEventEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentEvent) graphql.Marshaler {
+			return ec.marshalNConsentEvent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentReceipt_id(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConsentReceipt_version(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentReceipt_timestamp(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_timestamp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Timestamp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_timestamp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ConsentReceipt_jurisdiction(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_jurisdiction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Jurisdiction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_jurisdiction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentReceipt_controller(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_controller(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Controller, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_controller(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentReceipt_policyUrl(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_policyUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PolicyURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_policyUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentReceipt_policyVersion(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_policyVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PolicyVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_policyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentReceipt_subject(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConsentReceipt_topic(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_topic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Topic, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConsentReceipt_purpose(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purpose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentReceipt_purposeDescription(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_purposeDescription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PurposeDescription, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_purposeDescription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentReceipt_purposeCategory(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_purposeCategory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PurposeCategory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_purposeCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentReceipt_piiCategories(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_piiCategories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PiiCategories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_piiCategories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentReceipt_consentType(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_consentType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConsentType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_consentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentReceipt_action(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentAction) graphql.Marshaler {
+			return ec.marshalNConsentAction2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ConsentAction")
+}
+
+func (ec *executionContext) _ConsentReceipt_previousState(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_previousState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentState) graphql.Marshaler {
+			return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_previousState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ConsentState")
+}
+
+func (ec *executionContext) _ConsentReceipt_state(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentState) graphql.Marshaler {
+			return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ConsentState")
+}
+
+func (ec *executionContext) _ConsentReceipt_collectionMethod(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_collectionMethod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CollectionMethod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ChangeChannel) graphql.Marshaler {
+			return ec.marshalNChangeChannel2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐChangeChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_collectionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ChangeChannel")
+}
+
+func (ec *executionContext) _ConsentReceipt_actor(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentActor) graphql.Marshaler {
+			return ec.marshalNConsentActor2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentActor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ConsentActor")
+}
+
+func (ec *executionContext) _ConsentReceipt_actorId(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_actorId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_actorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConsentReceipt_reconfirmBy(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_reconfirmBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReconfirmBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_reconfirmBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "Date")
+}
+
+func (ec *executionContext) _ConsentReceipt_previousDigest(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_previousDigest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousDigest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_previousDigest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentReceipt_digest(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_digest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Digest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_digest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentReceipt_json(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_json(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JSON, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_json(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentReceipt_verified(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentReceipt_verified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentReceipt_verified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ConsentTopic_code(ctx context.Context, field graphql.CollectedField, obj *models.ConsentTopicView) (ret graphql.Marshaler) {
@@ -2630,6 +5864,760 @@ func (ec *executionContext) fieldContext_Me_records(ctx context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Me_consents(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_consents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().Consents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Consent) graphql.Marshaler {
+			return ec.marshalNConsent2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_consents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Me_requiredProcessing(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_requiredProcessing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().RequiredProcessing(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.PurposeView) graphql.Marshaler {
+			return ec.marshalNPurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurposeViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_requiredProcessing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Purpose(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Me_consentHistory(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_consentHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Me().ConsentHistory(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentEventConnection) graphql.Marshaler {
+			return ec.marshalNConsentEventConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_consentHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Me_consentHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Me_consentReceipt(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_consentReceipt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Me().ConsentReceipt(ctx, obj, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentReceipt) graphql.Marshaler {
+			return ec.marshalNConsentReceipt2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentReceipt(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_consentReceipt(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentReceipt(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Me_consentReceipt_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Me_requests(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_requests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Me().Requests(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.RequestConnection) graphql.Marshaler {
+			return ec.marshalNRequestConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_requests(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Me_requests_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetConsent(ctx, fc.Args["input"].(models.SetConsentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal *models.ConsentChangeResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.ConsentChangeResult
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentChangeResult) graphql.Marshaler {
+			return ec.marshalNConsentChangeResult2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChangeResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentChangeResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setConsents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setConsents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetConsents(ctx, fc.Args["input"].(models.SetConsentsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal *models.ConsentChangeResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.ConsentChangeResult
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentChangeResult) graphql.Marshaler {
+			return ec.marshalNConsentChangeResult2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChangeResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setConsents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentChangeResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setConsents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reconfirmMarketingConsents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reconfirmMarketingConsents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReconfirmMarketingConsents(ctx, fc.Args["input"].(*models.ReconfirmMarketingConsentsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
+				if err != nil {
+					var zeroVal *models.ConsentChangeResult
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.ConsentChangeResult
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentChangeResult) graphql.Marshaler {
+			return ec.marshalNConsentChangeResult2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChangeResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reconfirmMarketingConsents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentChangeResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reconfirmMarketingConsents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_fileRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_fileRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FileRequest(ctx, fc.Args["input"].(models.FileRequestInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal *models.Request
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Request
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Request) graphql.Marshaler {
+			return ec.marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_fileRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Request(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_fileRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawRequest(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
+				if err != nil {
+					var zeroVal *models.Request
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Request
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Request) graphql.Marshaler {
+			return ec.marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Request(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_assignRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignRequest(ctx, fc.Args["id"].(string), fc.Args["assigneeId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal *models.Request
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Request
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Request) graphql.Marshaler {
+			return ec.marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Request(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_commentOnRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_commentOnRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CommentOnRequest(ctx, fc.Args["id"].(string), fc.Args["body"].(string), fc.Args["internal"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal *models.Request
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Request
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Request) graphql.Marshaler {
+			return ec.marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_commentOnRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Request(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_commentOnRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_extendRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_extendRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ExtendRequest(ctx, fc.Args["id"].(string), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal *models.Request
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Request
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Request) graphql.Marshaler {
+			return ec.marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_extendRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Request(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_extendRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resolveRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resolveRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResolveRequest(ctx, fc.Args["input"].(models.ResolveRequestInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal *models.Request
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Request
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Request) graphql.Marshaler {
+			return ec.marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resolveRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Request(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resolveRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3260,6 +7248,68 @@ func (ec *executionContext) fieldContext_Query_policy(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_reconfirmationsDue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reconfirmationsDue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReconfirmationsDue(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *models.ReconfirmationDueConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.ReconfirmationDueConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ReconfirmationDueConnection) graphql.Marshaler {
+			return ec.marshalNReconfirmationDueConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reconfirmationsDue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReconfirmationDueConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reconfirmationsDue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3316,6 +7366,192 @@ func (ec *executionContext) fieldContext_Query_me(ctx context.Context, field gra
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_me_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_request(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_request(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Request(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal *models.Request
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Request
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Request) graphql.Marshaler {
+			return ec.marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_request(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Request(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_request_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_requests(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_requests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Requests(ctx, fc.Args["filter"].(*models.RequestFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal *models.RequestConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.RequestConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.RequestConnection) graphql.Marshaler {
+			return ec.marshalNRequestConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_requests(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_requests_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_subscriber(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_subscriber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Subscriber(ctx, fc.Args["id"].(string), fc.Args["lang"].(*models.Language))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal *models.MeNode
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.MeNode
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.MeNode) graphql.Marshaler {
+			return ec.marshalNMe2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐMeNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_subscriber(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Me(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_subscriber_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3393,6 +7629,226 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReconfirmationDue_subscriberId(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconfirmationDue_subscriberId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubscriberID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconfirmationDue_subscriberId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReconfirmationDue", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReconfirmationDue_topic(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconfirmationDue_topic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Topic, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentTopicView) graphql.Marshaler {
+			return ec.marshalNConsentTopic2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicView(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconfirmationDue_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReconfirmationDue",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentTopic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReconfirmationDue_since(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconfirmationDue_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconfirmationDue_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReconfirmationDue", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReconfirmationDue_reconfirmBy(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconfirmationDue_reconfirmBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReconfirmBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconfirmationDue_reconfirmBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReconfirmationDue", field, false, false, "Date")
+}
+
+func (ec *executionContext) _ReconfirmationDueConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDueConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconfirmationDueConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ReconfirmationDueEdge) graphql.Marshaler {
+			return ec.marshalNReconfirmationDueEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconfirmationDueConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReconfirmationDueConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReconfirmationDueEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReconfirmationDueConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDueConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconfirmationDueConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconfirmationDueConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReconfirmationDueConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReconfirmationDueEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDueEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconfirmationDueEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconfirmationDueEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReconfirmationDueEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReconfirmationDueEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDueEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReconfirmationDueEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ReconfirmationDue) graphql.Marshaler {
+			return ec.marshalNReconfirmationDue2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDue(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReconfirmationDueEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReconfirmationDueEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReconfirmationDue(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3804,6 +8260,1226 @@ func (ec *executionContext) fieldContext_RecordKind_clauses(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Request_id(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Request_subscriberId(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_subscriberId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubscriberID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_subscriberId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Request_type(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.RequestType) graphql.Marshaler {
+			return ec.marshalNRequestType2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, false, false, "RequestType")
+}
+
+func (ec *executionContext) _Request_status(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.RequestStatus) graphql.Marshaler {
+			return ec.marshalNRequestStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, false, false, "RequestStatus")
+}
+
+func (ec *executionContext) _Request_filedBy(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_filedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().FiledBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.FiledByKind) graphql.Marshaler {
+			return ec.marshalNFiledBy2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐFiledByKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_filedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, true, true, "FiledBy")
+}
+
+func (ec *executionContext) _Request_filedAt(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_filedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FiledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_filedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Request_dueAt(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Request_overdue(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().Overdue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Request_extended(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_extended(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().Extended(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_extended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Request_extensionReason(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_extensionReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExtensionReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Request_extensionReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, false, false, "String")
+}
+
+func (ec *executionContext) _Request_reason(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, false, false, "String")
+}
+
+func (ec *executionContext) _Request_scope(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().Scope(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.RequestScope) graphql.Marshaler {
+			return ec.marshalNRequestScope2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Request",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestScope(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Request_feeRelated(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_feeRelated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FeeRelated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_feeRelated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Request_assigned(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_assigned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().Assigned(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_assigned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Request_assigneeId(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_assigneeId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().AssigneeID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Request_assigneeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Request_resolution(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_resolution(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resolution, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Resolution) graphql.Marshaler {
+			return ec.marshalOResolution2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐResolution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Request_resolution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, false, false, "Resolution")
+}
+
+func (ec *executionContext) _Request_reasonCode(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_reasonCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReasonCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Request_reasonCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, false, false, "String")
+}
+
+func (ec *executionContext) _Request_resolutionText(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_resolutionText(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolutionText, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Request_resolutionText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, false, false, "String")
+}
+
+func (ec *executionContext) _Request_howToObject(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_howToObject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HowToObject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Request_howToObject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, false, false, "String")
+}
+
+func (ec *executionContext) _Request_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_resolvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Request_resolvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Request_events(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().Events(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.RequestEvent) graphql.Marshaler {
+			return ec.marshalNRequestEvent2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Request",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Request_outcomes(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_outcomes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().Outcomes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.RequestOutcome) graphql.Marshaler {
+			return ec.marshalNRequestOutcome2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestOutcomeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_outcomes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Request",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestOutcome(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Request_export(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_export(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().Export(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.RequestExport) graphql.Marshaler {
+			return ec.marshalORequestExport2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestExport(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Request_export(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Request",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestExport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.RequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.RequestEdge) graphql.Marshaler {
+			return ec.marshalNRequestEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.RequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.RequestEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequestEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.RequestEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Request) graphql.Marshaler {
+			return ec.marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Request(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestEvent_kind(ctx context.Context, field graphql.CollectedField, obj *models.RequestEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequestEvent_at(ctx context.Context, field graphql.CollectedField, obj *models.RequestEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RequestEvent().At(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestEvent", field, true, true, "Time")
+}
+
+func (ec *executionContext) _RequestEvent_fromStatus(ctx context.Context, field graphql.CollectedField, obj *models.RequestEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEvent_fromStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.RequestStatus) graphql.Marshaler {
+			return ec.marshalORequestStatus2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEvent_fromStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestEvent", field, false, false, "RequestStatus")
+}
+
+func (ec *executionContext) _RequestEvent_toStatus(ctx context.Context, field graphql.CollectedField, obj *models.RequestEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEvent_toStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.RequestStatus) graphql.Marshaler {
+			return ec.marshalORequestStatus2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEvent_toStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestEvent", field, false, false, "RequestStatus")
+}
+
+func (ec *executionContext) _RequestEvent_actor(ctx context.Context, field graphql.CollectedField, obj *models.RequestEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RequestEvent().Actor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _RequestEvent_note(ctx context.Context, field graphql.CollectedField, obj *models.RequestEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEvent_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEvent_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequestEvent_internal(ctx context.Context, field graphql.CollectedField, obj *models.RequestEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestEvent_internal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RequestEvent().Internal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestEvent_internal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestEvent", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _RequestExport_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.RequestExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestExport_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestExport_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestExport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RequestExport_digest(ctx context.Context, field graphql.CollectedField, obj *models.RequestExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestExport_digest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RequestExport().Digest(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestExport_digest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestExport", field, true, true, "String")
+}
+
+func (ec *executionContext) _RequestExport_document(ctx context.Context, field graphql.CollectedField, obj *models.RequestExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestExport_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RequestExport().Document(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestExport_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestExport", field, true, true, "String")
+}
+
+func (ec *executionContext) _RequestOutcome_itemType(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestOutcome_itemType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestOutcome_itemType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestOutcome", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequestOutcome_itemRef(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestOutcome_itemRef(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemRef, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestOutcome_itemRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestOutcome", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RequestOutcome_code(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestOutcome_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RequestOutcome().Code(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestOutcome_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestOutcome", field, true, true, "String")
+}
+
+func (ec *executionContext) _RequestOutcome_outcome(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestOutcome_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestOutcome_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestOutcome", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequestOutcome_clause(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestOutcome_clause(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RequestOutcome().Clause(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ClauseView) graphql.Marshaler {
+			return ec.marshalORetentionClause2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseView(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RequestOutcome_clause(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestOutcome",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionClause(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestOutcome_until(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestOutcome_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RequestOutcome().Until(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Date) graphql.Marshaler {
+			return ec.marshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RequestOutcome_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestOutcome", field, true, true, "Date")
+}
+
+func (ec *executionContext) _RequestOutcome_holdId(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestOutcome_holdId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HoldID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RequestOutcome_holdId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestOutcome", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RequestOutcome_explanation(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestOutcome_explanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RequestOutcome().Explanation(ctx, obj, fc.Args["lang"].(*models.Language))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestOutcome_explanation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestOutcome",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RequestOutcome_explanation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RequestScope_all(ctx context.Context, field graphql.CollectedField, obj *models.RequestScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestScope_all(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.All, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestScope_all(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestScope", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RequestScope_categories(ctx context.Context, field graphql.CollectedField, obj *models.RequestScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestScope_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Categories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestScope_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestScope", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequestScope_recordKinds(ctx context.Context, field graphql.CollectedField, obj *models.RequestScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestScope_recordKinds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordKinds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestScope_recordKinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestScope", field, false, false, "String")
+}
+
+func (ec *executionContext) _RequestScope_recordIds(ctx context.Context, field graphql.CollectedField, obj *models.RequestScope) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestScope_recordIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordIds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestScope_recordIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestScope", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Retention_state(ctx context.Context, field graphql.CollectedField, obj *models.Retention) (ret graphql.Marshaler) {
@@ -4259,6 +9935,68 @@ func (ec *executionContext) _RetentionClause_citation(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_RetentionClause_citation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "String")
+}
+
+func (ec *executionContext) _Subscription_requestUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_requestUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().RequestUpdated(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal *models.Request
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Request
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Request) graphql.Marshaler {
+			return ec.marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_requestUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Request(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_requestUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -5334,6 +11072,146 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputConsentChoice(ctx context.Context, obj any) (models.ConsentChoice, error) {
+	var it models.ConsentChoice
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"topic", "granted", "channel"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "topic":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topic"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Topic = data
+		case "granted":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granted"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Granted = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalOMarketingChannel2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐMarketingChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConsentChoice unmarshals raw into the ConsentChoice input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConsentChoice(ctx context.Context, raw any) (models.ConsentChoice, error) {
+	var out models.ConsentChoice
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConsentChoice", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFileRequestInput(ctx context.Context, obj any) (models.FileRequestInput, error) {
+	var it models.FileRequestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"subscriberId", "type", "scope", "reason", "idempotencyKey", "feeRelated", "via"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "subscriberId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscriberId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubscriberID = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNRequestType2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalOScopeInput2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐScopeInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		case "feeRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("feeRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FeeRelated = data
+		case "via":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("via"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Via = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFileRequestInput unmarshals raw into the FileRequestInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFileRequestInput(ctx context.Context, raw any) (models.FileRequestInput, error) {
+	var out models.FileRequestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FileRequestInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputHoldingFilter(ctx context.Context, obj any) (models.HoldingFilter, error) {
 	var it models.HoldingFilter
 	if obj == nil {
@@ -5387,6 +11265,405 @@ func (ec *executionContext) unmarshalInputHoldingFilter(ctx context.Context, obj
 func UnmarshalHoldingFilter(ctx context.Context, raw any) (models.HoldingFilter, error) {
 	var out models.HoldingFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "HoldingFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReconfirmMarketingConsentsInput(ctx context.Context, obj any) (models.ReconfirmMarketingConsentsInput, error) {
+	var it models.ReconfirmMarketingConsentsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"via", "clientRequestId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "via":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("via"))
+			data, err := ec.unmarshalOChangeChannel2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐChangeChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Via = data
+		case "clientRequestId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientRequestId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientRequestID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReconfirmMarketingConsentsInput unmarshals raw into the ReconfirmMarketingConsentsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReconfirmMarketingConsentsInput(ctx context.Context, raw any) (models.ReconfirmMarketingConsentsInput, error) {
+	var out models.ReconfirmMarketingConsentsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReconfirmMarketingConsentsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRequestFilter(ctx context.Context, obj any) (models.RequestFilter, error) {
+	var it models.RequestFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "type", "assigneeId", "overdue"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalORequestStatus2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalORequestType2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "assigneeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assigneeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssigneeID = data
+		case "overdue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overdue"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Overdue = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRequestFilter unmarshals raw into the RequestFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRequestFilter(ctx context.Context, raw any) (models.RequestFilter, error) {
+	var out models.RequestFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RequestFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputResolveRequestInput(ctx context.Context, obj any) (models.ResolveRequestInput, error) {
+	var it models.ResolveRequestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "resolution", "reasonCode", "text", "howToObject"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "resolution":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resolution"))
+			data, err := ec.unmarshalNResolution2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐResolution(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Resolution = data
+		case "reasonCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonCode"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonCode = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "howToObject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("howToObject"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HowToObject = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalResolveRequestInput unmarshals raw into the ResolveRequestInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalResolveRequestInput(ctx context.Context, raw any) (models.ResolveRequestInput, error) {
+	var out models.ResolveRequestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ResolveRequestInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputScopeInput(ctx context.Context, obj any) (models.ScopeInput, error) {
+	var it models.ScopeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"all", "categories", "recordKinds", "recordIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "all":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("all"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.All = data
+		case "categories":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categories"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Categories = data
+		case "recordKinds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordKinds"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordKinds = data
+		case "recordIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalScopeInput unmarshals raw into the ScopeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalScopeInput(ctx context.Context, raw any) (models.ScopeInput, error) {
+	var out models.ScopeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ScopeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetConsentInput(ctx context.Context, obj any) (models.SetConsentInput, error) {
+	var it models.SetConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"topic", "granted", "channel", "via", "clientRequestId", "reason", "subscriberId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "topic":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("topic"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Topic = data
+		case "granted":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("granted"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Granted = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalOMarketingChannel2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐMarketingChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "via":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("via"))
+			data, err := ec.unmarshalOChangeChannel2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐChangeChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Via = data
+		case "clientRequestId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientRequestId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientRequestID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "subscriberId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscriberId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubscriberID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetConsentInput unmarshals raw into the SetConsentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetConsentInput(ctx context.Context, raw any) (models.SetConsentInput, error) {
+	var out models.SetConsentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetConsentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSetConsentsInput(ctx context.Context, obj any) (models.SetConsentsInput, error) {
+	var it models.SetConsentsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"changes", "via", "clientRequestId", "reason", "subscriberId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "changes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("changes"))
+			data, err := ec.unmarshalNConsentChoice2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChoiceᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Changes = data
+		case "via":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("via"))
+			data, err := ec.unmarshalOChangeChannel2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐChangeChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Via = data
+		case "clientRequestId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientRequestId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientRequestID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "subscriberId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscriberId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubscriberID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetConsentsInput unmarshals raw into the SetConsentsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetConsentsInput(ctx context.Context, raw any) (models.SetConsentsInput, error) {
+	var out models.SetConsentsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetConsentsInput", raw, &out)
 	return out, err
 }
 
@@ -5505,6 +11782,482 @@ func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet,
 		case "consentTopic":
 			out.Values[i] = ec._Category_consentTopic(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentImplementors = []string{"Consent"}
+
+func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, obj *models.Consent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Consent")
+		case "topic":
+			out.Values[i] = ec._Consent_topic(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._Consent_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "granted":
+			out.Values[i] = ec._Consent_granted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._Consent_since(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reconfirmBy":
+			out.Values[i] = ec._Consent_reconfirmBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reconfirmNoticeAt":
+			out.Values[i] = ec._Consent_reconfirmNoticeAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "policyVersion":
+			out.Values[i] = ec._Consent_policyVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "receiptId":
+			out.Values[i] = ec._Consent_receiptId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentChangeImplementors = []string{"ConsentChange"}
+
+func (ec *executionContext) _ConsentChange(ctx context.Context, sel ast.SelectionSet, obj *models.ConsentChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentChange")
+		case "consent":
+			out.Values[i] = ec._ConsentChange_consent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changed":
+			out.Values[i] = ec._ConsentChange_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "receipt":
+			out.Values[i] = ec._ConsentChange_receipt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentChangeResultImplementors = []string{"ConsentChangeResult"}
+
+func (ec *executionContext) _ConsentChangeResult(ctx context.Context, sel ast.SelectionSet, obj *models.ConsentChangeResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentChangeResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentChangeResult")
+		case "changes":
+			out.Values[i] = ec._ConsentChangeResult_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replayed":
+			out.Values[i] = ec._ConsentChangeResult_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentEventImplementors = []string{"ConsentEvent"}
+
+func (ec *executionContext) _ConsentEvent(ctx context.Context, sel ast.SelectionSet, obj *models.ConsentEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentEvent")
+		case "id":
+			out.Values[i] = ec._ConsentEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "topic":
+			out.Values[i] = ec._ConsentEvent_topic(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._ConsentEvent_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._ConsentEvent_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._ConsentEvent_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._ConsentEvent_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actorId":
+			out.Values[i] = ec._ConsentEvent_actorId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "via":
+			out.Values[i] = ec._ConsentEvent_via(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ConsentEvent_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "policyVersion":
+			out.Values[i] = ec._ConsentEvent_policyVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._ConsentEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientRequestId":
+			out.Values[i] = ec._ConsentEvent_clientRequestId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reconfirmBy":
+			out.Values[i] = ec._ConsentEvent_reconfirmBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "receipt":
+			out.Values[i] = ec._ConsentEvent_receipt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentEventConnectionImplementors = []string{"ConsentEventConnection"}
+
+func (ec *executionContext) _ConsentEventConnection(ctx context.Context, sel ast.SelectionSet, obj *models.ConsentEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentEventConnection")
+		case "edges":
+			out.Values[i] = ec._ConsentEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ConsentEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentEventEdgeImplementors = []string{"ConsentEventEdge"}
+
+func (ec *executionContext) _ConsentEventEdge(ctx context.Context, sel ast.SelectionSet, obj *models.ConsentEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentEventEdge")
+		case "cursor":
+			out.Values[i] = ec._ConsentEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ConsentEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentReceiptImplementors = []string{"ConsentReceipt"}
+
+func (ec *executionContext) _ConsentReceipt(ctx context.Context, sel ast.SelectionSet, obj *models.ConsentReceipt) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentReceiptImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentReceipt")
+		case "id":
+			out.Values[i] = ec._ConsentReceipt_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._ConsentReceipt_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timestamp":
+			out.Values[i] = ec._ConsentReceipt_timestamp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "jurisdiction":
+			out.Values[i] = ec._ConsentReceipt_jurisdiction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "controller":
+			out.Values[i] = ec._ConsentReceipt_controller(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "policyUrl":
+			out.Values[i] = ec._ConsentReceipt_policyUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "policyVersion":
+			out.Values[i] = ec._ConsentReceipt_policyVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._ConsentReceipt_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "topic":
+			out.Values[i] = ec._ConsentReceipt_topic(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purpose":
+			out.Values[i] = ec._ConsentReceipt_purpose(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purposeDescription":
+			out.Values[i] = ec._ConsentReceipt_purposeDescription(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purposeCategory":
+			out.Values[i] = ec._ConsentReceipt_purposeCategory(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "piiCategories":
+			out.Values[i] = ec._ConsentReceipt_piiCategories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "consentType":
+			out.Values[i] = ec._ConsentReceipt_consentType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._ConsentReceipt_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "previousState":
+			out.Values[i] = ec._ConsentReceipt_previousState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._ConsentReceipt_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "collectionMethod":
+			out.Values[i] = ec._ConsentReceipt_collectionMethod(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._ConsentReceipt_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actorId":
+			out.Values[i] = ec._ConsentReceipt_actorId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reconfirmBy":
+			out.Values[i] = ec._ConsentReceipt_reconfirmBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "previousDigest":
+			out.Values[i] = ec._ConsentReceipt_previousDigest(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "digest":
+			out.Values[i] = ec._ConsentReceipt_digest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "json":
+			out.Values[i] = ec._ConsentReceipt_json(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verified":
+			out.Values[i] = ec._ConsentReceipt_verified(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -5733,6 +12486,135 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Me_records(ctx, field, obj)
 				})
+		case "consents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_consents(ctx, field, obj)
+				})
+		case "requiredProcessing":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_requiredProcessing(ctx, field, obj)
+				})
+		case "consentHistory":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_consentHistory(ctx, field, obj)
+				})
+		case "consentReceipt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_consentReceipt(ctx, field, obj)
+				})
+		case "requests":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_requests(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mutationImplementors = []string{"Mutation"}
+
+func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Mutation",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Mutation")
+		case "setConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setConsents":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setConsents(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reconfirmMarketingConsents":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reconfirmMarketingConsents(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fileRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_fileRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assignRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "commentOnRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_commentOnRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "extendRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_extendRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolveRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resolveRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5974,11 +12856,35 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_policy(ctx, field)
 				})
+		case "reconfirmationsDue":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reconfirmationsDue(ctx, field)
+				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_me(ctx, field)
+				})
+		case "request":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_request(ctx, field)
+				})
+		case "requests":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_requests(ctx, field)
+				})
+		case "subscriber":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_subscriber(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -5993,6 +12899,130 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reconfirmationDueImplementors = []string{"ReconfirmationDue"}
+
+func (ec *executionContext) _ReconfirmationDue(ctx context.Context, sel ast.SelectionSet, obj *models.ReconfirmationDue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reconfirmationDueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReconfirmationDue")
+		case "subscriberId":
+			out.Values[i] = ec._ReconfirmationDue_subscriberId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "topic":
+			out.Values[i] = ec._ReconfirmationDue_topic(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._ReconfirmationDue_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reconfirmBy":
+			out.Values[i] = ec._ReconfirmationDue_reconfirmBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reconfirmationDueConnectionImplementors = []string{"ReconfirmationDueConnection"}
+
+func (ec *executionContext) _ReconfirmationDueConnection(ctx context.Context, sel ast.SelectionSet, obj *models.ReconfirmationDueConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reconfirmationDueConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReconfirmationDueConnection")
+		case "edges":
+			out.Values[i] = ec._ReconfirmationDueConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ReconfirmationDueConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reconfirmationDueEdgeImplementors = []string{"ReconfirmationDueEdge"}
+
+func (ec *executionContext) _ReconfirmationDueEdge(ctx context.Context, sel ast.SelectionSet, obj *models.ReconfirmationDueEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reconfirmationDueEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReconfirmationDueEdge")
+		case "cursor":
+			out.Values[i] = ec._ReconfirmationDueEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ReconfirmationDueEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6198,6 +13228,465 @@ func (ec *executionContext) _RecordKind(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var requestImplementors = []string{"Request"}
+
+func (ec *executionContext) _Request(ctx context.Context, sel ast.SelectionSet, obj *models.Request) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Request")
+		case "id":
+			out.Values[i] = ec._Request_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subscriberId":
+			out.Values[i] = ec._Request_subscriberId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.Values[i] = ec._Request_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Request_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "filedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_filedBy(ctx, field, obj)
+				})
+		case "filedAt":
+			out.Values[i] = ec._Request_filedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueAt":
+			out.Values[i] = ec._Request_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "overdue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_overdue(ctx, field, obj)
+				})
+		case "extended":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_extended(ctx, field, obj)
+				})
+		case "extensionReason":
+			out.Values[i] = ec._Request_extensionReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._Request_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scope":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_scope(ctx, field, obj)
+				})
+		case "feeRelated":
+			out.Values[i] = ec._Request_feeRelated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "assigned":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_assigned(ctx, field, obj)
+				})
+		case "assigneeId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_assigneeId(ctx, field, obj)
+				})
+		case "resolution":
+			out.Values[i] = ec._Request_resolution(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reasonCode":
+			out.Values[i] = ec._Request_reasonCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolutionText":
+			out.Values[i] = ec._Request_resolutionText(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "howToObject":
+			out.Values[i] = ec._Request_howToObject(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolvedAt":
+			out.Values[i] = ec._Request_resolvedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "events":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_events(ctx, field, obj)
+				})
+		case "outcomes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_outcomes(ctx, field, obj)
+				})
+		case "export":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_export(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requestConnectionImplementors = []string{"RequestConnection"}
+
+func (ec *executionContext) _RequestConnection(ctx context.Context, sel ast.SelectionSet, obj *models.RequestConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestConnection")
+		case "edges":
+			out.Values[i] = ec._RequestConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RequestConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requestEdgeImplementors = []string{"RequestEdge"}
+
+func (ec *executionContext) _RequestEdge(ctx context.Context, sel ast.SelectionSet, obj *models.RequestEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestEdge")
+		case "cursor":
+			out.Values[i] = ec._RequestEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._RequestEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requestEventImplementors = []string{"RequestEvent"}
+
+func (ec *executionContext) _RequestEvent(ctx context.Context, sel ast.SelectionSet, obj *models.RequestEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestEvent")
+		case "kind":
+			out.Values[i] = ec._RequestEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RequestEvent_at(ctx, field, obj)
+				})
+		case "fromStatus":
+			out.Values[i] = ec._RequestEvent_fromStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toStatus":
+			out.Values[i] = ec._RequestEvent_toStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RequestEvent_actor(ctx, field, obj)
+				})
+		case "note":
+			out.Values[i] = ec._RequestEvent_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "internal":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RequestEvent_internal(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requestExportImplementors = []string{"RequestExport"}
+
+func (ec *executionContext) _RequestExport(ctx context.Context, sel ast.SelectionSet, obj *models.RequestExport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestExportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestExport")
+		case "expiresAt":
+			out.Values[i] = ec._RequestExport_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "digest":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RequestExport_digest(ctx, field, obj)
+				})
+		case "document":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RequestExport_document(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requestOutcomeImplementors = []string{"RequestOutcome"}
+
+func (ec *executionContext) _RequestOutcome(ctx context.Context, sel ast.SelectionSet, obj *models.RequestOutcome) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestOutcomeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestOutcome")
+		case "itemType":
+			out.Values[i] = ec._RequestOutcome_itemType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "itemRef":
+			out.Values[i] = ec._RequestOutcome_itemRef(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "code":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RequestOutcome_code(ctx, field, obj)
+				})
+		case "outcome":
+			out.Values[i] = ec._RequestOutcome_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clause":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RequestOutcome_clause(ctx, field, obj)
+				})
+		case "until":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RequestOutcome_until(ctx, field, obj)
+				})
+		case "holdId":
+			out.Values[i] = ec._RequestOutcome_holdId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "explanation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RequestOutcome_explanation(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requestScopeImplementors = []string{"RequestScope"}
+
+func (ec *executionContext) _RequestScope(ctx context.Context, sel ast.SelectionSet, obj *models.RequestScope) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestScopeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestScope")
+		case "all":
+			out.Values[i] = ec._RequestScope_all(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "categories":
+			out.Values[i] = ec._RequestScope_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordKinds":
+			out.Values[i] = ec._RequestScope_recordKinds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordIds":
+			out.Values[i] = ec._RequestScope_recordIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var retentionImplementors = []string{"Retention"}
 
 func (ec *executionContext) _Retention(ctx context.Context, sel ast.SelectionSet, obj *models.Retention) graphql.Marshaler {
@@ -6347,6 +13836,26 @@ func (ec *executionContext) _RetentionClause(ctx context.Context, sel ast.Select
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "requestUpdated":
+		return ec._Subscription_requestUpdated(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -6798,6 +14307,169 @@ func (ec *executionContext) marshalNCategoryClass2githubᚗcomᚋxroshotᚋporta
 	return v
 }
 
+func (ec *executionContext) unmarshalNChangeChannel2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐChangeChannel(ctx context.Context, v any) (models.ChangeChannel, error) {
+	var res models.ChangeChannel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChangeChannel2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐChangeChannel(ctx context.Context, sel ast.SelectionSet, v models.ChangeChannel) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNConsent2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Consent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConsent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsent(ctx context.Context, sel ast.SelectionSet, v *models.Consent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Consent!")
+		return graphql.Null
+	}
+	return ec._Consent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConsentAction2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentAction(ctx context.Context, v any) (models.ConsentAction, error) {
+	var res models.ConsentAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentAction2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentAction(ctx context.Context, sel ast.SelectionSet, v models.ConsentAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNConsentActor2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentActor(ctx context.Context, v any) (models.ConsentActor, error) {
+	var res models.ConsentActor
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentActor2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentActor(ctx context.Context, sel ast.SelectionSet, v models.ConsentActor) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNConsentChange2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ConsentChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsentChange2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConsentChange2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChange(ctx context.Context, sel ast.SelectionSet, v *models.ConsentChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsentChange!")
+		return graphql.Null
+	}
+	return ec._ConsentChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConsentChangeResult2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChangeResult(ctx context.Context, sel ast.SelectionSet, v *models.ConsentChangeResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsentChangeResult!")
+		return graphql.Null
+	}
+	return ec._ConsentChangeResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConsentChoice2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChoiceᚄ(ctx context.Context, v any) ([]*models.ConsentChoice, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*models.ConsentChoice, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNConsentChoice2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChoice(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNConsentChoice2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChoice(ctx context.Context, v any) (*models.ConsentChoice, error) {
+	res, err := ec.unmarshalInputConsentChoice(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentEvent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentEvent(ctx context.Context, sel ast.SelectionSet, v *models.ConsentEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsentEvent!")
+		return graphql.Null
+	}
+	return ec._ConsentEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConsentEventConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentEventConnection(ctx context.Context, sel ast.SelectionSet, v *models.ConsentEventConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsentEventConnection!")
+		return graphql.Null
+	}
+	return ec._ConsentEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConsentEventEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ConsentEventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsentEventEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConsentEventEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentEventEdge(ctx context.Context, sel ast.SelectionSet, v *models.ConsentEventEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsentEventEdge!")
+		return graphql.Null
+	}
+	return ec._ConsentEventEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConsentReceipt2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentReceipt(ctx context.Context, sel ast.SelectionSet, v *models.ConsentReceipt) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsentReceipt!")
+		return graphql.Null
+	}
+	return ec._ConsentReceipt(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx context.Context, v any) (models.ConsentState, error) {
+	var res models.ConsentState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx context.Context, sel ast.SelectionSet, v models.ConsentState) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNConsentTopic2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ConsentTopicView) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -6820,6 +14492,36 @@ func (ec *executionContext) marshalNConsentTopic2ᚖgithubᚗcomᚋxroshotᚋpor
 		return graphql.Null
 	}
 	return ec._ConsentTopic(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDate2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx context.Context, v any) (models.Date, error) {
+	var res models.Date
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx context.Context, sel ast.SelectionSet, v models.Date) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNFileRequestInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐFileRequestInput(ctx context.Context, v any) (models.FileRequestInput, error) {
+	res, err := ec.unmarshalInputFileRequestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNFiledBy2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐFiledByKind(ctx context.Context, v any) (models.FiledByKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.FiledByKind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFiledBy2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐFiledByKind(ctx context.Context, sel ast.SelectionSet, v models.FiledByKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "FiledBy!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNHolding2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐHoldingNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.HoldingNode) graphql.Marshaler {
@@ -6858,6 +14560,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNLanguage2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐLanguage(ctx context.Context, v any) (models.Language, error) {
@@ -6916,6 +14647,46 @@ func (ec *executionContext) marshalNPurpose2ᚖgithubᚗcomᚋxroshotᚋportal�
 		return graphql.Null
 	}
 	return ec._Purpose(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReconfirmationDue2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDue(ctx context.Context, sel ast.SelectionSet, v *models.ReconfirmationDue) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReconfirmationDue!")
+		return graphql.Null
+	}
+	return ec._ReconfirmationDue(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReconfirmationDueConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueConnection(ctx context.Context, sel ast.SelectionSet, v *models.ReconfirmationDueConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReconfirmationDueConnection!")
+		return graphql.Null
+	}
+	return ec._ReconfirmationDueConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReconfirmationDueEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ReconfirmationDueEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReconfirmationDueEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReconfirmationDueEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueEdge(ctx context.Context, sel ast.SelectionSet, v *models.ReconfirmationDueEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReconfirmationDueEdge!")
+		return graphql.Null
+	}
+	return ec._ReconfirmationDueEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRecord2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecordNode(ctx context.Context, sel ast.SelectionSet, v *models.RecordNode) graphql.Marshaler {
@@ -6980,6 +14751,152 @@ func (ec *executionContext) marshalNRecordKind2ᚖgithubᚗcomᚋxroshotᚋporta
 		return graphql.Null
 	}
 	return ec._RecordKind(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx context.Context, sel ast.SelectionSet, v *models.Request) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Request!")
+		return graphql.Null
+	}
+	return ec._Request(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRequestConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestConnection(ctx context.Context, sel ast.SelectionSet, v *models.RequestConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RequestConnection!")
+		return graphql.Null
+	}
+	return ec._RequestConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRequestEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.RequestEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRequestEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRequestEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestEdge(ctx context.Context, sel ast.SelectionSet, v *models.RequestEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RequestEdge!")
+		return graphql.Null
+	}
+	return ec._RequestEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRequestEvent2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.RequestEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRequestEvent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRequestEvent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestEvent(ctx context.Context, sel ast.SelectionSet, v *models.RequestEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RequestEvent!")
+		return graphql.Null
+	}
+	return ec._RequestEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRequestOutcome2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestOutcomeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.RequestOutcome) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRequestOutcome2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestOutcome(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRequestOutcome2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestOutcome(ctx context.Context, sel ast.SelectionSet, v *models.RequestOutcome) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RequestOutcome!")
+		return graphql.Null
+	}
+	return ec._RequestOutcome(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRequestScope2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestScope(ctx context.Context, sel ast.SelectionSet, v *models.RequestScope) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RequestScope!")
+		return graphql.Null
+	}
+	return ec._RequestScope(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRequestStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx context.Context, v any) (models.RequestStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.RequestStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequestStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx context.Context, sel ast.SelectionSet, v models.RequestStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "RequestStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNRequestType2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestType(ctx context.Context, v any) (models.RequestType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.RequestType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequestType2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestType(ctx context.Context, sel ast.SelectionSet, v models.RequestType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "RequestType!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNResolution2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐResolution(ctx context.Context, v any) (models.Resolution, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.Resolution(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNResolution2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐResolution(ctx context.Context, sel ast.SelectionSet, v models.Resolution) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Resolution!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNResolveRequestInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐResolveRequestInput(ctx context.Context, v any) (models.ResolveRequestInput, error) {
+	res, err := ec.unmarshalInputResolveRequestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRetention2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRetention(ctx context.Context, sel ast.SelectionSet, v *models.Retention) graphql.Marshaler {
@@ -7064,6 +14981,16 @@ func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmo
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSetConsentInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐSetConsentInput(ctx context.Context, v any) (models.SetConsentInput, error) {
+	res, err := ec.unmarshalInputSetConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetConsentsInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐSetConsentsInput(ctx context.Context, v any) (models.SetConsentsInput, error) {
+	res, err := ec.unmarshalInputSetConsentsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7130,6 +15057,24 @@ func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v an
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalTime(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := graphql.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Time!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalTime(*v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -7331,6 +15276,29 @@ func (ec *executionContext) marshalOCategoryClass2ᚖgithubᚗcomᚋxroshotᚋpo
 	return v
 }
 
+func (ec *executionContext) unmarshalOChangeChannel2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐChangeChannel(ctx context.Context, v any) (*models.ChangeChannel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(models.ChangeChannel)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOChangeChannel2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐChangeChannel(ctx context.Context, sel ast.SelectionSet, v *models.ChangeChannel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOConsentReceipt2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentReceipt(ctx context.Context, sel ast.SelectionSet, v *models.ConsentReceipt) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ConsentReceipt(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOConsentTopic2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicView(ctx context.Context, sel ast.SelectionSet, v *models.ConsentTopicView) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -7360,6 +15328,41 @@ func (ec *executionContext) unmarshalOHoldingFilter2ᚖgithubᚗcomᚋxroshotᚋ
 	}
 	res, err := ec.unmarshalInputHoldingFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -7414,6 +15417,22 @@ func (ec *executionContext) marshalOLanguage2ᚖgithubᚗcomᚋxroshotᚋportal�
 	return v
 }
 
+func (ec *executionContext) unmarshalOMarketingChannel2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐMarketingChannel(ctx context.Context, v any) (*models.MarketingChannel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(models.MarketingChannel)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMarketingChannel2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐMarketingChannel(ctx context.Context, sel ast.SelectionSet, v *models.MarketingChannel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOOpenReason2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐOpenReason(ctx context.Context, v any) (*models.OpenReason, error) {
 	if v == nil {
 		return nil, nil
@@ -7437,6 +15456,86 @@ func (ec *executionContext) marshalOPurpose2ᚖgithubᚗcomᚋxroshotᚋportal�
 	return ec._Purpose(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOReconfirmMarketingConsentsInput2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmMarketingConsentsInput(ctx context.Context, v any) (*models.ReconfirmMarketingConsentsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputReconfirmMarketingConsentsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORequestExport2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestExport(ctx context.Context, sel ast.SelectionSet, v *models.RequestExport) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RequestExport(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORequestFilter2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestFilter(ctx context.Context, v any) (*models.RequestFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRequestFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORequestStatus2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx context.Context, v any) (*models.RequestStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.RequestStatus(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORequestStatus2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx context.Context, sel ast.SelectionSet, v *models.RequestStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalORequestType2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestType(ctx context.Context, v any) (*models.RequestType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.RequestType(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORequestType2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestType(ctx context.Context, sel ast.SelectionSet, v *models.RequestType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOResolution2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐResolution(ctx context.Context, v any) (*models.Resolution, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.Resolution(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOResolution2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐResolution(ctx context.Context, sel ast.SelectionSet, v *models.Resolution) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) marshalORetentionClause2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseView(ctx context.Context, sel ast.SelectionSet, v *models.ClauseView) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -7458,6 +15557,49 @@ func (ec *executionContext) marshalORetentionState2ᚖgithubᚗcomᚋxroshotᚋp
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOScopeInput2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐScopeInput(ctx context.Context, v any) (*models.ScopeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputScopeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -47,6 +47,8 @@ type Config struct {
 	Ready    func(context.Context) error
 	Registry *prometheus.Registry
 	Limits   Limits
+	// Around runs around every operation, e.g. to give it dataloaders.
+	Around []graphql.OperationMiddleware
 }
 
 // New builds the portal's HTTP handler.
@@ -126,6 +128,9 @@ func newGraphQL(cfg Config, log *slog.Logger, m *metrics) *handler.Server {
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.ComplexityLimit))
 	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
 	srv.AroundOperations(m.aroundOperations)
+	for _, f := range cfg.Around {
+		srv.AroundOperations(f)
+	}
 	srv.SetErrorPresenter(errorPresenter(log))
 	srv.SetRecoverFunc(recoverFunc(log))
 	return srv

@@ -20,8 +20,11 @@ type Holding struct {
 	// PurgeAfter is the retention calculus' answer, kept on the row so the
 	// purge finds due items by index; nil while open-ended.
 	PurgeAfter *time.Time
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// PurgeClause is the clause deciding PurgeAfter, the one the item is
+	// erased under; written with PurgeAfter.
+	PurgeClause string `gorm:"not null"`
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Record is one item of generated data (usage, access logs, payments, call
@@ -37,7 +40,9 @@ type Record struct {
 	ExternalID string `gorm:"not null"`
 	Summary    string `gorm:"not null"`
 	PurgeAfter *time.Time
-	CreatedAt  time.Time
+	// PurgeClause is the clause deciding PurgeAfter, as on a Holding.
+	PurgeClause string `gorm:"not null"`
+	CreatedAt   time.Time
 }
 
 // FeeIssueKind is why fees are not settled (POLICY.md §3(1)나).
@@ -85,4 +90,6 @@ type RecordKeyRow struct {
 	Kind       string
 	OccurredAt time.Time
 	PurgeAfter *time.Time
+	// PurgeClause is the clause stored with PurgeAfter.
+	PurgeClause string
 }

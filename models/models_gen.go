@@ -22,11 +22,140 @@ type AppliedClause struct {
 	Active bool `json:"active"`
 }
 
+// One consent topic for one subscriber.
+type Consent struct {
+	Topic   *ConsentTopicView `json:"topic"`
+	State   ConsentState      `json:"state"`
+	Granted bool              `json:"granted"`
+	// The consent's date: when the state was recorded; null when never recorded.
+	Since *time.Time `json:"since,omitempty"`
+	// For a granted marketing consent: the day by which it is next reconfirmed (2 years from its date).
+	ReconfirmBy *Date `json:"reconfirmBy,omitempty"`
+	// When the last reconfirmation notice was issued.
+	ReconfirmNoticeAt *time.Time `json:"reconfirmNoticeAt,omitempty"`
+	// The policy version in force when the state was recorded.
+	PolicyVersion *string `json:"policyVersion,omitempty"`
+	// The receipt of the change that set the state (see Me.consentReceipt).
+	ReceiptID *string `json:"receiptId,omitempty"`
+}
+
+// Where one topic of a mutation ended.
+type ConsentChange struct {
+	Consent *Consent `json:"consent"`
+	// False when the topic already stood as asked: nothing was written.
+	Changed bool `json:"changed"`
+	// The receipt of this change; when nothing changed, of the change that set
+	// the current state (null if none was ever recorded).
+	Receipt *ConsentReceipt `json:"receipt,omitempty"`
+}
+
+// The result of a consent mutation.
+type ConsentChangeResult struct {
+	// One per topic asked about, in the order asked.
+	Changes []*ConsentChange `json:"changes"`
+	// The request repeated an earlier one with the same clientRequestId: nothing new was written.
+	Replayed bool `json:"replayed"`
+}
+
+type ConsentChoice struct {
+	Topic   string            `json:"topic"`
+	Granted bool              `json:"granted"`
+	Channel *MarketingChannel `json:"channel,omitempty"`
+}
+
+// One change in the history.
+type ConsentEvent struct {
+	// The receipt id.
+	ID      string            `json:"id"`
+	Topic   *ConsentTopicView `json:"topic"`
+	Action  ConsentAction     `json:"action"`
+	From    ConsentState      `json:"from"`
+	To      ConsentState      `json:"to"`
+	Actor   ConsentActor      `json:"actor"`
+	ActorID string            `json:"actorId"`
+	Via     ChangeChannel     `json:"via"`
+	// Why staff made the change on the subscriber's behalf.
+	Reason          *string         `json:"reason,omitempty"`
+	PolicyVersion   string          `json:"policyVersion"`
+	At              time.Time       `json:"at"`
+	ClientRequestID *string         `json:"clientRequestId,omitempty"`
+	ReconfirmBy     *Date           `json:"reconfirmBy,omitempty"`
+	Receipt         *ConsentReceipt `json:"receipt"`
+}
+
+type ConsentEventConnection struct {
+	Edges    []*ConsentEventEdge `json:"edges"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type ConsentEventEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *ConsentEvent `json:"node"`
+}
+
+// The receipt of a change: the fields of the Kantara consent receipt v1.1 /
+// ISO/IEC TS 27560 record, as issued. `json` is the receipt as stored, and
+// `digest` its SHA-256; each receipt names the digest of the topic's previous
+// one, so the history forms a chain.
+type ConsentReceipt struct {
+	ID string `json:"id"`
+	// The receipt format (KI-CR-v1.1.0).
+	Version      string    `json:"version"`
+	Timestamp    time.Time `json:"timestamp"`
+	Jurisdiction string    `json:"jurisdiction"`
+	// The operator as the notice names it.
+	Controller    string `json:"controller"`
+	PolicyURL     string `json:"policyUrl"`
+	PolicyVersion string `json:"policyVersion"`
+	// The subscriber (PII principal).
+	Subject string `json:"subject"`
+	Topic   string `json:"topic"`
+	// The purpose code, and its label as issued.
+	Purpose            string `json:"purpose"`
+	PurposeDescription string `json:"purposeDescription"`
+	// The fideslang data use.
+	PurposeCategory string `json:"purposeCategory"`
+	// The fideslang data categories the consent covers.
+	PiiCategories []string `json:"piiCategories"`
+	// EXPLICIT: every consent is a separate, express act.
+	ConsentType      string        `json:"consentType"`
+	Action           ConsentAction `json:"action"`
+	PreviousState    ConsentState  `json:"previousState"`
+	State            ConsentState  `json:"state"`
+	CollectionMethod ChangeChannel `json:"collectionMethod"`
+	Actor            ConsentActor  `json:"actor"`
+	ActorID          string        `json:"actorId"`
+	ReconfirmBy      *Date         `json:"reconfirmBy,omitempty"`
+	PreviousDigest   *string       `json:"previousDigest,omitempty"`
+	Digest           string        `json:"digest"`
+	JSON             string        `json:"json"`
+	// Whether the receipt still hashes to its digest and agrees with the stored history.
+	Verified bool `json:"verified"`
+}
+
+type FileRequestInput struct {
+	// Staff filing on a subscriber's behalf name them; a subscriber's token may omit it.
+	SubscriberID *string     `json:"subscriberId,omitempty"`
+	Type         RequestType `json:"type"`
+	// Required for deletion and dispute; access is always about everything.
+	Scope  *ScopeInput `json:"scope,omitempty"`
+	Reason *string     `json:"reason,omitempty"`
+	// A new key per request, the same on retries (8 to 128 characters).
+	IdempotencyKey string `json:"idempotencyKey"`
+	// A dispute about fees: stops the post-termination clock until resolved.
+	FeeRelated *bool `json:"feeRelated,omitempty"`
+	// WEB, APP or AGENT_DESK.
+	Via *string `json:"via,omitempty"`
+}
+
 type HoldingFilter struct {
 	// A purpose code (SERVICE, OPERATIONS, MARKETING, OUTSOURCING).
 	Purpose *string         `json:"purpose,omitempty"`
 	Class   *CategoryClass  `json:"class,omitempty"`
 	State   *RetentionState `json:"state,omitempty"`
+}
+
+type Mutation struct {
 }
 
 // Relay page information.
@@ -40,6 +169,30 @@ type PageInfo struct {
 type Query struct {
 }
 
+type ReconfirmMarketingConsentsInput struct {
+	Via             *ChangeChannel `json:"via,omitempty"`
+	ClientRequestID *string        `json:"clientRequestId,omitempty"`
+}
+
+// A granted marketing consent whose reconfirmation notice is due.
+type ReconfirmationDue struct {
+	SubscriberID string            `json:"subscriberId"`
+	Topic        *ConsentTopicView `json:"topic"`
+	// The consent's date.
+	Since       time.Time `json:"since"`
+	ReconfirmBy Date      `json:"reconfirmBy"`
+}
+
+type ReconfirmationDueConnection struct {
+	Edges    []*ReconfirmationDueEdge `json:"edges"`
+	PageInfo *PageInfo                `json:"pageInfo"`
+}
+
+type ReconfirmationDueEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *ReconfirmationDue `json:"node"`
+}
+
 type RecordConnection struct {
 	Edges    []*RecordEdge `json:"edges"`
 	PageInfo *PageInfo     `json:"pageInfo"`
@@ -48,6 +201,41 @@ type RecordConnection struct {
 type RecordEdge struct {
 	Cursor string      `json:"cursor"`
 	Node   *RecordNode `json:"node"`
+}
+
+type RequestConnection struct {
+	Edges    []*RequestEdge `json:"edges"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+type RequestEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *Request `json:"node"`
+}
+
+type RequestFilter struct {
+	Status *RequestStatus `json:"status,omitempty"`
+	Type   *RequestType   `json:"type,omitempty"`
+	// An agent's id; the empty string selects unassigned requests.
+	AssigneeID *string `json:"assigneeId,omitempty"`
+	// Open requests past their due date.
+	Overdue *bool `json:"overdue,omitempty"`
+}
+
+type RequestScope struct {
+	All         bool     `json:"all"`
+	Categories  []string `json:"categories"`
+	RecordKinds []string `json:"recordKinds"`
+	RecordIds   []string `json:"recordIds"`
+}
+
+type ResolveRequestInput struct {
+	ID         string     `json:"id"`
+	Resolution Resolution `json:"resolution"`
+	ReasonCode string     `json:"reasonCode"`
+	Text       string     `json:"text"`
+	// Defaults to the standard objection notice.
+	HowToObject *string `json:"howToObject,omitempty"`
 }
 
 // Why an item is kept, until when, and where it stands.
@@ -62,6 +250,44 @@ type Retention struct {
 	GoverningClause *ClauseView `json:"governingClause,omitempty"`
 	// One line, in the asked language.
 	Explanation string `json:"explanation"`
+}
+
+type ScopeInput struct {
+	// Everything held about the subscriber.
+	All *bool `json:"all,omitempty"`
+	// Profile categories (POLICY.md codes).
+	Categories []string `json:"categories,omitempty"`
+	// Record kinds.
+	RecordKinds []string `json:"recordKinds,omitempty"`
+	// Single records, by the id `me { records }` shows.
+	RecordIds []string `json:"recordIds,omitempty"`
+}
+
+type SetConsentInput struct {
+	// A consent topic code (Policy.consentTopics).
+	Topic   string `json:"topic"`
+	Granted bool   `json:"granted"`
+	// The marketing channel the client shows the toggle for; must belong to the topic.
+	Channel *MarketingChannel `json:"channel,omitempty"`
+	// Where the change is made; WEB when not given.
+	Via *ChangeChannel `json:"via,omitempty"`
+	// Makes the call idempotent: the same id with the same input gets the same result, with other input CONFLICT.
+	ClientRequestID *string `json:"clientRequestId,omitempty"`
+	// Required when staff act on a subscriber's behalf.
+	Reason *string `json:"reason,omitempty"`
+	// Whose consent: staff only; a subscriber's token changes its own.
+	SubscriberID *string `json:"subscriberId,omitempty"`
+}
+
+type SetConsentsInput struct {
+	Changes         []*ConsentChoice `json:"changes"`
+	Via             *ChangeChannel   `json:"via,omitempty"`
+	ClientRequestID *string          `json:"clientRequestId,omitempty"`
+	Reason          *string          `json:"reason,omitempty"`
+	SubscriberID    *string          `json:"subscriberId,omitempty"`
+}
+
+type Subscription struct {
 }
 
 type CategoryClass string
@@ -124,6 +350,245 @@ func (e CategoryClass) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where a change was made: the receipt's method of collection.
+type ChangeChannel string
+
+const (
+	ChangeChannelWeb       ChangeChannel = "WEB"
+	ChangeChannelApp       ChangeChannel = "APP"
+	ChangeChannelAgentDesk ChangeChannel = "AGENT_DESK"
+)
+
+var AllChangeChannel = []ChangeChannel{
+	ChangeChannelWeb,
+	ChangeChannelApp,
+	ChangeChannelAgentDesk,
+}
+
+func (e ChangeChannel) IsValid() bool {
+	switch e {
+	case ChangeChannelWeb, ChangeChannelApp, ChangeChannelAgentDesk:
+		return true
+	}
+	return false
+}
+
+func (e ChangeChannel) String() string {
+	return string(e)
+}
+
+func (e *ChangeChannel) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ChangeChannel(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ChangeChannel", str)
+	}
+	return nil
+}
+
+func (e ChangeChannel) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ChangeChannel) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ChangeChannel) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a change did.
+type ConsentAction string
+
+const (
+	ConsentActionGrant    ConsentAction = "GRANT"
+	ConsentActionWithdraw ConsentAction = "WITHDRAW"
+	// A granted marketing consent re-affirmed (every two years).
+	ConsentActionReconfirm ConsentAction = "RECONFIRM"
+)
+
+var AllConsentAction = []ConsentAction{
+	ConsentActionGrant,
+	ConsentActionWithdraw,
+	ConsentActionReconfirm,
+}
+
+func (e ConsentAction) IsValid() bool {
+	switch e {
+	case ConsentActionGrant, ConsentActionWithdraw, ConsentActionReconfirm:
+		return true
+	}
+	return false
+}
+
+func (e ConsentAction) String() string {
+	return string(e)
+}
+
+func (e *ConsentAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConsentAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConsentAction", str)
+	}
+	return nil
+}
+
+func (e ConsentAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConsentAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConsentAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Who made a change.
+type ConsentActor string
+
+const (
+	ConsentActorSubscriber ConsentActor = "SUBSCRIBER"
+	// The legal guardian of a subscriber under 14.
+	ConsentActorGuardian ConsentActor = "GUARDIAN"
+	// Staff acting on the subscriber's behalf.
+	ConsentActorAgent ConsentActor = "AGENT"
+)
+
+var AllConsentActor = []ConsentActor{
+	ConsentActorSubscriber,
+	ConsentActorGuardian,
+	ConsentActorAgent,
+}
+
+func (e ConsentActor) IsValid() bool {
+	switch e {
+	case ConsentActorSubscriber, ConsentActorGuardian, ConsentActorAgent:
+		return true
+	}
+	return false
+}
+
+func (e ConsentActor) String() string {
+	return string(e)
+}
+
+func (e *ConsentActor) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConsentActor(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConsentActor", str)
+	}
+	return nil
+}
+
+func (e ConsentActor) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConsentActor) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConsentActor) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where a consent topic stands.
+type ConsentState string
+
+const (
+	ConsentStateGranted ConsentState = "GRANTED"
+	// Withdrawn or refused.
+	ConsentStateWithdrawn ConsentState = "WITHDRAWN"
+	// No change recorded in the portal: for marketing, no consent (advertising
+	// needs prior opt-in); an optional item held without one was collected at
+	// sign-up under the operator's form.
+	ConsentStateNotRecorded ConsentState = "NOT_RECORDED"
+)
+
+var AllConsentState = []ConsentState{
+	ConsentStateGranted,
+	ConsentStateWithdrawn,
+	ConsentStateNotRecorded,
+}
+
+func (e ConsentState) IsValid() bool {
+	switch e {
+	case ConsentStateGranted, ConsentStateWithdrawn, ConsentStateNotRecorded:
+		return true
+	}
+	return false
+}
+
+func (e ConsentState) String() string {
+	return string(e)
+}
+
+func (e *ConsentState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConsentState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConsentState", str)
+	}
+	return nil
+}
+
+func (e ConsentState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConsentState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConsentState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Languages the portal answers in. Korean is authoritative.
 type Language string
 
@@ -175,6 +640,66 @@ func (e *Language) UnmarshalJSON(b []byte) error {
 }
 
 func (e Language) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A channel advertising is sent on.
+type MarketingChannel string
+
+const (
+	MarketingChannelSms   MarketingChannel = "SMS"
+	MarketingChannelEmail MarketingChannel = "EMAIL"
+	MarketingChannelPhone MarketingChannel = "PHONE"
+	MarketingChannelPush  MarketingChannel = "PUSH"
+)
+
+var AllMarketingChannel = []MarketingChannel{
+	MarketingChannelSms,
+	MarketingChannelEmail,
+	MarketingChannelPhone,
+	MarketingChannelPush,
+}
+
+func (e MarketingChannel) IsValid() bool {
+	switch e {
+	case MarketingChannelSms, MarketingChannelEmail, MarketingChannelPhone, MarketingChannelPush:
+		return true
+	}
+	return false
+}
+
+func (e MarketingChannel) String() string {
+	return string(e)
+}
+
+func (e *MarketingChannel) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MarketingChannel(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MarketingChannel", str)
+	}
+	return nil
+}
+
+func (e MarketingChannel) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MarketingChannel) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MarketingChannel) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

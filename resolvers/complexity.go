@@ -1,6 +1,7 @@
 package resolvers
 
 import (
+	"github.com/xroshot/portal/consent"
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
@@ -16,6 +17,16 @@ func setComplexity(c *graph.ComplexityRoot) {
 	c.Me.Holdings = func(child int, _ *models.HoldingFilter) int {
 		// A profile has about twenty items; the store caps it far above.
 		return 1 + 25*child
+	}
+	c.Me.ConsentHistory = func(child int, first *int, _ *string) int {
+		return 1 + pageCost(first, consent.DefaultPage, consent.MaxPage)*child
+	}
+	c.Me.Consents = func(child int) int {
+		// One per consent topic of the notice (seven).
+		return 1 + 10*child
+	}
+	c.Query.ReconfirmationsDue = func(child int, first *int, _ *string) int {
+		return 1 + pageCost(first, consent.DefaultPage, consent.MaxPage)*child
 	}
 }
 

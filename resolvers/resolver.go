@@ -13,19 +13,23 @@ import (
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/consent"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
+	"github.com/xroshot/portal/requests"
 )
 
 // Deps are the services the resolvers call.
 type Deps struct {
-	Catalog   *policy.Catalog
-	Clock     clock.Clock
-	Inventory *inventory.Service
-	Feed      *feed.Service
+	Catalog    *policy.Catalog
+	Clock      clock.Clock
+	Inventory  *inventory.Service
+	Feed       *feed.Service
+	Consent    *consent.Service
+	RequestSvc *requests.Service
 }
 
 // Resolver is the root resolver.

@@ -132,7 +132,7 @@ func (db *DB) SetHoldingPurgeAfter(ctx context.Context, subscriberID string, dat
 // content, for rescheduling.
 func (db *DB) RecordKeys(ctx context.Context, subscriberID string, afterID int64, limit int) ([]models.RecordKeyRow, error) {
 	var rows []models.RecordKeyRow
-	err := db.q(ctx).Model(&models.Record{}).Select("id, kind, occurred_at, purge_after").
+	err := db.q(ctx).Model(&models.Record{}).Select("id, kind, occurred_at, purge_after, purge_clause").
 		Where("subscriber_id = ? AND id > ?", subscriberID, afterID).
 		Order("id").Limit(limit).Scan(&rows).Error
 	return rows, translate(err)

@@ -1,0 +1,47 @@
+package inventory
+
+import (
+	"time"
+
+	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/retention"
+)
+
+// ScheduleNew sets the purge date and clause of a new subscriber's holdings
+// and records from the subscriber's facts f, as Reschedule stores them, without
+// a store: for rows computed ahead of a bulk insert (feed.Service.Prepare),
+// whose subscriber is not stored yet and so has no consents. It must stay
+// in step with Reschedule; the seedgen tests compare a bulk load with an
+// import to hold it there.
+func (s *Service) ScheduleNew(f retention.Subject, holdings []*models.Holding, records []*models.Record) error {
+	items := make([]retention.Item, 0, len(holdings)+len(records))
+	for _, h := range holdings {
+		items = append(items, s.item(h, nil))
+	}
+	for _, r := range records {
+		items = append(items, retention.Item{RecordKind: r.Kind, CollectedAt: r.OccurredAt})
+	}
+	as, err := s.engine.AssessAll(f, items, s.clock.Now())
+	if err != nil {
+		return err
+	}
+	for i, h := range holdings {
+		sch := scheduleOf(as[i])
+		h.PurgeAfter, h.PurgeClause = copyTime(sch.PurgeAfter), sch.Clause
+	}
+	for i, r := range records {
+		sch := scheduleOf(as[len(holdings)+i])
+		r.PurgeAfter, r.PurgeClause = copyTime(sch.PurgeAfter), sch.Clause
+	}
+	return nil
+}
+
+// copyTime detaches a date from the assessment's shared backing array, so
+// the store may normalise it in place.
+func copyTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
+}

@@ -1,0 +1,150 @@
+package models
+
+import "time"
+
+// RequestType is what a data subject asks for (LAW.md, rights).
+type RequestType string
+
+// The request types: DELETION and DISPUTE are the card's; ACCESS,
+// CORRECTION and SUSPENSION the other PIPA rights.
+const (
+	RequestDeletion   RequestType = "DELETION"
+	RequestDispute    RequestType = "DISPUTE"
+	RequestAccess     RequestType = "ACCESS"
+	RequestCorrection RequestType = "CORRECTION"
+	RequestSuspension RequestType = "SUSPENSION"
+)
+
+// RequestStatus is where a request stands.
+type RequestStatus string
+
+// The lifecycle: submitted → in review → resolved, or withdrawn while open.
+const (
+	RequestSubmitted RequestStatus = "SUBMITTED"
+	RequestInReview  RequestStatus = "IN_REVIEW"
+	RequestResolved  RequestStatus = "RESOLVED"
+	RequestWithdrawn RequestStatus = "WITHDRAWN"
+)
+
+// Open reports whether the request still awaits a decision.
+func (s RequestStatus) Open() bool { return s == RequestSubmitted || s == RequestInReview }
+
+// Resolution is the decision on a request.
+type Resolution string
+
+// The decisions; each carries a reason code, a text and how to object.
+const (
+	ResolutionApproved          Resolution = "APPROVED"
+	ResolutionPartiallyApproved Resolution = "PARTIALLY_APPROVED"
+	ResolutionRejected          Resolution = "REJECTED"
+)
+
+// FiledByKind is who filed a request.
+type FiledByKind string
+
+// Who may file (PIPA 38): the subscriber, the legal guardian of a child
+// under 14, or an agent on the subscriber's behalf.
+const (
+	FiledBySubscriber FiledByKind = "SUBSCRIBER"
+	FiledByGuardian   FiledByKind = "GUARDIAN"
+	FiledByAgent      FiledByKind = "AGENT"
+)
+
+// Request is one data-subject request.
+type Request struct {
+	ID              string `gorm:"primaryKey"`
+	SubscriberID    string
+	Type            RequestType
+	Status          RequestStatus
+	Resolution      *Resolution
+	ReasonCode      *string
+	ResolutionText  *string
+	HowToObject     *string
+	FiledByKind     FiledByKind
+	FiledByID       string
+	Via             string
+	// Scope is the JSON of the request's scope (categories, record kinds,
+	// record ids, or everything).
+	Scope           string
+	FeeRelated      bool
+	Reason          string
+	IdempotencyKey  string
+	BodyDigest      string
+	FiledAt         time.Time
+	DueAt           time.Time
+	ExtendedAt      *time.Time
+	ExtensionReason *string
+	AssigneeID      *string
+	ResolvedAt      *time.Time
+	// Version increases with every change; a change names the version it
+	// read, so of two concurrent decisions only one wins.
+	Version   int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// RequestEvent is one step of a request's history.
+type RequestEvent struct {
+	ID           int64 `gorm:"primaryKey;autoIncrement"`
+	SubscriberID string
+	RequestID    string
+	Kind         string
+	FromStatus   *RequestStatus
+	ToStatus     *RequestStatus
+	ActorKind    string
+	ActorID      string
+	Note         *string
+	// Visible events are shown to the subscriber; internal comments are not.
+	Visible    bool
+	OccurredAt time.Time
+}
+
+// RequestOutcome is what a resolved request did to one item.
+type RequestOutcome struct {
+	ID           int64 `gorm:"primaryKey;autoIncrement"`
+	SubscriberID string
+	RequestID    string
+	ItemType     string
+	ItemRef      string
+	Category     string
+	Outcome      string
+	Clause       *string
+	UntilAt      *time.Time
+	HoldID       *string
+	Note         *string
+	DecidedAt    time.Time
+}
+
+// RequestExport is the machine-readable answer to an access request,
+// downloadable by the subscriber until it expires.
+type RequestExport struct {
+	RequestID    string `gorm:"primaryKey"`
+	SubscriberID string
+	TokenDigest  string
+	Payload      []byte
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+}
+
+// RequestKey is a request's position in a subscriber's newest-first list.
+type RequestKey struct {
+	FiledAt time.Time
+	ID      string
+}
+
+// QueueFilter narrows the agent desk's queue; zero fields match all.
+type QueueFilter struct {
+	Statuses []RequestStatus
+	Type     RequestType
+	Assignee string
+	// Unassigned selects requests nobody is assigned to.
+	Unassigned bool
+	// OverdueAt, when set, selects open requests due before it.
+	OverdueAt *time.Time
+}
+
+// QueueKey is a request's position in the queue: oldest due first.
+type QueueKey struct {
+	DueAt time.Time
+	ID    string
+}

@@ -1,0 +1,332 @@
+package requests
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/audit"
+	"github.com/xroshot/portal/inventory"
+	"github.com/xroshot/portal/models"
+)
+
+// Get returns a request its actor may see: the subscriber (or their
+// guardian), the agent it is assigned to, or an admin. Anyone else gets
+// NOT_FOUND, so ids cannot be probed.
+func (s *Service) Get(ctx context.Context, who Actor, id string) (*models.Request, error) {
+	r, err := s.store.GetRequest(ctx, id)
+	if err != nil {
+		if apperr.IsNotFound(err) {
+			return nil, apperr.NotFound("no request %q", id)
+		}
+		return nil, err
+	}
+	if err := s.canSee(ctx, who, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (s *Service) canSee(ctx context.Context, who Actor, r *models.Request) error {
+	switch {
+	case who.Admin:
+		return nil
+	case who.Agent && r.AssigneeID != nil && *r.AssigneeID == who.ID:
+		return nil
+	case who.Subscriber && who.ID == r.SubscriberID:
+		if who.Guardian != "" {
+			if _, err := s.inv.LoadOwn(ctx, inventory.Requester{Subject: who.ID, Guardian: who.Guardian}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return apperr.NotFound("no request %q", r.ID)
+}
+
+// owner reports whether who is the request's subscriber or their guardian.
+func (s *Service) owner(ctx context.Context, who Actor, r *models.Request) bool {
+	return who.Subscriber && who.ID == r.SubscriberID && s.canSee(ctx, who, r) == nil
+}
+
+// worker reports whether who may work the request: its assignee or an admin.
+func worker(who Actor, r *models.Request) bool {
+	return who.Admin || (who.Agent && r.AssigneeID != nil && *r.AssigneeID == who.ID)
+}
+
+// change checks who may make a change (pre, outside the transaction: it
+// may read through other services), then in one transaction reloads the
+// request, claims it, applies the change with its event and saves it; a
+// concurrent change makes it a CONFLICT.
+func (s *Service) change(ctx context.Context, who Actor, action, id string, pre func(r *models.Request) error, apply func(tx Store, r *models.Request) error) (*models.Request, error) {
+	r0, err := s.store.GetRequest(ctx, id)
+	if err != nil {
+		if apperr.IsNotFound(err) {
+			return nil, apperr.NotFound("no request %q", id)
+		}
+		return nil, err
+	}
+	if err := pre(r0); err != nil {
+		return nil, err
+	}
+	var out *models.Request
+	err = s.store.InTx(ctx, func(tx Store) error {
+		r, err := tx.GetRequest(ctx, id)
+		if err != nil {
+			if apperr.IsNotFound(err) {
+				return apperr.NotFound("no request %q", id)
+			}
+			return err
+		}
+		// Claim the request before changing anything: of two concurrent
+		// changes the second fails here, before it has erased or released
+		// anything.
+		if err := tx.ClaimRequest(ctx, r.ID, r.Version); err != nil {
+			if apperr.IsConflict(err) {
+				return apperr.Conflict("the request was changed by someone else meanwhile; reload it")
+			}
+			return err
+		}
+		r.Version++
+		if err := apply(tx, r); err != nil {
+			return err
+		}
+		if err := tx.SaveRequest(ctx, r); err != nil {
+			return err
+		}
+		out = r
+		return s.audit(ctx, tx, who, action, r, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.bus.Publish(out)
+	return out, nil
+}
+
+// Withdraw withdraws an open request at its subscriber's wish; its holds are
+// released and its data returns to its schedule.
+func (s *Service) Withdraw(ctx context.Context, who Actor, id string) (*models.Request, error) {
+	pre := func(r *models.Request) error {
+		if !s.owner(ctx, who, r) {
+			return apperr.NotFound("no request %q", id)
+		}
+		return nil
+	}
+	return s.change(ctx, who, audit.ActionRequestWithdraw, id, pre, func(tx Store, r *models.Request) error {
+		if !r.Status.Open() {
+			return apperr.Conflict("the request is %s and can no longer be withdrawn", strings.ToLower(string(r.Status)))
+		}
+		now := s.now()
+		from, to := r.Status, models.RequestWithdrawn
+		r.Status, r.ResolvedAt = to, &now
+		if err := s.release(ctx, tx, r, now); err != nil {
+			return err
+		}
+		return s.event(ctx, tx, r, "WITHDRAWN", &from, &to, actorKind(who), actorID(who), nil, true)
+	})
+}
+
+// Assign gives the request to an agent: an admin assigns anyone, an agent
+// takes an unassigned request for themselves. A submitted request goes into
+// review.
+func (s *Service) Assign(ctx context.Context, who Actor, id, assignee string) (*models.Request, error) {
+	if !who.staff() {
+		return nil, apperr.Forbidden("only staff assign requests")
+	}
+	if assignee == "" {
+		return nil, apperr.BadInput("assigneeId", "name the agent")
+	}
+	return s.change(ctx, who, audit.ActionRequestAssign, id, func(*models.Request) error { return nil }, func(tx Store, r *models.Request) error {
+		if !who.Admin {
+			if assignee != who.ID {
+				return apperr.Forbidden("an agent assigns requests only to themselves")
+			}
+			if r.AssigneeID != nil && *r.AssigneeID != who.ID {
+				return apperr.Conflict("the request is already assigned to another agent")
+			}
+		}
+		if !r.Status.Open() {
+			return apperr.Conflict("the request is closed")
+		}
+		from := r.Status
+		r.AssigneeID = &assignee
+		r.Status = models.RequestInReview
+		to := r.Status
+		return s.event(ctx, tx, r, "ASSIGNED", &from, &to, actorKind(who), who.ID, nil, true)
+	})
+}
+
+// Comment adds a comment: staff working the request may keep it internal;
+// the subscriber's own comments are always visible.
+func (s *Service) Comment(ctx context.Context, who Actor, id, body string, internal bool) (*models.Request, error) {
+	body = strings.TrimSpace(body)
+	if body == "" || utf8.RuneCountInString(body) > 4000 {
+		return nil, apperr.BadInput("body", "a comment of 1 to 4000 characters")
+	}
+	pre := func(r *models.Request) error {
+		switch {
+		case worker(who, r):
+		case s.owner(ctx, who, r):
+			internal = false
+		default:
+			return apperr.NotFound("no request %q", id)
+		}
+		return nil
+	}
+	return s.change(ctx, who, audit.ActionRequestComment, id, pre, func(tx Store, r *models.Request) error {
+		return s.event(ctx, tx, r, "COMMENTED", nil, nil, actorKind(who), actorID(who), &body, !internal)
+	})
+}
+
+// Extend moves the due date once, with a reason the subscriber is told.
+func (s *Service) Extend(ctx context.Context, who Actor, id, reason string) (*models.Request, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, apperr.BadInput("reason", "an extension needs a reason the subscriber is told")
+	}
+	return s.change(ctx, who, "request.extend", id, canWork(who, "extends"), func(tx Store, r *models.Request) error {
+		if !worker(who, r) {
+			return apperr.Forbidden("only the assigned agent or an admin extends a request")
+		}
+		if !r.Status.Open() {
+			return apperr.Conflict("the request is closed")
+		}
+		if r.ExtendedAt != nil {
+			return apperr.Conflict("the request was already extended once; a second extension is not allowed")
+		}
+		now := s.now()
+		r.ExtendedAt, r.ExtensionReason, r.DueAt = &now, &reason, r.DueAt.Add(ExtensionLength)
+		return s.event(ctx, tx, r, "EXTENDED", nil, nil, actorKind(who), who.ID, &reason, true)
+	})
+}
+
+// ResolveInput is a decision.
+type ResolveInput struct {
+	Resolution  models.Resolution
+	ReasonCode  string
+	Text        string
+	HowToObject string
+}
+
+// DefaultHowToObject tells the subscriber how to object when staff give no
+// more specific text (PIPA 38⑤; 영 48).
+const DefaultHowToObject = "이 결정에 이의가 있으시면 90일 이내에 포털 또는 고객센터를 통해 이의를 제기하실 수 있으며, 개인정보 분쟁조정위원회(www.kopico.go.kr)에 분쟁조정을 신청하실 수 있습니다. / If you disagree, you may object within 90 days through the portal or customer centre, or apply to the Personal Information Dispute Mediation Committee (www.kopico.go.kr)."
+
+// Resolve decides an open request. A deletion erases at once what may be
+// erased and records for every item in scope why it was kept if it was; a
+// dispute's hold is released and, for fees, the post-termination clock
+// restarts. Of two concurrent decisions only one wins; the other is a
+// CONFLICT and changes nothing.
+func (s *Service) Resolve(ctx context.Context, who Actor, id string, in ResolveInput) (*models.Request, error) {
+	switch in.Resolution {
+	case models.ResolutionApproved, models.ResolutionPartiallyApproved, models.ResolutionRejected:
+	default:
+		return nil, apperr.BadInput("resolution", "must be APPROVED, PARTIALLY_APPROVED or REJECTED")
+	}
+	in.ReasonCode, in.Text, in.HowToObject = strings.TrimSpace(in.ReasonCode), strings.TrimSpace(in.Text), strings.TrimSpace(in.HowToObject)
+	if in.ReasonCode == "" || len(in.ReasonCode) > 64 {
+		return nil, apperr.BadInput("reasonCode", "a reason code is required")
+	}
+	if in.Text == "" || utf8.RuneCountInString(in.Text) > 4000 {
+		return nil, apperr.BadInput("text", "a resolution needs a text of 1 to 4000 characters the subscriber is told")
+	}
+	if in.HowToObject == "" {
+		in.HowToObject = DefaultHowToObject
+	}
+	var withdrawTopics []string
+	r, err := s.change(ctx, who, audit.ActionRequestResolve, id, canWork(who, "resolves"), func(tx Store, r *models.Request) error {
+		if !worker(who, r) {
+			return apperr.Forbidden("only the assigned agent or an admin resolves a request")
+		}
+		if !r.Status.Open() {
+			return apperr.Conflict("the request is already %s", strings.ToLower(string(r.Status)))
+		}
+		now := s.now()
+		res := in.Resolution
+		if r.Type == models.RequestDeletion && res != models.ResolutionRejected {
+			kept, topics, err := s.decideDeletion(ctx, tx, r, now)
+			if err != nil {
+				return err
+			}
+			withdrawTopics = topics
+			if kept && res == models.ResolutionApproved {
+				// The law kept part of it: the answer must say so.
+				res = models.ResolutionPartiallyApproved
+			}
+		}
+		from, to := r.Status, models.RequestResolved
+		r.Status, r.Resolution, r.ResolvedAt = to, &res, &now
+		r.ReasonCode, r.ResolutionText, r.HowToObject = &in.ReasonCode, &in.Text, &in.HowToObject
+		if err := s.release(ctx, tx, r, now); err != nil {
+			return err
+		}
+		note := in.Text
+		return s.event(ctx, tx, r, "RESOLVED", &from, &to, actorKind(who), who.ID, &note, true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(withdrawTopics) > 0 && s.consents != nil {
+		// Consents have their own history and receipts; withdrawing them is
+		// recorded there, as done by this request.
+		if err := s.consents.WithdrawForRequest(ctx, r.SubscriberID, r.ID, who.ID, withdrawTopics); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// release ends what an open request held: its holds, and a fee dispute's
+// stop of the post-termination clock.
+func (s *Service) release(ctx context.Context, tx Store, r *models.Request, now time.Time) error {
+	if r.Type == models.RequestDeletion || r.Type == models.RequestDispute {
+		if err := s.releaseHolds(ctx, tx, r, now); err != nil {
+			return err
+		}
+	}
+	if r.Type == models.RequestDispute && r.FeeRelated {
+		if _, err := tx.ResolveFeeIssueBySource(ctx, r.SubscriberID, r.ID, now); err != nil {
+			return err
+		}
+	}
+	return s.inv.Reschedule(ctx, tx, r.SubscriberID)
+}
+
+// canWork is the check before a change only the request's worker makes;
+// anyone else who may not even see the request gets NOT_FOUND.
+func canWork(who Actor, verb string) func(*models.Request) error {
+	return func(r *models.Request) error {
+		if worker(who, r) {
+			return nil
+		}
+		if who.staff() {
+			return apperr.Forbidden("only the assigned agent or an admin %s a request", verb)
+		}
+		if who.Subscriber && who.ID == r.SubscriberID {
+			return apperr.Forbidden("staff %s requests; a subscriber can comment on or withdraw their own", verb)
+		}
+		return apperr.NotFound("no request %q", r.ID)
+	}
+}
+
+func actorKind(who Actor) string {
+	switch {
+	case who.Admin:
+		return "ADMIN"
+	case who.Agent:
+		return "AGENT"
+	case who.Guardian != "":
+		return "GUARDIAN"
+	}
+	return "SUBSCRIBER"
+}
+
+func actorID(who Actor) string {
+	if who.Guardian != "" {
+		return who.Guardian
+	}
+	return who.ID
+}

@@ -1,0 +1,236 @@
+package requests
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/audit"
+	"github.com/xroshot/portal/inventory"
+	"github.com/xroshot/portal/models"
+)
+
+// Actor is who acts on a request, from the token.
+type Actor struct {
+	// ID is the token's sub: the subscriber, or the staff member.
+	ID string
+	// Guardian is act.sub: the guardian acting for the minor named by ID.
+	Guardian   string
+	Subscriber bool
+	Agent      bool
+	Admin      bool
+}
+
+func (a Actor) staff() bool { return a.Agent || a.Admin }
+
+// FileInput is a new request.
+type FileInput struct {
+	// SubscriberID is whom the request is for: required of staff filing on
+	// a subscriber's behalf; a subscriber's own token may omit it.
+	SubscriberID   string
+	Type           models.RequestType
+	Scope          Scope
+	Reason         string
+	IdempotencyKey string
+	// FeeRelated marks a dispute about fees: it stops the post-termination
+	// clock (POLICY.md §3(1)나) until resolved.
+	FeeRelated bool
+	// Via is the channel: WEB, APP or AGENT_DESK.
+	Via string
+}
+
+// Filed is the answer to File: the request and whether this call created it
+// (false when an idempotent retry found it).
+type Filed struct {
+	Request *models.Request
+	Created bool
+}
+
+// File files a request. The same idempotency key with the same body
+// returns the same request; with another body it is a CONFLICT. Deletion
+// and dispute requests place a hold on their scope in the same transaction;
+// an access request completes at once with an export.
+func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*Filed, error) {
+	subscriberID, kind, filer, err := s.filer(ctx, who, in.SubscriberID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.validateFiling(&in); err != nil {
+		return nil, err
+	}
+	if err := s.validateScope(ctx, s.store, subscriberID, in.Scope); err != nil {
+		return nil, err
+	}
+	digest := bodyDigest(subscriberID, in)
+	if existing, err := s.existing(ctx, subscriberID, in.IdempotencyKey, digest); existing != nil || err != nil {
+		return &Filed{Request: existing}, err
+	}
+	now := s.now()
+	r := &models.Request{
+		ID: newID(), SubscriberID: subscriberID, Type: in.Type, Status: models.RequestSubmitted,
+		FiledByKind: kind, FiledByID: filer, Via: in.Via, Scope: in.Scope.encode(), FeeRelated: in.FeeRelated,
+		Reason: in.Reason, IdempotencyKey: in.IdempotencyKey, BodyDigest: digest,
+		FiledAt: now, DueAt: now.Add(DueIn), Version: 1,
+	}
+	if kind == models.FiledByAgent {
+		// The agent who takes the call works it.
+		r.AssigneeID = &who.ID
+		r.Status = models.RequestInReview
+	}
+	err = s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.CreateRequest(ctx, r); err != nil {
+			return err
+		}
+		to := r.Status
+		if err := s.event(ctx, tx, r, "FILED", nil, &to, string(kind), filer, nil, true); err != nil {
+			return err
+		}
+		switch r.Type {
+		case models.RequestDeletion, models.RequestDispute:
+			if err := s.placeHold(ctx, tx, r, in.Scope, now); err != nil {
+				return err
+			}
+			if r.Type == models.RequestDispute && r.FeeRelated {
+				ref := r.ID
+				if _, err := tx.OpenFeeIssue(ctx, &models.FeeIssue{SubscriberID: subscriberID, Kind: models.FeeDispute, Since: now, SourceRef: &ref}); err != nil {
+					return err
+				}
+				if err := s.inv.Reschedule(ctx, tx, subscriberID); err != nil {
+					return err
+				}
+			}
+		}
+		return s.audit(ctx, tx, who, audit.ActionRequestFile, r, map[string]any{"filedBy": string(kind)})
+	})
+	if errors.Is(err, apperr.ErrConflict) {
+		// A concurrent filing with the same key won the race.
+		if existing, err2 := s.existing(ctx, subscriberID, in.IdempotencyKey, digest); existing != nil || err2 != nil {
+			return &Filed{Request: existing}, err2
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.bus.Publish(r)
+	if r.Type == models.RequestAccess {
+		// Access completes at once (PIPA 35): the export is built from what
+		// is committed, then the request is resolved with it.
+		done, err := s.completeAccess(ctx, r)
+		if err != nil {
+			return &Filed{Request: r, Created: true}, err
+		}
+		r = done
+	}
+	return &Filed{Request: r, Created: true}, nil
+}
+
+// filer decides for whom a request is filed and as whom (PIPA 38): a
+// subscriber for themselves, a guardian for the minor they act for, staff
+// for the subscriber they name.
+func (s *Service) filer(ctx context.Context, who Actor, subscriberID string) (string, models.FiledByKind, string, error) {
+	switch {
+	case who.Subscriber && !who.staff():
+		if subscriberID != "" && subscriberID != who.ID {
+			return "", "", "", apperr.Forbidden("a subscriber files requests only about their own data")
+		}
+		if _, err := s.inv.LoadOwn(ctx, inventory.Requester{Subject: who.ID, Guardian: who.Guardian}); err != nil {
+			return "", "", "", err
+		}
+		if who.Guardian != "" {
+			return who.ID, models.FiledByGuardian, who.Guardian, nil
+		}
+		return who.ID, models.FiledBySubscriber, who.ID, nil
+	case who.staff():
+		if subscriberID == "" {
+			return "", "", "", apperr.BadInput("subscriberId", "staff filing on a subscriber's behalf must name the subscriber")
+		}
+		if _, err := s.store.GetSubscriber(ctx, subscriberID); err != nil {
+			if apperr.IsNotFound(err) {
+				return "", "", "", apperr.NotFound("no subscriber %q", subscriberID)
+			}
+			return "", "", "", err
+		}
+		return subscriberID, models.FiledByAgent, who.ID, nil
+	}
+	return "", "", "", apperr.Forbidden("only subscribers, their guardians and staff file requests")
+}
+
+func (s *Service) validateFiling(in *FileInput) error {
+	switch in.Type {
+	case models.RequestDeletion, models.RequestDispute, models.RequestAccess, models.RequestCorrection, models.RequestSuspension:
+	default:
+		return apperr.BadInput("type", "must be DELETION, DISPUTE, ACCESS, CORRECTION or SUSPENSION")
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	if in.Type == models.RequestAccess {
+		in.Scope = Scope{All: true}
+		if in.Reason == "" {
+			in.Reason = "access to my personal data"
+		}
+	}
+	if in.Reason == "" {
+		return apperr.BadInput("reason", "say what the request is about")
+	}
+	if utf8.RuneCountInString(in.Reason) > 2000 {
+		return apperr.BadInput("reason", "at most 2000 characters")
+	}
+	if n := len(in.IdempotencyKey); n < 8 || n > 128 {
+		return apperr.BadInput("idempotencyKey", "a key of 8 to 128 characters is required (a new one per request, the same one on retries)")
+	}
+	if in.FeeRelated && in.Type != models.RequestDispute {
+		return apperr.BadInput("feeRelated", "only a dispute can be about fees")
+	}
+	switch in.Via {
+	case "":
+		in.Via = "WEB"
+	case "WEB", "APP", "AGENT_DESK":
+	default:
+		return apperr.BadInput("via", "must be WEB, APP or AGENT_DESK")
+	}
+	in.Scope = in.Scope.normalize()
+	return nil
+}
+
+// existing returns the request already filed under key: the same one if the
+// body matches, a CONFLICT if it does not, nil if there is none.
+func (s *Service) existing(ctx context.Context, subscriberID, key, digest string) (*models.Request, error) {
+	r, err := s.store.GetRequestByKey(ctx, subscriberID, key)
+	if err != nil {
+		if apperr.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if r.BodyDigest != digest {
+		return nil, apperr.Conflict("idempotency key %q was used for a different request", key)
+	}
+	return r, nil
+}
+
+func bodyDigest(subscriberID string, in FileInput) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%t", subscriberID, in.Type, in.Scope.encode(), in.Reason, in.FeeRelated)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// event appends one step of the request's history.
+func (s *Service) event(ctx context.Context, tx Store, r *models.Request, kind string, from, to *models.RequestStatus, actorKind, actorID string, note *string, visible bool) error {
+	return tx.AppendRequestEvent(ctx, &models.RequestEvent{
+		SubscriberID: r.SubscriberID, RequestID: r.ID, Kind: kind, FromStatus: from, ToStatus: to,
+		ActorKind: actorKind, ActorID: actorID, Note: note, Visible: visible, OccurredAt: s.now(),
+	})
+}

@@ -1,0 +1,148 @@
+package requests
+
+import (
+	"context"
+
+	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/audit"
+	"github.com/xroshot/portal/inventory"
+	"github.com/xroshot/portal/models"
+)
+
+// MaxPage caps every page of requests; DefaultPage is used when a client
+// gives none.
+const (
+	MaxPage     = 100
+	DefaultPage = 20
+)
+
+// Page is one page of requests.
+type Page struct {
+	Requests []*models.Request
+	HasNext  bool
+}
+
+// ListOwn pages through a subscriber's own requests, newest first.
+func (s *Service) ListOwn(ctx context.Context, subscriberID string, first int, after *models.RequestKey) (Page, error) {
+	rs, more, err := s.store.ListSubscriberRequests(ctx, subscriberID, after, first)
+	return Page{Requests: rs, HasNext: more}, err
+}
+
+// QueueFilter is the desk's view of the queue.
+type QueueFilter struct {
+	Status   *models.RequestStatus
+	Type     *models.RequestType
+	Assignee *string
+	Overdue  bool
+}
+
+// Queue pages through the request queue, oldest due first. Admins see every
+// request; an agent sees the requests assigned to them and the unassigned
+// ones they may take.
+func (s *Service) Queue(ctx context.Context, who Actor, f QueueFilter, first int, after *models.QueueKey) (Page, error) {
+	if !who.staff() {
+		return Page{}, apperr.Forbidden("the request queue is for staff")
+	}
+	mf := models.QueueFilter{}
+	if f.Status != nil {
+		mf.Statuses = []models.RequestStatus{*f.Status}
+	} else {
+		mf.Statuses = []models.RequestStatus{models.RequestSubmitted, models.RequestInReview}
+	}
+	if f.Type != nil {
+		mf.Type = *f.Type
+	}
+	if f.Overdue {
+		now := s.now()
+		mf.OverdueAt = &now
+		mf.Statuses = []models.RequestStatus{models.RequestSubmitted, models.RequestInReview}
+	}
+	if f.Assignee != nil {
+		if !who.Admin && *f.Assignee != who.ID && *f.Assignee != "" {
+			return Page{}, apperr.Forbidden("an agent sees only their own and unassigned requests")
+		}
+		if *f.Assignee == "" {
+			mf.Unassigned = true
+		} else {
+			mf.Assignee = *f.Assignee
+		}
+	} else if !who.Admin {
+		// Agents: theirs and the unassigned.
+		mf.Assignee, mf.Unassigned = who.ID, true
+	}
+	rs, more, err := s.store.QueueRequests(ctx, mf, after, first)
+	return Page{Requests: rs, HasNext: more}, err
+}
+
+// Events returns the history of requests, for those who may see them: the
+// subscriber sees visible events, staff all.
+func (s *Service) Events(ctx context.Context, requestIDs []string, withInternal bool) (map[string][]*models.RequestEvent, error) {
+	evs, err := s.store.ListRequestEvents(ctx, requestIDs, withInternal)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]*models.RequestEvent, len(requestIDs))
+	for _, e := range evs {
+		out[e.RequestID] = append(out[e.RequestID], e)
+	}
+	return out, nil
+}
+
+// Outcomes returns what resolved requests did, item by item.
+func (s *Service) Outcomes(ctx context.Context, requestIDs []string) (map[string][]*models.RequestOutcome, error) {
+	os, err := s.store.ListOutcomes(ctx, requestIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]*models.RequestOutcome, len(requestIDs))
+	for _, o := range os {
+		out[o.RequestID] = append(out[o.RequestID], o)
+	}
+	return out, nil
+}
+
+// AgentMaySee reports whether an agent has an open request of the
+// subscriber assigned to them: the only time an agent sees a subscriber.
+func (s *Service) AgentMaySee(ctx context.Context, agentID, subscriberID string) (bool, error) {
+	return s.store.HasAssignedRequest(ctx, agentID, subscriberID)
+}
+
+// OpenSubscriber is staff opening a subscriber's data: an admin always, an
+// agent only while an open request of the subscriber is assigned to them.
+// The read is recorded in the audit trail before anything is shown; if it
+// cannot be recorded, nothing is shown.
+func (s *Service) OpenSubscriber(ctx context.Context, who Actor, subscriberID string) (*inventory.Subject, error) {
+	switch {
+	case who.Admin:
+	case who.Agent:
+		ok, err := s.AgentMaySee(ctx, who.ID, subscriberID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, apperr.Forbidden("an agent sees a subscriber only while a request of theirs is assigned to the agent")
+		}
+	default:
+		return nil, apperr.Forbidden("only staff open other subscribers' data")
+	}
+	subj, err := s.inv.Load(ctx, subscriberID)
+	if err != nil {
+		if apperr.IsNotFound(err) {
+			return nil, apperr.NotFound("no subscriber %q", subscriberID)
+		}
+		return nil, err
+	}
+	a := audit.FromContext(ctx)
+	if a.ID == "" {
+		a.ID = who.ID
+		if who.Admin {
+			a.Roles = []string{"admin"}
+		} else {
+			a.Roles = []string{"agent"}
+		}
+	}
+	if err := s.rec.Record(ctx, s.store, audit.Event{Actor: a, Action: audit.ActionSubscriberRead, Subject: subscriberID, TargetType: "subscriber", TargetID: subscriberID}); err != nil {
+		return nil, err
+	}
+	return subj, nil
+}

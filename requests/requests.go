@@ -1,0 +1,140 @@
+// Package requests owns the data-subject requests of PIPA 35–38: deletion,
+// dispute and access (and correction and suspension), filed by the
+// subscriber, the guardian of a child under 14 or an agent on their behalf;
+// their lifecycle with its statutory due date; the holds that pause purging
+// of their scope while they are open; and their resolution, item by item.
+package requests
+
+import (
+	"context"
+	"time"
+
+	"github.com/xroshot/portal/audit"
+	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/holds"
+	"github.com/xroshot/portal/inventory"
+	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/policy"
+	"github.com/xroshot/portal/retention"
+)
+
+// DueIn is the statutory answer period: 10 days (PIPA 35③, 36, 37; 영 41,
+// 43, 44). It is the strictest deadline that governs these requests (GDPR
+// allows a month).
+const DueIn = 10 * 24 * time.Hour
+
+// ExtensionLength is how far the one allowed extension moves the due date.
+const ExtensionLength = 10 * 24 * time.Hour
+
+// ExportTTL is how long an access export can be downloaded.
+const ExportTTL = 7 * 24 * time.Hour
+
+// Store is what requests read and write. It includes the inventory's
+// store, so a request can reschedule a subscriber's data in its own
+// transaction.
+type Store interface {
+	inventory.Store
+	holds.Tx
+	audit.Store
+	// DeleteHoldingsByID and DeleteRecordsByID erase items now.
+	DeleteHoldingsByID(ctx context.Context, subscriberID string, ids []string) (int64, error)
+	DeleteRecordsByID(ctx context.Context, subscriberID string, ids []int64) (int64, error)
+	CreateRequest(ctx context.Context, r *models.Request) error
+	GetRequest(ctx context.Context, id string) (*models.Request, error)
+	GetRequestByKey(ctx context.Context, subscriberID, key string) (*models.Request, error)
+	// ClaimRequest bumps the request's version if it is still version, and
+	// returns ErrConflict if someone changed it meanwhile; on PostgreSQL it
+	// also locks the row until the transaction ends.
+	ClaimRequest(ctx context.Context, id string, version int) error
+	// SaveRequest writes a claimed request.
+	SaveRequest(ctx context.Context, r *models.Request) error
+	AppendRequestEvent(ctx context.Context, e *models.RequestEvent) error
+	ListRequestEvents(ctx context.Context, requestIDs []string, withInternal bool) ([]*models.RequestEvent, error)
+	ListSubscriberRequests(ctx context.Context, subscriberID string, after *models.RequestKey, limit int) ([]*models.Request, bool, error)
+	QueueRequests(ctx context.Context, f models.QueueFilter, after *models.QueueKey, limit int) ([]*models.Request, bool, error)
+	AddOutcomes(ctx context.Context, out []*models.RequestOutcome) error
+	ListOutcomes(ctx context.Context, requestIDs []string) ([]*models.RequestOutcome, error)
+	SaveExport(ctx context.Context, e *models.RequestExport) error
+	GetExport(ctx context.Context, requestID string) (*models.RequestExport, error)
+	HasAssignedRequest(ctx context.Context, agentID, subscriberID string) (bool, error)
+	OpenFeeIssue(ctx context.Context, fi *models.FeeIssue) (bool, error)
+	ResolveFeeIssueBySource(ctx context.Context, subscriberID, sourceRef string, at time.Time) (int64, error)
+	InTx(ctx context.Context, fn func(tx Store) error) error
+}
+
+// Consents withdraws consents a deletion request covers.
+type Consents interface {
+	WithdrawForRequest(ctx context.Context, subscriberID, requestID, staffID string, topics []string) error
+}
+
+// ConsentsFunc adapts a function to Consents.
+type ConsentsFunc func(ctx context.Context, subscriberID, requestID, staffID string, topics []string) error
+
+// WithdrawForRequest calls f.
+func (f ConsentsFunc) WithdrawForRequest(ctx context.Context, subscriberID, requestID, staffID string, topics []string) error {
+	return f(ctx, subscriberID, requestID, staffID, topics)
+}
+
+// Service runs requests.
+type Service struct {
+	rec      *audit.Recorder
+	store    Store
+	consents Consents
+	inv      *inventory.Service
+	cat      *policy.Catalog
+	clock    clock.Clock
+	bus      *Broker
+}
+
+// Deps are the services requests work with.
+type Deps struct {
+	Store     Store
+	Consents  Consents
+	Inventory *inventory.Service
+	Clock     clock.Clock
+	Broker    *Broker
+}
+
+// New returns the requests service.
+func New(d Deps) *Service {
+	if d.Broker == nil {
+		d.Broker = NewBroker()
+	}
+	return &Service{rec: audit.NewRecorder(d.Clock), store: d.Store, consents: d.Consents, inv: d.Inventory, cat: d.Inventory.Catalog(), clock: d.Clock, bus: d.Broker}
+}
+
+// Broker is the service's change feed, for subscriptions.
+func (s *Service) Broker() *Broker { return s.bus }
+
+func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
+
+// inventoryAll is the inventory filter that matches every holding.
+var inventoryAll = inventory.HoldingFilter{}
+
+// retentionAssessment is the calculus' answer for one item.
+type retentionAssessment = retention.Assessment
+
+// audit records an action on a request in tx, last: the change and its
+// audit event commit together or not at all.
+func (s *Service) audit(ctx context.Context, tx Store, who Actor, action string, r *models.Request, details map[string]any) error {
+	a := audit.FromContext(ctx)
+	if a.ID == "" {
+		a.ID, a.ActingFor = actorID(who), ""
+		if who.Guardian != "" {
+			a.ActingFor = who.ID
+		}
+		for _, role := range []struct {
+			on   bool
+			name string
+		}{{who.Subscriber, "subscriber"}, {who.Agent, "agent"}, {who.Admin, "admin"}} {
+			if role.on {
+				a.Roles = append(a.Roles, role.name)
+			}
+		}
+	}
+	if details == nil {
+		details = map[string]any{}
+	}
+	details["type"], details["status"] = string(r.Type), string(r.Status)
+	return s.rec.Record(ctx, tx, audit.Event{Actor: a, Action: action, Subject: r.SubscriberID, TargetType: "request", TargetID: r.ID, Details: details})
+}

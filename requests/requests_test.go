@@ -1,0 +1,555 @@
+package requests_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/audit"
+	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/feed"
+	"github.com/xroshot/portal/inventory"
+	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/policy"
+	"github.com/xroshot/portal/protect"
+	"github.com/xroshot/portal/requests"
+	"github.com/xroshot/portal/store"
+	"github.com/xroshot/portal/store/storetest"
+)
+
+func at(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 3, 0, 0, 0, time.UTC) }
+
+type env struct {
+	db   *store.DB
+	clk  *clock.Manual
+	feed *feed.Service
+	inv  *inventory.Service
+	reqs *requests.Service
+}
+
+func newEnv(t *testing.T, db *store.DB) *env {
+	t.Helper()
+	cat, err := policy.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := protect.GenerateKeySpec()
+	keys, _ := protect.ParseKeyring(spec)
+	clk := clock.NewManual(at(2026, 11, 26))
+	inv := inventory.New(db, cat, keys, clk)
+	return &env{db: db, clk: clk, inv: inv, feed: feed.New(db.ForFeed(), inv, keys, clk),
+		reqs: requests.New(requests.Deps{Store: db.ForRequests(), Inventory: inv, Clock: clk})}
+}
+
+var (
+	sub    = requests.Actor{ID: "sub-1", Subscriber: true}
+	agent  = requests.Actor{ID: "agent-1", Agent: true}
+	agent2 = requests.Actor{ID: "agent-2", Agent: true}
+	admin  = requests.Actor{ID: "admin-1", Admin: true}
+)
+
+// seed feeds sub-1: signed up 2020, a profile with an optional item, and
+// records of several kinds; terminated if term is set, fees settled.
+func (e *env) seed(t *testing.T, terminated bool) {
+	t.Helper()
+	ctx := context.Background()
+	e.clk.Set(at(2026, 1, 1))
+	if _, err := e.feed.UpsertSubscriber(ctx, feed.SubscriberInput{ID: "sub-1", Status: models.StatusActive, SignedUpAt: at(2020, 1, 15), Items: []feed.ItemInput{
+		{Category: "applicant.name", Value: "홍길동"},
+		{Category: "applicant.email", Value: "gildong@example.com"},
+		{Category: "optional.discount_certificate", Value: "복지할인증명 제2024-117호"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.feed.AppendRecords(ctx, "sub-1", []feed.RecordInput{
+		{Kind: "PAYMENT", OccurredAt: at(2025, 6, 1), ExternalID: "pay-1"},
+		{Kind: "USAGE", OccurredAt: at(2025, 6, 3), ExternalID: "use-1"},
+		{Kind: "USAGE", OccurredAt: at(2025, 7, 3), ExternalID: "use-2"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if terminated {
+		if _, err := e.feed.Terminate(ctx, "sub-1", at(2026, 1, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clk.Set(at(2026, 11, 26))
+}
+
+func file(t *testing.T, e *env, who requests.Actor, in requests.FileInput) *models.Request {
+	t.Helper()
+	f, err := e.reqs.File(context.Background(), who, in)
+	if err != nil {
+		t.Fatalf("file: %v", err)
+	}
+	return f.Request
+}
+
+func code(err error) string {
+	if err == nil {
+		return ""
+	}
+	c, _ := apperr.CodeOf(err)
+	return string(c)
+}
+
+func TestFilingIsIdempotentAndHoldsTheScope(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		e.seed(t, false)
+		in := requests.FileInput{Type: models.RequestDispute, Scope: requests.Scope{RecordKinds: []string{"PAYMENT"}}, Reason: "이 결제는 제가 한 것이 아닙니다", IdempotencyKey: "key-000001"}
+		r1 := file(t, e, sub, in)
+		if r1.Status != models.RequestSubmitted || r1.FiledByKind != models.FiledBySubscriber || !r1.DueAt.Equal(r1.FiledAt.Add(10*24*time.Hour)) {
+			t.Errorf("filed = %+v", r1)
+		}
+		again, err := e.reqs.File(ctx, sub, in)
+		if err != nil || again.Created || again.Request.ID != r1.ID {
+			t.Errorf("retry = %+v, %v; want the same request", again, err)
+		}
+		in.Reason = "something else"
+		if _, err := e.reqs.File(ctx, sub, in); code(err) != "CONFLICT" {
+			t.Errorf("same key, other body: %v, want CONFLICT", err)
+		}
+		hs, err := db.ActiveHolds(ctx, "sub-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hs) != 1 || hs[0].SourceRef != r1.ID || hs[0].Reason != models.HoldDispute || len(hs[0].Items) != 1 {
+			t.Fatalf("holds = %+v, want one dispute hold on the one payment record", hs)
+		}
+	})
+}
+
+func TestConcurrentFilingWithOneKeyCreatesOneRequest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.Open(t, "postgres"))
+	e.seed(t, false)
+	in := requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{Categories: []string{"applicant.email"}}, Reason: "delete my e-mail", IdempotencyKey: "same-key-1"}
+	var wg sync.WaitGroup
+	ids := make(chan string, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, err := e.reqs.File(context.Background(), sub, in)
+			if err != nil {
+				t.Errorf("file: %v", err)
+				return
+			}
+			ids <- f.Request.ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		seen[id] = true
+	}
+	if len(seen) != 1 {
+		t.Errorf("%d distinct requests for one key, want 1", len(seen))
+	}
+}
+
+func TestBadFilingsAndActions(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		e.seed(t, false)
+		r := file(t, e, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{All: true}, Reason: "delete everything", IdempotencyKey: "key-000002"})
+		stranger := requests.Actor{ID: "sub-2", Subscriber: true}
+		tests := []struct {
+			name string
+			do   func() error
+			want string
+		}{
+			{"filing for someone else", func() error {
+				_, err := e.reqs.File(ctx, sub, requests.FileInput{SubscriberID: "sub-2", Type: models.RequestDeletion, Scope: requests.Scope{All: true}, Reason: "x", IdempotencyKey: "key-000003"})
+				return err
+			}, "FORBIDDEN"},
+			{"an unknown record in scope", func() error {
+				_, err := e.reqs.File(ctx, sub, requests.FileInput{Type: models.RequestDispute, Scope: requests.Scope{RecordIDs: []int64{999999}}, Reason: "x", IdempotencyKey: "key-000004"})
+				return err
+			}, "BAD_USER_INPUT"},
+			{"an unknown category in scope", func() error {
+				_, err := e.reqs.File(ctx, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{Categories: []string{"applicant.shoe_size"}}, Reason: "x", IdempotencyKey: "key-000005"})
+				return err
+			}, "BAD_USER_INPUT"},
+			{"an empty scope", func() error {
+				_, err := e.reqs.File(ctx, sub, requests.FileInput{Type: models.RequestDeletion, Reason: "x", IdempotencyKey: "key-000006"})
+				return err
+			}, "BAD_USER_INPUT"},
+			{"no idempotency key", func() error {
+				_, err := e.reqs.File(ctx, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{All: true}, Reason: "x"})
+				return err
+			}, "BAD_USER_INPUT"},
+			{"withdrawing someone else's request", func() error { _, err := e.reqs.Withdraw(ctx, stranger, r.ID); return err }, "NOT_FOUND"},
+			{"reading someone else's request", func() error { _, err := e.reqs.Get(ctx, stranger, r.ID); return err }, "NOT_FOUND"},
+			{"an agent reading an unassigned request", func() error { _, err := e.reqs.Get(ctx, agent, r.ID); return err }, "NOT_FOUND"},
+			{"resolving without a reason code", func() error {
+				_, err := e.reqs.Resolve(ctx, admin, r.ID, requests.ResolveInput{Resolution: models.ResolutionRejected, Text: "no"})
+				return err
+			}, "BAD_USER_INPUT"},
+			{"resolving without a text", func() error {
+				_, err := e.reqs.Resolve(ctx, admin, r.ID, requests.ResolveInput{Resolution: models.ResolutionRejected, ReasonCode: "NO"})
+				return err
+			}, "BAD_USER_INPUT"},
+			{"an agent resolving a request not assigned to them", func() error {
+				_, err := e.reqs.Resolve(ctx, agent, r.ID, requests.ResolveInput{Resolution: models.ResolutionRejected, ReasonCode: "NO", Text: "no"})
+				return err
+			}, "FORBIDDEN"},
+			{"the subscriber resolving their own request", func() error {
+				_, err := e.reqs.Resolve(ctx, sub, r.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "OK", Text: "ok"})
+				return err
+			}, "FORBIDDEN"},
+			{"an agent assigning to someone else", func() error { _, err := e.reqs.Assign(ctx, agent, r.ID, "agent-2"); return err }, "FORBIDDEN"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				if got := code(tc.do()); got != tc.want {
+					t.Errorf("code = %q, want %q", got, tc.want)
+				}
+			})
+		}
+		// None of that changed the request.
+		got, err := e.reqs.Get(ctx, sub, r.ID)
+		if err != nil || got.Version != r.Version || got.Status != models.RequestSubmitted {
+			t.Errorf("request after refused actions = %+v, %v", got, err)
+		}
+	})
+}
+
+func TestTheDeskLifecycle(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		e.seed(t, false)
+		r := file(t, e, sub, requests.FileInput{Type: models.RequestDispute, Scope: requests.Scope{RecordKinds: []string{"USAGE"}}, Reason: "사용량이 이상합니다", IdempotencyKey: "key-000010"})
+		must := func(_ *models.Request, err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(e.reqs.Assign(ctx, agent, r.ID, agent.ID))
+		if _, err := e.reqs.Get(ctx, agent, r.ID); err != nil {
+			t.Errorf("the assigned agent cannot read it: %v", err)
+		}
+		if ok, _ := e.reqs.AgentMaySee(ctx, agent.ID, "sub-1"); !ok {
+			t.Errorf("the assigned agent may not see the subscriber")
+		}
+		if ok, _ := e.reqs.AgentMaySee(ctx, agent2.ID, "sub-1"); ok {
+			t.Errorf("another agent may see the subscriber")
+		}
+		must(e.reqs.Comment(ctx, agent, r.ID, "확인 중: 내부 메모", true))
+		must(e.reqs.Comment(ctx, agent, r.ID, "확인 중입니다", false))
+		must(e.reqs.Comment(ctx, sub, r.ID, "감사합니다", true)) // a subscriber's comment is always visible
+		must(e.reqs.Extend(ctx, agent, r.ID, "통신사 자료 확인에 시간이 필요합니다"))
+		if _, err := e.reqs.Extend(ctx, agent, r.ID, "again"); code(err) != "CONFLICT" {
+			t.Errorf("second extension: %v, want CONFLICT", err)
+		}
+		res, err := e.reqs.Resolve(ctx, agent, r.ID, requests.ResolveInput{Resolution: models.ResolutionRejected, ReasonCode: "USAGE_VERIFIED", Text: "사용 기록이 정확합니다"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != models.RequestResolved || *res.Resolution != models.ResolutionRejected || res.HowToObject == nil || *res.HowToObject == "" {
+			t.Errorf("resolved = %+v", res)
+		}
+		if _, err := e.reqs.Resolve(ctx, admin, r.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "X", Text: "x"}); code(err) != "CONFLICT" {
+			t.Errorf("resolving a closed request: %v, want CONFLICT", err)
+		}
+		if _, err := e.reqs.Withdraw(ctx, sub, r.ID); code(err) != "CONFLICT" {
+			t.Errorf("withdrawing a resolved request: %v, want CONFLICT", err)
+		}
+		if hs, _ := db.ActiveHolds(ctx, "sub-1"); len(hs) != 0 {
+			t.Errorf("holds after resolution = %+v, want none", hs)
+		}
+		if ok, _ := e.reqs.AgentMaySee(ctx, agent.ID, "sub-1"); ok {
+			t.Errorf("the agent still sees the subscriber after the request closed")
+		}
+		kinds := func(withInternal bool) []string {
+			evs, err := e.reqs.Events(ctx, []string{r.ID}, withInternal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, ev := range evs[r.ID] {
+				out = append(out, ev.Kind)
+			}
+			return out
+		}
+		if diff := cmp.Diff([]string{"FILED", "ASSIGNED", "COMMENTED", "COMMENTED", "EXTENDED", "RESOLVED"}, kinds(false)); diff != "" {
+			t.Errorf("events the subscriber sees (-want +got):\n%s", diff)
+		}
+		if n := len(kinds(true)); n != 7 {
+			t.Errorf("staff see %d events, want 7", n)
+		}
+		// Every change is an audit event, and the chain verifies.
+		trail := audit.New(db.ForAudit(), e.clk)
+		rep, err := trail.Verify(ctx, 0, 0)
+		if err != nil || !rep.OK() {
+			t.Fatalf("audit chain: %+v, %v", rep, err)
+		}
+		if rep.Checked != 7 {
+			t.Errorf("audit events = %d, want 7: file, assign, 3 comments, extend, resolve", rep.Checked)
+		}
+	})
+}
+
+func TestTwoAgentsResolvingAtOnceOneWins(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.Open(t, "postgres"))
+	e.seed(t, true)
+	ctx := context.Background()
+	r := file(t, e, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{All: true}, Reason: "delete all", IdempotencyKey: "key-000020"})
+	if _, err := e.reqs.Assign(ctx, admin, r.ID, agent.ID); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, who := range []requests.Actor{agent, admin} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = e.reqs.Resolve(ctx, who, r.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "OK", Text: fmt.Sprintf("resolved by %s", who.ID)})
+		}()
+	}
+	wg.Wait()
+	wins, conflicts := 0, 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case errors.Is(err, apperr.ErrConflict):
+			conflicts++
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if wins != 1 || conflicts != 1 {
+		t.Fatalf("wins %d, conflicts %d; want one of each (%v)", wins, conflicts, errs)
+	}
+	outs, _ := e.reqs.Outcomes(ctx, []string{r.ID})
+	n := 0
+	for _, o := range outs[r.ID] {
+		if o.ItemType != "CONSENT" {
+			n++
+		}
+	}
+	if n != 6 {
+		t.Errorf("%d item outcomes, want 6: recorded once", n)
+	}
+}
+
+type outcome struct{ Outcome, Clause, Until string }
+
+func outcomesOf(t *testing.T, e *env, id string) map[string]outcome {
+	t.Helper()
+	outs, err := e.reqs.Outcomes(context.Background(), []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]outcome{}
+	for _, o := range outs[id] {
+		k := o.Category
+		switch o.ItemType {
+		case "RECORD":
+			k += "#" + o.ItemRef
+		case "CONSENT":
+			k = "consent:" + k
+		}
+		v := outcome{Outcome: o.Outcome}
+		if o.Clause != nil {
+			v.Clause = *o.Clause
+		}
+		if o.UntilAt != nil {
+			v.Until = models.DateOf(*o.UntilAt).String()
+		}
+		m[k] = v
+	}
+	return m
+}
+
+// A deletion answers item by item: erased now, or kept under the law that
+// keeps it until its date, or held by a dispute.
+func TestDeletionOutcomesItemByItem(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		e.seed(t, true) // terminated 2026-01-01, fees settled: post-termination ended 2026-07-01
+		// A dispute about one usage record, still open.
+		keys, _ := db.RecordKeys(ctx, "sub-1", 0, 10)
+		var use2 int64
+		for _, k := range keys {
+			if k.Kind == "USAGE" && k.OccurredAt.Equal(at(2025, 7, 3)) {
+				use2 = k.ID
+			}
+		}
+		file(t, e, sub, requests.FileInput{Type: models.RequestDispute, Scope: requests.Scope{RecordIDs: []int64{use2}}, Reason: "이 사용 기록은 틀렸습니다", IdempotencyKey: "key-000030"})
+
+		del := file(t, e, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{All: true}, Reason: "모두 삭제해 주세요", IdempotencyKey: "key-000031"})
+		if _, err := e.reqs.Assign(ctx, agent, del.ID, agent.ID); err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.reqs.Resolve(ctx, agent, del.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "DELETED", Text: "삭제했습니다"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *res.Resolution != models.ResolutionPartiallyApproved {
+			t.Errorf("resolution = %s, want PARTIALLY_APPROVED: the law kept part of it", *res.Resolution)
+		}
+		got := outcomesOf(t, e, del.ID)
+		var use1 int64
+		var pay int64
+		for _, k := range keys {
+			switch {
+			case k.Kind == "USAGE" && k.ID != use2:
+				use1 = k.ID
+			case k.Kind == "PAYMENT":
+				pay = k.ID
+			}
+		}
+		want := map[string]outcome{
+			// Tax: the name of a terminated customer, 5 years from the day after
+			// the VAT filing deadline of the termination's period (2026-07-25).
+			"applicant.name":                {Outcome: "RETAINED", Clause: "TAX_RECORDS", Until: "2031-07-26"},
+			"applicant.email":               {Outcome: "ERASED", Clause: "POST_TERMINATION"},
+			"optional.discount_certificate": {Outcome: "ERASED", Clause: "POST_TERMINATION"},
+			fmt.Sprintf("PAYMENT#%d", pay):  {Outcome: "RETAINED", Clause: "PAYMENT_RECORDS", Until: "2030-06-01"},
+			fmt.Sprintf("USAGE#%d", use1):   {Outcome: "ERASED", Clause: "POST_TERMINATION"},
+			fmt.Sprintf("USAGE#%d", use2):   {Outcome: "HELD"},
+		}
+		for _, topic := range []string{"optional.number_info_service", "optional.discount_certificate", "marketing.sms", "marketing.email", "marketing.phone", "marketing.push", "marketing.night"} {
+			want["consent:"+topic] = outcome{Outcome: "WITHDRAWN"}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("outcomes (-want +got):\n%s", diff)
+		}
+		hs, _ := db.ListHoldings(ctx, "sub-1")
+		if len(hs) != 1 || hs[0].Category != "applicant.name" {
+			t.Errorf("holdings left = %d, want only the name the tax law keeps", len(hs))
+		}
+	})
+}
+
+func TestDeletionKeepsWhatARunningContractNeeds(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		e.seed(t, false)
+		del := file(t, e, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{Categories: []string{"applicant.email", "optional.discount_certificate"}}, Reason: "지워 주세요", IdempotencyKey: "key-000040"})
+		if _, err := e.reqs.Assign(ctx, admin, del.ID, admin.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.reqs.Resolve(ctx, admin, del.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "DONE", Text: "처리했습니다"}); err != nil {
+			t.Fatal(err)
+		}
+		got := outcomesOf(t, e, del.ID)
+		want := map[string]outcome{
+			"applicant.email":                       {Outcome: "RETAINED", Clause: "SERVICE_PERIOD"},
+			"optional.discount_certificate":         {Outcome: "ERASED", Clause: "SERVICE_PERIOD"},
+			"consent:optional.discount_certificate": {Outcome: "WITHDRAWN"},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("outcomes (-want +got):\n%s", diff)
+		}
+		hs, _ := db.ListHoldings(ctx, "sub-1")
+		for _, h := range hs {
+			if h.Category == "optional.discount_certificate" {
+				t.Errorf("the optional item survived its deletion")
+			}
+		}
+	})
+}
+
+func TestAccessRequestCompletesWithAnExport(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		e.seed(t, false)
+		r := file(t, e, sub, requests.FileInput{Type: models.RequestAccess, IdempotencyKey: "key-000050"})
+		if r.Status != models.RequestResolved || *r.Resolution != models.ResolutionApproved {
+			t.Fatalf("access request = %+v, want resolved at once", r)
+		}
+		ex, err := e.reqs.Export(ctx, sub, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Format   string
+			Holdings []struct{ Category, Value string }
+			Records  []struct{ Category string }
+			Requests []struct{ ID string }
+		}
+		if err := json.Unmarshal(ex.Payload, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Format != requests.ExportFormat || len(doc.Holdings) != 3 || len(doc.Records) != 3 || len(doc.Requests) != 1 {
+			t.Errorf("export = %+v", doc)
+		}
+		for _, h := range doc.Holdings {
+			if h.Value == "홍길동" || h.Value == "gildong@example.com" {
+				t.Errorf("export shows %s unmasked", h.Category)
+			}
+		}
+		if _, err := e.reqs.Export(ctx, requests.Actor{ID: "sub-2", Subscriber: true}, r.ID); code(err) != "NOT_FOUND" {
+			t.Errorf("another subscriber's download: %v", err)
+		}
+		e.clk.Advance(requests.ExportTTL + time.Hour)
+		if _, err := e.reqs.Export(ctx, sub, r.ID); code(err) != "NOT_FOUND" {
+			t.Errorf("expired download: %v, want NOT_FOUND", err)
+		}
+	})
+}
+
+// A fee dispute stops the post-termination clock until it is resolved.
+func TestFeeDisputeStopsThePostTerminationClock(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		e.seed(t, false)
+		e.clk.Set(at(2026, 3, 1))
+		if _, err := e.feed.Terminate(ctx, "sub-1", at(2026, 3, 1)); err != nil {
+			t.Fatal(err)
+		}
+		e.clk.Set(at(2026, 5, 1))
+		r := file(t, e, sub, requests.FileInput{Type: models.RequestDispute, FeeRelated: true, Scope: requests.Scope{RecordKinds: []string{"PAYMENT"}}, Reason: "마지막 달 요금이 잘못되었습니다", IdempotencyKey: "key-000060"})
+		emailDate := func() *time.Time {
+			hs, _ := db.ListHoldings(ctx, "sub-1")
+			for _, h := range hs {
+				if h.Category == "applicant.email" {
+					return h.PurgeAfter
+				}
+			}
+			t.Fatal("no email")
+			return nil
+		}
+		if d := emailDate(); d != nil {
+			t.Errorf("e-mail purge date during a fee dispute = %v, want none (until resolved)", d)
+		}
+		e.clk.Set(at(2026, 12, 10))
+		if _, err := e.reqs.Assign(ctx, admin, r.ID, admin.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.reqs.Resolve(ctx, admin, r.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "REFUNDED", Text: "환불했습니다"}); err != nil {
+			t.Fatal(err)
+		}
+		if d := emailDate(); d == nil || models.DateOf(*d).String() != "2026-12-10" {
+			t.Errorf("e-mail purge date after the dispute = %v, want 2026-12-10 (resolution, past termination + 6 months)", d)
+		}
+	})
+}

@@ -1,0 +1,194 @@
+package resolvers
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/auth"
+	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/policy"
+	"github.com/xroshot/portal/requests"
+)
+
+// requestActor is the principal as the requests domain sees it.
+func requestActor(ctx context.Context) (requests.Actor, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return requests.Actor{}, err
+	}
+	return requests.Actor{ID: p.Subject, Guardian: p.Actor, Subscriber: p.Has(auth.RoleSubscriber), Agent: p.Has(auth.RoleAgent), Admin: p.Has(auth.RoleAdmin)}, nil
+}
+
+func fileInput(in models.FileRequestInput) (requests.FileInput, error) {
+	out := requests.FileInput{Type: in.Type, IdempotencyKey: in.IdempotencyKey}
+	if in.SubscriberID != nil {
+		out.SubscriberID = *in.SubscriberID
+	}
+	if in.Reason != nil {
+		out.Reason = *in.Reason
+	}
+	if in.FeeRelated != nil {
+		out.FeeRelated = *in.FeeRelated
+	}
+	if in.Via != nil {
+		out.Via = *in.Via
+	}
+	if sc := in.Scope; sc != nil {
+		out.Scope = requests.Scope{All: sc.All != nil && *sc.All, Categories: sc.Categories, RecordKinds: sc.RecordKinds}
+		for i, id := range sc.RecordIds {
+			n, err := strconv.ParseInt(strings.TrimPrefix(id, "Record:"), 10, 64)
+			if err != nil || n <= 0 {
+				return out, apperr.BadInput("input.scope.recordIds["+strconv.Itoa(i)+"]", "not a record id")
+			}
+			out.Scope.RecordIDs = append(out.Scope.RecordIDs, n)
+		}
+	}
+	return out, nil
+}
+
+func requestConnection(p requests.Page, hasPrev bool, cursor func(*models.Request) string) *models.RequestConnection {
+	c := &models.RequestConnection{Edges: make([]*models.RequestEdge, len(p.Requests)), PageInfo: &models.PageInfo{HasNextPage: p.HasNext, HasPreviousPage: hasPrev}}
+	for i, r := range p.Requests {
+		c.Edges[i] = &models.RequestEdge{Cursor: cursor(r), Node: r}
+	}
+	if n := len(c.Edges); n > 0 {
+		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &c.Edges[0].Cursor, &c.Edges[n-1].Cursor
+	}
+	return c
+}
+
+// Cursors of the request lists: tagged, so one list's cursor given to the
+// other is refused.
+const (
+	ownCursorTag   = "reqown"
+	queueCursorTag = "reqqueue"
+)
+
+func encodeTimeCursor(tag string, t time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(tag + ":" + strconv.FormatInt(t.UnixMicro(), 10) + ":" + id))
+}
+
+func decodeTimeCursor(tag string, s *string) (time.Time, string, bool, error) {
+	if s == nil || *s == "" {
+		return time.Time{}, "", false, nil
+	}
+	bad := apperr.BadInput("after", "not a cursor of this list")
+	b, err := base64.RawURLEncoding.DecodeString(*s)
+	if err != nil {
+		return time.Time{}, "", false, bad
+	}
+	parts := strings.SplitN(string(b), ":", 3)
+	if len(parts) != 3 || parts[0] != tag || parts[2] == "" {
+		return time.Time{}, "", false, bad
+	}
+	us, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return time.Time{}, "", false, bad
+	}
+	return time.UnixMicro(us).UTC(), parts[2], true, nil
+}
+
+func ownCursor(r *models.Request) string   { return encodeTimeCursor(ownCursorTag, r.FiledAt, r.ID) }
+func queueCursor(r *models.Request) string { return encodeTimeCursor(queueCursorTag, r.DueAt, r.ID) }
+
+// loaders batch the per-request lists of one operation into one query each.
+type loaders struct {
+	events   *dataloadgen.Loader[string, []*models.RequestEvent]
+	outcomes *dataloadgen.Loader[string, []*models.RequestOutcome]
+}
+
+type loadersKey struct{}
+
+// WithLoaders gives each operation its own dataloaders; staff's event
+// loader includes internal comments, a subscriber's does not.
+func (r *Resolver) WithLoaders(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	p, _ := auth.FromContext(ctx)
+	staff := p != nil && p.IsStaff()
+	l := &loaders{
+		events: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string][]*models.RequestEvent, error) {
+			m, err := r.RequestSvc.Events(ctx, ids, staff)
+			return fill(ids, m), err
+		}, dataloadgen.WithWait(time.Millisecond)),
+		outcomes: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string][]*models.RequestOutcome, error) {
+			m, err := r.RequestSvc.Outcomes(ctx, ids)
+			return fill(ids, m), err
+		}, dataloadgen.WithWait(time.Millisecond)),
+	}
+	return next(context.WithValue(ctx, loadersKey{}, l))
+}
+
+func loadersFrom(ctx context.Context) *loaders {
+	l, _ := ctx.Value(loadersKey{}).(*loaders)
+	return l
+}
+
+// fill gives every key a value, so a request without events is an empty
+// list rather than a not-found.
+func fill[V any](ids []string, m map[string][]V) map[string][]V {
+	if m == nil {
+		m = map[string][]V{}
+	}
+	for _, id := range ids {
+		if _, ok := m[id]; !ok {
+			m[id] = []V{}
+		}
+	}
+	return m
+}
+
+// outcomeExplanation is one line on what a deletion did to an item.
+func (r *Resolver) outcomeExplanation(o *models.RequestOutcome, l policy.Lang) string {
+	date := models.DateOf(o.DecidedAt).String()
+	var clause *policy.Clause
+	if o.Clause != nil {
+		clause, _ = r.Catalog.Clause(*o.Clause)
+	}
+	en := l == policy.En
+	switch o.Outcome {
+	case requests.OutcomeErased:
+		if en {
+			return "Erased on " + date + " at your request"
+		}
+		return date + " 요청에 따라 삭제됨"
+	case requests.OutcomeWithdrawn:
+		if en {
+			return "Consent withdrawn on " + date + " at your request"
+		}
+		return date + " 요청에 따라 동의 철회됨"
+	case requests.OutcomeHeld:
+		if en {
+			return "Not erased: held by an open dispute or unsettled fees; erasure is paused until it is resolved"
+		}
+		return "삭제되지 않음: 진행 중인 분쟁 또는 미정산 요금으로 보류되어, 해결될 때까지 삭제가 중지됩니다"
+	case requests.OutcomeRetained:
+		if clause == nil {
+			break
+		}
+		if clause.Law != nil && o.UntilAt != nil {
+			until := models.DateOf(*o.UntilAt).String()
+			if en {
+				return "Not erased: kept until " + until + " under " + clause.Law.Citation(l) + " (" + clause.Label.In(l) + "); you may object as the resolution says"
+			}
+			return "삭제되지 않음: " + clause.Law.Citation(l) + "에 따라 " + until + "까지 보관 (" + clause.Label.In(l) + ")"
+		}
+		if en {
+			return "Not erased: needed while your subscription runs (" + clause.Label.In(l) + "); erased 6 months after termination"
+		}
+		return "삭제되지 않음: 서비스 이용 중 필요한 정보입니다 (" + clause.Label.In(l) + "); 해지 후 6개월 뒤 삭제됩니다"
+	}
+	return o.Outcome
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,204 @@
+package seedgen_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/feed"
+	"github.com/xroshot/portal/inventory"
+	"github.com/xroshot/portal/policy"
+	"github.com/xroshot/portal/protect"
+	"github.com/xroshot/portal/seedgen"
+	"github.com/xroshot/portal/store"
+	"github.com/xroshot/portal/store/storetest"
+)
+
+// loadSubscribers is how many generated subscribers the load tests write:
+// enough for every kind of subscriber and record, few enough for CI.
+const loadSubscribers = 500
+
+func storeFeed(t *testing.T, db *store.DB, keys *protect.Keyring) *feed.Service {
+	t.Helper()
+	cat, err := policy.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewManual(now.Add(3 * time.Hour))
+	return feed.New(db.ForFeed(), inventory.New(db, cat, keys, clk), keys, clk)
+}
+
+// A JSON Lines file of generated subscribers imports twice with identical
+// results, and a bulk load of the same lines leaves exactly the rows the
+// import left, table by table, on both stores: the seed command's fast path
+// applies the feed's rules, no more and no less.
+func TestBulkLoadMatchesImport(t *testing.T) {
+	t.Parallel()
+	g := seedgen.New(seedgen.Options{Seed: 3, Now: now})
+	file := jsonl(t, g, loadSubscribers)
+	storetest.Each(t, func(t *testing.T, imported *store.DB) {
+		ctx := context.Background()
+		keys := newKeys(t)
+
+		f := storeFeed(t, imported, keys)
+		rep, err := f.Import(ctx, strings.NewReader(file), feed.ImportOptions{})
+		if err != nil || rep.Failed != 0 || rep.Imported != loadSubscribers {
+			t.Fatalf("import: %+v, %v", rep, err)
+		}
+		first := dump(t, imported, keys)
+		rep, err = f.Import(ctx, strings.NewReader(file), feed.ImportOptions{Workers: 2})
+		if err != nil || rep.Failed != 0 || rep.Records != 0 {
+			t.Fatalf("second import: %+v, %v", rep, err)
+		}
+		if diff := cmp.Diff(first, dump(t, imported, keys)); diff != "" {
+			t.Errorf("the second import changed the data (-first +second):\n%s", diff)
+		}
+
+		bulk := storetest.Open(t, imported.Dialect())
+		bf := storeFeed(t, bulk, keys)
+		var rows store.BulkRows
+		for i, l := range g.Lines(loadSubscribers) {
+			p, err := bf.Prepare(l)
+			if err != nil {
+				t.Fatalf("prepare %s: %v", l.ID, err)
+			}
+			rows.Add(p)
+			if (i+1)%200 == 0 || i == loadSubscribers-1 {
+				if err := bulk.BulkInsert(ctx, &rows); err != nil {
+					t.Fatalf("bulk insert: %v", err)
+				}
+				rows.Reset()
+			}
+		}
+		if diff := cmp.Diff(first, dump(t, bulk, keys)); diff != "" {
+			t.Errorf("a bulk load differs from an import of the same lines (-import +bulk).\n"+
+				"If the feed now writes more for a line, feed.Service.Prepare and store.BulkRows must too; "+
+				"if Reschedule stores more, inventory.Service.ScheduleNew must:\n%s", diff)
+		}
+
+		// A batch with a subscriber that exists is refused whole.
+		p, err := bf.Prepare(g.Line(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := bf.Prepare(g.Line(loadSubscribers))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Reset()
+		rows.Add(other)
+		rows.Add(p)
+		if err := bulk.BulkInsert(ctx, &rows); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("bulk insert of an existing subscriber: %v, want a conflict", err)
+		}
+		if _, err := bulk.GetSubscriber(ctx, other.Subscriber.ID); err == nil {
+			t.Error("a refused batch left a subscriber behind")
+		}
+	})
+}
+
+// tableDump is a store's content in comparable form.
+type tableDump struct {
+	// Counts are the rows of every table either path may write.
+	Counts map[string]int64
+	// Rows are the rows of the feed's tables, values decrypted, without
+	// surrogate ids and creation times, sorted.
+	Rows []string
+}
+
+func dump(t *testing.T, db *store.DB, keys *protect.Keyring) tableDump {
+	t.Helper()
+	ctx := context.Background()
+	d := tableDump{Counts: map[string]int64{}}
+	list := "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+	if db.Dialect() == "sqlite" {
+		list = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+	}
+	tables := queryStrings(t, db, list)
+	for _, tb := range tables {
+		switch tb {
+		case "goose_db_version", "policy_versions":
+			continue
+		}
+		var n int64
+		if err := db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM "+tb).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		d.Counts[tb] = n
+	}
+	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 's|' || id || '|' || status || '|' || CAST(signed_up_at AS TEXT) || '|' || COALESCE(CAST(terminated_at AS TEXT), '-')
+		|| '|' || COALESCE(birth_date, '-') || '|' || COALESCE(guardian_id, '-') || '|' || billing_state || '|' || COALESCE(CAST(billing_since AS TEXT), '-') FROM subscribers`)...)
+	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'r|' || subscriber_id || '|' || kind || '|' || external_id || '|' || summary || '|' || CAST(occurred_at AS TEXT)
+		|| '|' || COALESCE(CAST(purge_after AS TEXT), '-') || '|' || purge_clause FROM records`)...)
+	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'hold|' || subscriber_id || '|' || reason || '|' || CAST(all_items AS TEXT) || '|' || source_ref || '|' || placed_by
+		|| '|' || CAST(placed_at AS TEXT) || '|' || COALESCE(CAST(released_at AS TEXT), '-') FROM holds`)...)
+	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'f|' || subscriber_id || '|' || kind || '|' || CAST(since AS TEXT) || '|' || COALESCE(CAST(resolved_at AS TEXT), '-') || '|' || COALESCE(source_ref, '-') FROM fee_issues`)...)
+
+	rows, err := db.SQL().QueryContext(ctx, `SELECT id, subscriber_id, category, value_text, value_cipher, key_id, source, CAST(collected_at AS TEXT), COALESCE(CAST(purge_after AS TEXT), '-'), purge_clause FROM holdings`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, sub, cat, source, collected, purge, clause string
+			text, kid                                      *string
+			cipher                                         []byte
+		)
+		if err := rows.Scan(&id, &sub, &cat, &text, &cipher, &kid, &source, &collected, &purge, &clause); err != nil {
+			t.Fatal(err)
+		}
+		value := "text:" + deref(text)
+		if len(cipher) > 0 {
+			if kid == nil {
+				t.Fatalf("holding %s: ciphertext without key id", id)
+			}
+			plain, err := keys.Decrypt(*kid, cipher, protect.AAD(sub, cat))
+			if err != nil {
+				t.Fatalf("holding %s of %s: %v", id, sub, err)
+			}
+			value = "sealed:" + string(plain)
+		}
+		d.Rows = append(d.Rows, fmt.Sprintf("h|%s|%s|%s|%s|%s|%s|%s|%s", id, sub, cat, value, source, collected, purge, clause))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(d.Rows)
+	return d
+}
+
+func queryStrings(t *testing.T, db *store.DB, q string) []string {
+	t.Helper()
+	rows, err := db.SQL().QueryContext(context.Background(), q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/consent"
@@ -158,6 +159,7 @@ type app struct {
 	feed     *feed.Service
 	consent  *consent.Service
 	requests *requests.Service
+	audit    *audit.Trail
 }
 
 func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
@@ -206,6 +208,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	a.consent = consent.New(db.ForConsent(), a.inv, a.clock)
 	a.requests = requests.New(requests.Deps{Store: db.ForRequests(), Inventory: a.inv, Clock: a.clock, Consents: consentWithdrawal(a.consent)})
 	a.consent.SetDelegation(a.requests.AgentMaySee)
+	a.audit = audit.New(db.ForAudit(), a.clock)
 	return a, nil
 }
 
@@ -219,7 +222,7 @@ func (a *app) minter() auth.Minter {
 }
 
 func (a *app) handler(reg *prometheus.Registry) http.Handler {
-	res := resolvers.New(resolvers.Deps{Catalog: a.catalog, Clock: a.clock, Inventory: a.inv, Feed: a.feed, Consent: a.consent, RequestSvc: a.requests})
+	res := resolvers.New(resolvers.Deps{Catalog: a.catalog, Clock: a.clock, Inventory: a.inv, Feed: a.feed, Consent: a.consent, RequestSvc: a.requests, Audit: a.audit})
 	return httpapi.New(httpapi.Config{
 		Schema:      graph.NewExecutableSchema(resolvers.Config(res)),
 		Development: a.cfg.Development(),

@@ -25,7 +25,7 @@ func verifyCmd(ctx context.Context, a *app, args []string, out io.Writer) error 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	trail := audit.New(a.db.ForAudit(), a.clock)
+	trail := a.audit
 	var (
 		rep audit.Report
 		err error

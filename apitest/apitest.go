@@ -18,6 +18,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/consent"
@@ -89,7 +90,7 @@ func New(t testing.TB, dialect string) *Env {
 		return err
 	})})
 	cs.SetDelegation(reqs.AgentMaySee)
-	res := resolvers.New(resolvers.Deps{Catalog: cat, Clock: clk, Inventory: inv, Feed: fd, Consent: cs, RequestSvc: reqs})
+	res := resolvers.New(resolvers.Deps{Catalog: cat, Clock: clk, Inventory: inv, Feed: fd, Consent: cs, RequestSvc: reqs, Audit: audit.New(db.ForAudit(), clk)})
 	h := httpapi.New(httpapi.Config{
 		Schema:      graph.NewExecutableSchema(resolvers.Config(res)),
 		Development: true,

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/holds"
 	"github.com/xroshot/portal/inventory"
@@ -35,11 +36,15 @@ type Store interface {
 	// holds.Tx places and releases the billing holds in the feed's
 	// transaction (holds.SyncBilling).
 	holds.Tx
+	// audit.Store records each feed change in the audit trail, in the
+	// change's own transaction, with the feeding system as actor.
+	audit.Store
 	InTx(ctx context.Context, fn func(tx Store) error) error
 }
 
 // Service applies feeds.
 type Service struct {
+	rec   *audit.Recorder
 	store Store
 	cat   *policy.Catalog
 	inv   *inventory.Service
@@ -49,7 +54,7 @@ type Service struct {
 
 // New returns the feed service.
 func New(s Store, inv *inventory.Service, keys *protect.Keyring, c clock.Clock) *Service {
-	return &Service{store: s, cat: inv.Catalog(), inv: inv, keys: keys, clock: c}
+	return &Service{rec: audit.NewRecorder(c), store: s, cat: inv.Catalog(), inv: inv, keys: keys, clock: c}
 }
 
 // SubscriberInput is DESIGN.md's SubscriberInput: the operator's view of
@@ -95,7 +100,12 @@ func (s *Service) UpsertSubscriber(ctx context.Context, in SubscriberInput) (*mo
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.InTx(ctx, func(tx Store) error { return s.upsertTx(ctx, tx, sub, holdings) })
+	err = s.store.InTx(ctx, func(tx Store) error {
+		if err := s.upsertTx(ctx, tx, sub, holdings); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, audit.ActionFeedUpsertSub, sub.ID, map[string]any{"items": len(holdings), "status": string(sub.Status)})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -252,8 +262,10 @@ func (s *Service) AppendRecords(ctx context.Context, subscriberID string, recs [
 	var n int64
 	err := s.store.InTx(ctx, func(tx Store) error {
 		var err error
-		n, err = s.appendTx(ctx, tx, subscriberID, recs)
-		return err
+		if n, err = s.appendTx(ctx, tx, subscriberID, recs); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, audit.ActionFeedAppendRecords, subscriberID, map[string]any{"submitted": len(recs), "appended": n})
 	})
 	return n, err
 }
@@ -334,7 +346,10 @@ func (s *Service) Terminate(ctx context.Context, subscriberID string, at time.Ti
 			return err
 		}
 		out = sub
-		return s.inv.Reschedule(ctx, tx, subscriberID)
+		if err := s.inv.Reschedule(ctx, tx, subscriberID); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, audit.ActionFeedTerminateSub, subscriberID, nil)
 	})
 	return out, err
 }
@@ -352,8 +367,10 @@ func (s *Service) SetBillingState(ctx context.Context, subscriberID string, stat
 	var out *models.Subscriber
 	err := s.store.InTx(ctx, func(tx Store) error {
 		var err error
-		out, err = s.billingTx(ctx, tx, subscriberID, state, since)
-		return err
+		if out, err = s.billingTx(ctx, tx, subscriberID, state, since); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, audit.ActionFeedSetBillingState, subscriberID, map[string]any{"state": string(state)})
 	})
 	return out, err
 }
@@ -395,6 +412,12 @@ func (s *Service) billingTx(ctx context.Context, tx Store, subscriberID string, 
 		return nil, err
 	}
 	return sub, s.inv.Reschedule(ctx, tx, subscriberID)
+}
+
+// audit records a feed change, last in its transaction. The actor is the
+// feeding system's token, or the portal itself for imports and seeding.
+func (s *Service) audit(ctx context.Context, tx Store, action, subscriberID string, details map[string]any) error {
+	return s.rec.Record(ctx, tx, audit.Event{Actor: audit.System(ctx, "feed"), Action: action, Subject: subscriberID, TargetType: "subscriber", TargetID: subscriberID, Details: details})
 }
 
 func reason(err error) string {

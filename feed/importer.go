@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/audit"
 )
 
 // ImportLine is one line of an import file (JSON Lines): DESIGN.md's
@@ -76,7 +77,7 @@ func (s *Service) ImportSubscriber(ctx context.Context, l ImportLine) (records i
 				return err
 			}
 		}
-		return nil
+		return s.audit(ctx, tx, audit.ActionFeedUpsertSub, l.ID, map[string]any{"items": len(holdings), "records": records, "via": "import"})
 	})
 	return records, err
 }

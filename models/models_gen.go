@@ -10,6 +10,14 @@ import (
 	"time"
 )
 
+type AppendRecordsResult struct {
+	SubscriberID string `json:"subscriberId"`
+	// Records that were new.
+	Appended int `json:"appended"`
+	// Records already appended before (same kind and externalId).
+	Skipped int `json:"skipped"`
+}
+
 // A retention clause as it applies to one item.
 type AppliedClause struct {
 	Clause *ClauseView `json:"clause"`
@@ -20,6 +28,26 @@ type AppliedClause struct {
 	OpenReason *OpenReason `json:"openReason,omitempty"`
 	// Whether it still keeps the item today.
 	Active bool `json:"active"`
+}
+
+type AuditEventConnection struct {
+	Edges    []*AuditEventEdge `json:"edges"`
+	PageInfo *PageInfo         `json:"pageInfo"`
+}
+
+type AuditEventEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *AuditEvent `json:"node"`
+}
+
+type AuditFilter struct {
+	ActorID *string `json:"actorId,omitempty"`
+	// The subscriber whose data was read or changed.
+	SubjectID *string `json:"subjectId,omitempty"`
+	// A dotted action such as subscriber.read.
+	Action *string    `json:"action,omitempty"`
+	From   *time.Time `json:"from,omitempty"`
+	To     *time.Time `json:"to,omitempty"`
 }
 
 // One consent topic for one subscriber.
@@ -155,6 +183,15 @@ type HoldingFilter struct {
 	State   *RetentionState `json:"state,omitempty"`
 }
 
+type ItemInput struct {
+	// A category code of the notice (POLICY.md), e.g. applicant.email.
+	Category    string     `json:"category"`
+	Value       string     `json:"value"`
+	CollectedAt *time.Time `json:"collectedAt,omitempty"`
+	// How it was collected: APPLICATION_FORM (default), WEBSITE, PHONE, FAX, CONSULTATION, EVENT, DELIVERY, AFFILIATE, AGENT_DESK, APP.
+	Source *string `json:"source,omitempty"`
+}
+
 type Mutation struct {
 }
 
@@ -201,6 +238,15 @@ type RecordConnection struct {
 type RecordEdge struct {
 	Cursor string      `json:"cursor"`
 	Node   *RecordNode `json:"node"`
+}
+
+type RecordInput struct {
+	// A record kind of the notice, e.g. PAYMENT.
+	Kind       string    `json:"kind"`
+	OccurredAt time.Time `json:"occurredAt"`
+	// The feeding system's id: appending the same one twice changes nothing.
+	ExternalID string  `json:"externalId"`
+	Summary    *string `json:"summary,omitempty"`
 }
 
 type RequestConnection struct {
@@ -285,6 +331,20 @@ type SetConsentsInput struct {
 	ClientRequestID *string          `json:"clientRequestId,omitempty"`
 	Reason          *string          `json:"reason,omitempty"`
 	SubscriberID    *string          `json:"subscriberId,omitempty"`
+}
+
+type SubscriberInput struct {
+	// The operator's subscriber id.
+	ID           string           `json:"id"`
+	Status       SubscriberStatus `json:"status"`
+	SignedUpAt   time.Time        `json:"signedUpAt"`
+	TerminatedAt *time.Time       `json:"terminatedAt,omitempty"`
+	// YYYY-MM-DD.
+	BirthDate *string `json:"birthDate,omitempty"`
+	// The subject id of the legal guardian of a child under 14.
+	GuardianID *string `json:"guardianId,omitempty"`
+	// Profile items; they replace what is held under their categories.
+	Items []*ItemInput `json:"items,omitempty"`
 }
 
 type Subscription struct {

@@ -300,8 +300,8 @@ func TestTheDeskLifecycle(t *testing.T) {
 		if err != nil || !rep.OK() {
 			t.Fatalf("audit chain: %+v, %v", rep, err)
 		}
-		if rep.Checked != 7 {
-			t.Errorf("audit events = %d, want 7: file, assign, 3 comments, extend, resolve", rep.Checked)
+		if rep.Checked != 9 {
+			t.Errorf("audit events = %d, want 9: the feed's upsert and append, then file, assign, 3 comments, extend, resolve", rep.Checked)
 		}
 	})
 }

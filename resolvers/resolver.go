@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/consent"
@@ -30,6 +31,7 @@ type Deps struct {
 	Feed       *feed.Service
 	Consent    *consent.Service
 	RequestSvc *requests.Service
+	Audit      *audit.Trail
 }
 
 // Resolver is the root resolver.

@@ -35,12 +35,16 @@ func TestFeedsThroughTheAPI(t *testing.T) {
 			t.Parallel()
 			env := apitest.New(t, d)
 			sys := env.Token(t, "crm", "", auth.RoleSystem)
-			var ack struct{ UpsertSubscriber struct{ ID, Status, BillingState string } }
+			var ack struct {
+				UpsertSubscriber struct{ ID, Status, BillingState string }
+			}
 			do(t, env, sys, upsert, subscriberInput("feed-1", nil), &ack)
 			if ack.UpsertSubscriber.ID != "feed-1" || ack.UpsertSubscriber.BillingState != "SETTLED" {
 				t.Errorf("ack = %+v", ack)
 			}
-			var rec struct{ AppendRecords struct{ Appended, Skipped int } }
+			var rec struct {
+				AppendRecords struct{ Appended, Skipped int }
+			}
 			q := `mutation($id: ID!, $r: [RecordInput!]!) { appendRecords(subscriberId: $id, records: $r) { appended skipped } }`
 			recs := []map[string]any{
 				{"kind": "PAYMENT", "occurredAt": "2025-06-01T09:00:00+09:00", "externalId": "pay-1", "summary": "자동이체"},
@@ -84,7 +88,9 @@ func TestFeedsThroughTheAPI(t *testing.T) {
 			admin := env.Token(t, "admin-1", "", auth.RoleAdmin)
 			var events struct {
 				AuditEvents struct {
-					Edges []struct{ Node struct{ ActorID, Action string } }
+					Edges []struct {
+						Node struct{ ActorID, Action string }
+					}
 				}
 			}
 			do(t, env, admin, `{ auditEvents(filter: {subjectId: "feed-1"}, first: 10) { edges { node { actorId action } } } }`, nil, &events)

@@ -111,7 +111,9 @@ func TestRequestJourneyThroughTheAPI(t *testing.T) {
 			}
 			// The queue shows it, oldest due first.
 			var queue struct {
-				Requests struct{ Edges []struct{ Node struct{ ID string } } }
+				Requests struct {
+					Edges []struct{ Node struct{ ID string } }
+				}
 			}
 			do(t, env, agentTok, `{ requests(filter: {type: DISPUTE}) { edges { node { id } } } }`, nil, &queue)
 			if len(queue.Requests.Edges) != 1 || queue.Requests.Edges[0].Node.ID != id {
@@ -288,7 +290,9 @@ func TestDeletionAndAccessThroughTheAPI(t *testing.T) {
 			// My requests, newest first.
 			var list struct {
 				Me struct {
-					Requests struct{ Edges []struct{ Node struct{ Type string } } }
+					Requests struct {
+						Edges []struct{ Node struct{ Type string } }
+					}
 				}
 			}
 			do(t, env, subTok, `{ me { requests(first: 10) { edges { node { type } } } } }`, nil, &list)

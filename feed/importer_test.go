@@ -84,11 +84,11 @@ func TestImportReportsBadLinesByNumberAndImportsTheRest(t *testing.T) {
 		lines := []string{
 			goodLine(t, 1), // 1
 			bad(func(m map[string]any) { m["items"].([]any)[0].(map[string]any)["category"] = "applicant.shoe_size" }), // 2
-			bad(func(m map[string]any) { m["items"].([]any)[1].(map[string]any)["value"] = "not-an-email" }),          // 3
-			bad(func(m map[string]any) { m["birthDate"] = now.AddDate(1, 0, 0).Format(time.DateOnly) }),              // 4
-			bad(func(m map[string]any) { m["status"], m["terminatedAt"] = "TERMINATED", now.AddDate(-10, 0, 0) }),     // 5
-			bad(func(m map[string]any) { m["signedUpAt"] = now.AddDate(0, 0, 2) }),                                    // 6
-			bad(func(m map[string]any) { m["records"].([]any)[1].(map[string]any)["kind"] = "DIARY" }),                // 7
+			bad(func(m map[string]any) { m["items"].([]any)[1].(map[string]any)["value"] = "not-an-email" }),           // 3
+			bad(func(m map[string]any) { m["birthDate"] = now.AddDate(1, 0, 0).Format(time.DateOnly) }),                // 4
+			bad(func(m map[string]any) { m["status"], m["terminatedAt"] = "TERMINATED", now.AddDate(-10, 0, 0) }),      // 5
+			bad(func(m map[string]any) { m["signedUpAt"] = now.AddDate(0, 0, 2) }),                                     // 6
+			bad(func(m map[string]any) { m["records"].([]any)[1].(map[string]any)["kind"] = "DIARY" }),                 // 7
 			`{"id": "sub-broken", "status": `, // 8
 			"",                                // blank: not counted
 			`{"id": "x", "colour": "blue"}`,   // 9

@@ -52,17 +52,17 @@ const (
 
 // Request is one data-subject request.
 type Request struct {
-	ID              string `gorm:"primaryKey"`
-	SubscriberID    string
-	Type            RequestType
-	Status          RequestStatus
-	Resolution      *Resolution
-	ReasonCode      *string
-	ResolutionText  *string
-	HowToObject     *string
-	FiledByKind     FiledByKind
-	FiledByID       string
-	Via             string
+	ID             string `gorm:"primaryKey"`
+	SubscriberID   string
+	Type           RequestType
+	Status         RequestStatus
+	Resolution     *Resolution
+	ReasonCode     *string
+	ResolutionText *string
+	HowToObject    *string
+	FiledByKind    FiledByKind
+	FiledByID      string
+	Via            string
 	// Scope is the JSON of the request's scope (categories, record kinds,
 	// record ids, or everything).
 	Scope           string

@@ -227,10 +227,15 @@ func newID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// event appends one step of the request's history.
+// event appends one step of the request's history and queues the
+// subscriber's notice of it.
 func (s *Service) event(ctx context.Context, tx Store, r *models.Request, kind string, from, to *models.RequestStatus, actorKind, actorID string, note *string, visible bool) error {
-	return tx.AppendRequestEvent(ctx, &models.RequestEvent{
+	now := s.now()
+	if err := tx.AppendRequestEvent(ctx, &models.RequestEvent{
 		SubscriberID: r.SubscriberID, RequestID: r.ID, Kind: kind, FromStatus: from, ToStatus: to,
-		ActorKind: actorKind, ActorID: actorID, Note: note, Visible: visible, OccurredAt: s.now(),
-	})
+		ActorKind: actorKind, ActorID: actorID, Note: note, Visible: visible, OccurredAt: now,
+	}); err != nil {
+		return err
+	}
+	return s.notify(ctx, tx, r, kind, now)
 }

@@ -59,6 +59,8 @@ type Store interface {
 	HasAssignedRequest(ctx context.Context, agentID, subscriberID string) (bool, error)
 	OpenFeeIssue(ctx context.Context, fi *models.FeeIssue) (bool, error)
 	ResolveFeeIssueBySource(ctx context.Context, subscriberID, sourceRef string, at time.Time) (int64, error)
+	// EnqueueOutbox queues a notice for the operator's gateway.
+	EnqueueOutbox(ctx context.Context, m *models.OutboxRow) error
 	InTx(ctx context.Context, fn func(tx Store) error) error
 }
 

@@ -553,3 +553,42 @@ func TestFeeDisputeStopsThePostTerminationClock(t *testing.T) {
 		}
 	})
 }
+
+func TestEveryStatusChangeQueuesANotice(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		e.seed(t, false)
+		r := file(t, e, sub, requests.FileInput{Type: models.RequestDispute, Scope: requests.Scope{RecordKinds: []string{"USAGE"}}, Reason: "이상합니다", IdempotencyKey: "key-000070"})
+		if _, err := e.reqs.Assign(ctx, admin, r.ID, admin.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.reqs.Comment(ctx, admin, r.ID, "내부 메모", true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.reqs.Resolve(ctx, admin, r.ID, requests.ResolveInput{Resolution: models.ResolutionRejected, ReasonCode: "OK", Text: "정상입니다"}); err != nil {
+			t.Fatal(err)
+		}
+		var events []string
+		rows, err := db.SQL().QueryContext(ctx, "SELECT payload FROM outbox WHERE kind = 'REQUEST_STATUS' ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				t.Fatal(err)
+			}
+			var n struct{ Event, RequestID string }
+			if err := json.Unmarshal([]byte(p), &n); err != nil || n.RequestID != r.ID {
+				t.Fatalf("notice %s: %v", p, err)
+			}
+			events = append(events, n.Event)
+		}
+		if diff := cmp.Diff([]string{"FILED", "ASSIGNED", "RESOLVED"}, events); diff != "" {
+			t.Errorf("notices (-want +got):\n%s", diff)
+		}
+	})
+}

@@ -165,3 +165,56 @@ func TestFeedRefusesBadInputAndOtherRoles(t *testing.T) {
 		t.Errorf("a refused upsert left subscriber x behind")
 	}
 }
+
+// Consent changes, and staff acting on a subscriber's behalf through an
+// assigned request, are audited and recorded as such.
+func TestConsentChangesAreAuditedAndAgentsActThroughRequests(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, "postgres")
+	sys := env.Token(t, "crm", "", auth.RoleSystem)
+	do(t, env, sys, upsert, subscriberInput("feed-1", nil), nil)
+	subTok := env.Token(t, "feed-1", "", auth.RoleSubscriber)
+	agentTok := env.Token(t, "agent-1", "", auth.RoleAgent)
+	do(t, env, subTok, `mutation { setConsent(input: {topic: "marketing.sms", granted: true}) { replayed } }`, nil, nil)
+
+	setByAgent := `mutation { setConsent(input: {subscriberId: "feed-1", topic: "marketing.sms", granted: false, reason: "고객 전화 요청"}) { replayed } }`
+	if res := env.Query(t, agentTok, setByAgent, nil); !cmp.Equal(res.Codes(), []string{"FORBIDDEN"}) {
+		t.Fatalf("agent without an assigned request: %v", res.Codes())
+	}
+	var filed struct{ FileRequest struct{ ID string } }
+	do(t, env, subTok, `mutation { fileRequest(input: {type: SUSPENSION, scope: {categories: ["applicant.email"]}, reason: "광고 문자를 그만 받고 싶습니다", idempotencyKey: "suspend-0001"}) { id } }`, nil, &filed)
+	do(t, env, agentTok, `mutation($id: ID!) { assignRequest(id: $id, assigneeId: "agent-1") { id } }`, map[string]any{"id": filed.FileRequest.ID}, nil)
+	do(t, env, agentTok, setByAgent, nil, nil)
+
+	var hist struct {
+		Me struct {
+			ConsentHistory struct {
+				Edges []struct {
+					Node struct {
+						Actor, ActorID, Via string
+						Reason          *string
+					}
+				}
+			}
+		}
+	}
+	do(t, env, subTok, `{ me { consentHistory(first: 5) { edges { node { actor actorId via reason } } } } }`, nil, &hist)
+	if e := hist.Me.ConsentHistory.Edges; len(e) != 2 || e[0].Node.Actor != "AGENT" || e[0].Node.ActorID != "agent-1" || e[0].Node.Via != "AGENT_DESK" || e[0].Node.Reason == nil {
+		t.Errorf("history = %+v", hist)
+	}
+
+	admin := env.Token(t, "admin-1", "", auth.RoleAdmin)
+	var events struct {
+		AuditEvents struct {
+			Edges []struct{ Node struct{ ActorID string } }
+		}
+	}
+	do(t, env, admin, `{ auditEvents(filter: {subjectId: "feed-1", action: "consent.set"}) { edges { node { actorId } } } }`, nil, &events)
+	var actors []string
+	for _, e := range events.AuditEvents.Edges {
+		actors = append(actors, e.Node.ActorID)
+	}
+	if diff := cmp.Diff([]string{"agent-1", "feed-1"}, actors); diff != "" {
+		t.Errorf("consent.set events by (-want +got):\n%s", diff)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
 )
@@ -338,7 +339,32 @@ func (s *Service) apply(ctx context.Context, tx Store, req Request, a actor, cur
 			return Result{}, err
 		}
 	}
-	return res, s.standingReceipts(ctx, tx, req.SubscriberID, &res)
+	if err := s.standingReceipts(ctx, tx, req.SubscriberID, &res); err != nil {
+		return Result{}, err
+	}
+	if len(events) == 0 {
+		return res, nil
+	}
+	// The audit event comes last in the transaction: the change and its
+	// record commit together.
+	topicsChanged := make([]string, len(events))
+	for i, ev := range events {
+		topicsChanged[i] = ev.Topic + ":" + ev.Action
+	}
+	return res, s.rec.Record(ctx, tx, audit.Event{
+		Actor: auditActor(ctx, a), Action: audit.ActionConsentSet, Subject: req.SubscriberID,
+		TargetType: "consent", TargetID: events[0].ReceiptID,
+		Details: map[string]any{"changes": strings.Join(topicsChanged, ","), "via": string(req.Via)},
+	})
+}
+
+// auditActor is the token's actor, or, outside a request (seeding, jobs),
+// the actor the change is recorded as made by.
+func auditActor(ctx context.Context, a actor) audit.Actor {
+	if x := audit.FromContext(ctx); x.ID != "" {
+		return x
+	}
+	return audit.Actor{ID: a.id, Roles: []string{strings.ToLower(string(a.kind))}}
 }
 
 // event builds one change: the history row with its receipt, and the

@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
@@ -83,6 +84,9 @@ func (v Via) Valid() bool { return v == ViaWeb || v == ViaApp || v == ViaAgentDe
 // transaction.
 type Store interface {
 	inventory.Store
+	// audit.Store records each change in the audit trail, in the change's
+	// own transaction.
+	audit.Store
 	// LockSubscriberFacts serialises changes of the facts the retention
 	// calculus reads for one subscriber (a no-op where the database has a
 	// single writer).
@@ -109,6 +113,7 @@ type Store interface {
 
 // Service applies and reports consents.
 type Service struct {
+	rec   *audit.Recorder
 	store Store
 	cat   *policy.Catalog
 	inv   *inventory.Service
@@ -121,7 +126,7 @@ type Service struct {
 // New returns the consent service for the inventory's catalog.
 func New(s Store, inv *inventory.Service, c clock.Clock) *Service {
 	cat := inv.Catalog()
-	svc := &Service{store: s, cat: cat, inv: inv, clock: c}
+	svc := &Service{rec: audit.NewRecorder(c), store: s, cat: cat, inv: inv, clock: c}
 	for i := range cat.ConsentTopics {
 		if t := &cat.ConsentTopics[i]; !t.Reconfirm.IsZero() {
 			svc.reconfirmable = append(svc.reconfirmable, t)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
 )
@@ -199,7 +200,10 @@ func (s *Service) RecordReconfirmationNotice(ctx context.Context, subscriberID s
 			return nil
 		}
 		n = len(notice.Consents)
-		return s.enqueue(ctx, tx, subscriberID, NoticeReconfirmation, notice, later(due, now), now)
+		if err := s.enqueue(ctx, tx, subscriberID, NoticeReconfirmation, notice, later(due, now), now); err != nil {
+			return err
+		}
+		return s.rec.Record(ctx, tx, audit.Event{Actor: audit.System(ctx, "reconfirmation"), Action: "consent.reconfirmation_notice", Subject: subscriberID, TargetType: "subscriber", TargetID: subscriberID, Details: map[string]any{"consents": n}})
 	})
 	if errors.Is(err, apperr.ErrConflict) {
 		return 0, nil

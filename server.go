@@ -68,6 +68,7 @@ commands:
   import FILE           load subscribers and records from JSON Lines (- for stdin)
   seed --subscribers N [--seed S] [--force] [--jsonl FILE]
                         fill an empty development database with generated subscribers
+  reconfirm [--batch N]  queue the due two-yearly marketing reconfirmation notices
   verify [--from SEQ | --since SEQ:HASH]
                         check the audit trail's hash chain
   version               print the version
@@ -100,6 +101,13 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return tokenCmd(cfg, args, stdout)
 	case "seed":
 		return seedCmd(ctx, cfg, log, args, stdout, stderr)
+	case "reconfirm":
+		a, err := newApp(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return reconfirmCmd(ctx, a, args, stdout)
 	case "verify":
 		a, err := newApp(ctx, cfg, log)
 		if err != nil {
@@ -299,7 +307,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 // seedDemo fills an empty development database with the demo personas and
 // prints a token for each, so a first query needs no identity provider.
 func seedDemo(ctx context.Context, a *app) error {
-	seeded, err := demo.Seed(ctx, a.db, a.feed, a.clock.Now())
+	seeded, err := demo.Seed(ctx, a.db, a.feed, a.consent, a.requests, a.clock.Now())
 	if err != nil {
 		return fmt.Errorf("seed demo data: %w", err)
 	}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/xroshot/portal/consent"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/requests"
 )
 
 // Counter tells whether the database is empty.
@@ -18,7 +20,7 @@ type Counter interface {
 // feed the operator's systems use, so the demo obeys every rule real data
 // does. Dates are relative to now, so the demo stays realistic whenever it
 // runs. It reports whether it seeded anything.
-func Seed(ctx context.Context, c Counter, f *feed.Service, now time.Time) (bool, error) {
+func Seed(ctx context.Context, c Counter, f *feed.Service, cs *consent.Service, rs *requests.Service, now time.Time) (bool, error) {
 	n, err := c.CountSubscribers(ctx)
 	if err != nil {
 		return false, err
@@ -46,7 +48,54 @@ func Seed(ctx context.Context, c Counter, f *feed.Service, now time.Time) (bool,
 			}
 		}
 	}
+	if err := seedConsents(ctx, cs); err != nil {
+		return false, err
+	}
+	if err := seedRequests(ctx, rs); err != nil {
+		return false, err
+	}
 	return true, nil
+}
+
+// seedConsents gives the active subscriber some marketing consents, and the
+// minor's guardian the optional item consent, through the consent history.
+func seedConsents(ctx context.Context, cs *consent.Service) error {
+	changes := func(granted map[string]bool) []consent.Change {
+		var out []consent.Change
+		for _, t := range []string{"optional.number_info_service", "optional.discount_certificate", "marketing.sms", "marketing.email", "marketing.phone", "marketing.push", "marketing.night"} {
+			if g, ok := granted[t]; ok {
+				out = append(out, consent.Change{Topic: t, Granted: g})
+			}
+		}
+		return out
+	}
+	if _, err := cs.Set(ctx, consent.Requester{Subject: ActiveID}, consent.Request{Via: consent.ViaWeb, Changes: changes(map[string]bool{
+		"optional.number_info_service": true, "optional.discount_certificate": true,
+		"marketing.sms": true, "marketing.email": true, "marketing.phone": false, "marketing.push": true, "marketing.night": false,
+	})}); err != nil {
+		return fmt.Errorf("demo consents of %s: %w", ActiveID, err)
+	}
+	if _, err := cs.Set(ctx, consent.Requester{Subject: MinorID, Guardian: GuardianID}, consent.Request{Via: consent.ViaApp, Changes: changes(map[string]bool{
+		"marketing.sms": false, "marketing.push": false,
+	})}); err != nil {
+		return fmt.Errorf("demo consents of %s: %w", MinorID, err)
+	}
+	return nil
+}
+
+// seedRequests files an open fee dispute for the terminated subscriber, the
+// agent's to work, so the desk and the holds have something to show.
+func seedRequests(ctx context.Context, rs *requests.Service) error {
+	_, err := rs.File(ctx, requests.Actor{ID: TerminatedID, Subscriber: true}, requests.FileInput{
+		Type: models.RequestDispute, FeeRelated: true, Via: "WEB",
+		Scope:          requests.Scope{RecordKinds: []string{"BILLING", "PAYMENT"}},
+		Reason:         "해지 후 마지막 달 요금이 이중으로 청구되었습니다. 확인 부탁드립니다.",
+		IdempotencyKey: "demo-dispute-terminated",
+	})
+	if err != nil {
+		return fmt.Errorf("demo request: %w", err)
+	}
+	return nil
 }
 
 type demoSubscriber struct {

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/xroshot/portal/notify"
 )
 
 // Config is everything the portal reads from its environment. It is loaded
@@ -25,6 +28,9 @@ type Config struct {
 	PurgeInterval        time.Duration // PORTAL_PURGE_INTERVAL; 0 disables the in-process purge
 	LogLevel             slog.Level    // PORTAL_LOG_LEVEL
 	ShutdownGrace        time.Duration // PORTAL_SHUTDOWN_GRACE
+	WebhookURL           string        // PORTAL_WEBHOOK_URL: the messaging gateway's webhook; empty leaves notices in the outbox
+	WebhookSecret        string        // PORTAL_WEBHOOK_SECRET: HMAC key signing webhook requests
+	NotifyInterval       time.Duration // PORTAL_NOTIFY_INTERVAL: how often the deliverer looks for due notices
 	devSecretFallback    bool
 	devEncryptionDefault bool
 }
@@ -53,6 +59,8 @@ func loadConfig(getenv func(string) string, devKey string) (Config, error) {
 		JWTPublicKeyFile: getenv("PORTAL_JWT_PUBLIC_KEY_FILE"),
 		JWTJWKSURL:       getenv("PORTAL_JWT_JWKS_URL"),
 		EncryptionKey:    getenv("PORTAL_ENCRYPTION_KEY"),
+		WebhookURL:       strings.TrimSpace(getenv("PORTAL_WEBHOOK_URL")),
+		WebhookSecret:    getenv("PORTAL_WEBHOOK_SECRET"),
 	}
 	var errs []error
 	if c.Env == "" {
@@ -97,6 +105,7 @@ func loadConfig(getenv func(string) string, devKey string) (Config, error) {
 			c.ShutdownGrace = d
 		}
 	}
+	errs = append(errs, c.loadNotify(getenv)...)
 
 	sources := 0
 	for _, s := range []string{c.JWTSecret, c.JWTPublicKeyFile, c.JWTJWKSURL} {
@@ -166,7 +175,61 @@ func (c Config) LogValue() slog.Value {
 		slog.String("jwt_jwks_url", c.JWTJWKSURL),
 		slog.String("encryption_key", set(c.EncryptionKey)),
 		slog.Duration("purge_interval", c.PurgeInterval),
+		slog.String("webhook", webhookOrigin(c.WebhookURL)),
+		slog.String("webhook_secret", set(c.WebhookSecret)),
+		slog.Duration("notify_interval", c.NotifyInterval),
 	)
+}
+
+// minWebhookSecret is the shortest webhook secret production accepts: a
+// 256-bit HMAC key.
+const minWebhookSecret = 32
+
+// loadNotify reads the webhook the notification deliverer posts to. The URL
+// is optional (without it notices wait in the outbox); with it, a secret is
+// required, and in production a strong one.
+func (c *Config) loadNotify(getenv func(string) string) []error {
+	var errs []error
+	c.NotifyInterval = 30 * time.Second
+	if v := getenv("PORTAL_NOTIFY_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("PORTAL_NOTIFY_INTERVAL: %q is not a duration such as 30s or 1m", v))
+		case d < time.Second:
+			errs = append(errs, errors.New("PORTAL_NOTIFY_INTERVAL must be at least 1s"))
+		default:
+			c.NotifyInterval = d
+		}
+	}
+	switch {
+	case c.WebhookURL == "" && c.WebhookSecret != "":
+		errs = append(errs, errors.New("PORTAL_WEBHOOK_SECRET is set but PORTAL_WEBHOOK_URL is not: set both, or neither"))
+	case c.WebhookURL == "":
+	default:
+		if err := notify.CheckURL(c.WebhookURL); err != nil {
+			errs = append(errs, fmt.Errorf("PORTAL_WEBHOOK_URL: %w", err))
+		}
+		if c.WebhookSecret == "" {
+			errs = append(errs, errors.New("PORTAL_WEBHOOK_SECRET is required when PORTAL_WEBHOOK_URL is set"))
+		} else if !c.Development() && len(c.WebhookSecret) < minWebhookSecret {
+			errs = append(errs, fmt.Errorf("PORTAL_WEBHOOK_SECRET must be at least %d bytes in production", minWebhookSecret))
+		}
+	}
+	return errs
+}
+
+// webhookOrigin is what the logs show of the webhook: scheme and host only,
+// since an operator may put a token in the path or query.
+func webhookOrigin(u string) string {
+	if u == "" {
+		return "unset"
+	}
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return "set"
+	}
+	return p.Scheme + "://" + p.Host
 }
 
 func envConfig(devKey string) (Config, error) { return loadConfig(os.Getenv, devKey) }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/xroshot/portal/protect"
 )
 
@@ -37,6 +39,17 @@ func TestConfigDevelopmentFallsBackLoudlyProductionRefuses(t *testing.T) {
 		{name: "negative purge interval", env: map[string]string{"PORTAL_PURGE_INTERVAL": "-1h"}, wantErr: "must not be negative"},
 		{name: "purge interval not a duration", env: map[string]string{"PORTAL_PURGE_INTERVAL": "daily"}, wantErr: "not a duration"},
 		{name: "purge interval too short", env: map[string]string{"PORTAL_PURGE_INTERVAL": "5s"}, wantErr: "at least 1m"},
+		{name: "webhook with a short secret in development", env: map[string]string{"PORTAL_WEBHOOK_URL": "http://localhost:9000/hook", "PORTAL_WEBHOOK_SECRET": "short"}},
+		{name: "webhook without a secret", env: map[string]string{"PORTAL_WEBHOOK_URL": "https://gw.example/hook"}, wantErr: "PORTAL_WEBHOOK_SECRET is required"},
+		{name: "webhook secret without a URL", env: map[string]string{"PORTAL_WEBHOOK_SECRET": strong}, wantErr: "PORTAL_WEBHOOK_URL is not"},
+		{name: "webhook not http", env: map[string]string{"PORTAL_WEBHOOK_URL": "ftp://gw.example/hook", "PORTAL_WEBHOOK_SECRET": strong}, wantErr: "http or https"},
+		{name: "webhook without a host", env: map[string]string{"PORTAL_WEBHOOK_URL": "https:///hook", "PORTAL_WEBHOOK_SECRET": strong}, wantErr: "no host"},
+		{name: "webhook without a scheme", env: map[string]string{"PORTAL_WEBHOOK_URL": "gw.example/hook", "PORTAL_WEBHOOK_SECRET": strong}, wantErr: "http or https"},
+		{name: "production webhook with a short secret", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key, "PORTAL_WEBHOOK_URL": "https://gw.example/hook", "PORTAL_WEBHOOK_SECRET": "only-31-bytes-long-secret-xxxxx"}, wantErr: "at least 32 bytes"},
+		{name: "production webhook, complete", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key, "PORTAL_WEBHOOK_URL": "https://gw.example/hook", "PORTAL_WEBHOOK_SECRET": strong}},
+		{name: "notify interval not a duration", env: map[string]string{"PORTAL_NOTIFY_INTERVAL": "often"}, wantErr: "PORTAL_NOTIFY_INTERVAL"},
+		{name: "notify interval too short", env: map[string]string{"PORTAL_NOTIFY_INTERVAL": "100ms"}, wantErr: "at least 1s"},
+		{name: "notify interval negative", env: map[string]string{"PORTAL_NOTIFY_INTERVAL": "-30s"}, wantErr: "at least 1s"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,5 +133,42 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	}
 	if err := realMain(context.Background(), []string{"frobnicate"}, &out, &errOut); err == nil {
 		t.Fatal("an unknown command succeeded")
+	}
+}
+
+func TestConfigWebhook(t *testing.T) {
+	t.Parallel()
+	secret := "a-webhook-secret-of-at-least-32-bytes!!"
+	tests := []struct {
+		name string
+		env  map[string]string
+		want Config
+	}{
+		{name: "unset", env: nil, want: Config{NotifyInterval: 30 * time.Second}},
+		{
+			name: "set",
+			env:  map[string]string{"PORTAL_WEBHOOK_URL": " https://gw.example/hooks/portal?token=t0ps3cret ", "PORTAL_WEBHOOK_SECRET": secret, "PORTAL_NOTIFY_INTERVAL": "1m"},
+			want: Config{WebhookURL: "https://gw.example/hooks/portal?token=t0ps3cret", WebhookSecret: secret, NotifyInterval: time.Minute},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := loadConfig(envOf(tc.env), protect.DevelopmentKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := Config{WebhookURL: c.WebhookURL, WebhookSecret: c.WebhookSecret, NotifyInterval: c.NotifyInterval}
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(Config{})); diff != "" {
+				t.Errorf("webhook configuration (-want +got):\n%s", diff)
+			}
+			var buf bytes.Buffer
+			newLogger(c, &buf).Info("config", "config", c)
+			for _, s := range []string{secret, "t0ps3cret", "/hooks/portal"} {
+				if strings.Contains(buf.String(), s) {
+					t.Errorf("logged configuration shows %q: %s", s, buf.String())
+				}
+			}
+		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/seedgen"
 	"github.com/xroshot/portal/store"
 )
@@ -78,6 +79,7 @@ func seedStore(ctx context.Context, a *app, g *seedgen.Generator, n int, force b
 	}
 	type counts struct{ subscribers, holdings, records, feeIssues, holds int }
 	var total counts
+	rec, actor := audit.NewRecorder(a.clock), audit.System(ctx, "seed")
 	start := time.Now()
 	bar := seedBar(n, "seeding "+a.db.Dialect(), stderr)
 	err = runSeed(ctx, g, n, func(b *seedBuffer, i int) error {
@@ -86,9 +88,21 @@ func seedStore(ctx context.Context, a *app, g *seedgen.Generator, n int, force b
 			return fmt.Errorf("subscriber %s: %w", g.SubscriberID(i), err)
 		}
 		b.rows.Add(p)
+		p.Audit.Actor = actor
+		b.audit = append(b.audit, p.Audit)
 		return nil
 	}, func(b *seedBuffer) error {
-		if err := a.db.BulkInsert(ctx, &b.rows); err != nil {
+		// Each subscriber is audited as its import would be, in the
+		// transaction that writes it.
+		err := a.db.BulkInsert(ctx, &b.rows, func(tx *store.DB) error {
+			for _, e := range b.audit {
+				if err := rec.Record(ctx, tx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		total.subscribers += len(b.rows.Subscribers)
@@ -170,6 +184,8 @@ func seedBar(n int, what string, w io.Writer) *progressbar.ProgressBar {
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
+		// Starts the bar's clock now, not at the first batch.
+		progressbar.OptionSetRenderBlankState(true),
 	)
 }
 
@@ -177,6 +193,7 @@ func seedBar(n int, what string, w io.Writer) *progressbar.ProgressBar {
 type seedBuffer struct {
 	from, to int
 	rows     store.BulkRows
+	audit    []audit.Event
 	json     []byte
 	lines    int
 	err      error

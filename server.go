@@ -38,6 +38,7 @@ import (
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
+	"github.com/xroshot/portal/purge"
 	"github.com/xroshot/portal/requests"
 	"github.com/xroshot/portal/resolvers"
 	"github.com/xroshot/portal/store"
@@ -68,6 +69,8 @@ commands:
   import FILE           load subscribers and records from JSON Lines (- for stdin)
   seed --subscribers N [--seed S] [--force] [--jsonl FILE]
                         fill an empty development database with generated subscribers
+  purge [--dry-run] [--clause CODE,…]
+                        erase what is due and not held; print counts per clause and category
   reconfirm [--batch N]  queue the due two-yearly marketing reconfirmation notices
   verify [--from SEQ | --since SEQ:HASH]
                         check the audit trail's hash chain
@@ -101,6 +104,15 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return tokenCmd(cfg, args, stdout)
 	case "seed":
 		return seedCmd(ctx, cfg, log, args, stdout, stderr)
+	case "notify":
+		return notifyCmd(ctx, cfg, log, args, stdout)
+	case "purge":
+		a, err := newApp(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return purgeCmd(ctx, a, args, stdout)
 	case "reconfirm":
 		a, err := newApp(ctx, cfg, log)
 		if err != nil {
@@ -168,6 +180,7 @@ type app struct {
 	consent  *consent.Service
 	requests *requests.Service
 	audit    *audit.Trail
+	purge    *purge.Service
 }
 
 func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
@@ -217,6 +230,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	a.requests = requests.New(requests.Deps{Store: db.ForRequests(), Inventory: a.inv, Clock: a.clock, Consents: consentWithdrawal(a.consent)})
 	a.consent.SetDelegation(a.requests.AgentMaySee)
 	a.audit = audit.New(db.ForAudit(), a.clock)
+	a.purge = purge.New(db.ForPurge(), cat, a.clock)
 	return a, nil
 }
 
@@ -230,7 +244,7 @@ func (a *app) minter() auth.Minter {
 }
 
 func (a *app) handler(reg *prometheus.Registry) http.Handler {
-	res := resolvers.New(resolvers.Deps{Catalog: a.catalog, Clock: a.clock, Inventory: a.inv, Feed: a.feed, Consent: a.consent, RequestSvc: a.requests, Audit: a.audit})
+	res := resolvers.New(resolvers.Deps{Catalog: a.catalog, Clock: a.clock, Inventory: a.inv, Feed: a.feed, Consent: a.consent, RequestSvc: a.requests, Audit: a.audit, Purge: a.purge})
 	return httpapi.New(httpapi.Config{
 		Schema:      graph.NewExecutableSchema(resolvers.Config(res)),
 		Development: a.cfg.Development(),
@@ -283,6 +297,16 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "graphql", "/graphql", "graphiql", cfg.Development(), "store", a.db.Dialect())
+
+	if cfg.PurgeInterval > 0 {
+		// Every replica runs the purge; row locks keep their runs apart.
+		sched := &purge.Scheduler{Purge: a.purge, Interval: cfg.PurgeInterval, Logger: log}
+		go func() {
+			if err := sched.Run(ctx); err != nil {
+				log.Error("purge scheduler stopped", "err", err)
+			}
+		}()
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

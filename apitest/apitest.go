@@ -28,6 +28,7 @@ import (
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
+	"github.com/xroshot/portal/purge"
 	"github.com/xroshot/portal/requests"
 	"github.com/xroshot/portal/resolvers"
 	"github.com/xroshot/portal/store"
@@ -51,6 +52,7 @@ type Env struct {
 	Feed      *feed.Service
 	Consent   *consent.Service
 	Requests  *requests.Service
+	Purge     *purge.Service
 	Handler   http.Handler
 	Minter    auth.Minter
 }
@@ -90,7 +92,8 @@ func New(t testing.TB, dialect string) *Env {
 		return err
 	})})
 	cs.SetDelegation(reqs.AgentMaySee)
-	res := resolvers.New(resolvers.Deps{Catalog: cat, Clock: clk, Inventory: inv, Feed: fd, Consent: cs, RequestSvc: reqs, Audit: audit.New(db.ForAudit(), clk)})
+	pg := purge.New(db.ForPurge(), cat, clk)
+	res := resolvers.New(resolvers.Deps{Catalog: cat, Clock: clk, Inventory: inv, Feed: fd, Consent: cs, RequestSvc: reqs, Audit: audit.New(db.ForAudit(), clk), Purge: pg})
 	h := httpapi.New(httpapi.Config{
 		Schema:      graph.NewExecutableSchema(resolvers.Config(res)),
 		Development: true,
@@ -101,7 +104,7 @@ func New(t testing.TB, dialect string) *Env {
 		Around:      []graphql.OperationMiddleware{res.WithLoaders},
 	})
 	return &Env{
-		DB: db, Clock: clk, Catalog: cat, Keys: keys, Inventory: inv, Feed: fd, Consent: cs, Requests: reqs, Handler: h,
+		DB: db, Clock: clk, Catalog: cat, Keys: keys, Inventory: inv, Feed: fd, Consent: cs, Requests: reqs, Purge: pg, Handler: h,
 		Minter: auth.Minter{Issuer: Issuer, Audience: Audience, Secret: []byte(Secret), Now: clk.Now},
 	}
 }

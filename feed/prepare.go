@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/holds"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
@@ -31,6 +32,10 @@ type PreparedSubscriber struct {
 	// Holds are the holds the billing state places (on everything of the
 	// subscriber, so without item links).
 	Holds []*models.Hold
+	// Audit is the event an import of the line records; a bulk loader
+	// records it in the transaction that writes the rows, naming itself as
+	// the actor.
+	Audit audit.Event
 }
 
 // Prepare checks an import line and computes the rows it becomes, as if
@@ -79,6 +84,8 @@ func (s *Service) Prepare(l ImportLine) (*PreparedSubscriber, error) {
 	if err := s.inv.ScheduleNew(inventory.Facts(p.Subscriber, p.FeeIssues), p.Holdings, p.Records); err != nil {
 		return nil, err
 	}
+	p.Audit = audit.Event{Action: audit.ActionFeedUpsertSub, Subject: l.ID, TargetType: "subscriber", TargetID: l.ID,
+		Details: map[string]any{"items": len(p.Holdings), "records": len(p.Records), "via": "bulk"}}
 	return p, nil
 }
 

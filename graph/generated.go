@@ -31,6 +31,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	AuditEvent() AuditEventResolver
+	ErasedItems() ErasedItemsResolver
 	Me() MeResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -187,6 +188,15 @@ type ComplexityRoot struct {
 		ReconfirmEvery func(childComplexity int) int
 	}
 
+	ErasedItems struct {
+		Clause      func(childComplexity int) int
+		Code        func(childComplexity int) int
+		Count       func(childComplexity int) int
+		ErasedAt    func(childComplexity int) int
+		Explanation func(childComplexity int, lang *models.Language) int
+		ItemType    func(childComplexity int) int
+	}
+
 	FeedAck struct {
 		BillingSince func(childComplexity int) int
 		BillingState func(childComplexity int) int
@@ -214,6 +224,7 @@ type ComplexityRoot struct {
 		ConsentHistory     func(childComplexity int, first *int, after *string) int
 		ConsentReceipt     func(childComplexity int, id string) int
 		Consents           func(childComplexity int) int
+		Erased             func(childComplexity int) int
 		Holdings           func(childComplexity int, filter *models.HoldingFilter) int
 		ID                 func(childComplexity int) int
 		Language           func(childComplexity int) int
@@ -234,6 +245,7 @@ type ComplexityRoot struct {
 		FileRequest                func(childComplexity int, input models.FileRequestInput) int
 		ReconfirmMarketingConsents func(childComplexity int, input *models.ReconfirmMarketingConsentsInput) int
 		ResolveRequest             func(childComplexity int, input models.ResolveRequestInput) int
+		RunPurge                   func(childComplexity int, dryRun *bool, clauses []string) int
 		SetBillingState            func(childComplexity int, subscriberID string, state models.BillingState, since time.Time) int
 		SetConsent                 func(childComplexity int, input models.SetConsentInput) int
 		SetConsents                func(childComplexity int, input models.SetConsentsInput) int
@@ -262,6 +274,29 @@ type ComplexityRoot struct {
 		Title         func(childComplexity int) int
 		URL           func(childComplexity int) int
 		Version       func(childComplexity int) int
+	}
+
+	PurgeCount struct {
+		Clause      func(childComplexity int) int
+		Code        func(childComplexity int) int
+		Erased      func(childComplexity int) int
+		ItemType    func(childComplexity int) int
+		SkippedHeld func(childComplexity int) int
+	}
+
+	PurgeReport struct {
+		Actor       func(childComplexity int) int
+		Batches     func(childComplexity int) int
+		Clauses     func(childComplexity int) int
+		Counts      func(childComplexity int) int
+		Deferred    func(childComplexity int) int
+		DryRun      func(childComplexity int) int
+		Erased      func(childComplexity int) int
+		FinishedAt  func(childComplexity int) int
+		Outcome     func(childComplexity int) int
+		RunID       func(childComplexity int) int
+		SkippedHeld func(childComplexity int) int
+		StartedAt   func(childComplexity int) int
 	}
 
 	Purpose struct {
@@ -439,6 +474,9 @@ type AuditEventResolver interface {
 
 	ClientAddress(ctx context.Context, obj *models.AuditEvent) (*string, error)
 }
+type ErasedItemsResolver interface {
+	Explanation(ctx context.Context, obj *models.ErasedNode, lang *models.Language) (string, error)
+}
 type MeResolver interface {
 	Holdings(ctx context.Context, obj *models.MeNode, filter *models.HoldingFilter) ([]*models.HoldingNode, error)
 	Records(ctx context.Context, obj *models.MeNode, kind *string, first *int, after *string) (*models.RecordConnection, error)
@@ -446,6 +484,7 @@ type MeResolver interface {
 	RequiredProcessing(ctx context.Context, obj *models.MeNode) ([]*models.PurposeView, error)
 	ConsentHistory(ctx context.Context, obj *models.MeNode, first *int, after *string) (*models.ConsentEventConnection, error)
 	ConsentReceipt(ctx context.Context, obj *models.MeNode, id string) (*models.ConsentReceipt, error)
+	Erased(ctx context.Context, obj *models.MeNode) ([]*models.ErasedNode, error)
 	Requests(ctx context.Context, obj *models.MeNode, first *int, after *string) (*models.RequestConnection, error)
 }
 type MutationResolver interface {
@@ -456,6 +495,7 @@ type MutationResolver interface {
 	TerminateSubscriber(ctx context.Context, id string, at time.Time) (*models.Subscriber, error)
 	AppendRecords(ctx context.Context, subscriberID string, records []*models.RecordInput) (*models.AppendRecordsResult, error)
 	SetBillingState(ctx context.Context, subscriberID string, state models.BillingState, since time.Time) (*models.Subscriber, error)
+	RunPurge(ctx context.Context, dryRun *bool, clauses []string) (*models.PurgeReport, error)
 	FileRequest(ctx context.Context, input models.FileRequestInput) (*models.Request, error)
 	WithdrawRequest(ctx context.Context, id string) (*models.Request, error)
 	AssignRequest(ctx context.Context, id string, assigneeID string) (*models.Request, error)
@@ -1136,6 +1176,48 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConsentTopic.ReconfirmEvery(childComplexity), true
 
+	case "ErasedItems.clause":
+		if e.ComplexityRoot.ErasedItems.Clause == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasedItems.Clause(childComplexity), true
+	case "ErasedItems.code":
+		if e.ComplexityRoot.ErasedItems.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasedItems.Code(childComplexity), true
+	case "ErasedItems.count":
+		if e.ComplexityRoot.ErasedItems.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasedItems.Count(childComplexity), true
+	case "ErasedItems.erasedAt":
+		if e.ComplexityRoot.ErasedItems.ErasedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasedItems.ErasedAt(childComplexity), true
+	case "ErasedItems.explanation":
+		if e.ComplexityRoot.ErasedItems.Explanation == nil {
+			break
+		}
+
+		args, err := ec.field_ErasedItems_explanation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ErasedItems.Explanation(childComplexity, args["lang"].(*models.Language)), true
+	case "ErasedItems.itemType":
+		if e.ComplexityRoot.ErasedItems.ItemType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasedItems.ItemType(childComplexity), true
+
 	case "FeedAck.billingSince":
 		if e.ComplexityRoot.FeedAck.BillingSince == nil {
 			break
@@ -1268,6 +1350,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Consents(childComplexity), true
+	case "Me.erased":
+		if e.ComplexityRoot.Me.Erased == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.Erased(childComplexity), true
 	case "Me.holdings":
 		if e.ComplexityRoot.Me.Holdings == nil {
 			break
@@ -1421,6 +1509,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResolveRequest(childComplexity, args["input"].(models.ResolveRequestInput)), true
+	case "Mutation.runPurge":
+		if e.ComplexityRoot.Mutation.RunPurge == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_runPurge_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RunPurge(childComplexity, args["dryRun"].(*bool), args["clauses"].([]string)), true
 	case "Mutation.setBillingState":
 		if e.ComplexityRoot.Mutation.SetBillingState == nil {
 			break
@@ -1590,6 +1689,110 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Policy.Version(childComplexity), true
+
+	case "PurgeCount.clause":
+		if e.ComplexityRoot.PurgeCount.Clause == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeCount.Clause(childComplexity), true
+	case "PurgeCount.code":
+		if e.ComplexityRoot.PurgeCount.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeCount.Code(childComplexity), true
+	case "PurgeCount.erased":
+		if e.ComplexityRoot.PurgeCount.Erased == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeCount.Erased(childComplexity), true
+	case "PurgeCount.itemType":
+		if e.ComplexityRoot.PurgeCount.ItemType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeCount.ItemType(childComplexity), true
+	case "PurgeCount.skippedHeld":
+		if e.ComplexityRoot.PurgeCount.SkippedHeld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeCount.SkippedHeld(childComplexity), true
+
+	case "PurgeReport.actor":
+		if e.ComplexityRoot.PurgeReport.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeReport.Actor(childComplexity), true
+	case "PurgeReport.batches":
+		if e.ComplexityRoot.PurgeReport.Batches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeReport.Batches(childComplexity), true
+	case "PurgeReport.clauses":
+		if e.ComplexityRoot.PurgeReport.Clauses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeReport.Clauses(childComplexity), true
+	case "PurgeReport.counts":
+		if e.ComplexityRoot.PurgeReport.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeReport.Counts(childComplexity), true
+	case "PurgeReport.deferred":
+		if e.ComplexityRoot.PurgeReport.Deferred == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeReport.Deferred(childComplexity), true
+	case "PurgeReport.dryRun":
+		if e.ComplexityRoot.PurgeReport.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeReport.DryRun(childComplexity), true
+	case "PurgeReport.erased":
+		if e.ComplexityRoot.PurgeReport.Erased == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeReport.Erased(childComplexity), true
+	case "PurgeReport.finishedAt":
+		if e.ComplexityRoot.PurgeReport.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeReport.FinishedAt(childComplexity), true
+	case "PurgeReport.outcome":
+		if e.ComplexityRoot.PurgeReport.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeReport.Outcome(childComplexity), true
+	case "PurgeReport.runId":
+		if e.ComplexityRoot.PurgeReport.RunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeReport.RunID(childComplexity), true
+	case "PurgeReport.skippedHeld":
+		if e.ComplexityRoot.PurgeReport.SkippedHeld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeReport.SkippedHeld(childComplexity), true
+	case "PurgeReport.startedAt":
+		if e.ComplexityRoot.PurgeReport.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurgeReport.StartedAt(childComplexity), true
 
 	case "Purpose.basis":
 		if e.ComplexityRoot.Purpose.Basis == nil {
@@ -2406,7 +2609,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "audit.graphqls" "consent.graphqls" "feed.graphqls" "inventory.graphqls" "policy.graphqls" "requests.graphqls" "schema.graphqls"
+//go:embed "audit.graphqls" "consent.graphqls" "feed.graphqls" "inventory.graphqls" "policy.graphqls" "purge.graphqls" "requests.graphqls" "schema.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2423,6 +2626,7 @@ var sources = []*ast.Source{
 	{Name: "feed.graphqls", Input: sourceData("feed.graphqls"), BuiltIn: false},
 	{Name: "inventory.graphqls", Input: sourceData("inventory.graphqls"), BuiltIn: false},
 	{Name: "policy.graphqls", Input: sourceData("policy.graphqls"), BuiltIn: false},
+	{Name: "purge.graphqls", Input: sourceData("purge.graphqls"), BuiltIn: false},
 	{Name: "requests.graphqls", Input: sourceData("requests.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 }
@@ -2714,6 +2918,24 @@ func (ec *executionContext) childFields_ConsentTopic(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ConsentTopic", field.Name)
 }
 
+func (ec *executionContext) childFields_ErasedItems(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "itemType":
+		return ec.fieldContext_ErasedItems_itemType(ctx, field)
+	case "code":
+		return ec.fieldContext_ErasedItems_code(ctx, field)
+	case "clause":
+		return ec.fieldContext_ErasedItems_clause(ctx, field)
+	case "count":
+		return ec.fieldContext_ErasedItems_count(ctx, field)
+	case "erasedAt":
+		return ec.fieldContext_ErasedItems_erasedAt(ctx, field)
+	case "explanation":
+		return ec.fieldContext_ErasedItems_explanation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasedItems", field.Name)
+}
+
 func (ec *executionContext) childFields_FeedAck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2786,6 +3008,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_consentHistory(ctx, field)
 	case "consentReceipt":
 		return ec.fieldContext_Me_consentReceipt(ctx, field)
+	case "erased":
+		return ec.fieldContext_Me_erased(ctx, field)
 	case "requests":
 		return ec.fieldContext_Me_requests(ctx, field)
 	}
@@ -2834,6 +3058,52 @@ func (ec *executionContext) childFields_Policy(ctx context.Context, field graphq
 		return ec.fieldContext_Policy_consentTopics(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Policy", field.Name)
+}
+
+func (ec *executionContext) childFields_PurgeCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "clause":
+		return ec.fieldContext_PurgeCount_clause(ctx, field)
+	case "itemType":
+		return ec.fieldContext_PurgeCount_itemType(ctx, field)
+	case "code":
+		return ec.fieldContext_PurgeCount_code(ctx, field)
+	case "erased":
+		return ec.fieldContext_PurgeCount_erased(ctx, field)
+	case "skippedHeld":
+		return ec.fieldContext_PurgeCount_skippedHeld(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PurgeCount", field.Name)
+}
+
+func (ec *executionContext) childFields_PurgeReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "runId":
+		return ec.fieldContext_PurgeReport_runId(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_PurgeReport_dryRun(ctx, field)
+	case "actor":
+		return ec.fieldContext_PurgeReport_actor(ctx, field)
+	case "clauses":
+		return ec.fieldContext_PurgeReport_clauses(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_PurgeReport_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_PurgeReport_finishedAt(ctx, field)
+	case "outcome":
+		return ec.fieldContext_PurgeReport_outcome(ctx, field)
+	case "erased":
+		return ec.fieldContext_PurgeReport_erased(ctx, field)
+	case "skippedHeld":
+		return ec.fieldContext_PurgeReport_skippedHeld(ctx, field)
+	case "deferred":
+		return ec.fieldContext_PurgeReport_deferred(ctx, field)
+	case "batches":
+		return ec.fieldContext_PurgeReport_batches(ctx, field)
+	case "counts":
+		return ec.fieldContext_PurgeReport_counts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PurgeReport", field.Name)
 }
 
 func (ec *executionContext) childFields_Purpose(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3264,6 +3534,20 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	return args, nil
 }
 
+func (ec *executionContext) field_ErasedItems_explanation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lang",
+		func(ctx context.Context, v any) (*models.Language, error) {
+			return ec.unmarshalOLanguage2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐLanguage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lang"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Me_consentHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3501,6 +3785,28 @@ func (ec *executionContext) field_Mutation_resolveRequest_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_runPurge_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dryRun"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "clauses",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["clauses"] = arg1
 	return args, nil
 }
 
@@ -6327,6 +6633,174 @@ func (ec *executionContext) fieldContext_ConsentTopic_reconfirmEvery(_ context.C
 	return graphql.NewScalarFieldContext("ConsentTopic", field, true, false, "String")
 }
 
+func (ec *executionContext) _ErasedItems_itemType(ctx context.Context, field graphql.CollectedField, obj *models.ErasedNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasedItems_itemType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasedItems_itemType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasedItems", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErasedItems_code(ctx context.Context, field graphql.CollectedField, obj *models.ErasedNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasedItems_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasedItems_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasedItems", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErasedItems_clause(ctx context.Context, field graphql.CollectedField, obj *models.ErasedNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasedItems_clause(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clause, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ClauseView) graphql.Marshaler {
+			return ec.marshalORetentionClause2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseView(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErasedItems_clause(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasedItems",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionClause(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErasedItems_count(ctx context.Context, field graphql.CollectedField, obj *models.ErasedNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasedItems_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasedItems_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasedItems", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ErasedItems_erasedAt(ctx context.Context, field graphql.CollectedField, obj *models.ErasedNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasedItems_erasedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErasedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasedItems_erasedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasedItems", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ErasedItems_explanation(ctx context.Context, field graphql.CollectedField, obj *models.ErasedNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasedItems_explanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ErasedItems().Explanation(ctx, obj, fc.Args["lang"].(*models.Language))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasedItems_explanation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasedItems",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ErasedItems_explanation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FeedAck_id(ctx context.Context, field graphql.CollectedField, obj *models.Subscriber) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7123,6 +7597,38 @@ func (ec *executionContext) fieldContext_Me_consentReceipt(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Me_erased(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_erased(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().Erased(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.ErasedNode) graphql.Marshaler {
+			return ec.marshalNErasedItems2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐErasedNodeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_erased(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasedItems(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Me_requests(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7595,6 +8101,68 @@ func (ec *executionContext) fieldContext_Mutation_setBillingState(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setBillingState_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_runPurge(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_runPurge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RunPurge(ctx, fc.Args["dryRun"].(*bool), fc.Args["clauses"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *models.PurgeReport
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.PurgeReport
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PurgeReport) graphql.Marshaler {
+			return ec.marshalNPurgeReport2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurgeReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_runPurge(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PurgeReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_runPurge_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8393,6 +8961,406 @@ func (ec *executionContext) fieldContext_Policy_consentTopics(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ConsentTopic(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PurgeCount_clause(ctx context.Context, field graphql.CollectedField, obj *models.PurgeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeCount_clause(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clause, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeCount_clause(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _PurgeCount_itemType(ctx context.Context, field graphql.CollectedField, obj *models.PurgeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeCount_itemType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ItemType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeCount_itemType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _PurgeCount_code(ctx context.Context, field graphql.CollectedField, obj *models.PurgeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeCount_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeCount_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _PurgeCount_erased(ctx context.Context, field graphql.CollectedField, obj *models.PurgeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeCount_erased(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Erased, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeCount_erased(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PurgeCount_skippedHeld(ctx context.Context, field graphql.CollectedField, obj *models.PurgeCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeCount_skippedHeld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SkippedHeld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeCount_skippedHeld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PurgeReport_runId(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeReport_runId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RunID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeReport_runId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PurgeReport_dryRun(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeReport_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeReport_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PurgeReport_actor(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeReport_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeReport_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _PurgeReport_clauses(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeReport_clauses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clauses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeReport_clauses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _PurgeReport_startedAt(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeReport_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeReport_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PurgeReport_finishedAt(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeReport_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeReport_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PurgeReport_outcome(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeReport_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeReport_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _PurgeReport_erased(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeReport_erased(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Erased, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeReport_erased(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PurgeReport_skippedHeld(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeReport_skippedHeld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SkippedHeld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeReport_skippedHeld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PurgeReport_deferred(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeReport_deferred(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deferred, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeReport_deferred(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PurgeReport_batches(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeReport_batches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Batches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeReport_batches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PurgeReport_counts(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurgeReport_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.PurgeCount) graphql.Marshaler {
+			return ec.marshalNPurgeCount2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurgeCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurgeReport_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PurgeReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PurgeCount(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14262,6 +15230,65 @@ func (ec *executionContext) _ConsentTopic(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var erasedItemsImplementors = []string{"ErasedItems"}
+
+func (ec *executionContext) _ErasedItems(ctx context.Context, sel ast.SelectionSet, obj *models.ErasedNode) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erasedItemsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErasedItems")
+		case "itemType":
+			out.Values[i] = ec._ErasedItems_itemType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "code":
+			out.Values[i] = ec._ErasedItems_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "clause":
+			out.Values[i] = ec._ErasedItems_clause(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "count":
+			out.Values[i] = ec._ErasedItems_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "erasedAt":
+			out.Values[i] = ec._ErasedItems_erasedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "explanation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ErasedItems_explanation(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var feedAckImplementors = []string{"FeedAck"}
 
 func (ec *executionContext) _FeedAck(ctx context.Context, sel ast.SelectionSet, obj *models.Subscriber) graphql.Marshaler {
@@ -14480,6 +15507,12 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Me_consentReceipt(ctx, field, obj)
 				})
+		case "erased":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_erased(ctx, field, obj)
+				})
 		case "requests":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -14567,6 +15600,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setBillingState":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setBillingState(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runPurge":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_runPurge(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -14746,6 +15786,147 @@ func (ec *executionContext) _Policy(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "consentTopics":
 			out.Values[i] = ec._Policy_consentTopics(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var purgeCountImplementors = []string{"PurgeCount"}
+
+func (ec *executionContext) _PurgeCount(ctx context.Context, sel ast.SelectionSet, obj *models.PurgeCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, purgeCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PurgeCount")
+		case "clause":
+			out.Values[i] = ec._PurgeCount_clause(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "itemType":
+			out.Values[i] = ec._PurgeCount_itemType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._PurgeCount_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "erased":
+			out.Values[i] = ec._PurgeCount_erased(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skippedHeld":
+			out.Values[i] = ec._PurgeCount_skippedHeld(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var purgeReportImplementors = []string{"PurgeReport"}
+
+func (ec *executionContext) _PurgeReport(ctx context.Context, sel ast.SelectionSet, obj *models.PurgeReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, purgeReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PurgeReport")
+		case "runId":
+			out.Values[i] = ec._PurgeReport_runId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRun":
+			out.Values[i] = ec._PurgeReport_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._PurgeReport_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clauses":
+			out.Values[i] = ec._PurgeReport_clauses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._PurgeReport_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._PurgeReport_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._PurgeReport_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "erased":
+			out.Values[i] = ec._PurgeReport_erased(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skippedHeld":
+			out.Values[i] = ec._PurgeReport_skippedHeld(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deferred":
+			out.Values[i] = ec._PurgeReport_deferred(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "batches":
+			out.Values[i] = ec._PurgeReport_batches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "counts":
+			out.Values[i] = ec._PurgeReport_counts(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16556,6 +17737,30 @@ func (ec *executionContext) marshalNDate2githubᚗcomᚋxroshotᚋportalᚋmodel
 	return v
 }
 
+func (ec *executionContext) marshalNErasedItems2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐErasedNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ErasedNode) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNErasedItems2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐErasedNode(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNErasedItems2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐErasedNode(ctx context.Context, sel ast.SelectionSet, v *models.ErasedNode) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErasedItems!")
+		return graphql.Null
+	}
+	return ec._ErasedItems(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNFeedAck2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSubscriber(ctx context.Context, sel ast.SelectionSet, v *models.Subscriber) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "FeedAck!")
@@ -16702,6 +17907,38 @@ func (ec *executionContext) marshalNPolicy2ᚖgithubᚗcomᚋxroshotᚋportalᚋ
 		return graphql.Null
 	}
 	return ec._Policy(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPurgeCount2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurgeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.PurgeCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPurgeCount2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurgeCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPurgeCount2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurgeCount(ctx context.Context, sel ast.SelectionSet, v *models.PurgeCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PurgeCount!")
+		return graphql.Null
+	}
+	return ec._PurgeCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPurgeReport2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurgeReport(ctx context.Context, sel ast.SelectionSet, v *models.PurgeReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PurgeReport!")
+		return graphql.Null
+	}
+	return ec._PurgeReport(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurposeViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.PurposeView) graphql.Marshaler {

@@ -203,6 +203,35 @@ type PageInfo struct {
 	EndCursor       *string `json:"endCursor,omitempty"`
 }
 
+type PurgeCount struct {
+	Clause string `json:"clause"`
+	// HOLDING or RECORD.
+	ItemType string `json:"itemType"`
+	// Category or record kind code.
+	Code        string `json:"code"`
+	Erased      int    `json:"erased"`
+	SkippedHeld int    `json:"skippedHeld"`
+}
+
+type PurgeReport struct {
+	// The run's number; runs are kept as proof.
+	RunID      string    `json:"runId"`
+	DryRun     bool      `json:"dryRun"`
+	Actor      string    `json:"actor"`
+	Clauses    []string  `json:"clauses"`
+	StartedAt  time.Time `json:"startedAt"`
+	FinishedAt time.Time `json:"finishedAt"`
+	Outcome    string    `json:"outcome"`
+	Erased     int       `json:"erased"`
+	// Due items a hold kept.
+	SkippedHeld int `json:"skippedHeld"`
+	// Due items passed because a hold was being placed at that moment; a later run takes them.
+	Deferred int `json:"deferred"`
+	Batches  int `json:"batches"`
+	// Per clause and category or record kind.
+	Counts []*PurgeCount `json:"counts"`
+}
+
 type Query struct {
 }
 

@@ -39,3 +39,13 @@ type RecordNode struct {
 	Summary    string
 	Retention  *Retention
 }
+
+// ErasedNode is what the purge erased of a subscriber's data, as the API
+// shows it.
+type ErasedNode struct {
+	ItemType string
+	Code     string
+	Clause   *ClauseView
+	Count    int
+	ErasedAt time.Time
+}

@@ -64,11 +64,9 @@ var ErrClockSkew = errors.New("purge: clock skew")
 // Store is what the purge reads and writes. Each batch runs its methods
 // inside one InTx.
 type Store interface {
-	// DatabaseNow reads the database's clock.
-	DatabaseNow(ctx context.Context) (time.Time, error)
-	// LatestFinishedRun returns the finished run that started last, or a
-	// NOT_FOUND error.
-	LatestFinishedRun(ctx context.Context) (*models.PurgeRun, error)
+	// Outlook reads the database's clock, the start of the latest finished
+	// run and which types have rows due at now, in one statement.
+	Outlook(ctx context.Context, now time.Time) (Outlook, error)
 	CreatePurgeRun(ctx context.Context, r *models.PurgeRun) error
 	FinishPurgeRun(ctx context.Context, r *models.PurgeRun, counts []models.PurgeRunCount) error
 	// LockDue returns up to q.Limit rows due at q.Now after q.After,
@@ -86,6 +84,15 @@ type Store interface {
 	CountDue(ctx context.Context, q DueQuery) ([]DueCount, error)
 	ListErasures(ctx context.Context, subscriberID string, limit int) ([]models.Erasure, error)
 	InTx(ctx context.Context, fn func(tx Store) error) error
+}
+
+// Outlook is what a run checks before it starts.
+type Outlook struct {
+	DatabaseNow time.Time
+	// LastStart is when the latest finished run started; nil if none.
+	LastStart *time.Time
+	// Due tells, per type, whether any row is due.
+	Due map[models.ItemType]bool
 }
 
 // DueQuery selects due rows of one type.
@@ -204,7 +211,11 @@ func (s *Service) Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
-	if err := s.checkClock(ctx, now); err != nil {
+	look, err := s.store.Outlook(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkClock(look, now); err != nil {
 		return nil, err
 	}
 	run := &models.PurgeRun{
@@ -217,13 +228,17 @@ func (s *Service) Run(ctx context.Context, o Options) (*Report, error) {
 	t := newTally()
 	rep := &Report{RunID: run.ID, Actor: o.Actor, DryRun: o.DryRun, Clauses: o.Clauses, StartedAt: now}
 	var runErr error
-	if o.DryRun {
-		runErr = s.count(ctx, t, now, o)
-	} else {
-		for _, typ := range []models.ItemType{models.ItemHolding, models.ItemRecord} {
-			if runErr = s.erase(ctx, t, rep, typ, now, o); runErr != nil {
-				break
-			}
+	for _, typ := range []models.ItemType{models.ItemHolding, models.ItemRecord} {
+		switch {
+		case !look.Due[typ]:
+			continue
+		case o.DryRun:
+			runErr = s.count(ctx, t, typ, now, o)
+		default:
+			runErr = s.erase(ctx, t, rep, typ, now, o)
+		}
+		if runErr != nil {
+			break
 		}
 	}
 	return rep, s.finish(ctx, run, rep, t, runErr)
@@ -257,27 +272,16 @@ func (s *Service) validate(o Options) (Options, error) {
 // checkClock refuses a clock that runs too far ahead of the database's, or
 // that reads before the start of the latest finished run (the clock went
 // back): either would erase by a wrong notion of today.
-func (s *Service) checkClock(ctx context.Context, now time.Time) error {
-	dbNow, err := s.store.DatabaseNow(ctx)
-	if err != nil {
-		return err
-	}
-	if now.After(dbNow.Add(MaxClockAhead)) {
+func checkClock(look Outlook, now time.Time) error {
+	if now.After(look.DatabaseNow.Add(MaxClockAhead)) {
 		return fmt.Errorf("%w: %w", ErrClockSkew, apperr.Conflict(
 			"the clock reads %s, more than %s ahead of the database's %s; refusing to purge",
-			now.Format(time.RFC3339), MaxClockAhead, dbNow.UTC().Format(time.RFC3339)))
+			now.Format(time.RFC3339), MaxClockAhead, look.DatabaseNow.Format(time.RFC3339)))
 	}
-	last, err := s.store.LatestFinishedRun(ctx)
-	switch {
-	case apperr.IsNotFound(err):
-		return nil
-	case err != nil:
-		return err
-	}
-	if now.Before(last.StartedAt.Add(-ClockTolerance)) {
+	if look.LastStart != nil && now.Before(look.LastStart.Add(-ClockTolerance)) {
 		return fmt.Errorf("%w: %w", ErrClockSkew, apperr.Conflict(
-			"the clock reads %s, before the start of purge run %d at %s; refusing to purge with a clock that went back",
-			now.Format(time.RFC3339), last.ID, last.StartedAt.UTC().Format(time.RFC3339)))
+			"the clock reads %s, before the start of the last finished purge run at %s; refusing to purge with a clock that went back",
+			now.Format(time.RFC3339), look.LastStart.Format(time.RFC3339)))
 	}
 	return nil
 }
@@ -353,17 +357,15 @@ func (s *Service) erase(ctx context.Context, t *tally, rep *Report, typ models.I
 	}
 }
 
-// count tallies the due rows for a dry run, as would-be erasures and
-// skips.
-func (s *Service) count(ctx context.Context, t *tally, now time.Time, o Options) error {
-	for _, typ := range []models.ItemType{models.ItemHolding, models.ItemRecord} {
-		cs, err := s.store.CountDue(ctx, DueQuery{Type: typ, Now: now, Clauses: o.Clauses})
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			t.add(c.Clause, typ, c.Code, c.Unheld, c.Held)
-		}
+// count tallies the due rows of one type for a dry run, as would-be
+// erasures and skips.
+func (s *Service) count(ctx context.Context, t *tally, typ models.ItemType, now time.Time, o Options) error {
+	cs, err := s.store.CountDue(ctx, DueQuery{Type: typ, Now: now, Clauses: o.Clauses})
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		t.add(c.Clause, typ, c.Code, c.Unheld, c.Held)
 	}
 	return nil
 }

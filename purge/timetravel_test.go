@@ -38,7 +38,7 @@ const (
 	simYears       = 6
 	// simRecordEvery is how often an active subscriber's systems feed a
 	// batch of records, in days.
-	simRecordEvery = 90
+	simRecordEvery = 180
 	simFullCheck   = 90
 )
 
@@ -179,7 +179,7 @@ func newSim(t *testing.T, db *store.DB) *sim {
 			}
 		}
 		for d := signUp + 1 + rng.IntN(simRecordEvery); d < min(end, days); d += simRecordEvery {
-			add(d, simEvent{sub: i, what: "records", extra: 2 + rng.IntN(4)})
+			add(d, simEvent{sub: i, what: "records", extra: 4 + rng.IntN(7)})
 		}
 		if rng.IntN(100) < 20 && end-signUp > 10 {
 			add(signUp+1+rng.IntN(end-signUp-1), simEvent{sub: i, what: "withdraw"})

@@ -20,6 +20,7 @@ import (
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
+	"github.com/xroshot/portal/purge"
 	"github.com/xroshot/portal/requests"
 )
 
@@ -32,6 +33,7 @@ type Deps struct {
 	Consent    *consent.Service
 	RequestSvc *requests.Service
 	Audit      *audit.Trail
+	Purge      *purge.Service
 }
 
 // Resolver is the root resolver.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/inventory"
@@ -21,9 +23,13 @@ import (
 	"github.com/xroshot/portal/store/storetest"
 )
 
-// loadSubscribers is how many generated subscribers the load tests write:
-// enough for every kind of subscriber and record, few enough for CI.
-const loadSubscribers = 500
+// loadSubscribers is how many generated subscribers the load tests write,
+// with about loadRecords records each: enough for every kind of subscriber
+// and record, few enough for CI under the race detector.
+const (
+	loadSubscribers = 500
+	loadRecords     = 30
+)
 
 func storeFeed(t *testing.T, db *store.DB, keys *protect.Keyring) *feed.Service {
 	t.Helper()
@@ -41,7 +47,7 @@ func storeFeed(t *testing.T, db *store.DB, keys *protect.Keyring) *feed.Service 
 // applies the feed's rules, no more and no less.
 func TestBulkLoadMatchesImport(t *testing.T) {
 	t.Parallel()
-	g := seedgen.New(seedgen.Options{Seed: 3, Now: now})
+	g := seedgen.New(seedgen.Options{Seed: 3, Now: now, Records: loadRecords})
 	file := jsonl(t, g, loadSubscribers)
 	storetest.Each(t, func(t *testing.T, imported *store.DB) {
 		ctx := context.Background()
@@ -57,24 +63,44 @@ func TestBulkLoadMatchesImport(t *testing.T) {
 		if err != nil || rep.Failed != 0 || rep.Records != 0 {
 			t.Fatalf("second import: %+v, %v", rep, err)
 		}
-		if diff := cmp.Diff(first, dump(t, imported, keys)); diff != "" {
+		// The second import is audited too; the data stays as it was.
+		second := dump(t, imported, keys)
+		if got := second.Counts["audit_events"]; got != 2*loadSubscribers {
+			t.Errorf("%d audit events after importing %d subscribers twice", got, loadSubscribers)
+		}
+		if diff := cmp.Diff(first.data(), second.data()); diff != "" {
 			t.Errorf("the second import changed the data (-first +second):\n%s", diff)
 		}
 
 		bulk := storetest.Open(t, imported.Dialect())
 		bf := storeFeed(t, bulk, keys)
-		var rows store.BulkRows
+		var (
+			rows   store.BulkRows
+			events []audit.Event
+			rec    = audit.NewRecorder(clock.NewManual(now))
+		)
 		for i, l := range g.Lines(loadSubscribers) {
 			p, err := bf.Prepare(l)
 			if err != nil {
 				t.Fatalf("prepare %s: %v", l.ID, err)
 			}
 			rows.Add(p)
+			p.Audit.Actor = audit.System(ctx, "seed")
+			events = append(events, p.Audit)
 			if (i+1)%200 == 0 || i == loadSubscribers-1 {
-				if err := bulk.BulkInsert(ctx, &rows); err != nil {
+				err := bulk.BulkInsert(ctx, &rows, func(tx *store.DB) error {
+					for _, e := range events {
+						if err := rec.Record(ctx, tx, e); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
 					t.Fatalf("bulk insert: %v", err)
 				}
 				rows.Reset()
+				events = events[:0]
 			}
 		}
 		if diff := cmp.Diff(first, dump(t, bulk, keys)); diff != "" {
@@ -95,7 +121,7 @@ func TestBulkLoadMatchesImport(t *testing.T) {
 		rows.Reset()
 		rows.Add(other)
 		rows.Add(p)
-		if err := bulk.BulkInsert(ctx, &rows); !errors.Is(err, store.ErrConflict) {
+		if err := bulk.BulkInsert(ctx, &rows, nil); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("bulk insert of an existing subscriber: %v, want a conflict", err)
 		}
 		if _, err := bulk.GetSubscriber(ctx, other.Subscriber.ID); err == nil {
@@ -111,6 +137,18 @@ type tableDump struct {
 	// Rows are the rows of the feed's tables, values decrypted, without
 	// surrogate ids and creation times, sorted.
 	Rows []string
+}
+
+// data is d without the audit trail.
+func (d tableDump) data() tableDump {
+	out := tableDump{Counts: maps.Clone(d.Counts)}
+	delete(out.Counts, "audit_events")
+	for _, r := range d.Rows {
+		if !strings.HasPrefix(r, "audit|") {
+			out.Rows = append(out.Rows, r)
+		}
+	}
+	return out
 }
 
 func dump(t *testing.T, db *store.DB, keys *protect.Keyring) tableDump {
@@ -137,6 +175,7 @@ func dump(t *testing.T, db *store.DB, keys *protect.Keyring) tableDump {
 		|| '|' || COALESCE(birth_date, '-') || '|' || COALESCE(guardian_id, '-') || '|' || billing_state || '|' || COALESCE(CAST(billing_since AS TEXT), '-') FROM subscribers`)...)
 	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'r|' || subscriber_id || '|' || kind || '|' || external_id || '|' || summary || '|' || CAST(occurred_at AS TEXT)
 		|| '|' || COALESCE(CAST(purge_after AS TEXT), '-') || '|' || purge_clause FROM records`)...)
+	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'audit|' || action || '|' || COALESCE(subject_id, '-') || '|' || target_type || '|' || target_id FROM audit_events`)...)
 	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'hold|' || subscriber_id || '|' || reason || '|' || CAST(all_items AS TEXT) || '|' || source_ref || '|' || placed_by
 		|| '|' || CAST(placed_at AS TEXT) || '|' || COALESCE(CAST(released_at AS TEXT), '-') FROM holds`)...)
 	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'f|' || subscriber_id || '|' || kind || '|' || CAST(since AS TEXT) || '|' || COALESCE(CAST(resolved_at AS TEXT), '-') || '|' || COALESCE(source_ref, '-') FROM fee_issues`)...)

@@ -2,13 +2,16 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/gorm"
 
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/models"
@@ -17,8 +20,7 @@ import (
 // BulkRows are the rows of new subscribers written together by BulkInsert.
 //
 // More tables (consents, requests) join here as fields when their
-// generators exist: a field, its COPY in postgresDialect.bulkInsert and its
-// batch in sqliteDialect.bulkInsert.
+// generators exist: a field, and its entry in bulkTables.
 type BulkRows struct {
 	Subscribers []*models.Subscriber
 	Holdings    []*models.Holding
@@ -48,15 +50,19 @@ func (b *BulkRows) Reset() {
 	b.Subscribers, b.Holdings, b.Records, b.FeeIssues, b.Holds = b.Subscribers[:0], b.Holdings[:0], b.Records[:0], b.FeeIssues[:0], b.Holds[:0]
 }
 
-// BulkInsert writes the rows of new subscribers in one transaction of its
-// own, by the fastest path the database has: COPY on PostgreSQL, multi-row
-// INSERTs on SQLite. It is for filling a database (the seed command): the
-// rows must have passed the domain's rules (feed.Service.Prepare), since
-// nothing is validated or scheduled here, and they must be new: a
-// subscriber, holding or record that exists fails the whole batch with
-// ErrConflict. Times are normalised in place as every store write does;
-// record and fee issue ids are left to the database and not read back.
-func (db *DB) BulkInsert(ctx context.Context, rows *BulkRows) error {
+// BulkInsert writes the rows of new subscribers in one transaction, by the
+// fastest path the database has: COPY on PostgreSQL, multi-row INSERTs on
+// SQLite. within, if not nil, runs last in the same transaction with a store
+// bound to it, for what must commit with the rows (the seed command records
+// its audit events there); its error rolls everything back.
+//
+// It is for filling a database (the seed command): the rows must have passed
+// the domain's rules (feed.Service.Prepare), since nothing is validated or
+// scheduled here, and they must be new: a subscriber, holding or record that
+// exists fails the whole batch with ErrConflict. Times are normalised in
+// place as every store write does; record and fee issue ids are left to the
+// database and not read back.
+func (db *DB) BulkInsert(ctx context.Context, rows *BulkRows, within func(tx *DB) error) error {
 	for _, s := range rows.Subscribers {
 		normalizeTimes(&s.SignedUpAt, s.TerminatedAt, s.BillingSince)
 	}
@@ -79,12 +85,30 @@ func (db *DB) BulkInsert(ctx context.Context, rows *BulkRows) error {
 	if !ok {
 		return fmt.Errorf("store: no bulk insert on %s", db.dialect.name())
 	}
-	return bi.bulkInsert(ctx, db, rows)
+	// One connection carries the transaction gorm begins and, on
+	// PostgreSQL, the COPY run on the same session through Conn.Raw.
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	defer conn.Close()
+	g := db.gorm.Session(&gorm.Session{Context: ctx})
+	g.Statement.ConnPool = conn
+	return translate(g.Transaction(func(gtx *gorm.DB) error {
+		if err := bi.bulkInsert(ctx, conn, gtx.Statement.ConnPool, rows); err != nil {
+			return err
+		}
+		if within == nil {
+			return nil
+		}
+		return within(&DB{gorm: gtx, sql: db.sql, dialect: db.dialect, log: db.log, counter: db.counter})
+	}))
 }
 
-// bulkInserter is the part of a dialect that writes BulkRows.
+// bulkInserter is the part of a dialect that writes BulkRows inside the
+// transaction tx open on conn.
 type bulkInserter interface {
-	bulkInsert(ctx context.Context, db *DB, rows *BulkRows) error
+	bulkInsert(ctx context.Context, conn *sql.Conn, tx gorm.ConnPool, rows *BulkRows) error
 }
 
 var (
@@ -92,101 +116,143 @@ var (
 	_ bulkInserter = sqliteDialect{}
 )
 
-// bulkInsert streams each table with COPY (binary) inside one transaction
-// on a connection of the pool, through the pgx connection under gorm's
-// database/sql driver.
-func (postgresDialect) bulkInsert(ctx context.Context, db *DB, rows *BulkRows) error {
-	conn, err := db.sql.Conn(ctx)
-	if err != nil {
-		return translate(err)
+// bulkTable is one table of a BulkRows: its columns, and its i-th row's
+// values in their order, as the database/sql and pgx drivers take them.
+type bulkTable struct {
+	name string
+	cols []string
+	n    int
+	row  func(i int, dst []any) []any
+}
+
+// bulkTables lists the tables of rows in the order their foreign keys need.
+// Creation times are set here, to now, as gorm sets them on the feed's
+// writes, so both paths store the same values in the same format.
+func bulkTables(rows *BulkRows, now time.Time) []bulkTable {
+	return []bulkTable{
+		{"subscribers", []string{"id", "status", "signed_up_at", "terminated_at", "birth_date", "guardian_id", "billing_state", "billing_since", "created_at", "updated_at"},
+			len(rows.Subscribers), func(i int, dst []any) []any {
+				s := rows.Subscribers[i]
+				return append(dst, s.ID, string(s.Status), s.SignedUpAt, nullTime(s.TerminatedAt), nullString(s.BirthDate), nullString(s.GuardianID), string(s.BillingState), nullTime(s.BillingSince), now, now)
+			}},
+		{"holdings", []string{"id", "subscriber_id", "category", "value_text", "value_cipher", "key_id", "source", "collected_at", "purge_after", "purge_clause", "created_at", "updated_at"},
+			len(rows.Holdings), func(i int, dst []any) []any {
+				h := rows.Holdings[i]
+				return append(dst, h.ID, h.SubscriberID, h.Category, nullString(h.ValueText), h.ValueCipher, nullString(h.KeyID), h.Source, h.CollectedAt, nullTime(h.PurgeAfter), h.PurgeClause, now, now)
+			}},
+		{"records", []string{"subscriber_id", "kind", "occurred_at", "external_id", "summary", "purge_after", "purge_clause", "created_at"},
+			len(rows.Records), func(i int, dst []any) []any {
+				r := rows.Records[i]
+				return append(dst, r.SubscriberID, r.Kind, r.OccurredAt, r.ExternalID, r.Summary, nullTime(r.PurgeAfter), r.PurgeClause, now)
+			}},
+		{"fee_issues", []string{"subscriber_id", "kind", "since", "resolved_at", "source_ref", "created_at"},
+			len(rows.FeeIssues), func(i int, dst []any) []any {
+				f := rows.FeeIssues[i]
+				return append(dst, f.SubscriberID, string(f.Kind), f.Since, nullTime(f.ResolvedAt), nullString(f.SourceRef), now)
+			}},
+		{"holds", []string{"id", "subscriber_id", "reason", "all_items", "source_ref", "placed_by", "placed_at", "released_at", "created_at"},
+			len(rows.Holds), func(i int, dst []any) []any {
+				h := rows.Holds[i]
+				return append(dst, h.ID, h.SubscriberID, string(h.Reason), h.AllItems, h.SourceRef, h.PlacedBy, h.PlacedAt, nullTime(h.ReleasedAt), now)
+			}},
 	}
-	defer conn.Close()
-	err = conn.Raw(func(dc any) error {
+}
+
+// bulkInsert streams each table with COPY (binary), through the pgx
+// connection under gorm's database/sql driver: the session is the one the
+// transaction was begun on, so the COPY is part of it.
+func (postgresDialect) bulkInsert(ctx context.Context, conn *sql.Conn, _ gorm.ConnPool, rows *BulkRows) error {
+	err := conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("store: bulk insert needs the pgx driver, not %T", dc)
 		}
-		tx, err := sc.Conn().Begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-		for _, c := range []struct {
-			table string
-			cols  []string
-			n     int
-			row   func(i int) []any
-		}{
-			{"subscribers", []string{"id", "status", "signed_up_at", "terminated_at", "birth_date", "guardian_id", "billing_state", "billing_since"},
-				len(rows.Subscribers), func(i int) []any {
-					s := rows.Subscribers[i]
-					return []any{s.ID, string(s.Status), s.SignedUpAt, nullTime(s.TerminatedAt), nullString(s.BirthDate), nullString(s.GuardianID), string(s.BillingState), nullTime(s.BillingSince)}
-				}},
-			{"holdings", []string{"id", "subscriber_id", "category", "value_text", "value_cipher", "key_id", "source", "collected_at", "purge_after", "purge_clause"},
-				len(rows.Holdings), func(i int) []any {
-					h := rows.Holdings[i]
-					var cipher any
-					if len(h.ValueCipher) > 0 {
-						cipher = h.ValueCipher
-					}
-					return []any{h.ID, h.SubscriberID, h.Category, nullString(h.ValueText), cipher, nullString(h.KeyID), h.Source, h.CollectedAt, nullTime(h.PurgeAfter), h.PurgeClause}
-				}},
-			{"records", []string{"subscriber_id", "kind", "occurred_at", "external_id", "summary", "purge_after", "purge_clause"},
-				len(rows.Records), func(i int) []any {
-					r := rows.Records[i]
-					return []any{r.SubscriberID, r.Kind, r.OccurredAt, r.ExternalID, r.Summary, nullTime(r.PurgeAfter), r.PurgeClause}
-				}},
-			{"fee_issues", []string{"subscriber_id", "kind", "since", "resolved_at", "source_ref"},
-				len(rows.FeeIssues), func(i int) []any {
-					f := rows.FeeIssues[i]
-					return []any{f.SubscriberID, string(f.Kind), f.Since, nullTime(f.ResolvedAt), nullString(f.SourceRef)}
-				}},
-			{"holds", []string{"id", "subscriber_id", "reason", "all_items", "source_ref", "placed_by", "placed_at", "released_at"},
-				len(rows.Holds), func(i int) []any {
-					h := rows.Holds[i]
-					return []any{h.ID, h.SubscriberID, string(h.Reason), h.AllItems, h.SourceRef, h.PlacedBy, h.PlacedAt, nullTime(h.ReleasedAt)}
-				}},
-		} {
-			if c.n == 0 {
+		for _, t := range bulkTables(rows, bulkNow()) {
+			if t.n == 0 {
 				continue
 			}
-			src := pgx.CopyFromSlice(c.n, func(i int) ([]any, error) { return c.row(i), nil })
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{c.table}, c.cols, src); err != nil {
-				return fmt.Errorf("copy %s: %w", c.table, err)
-			}
-		}
-		return tx.Commit(ctx)
-	})
-	return translateCopy(err)
-}
-
-// bulkBatch keeps SQLite's multi-row INSERTs under its parameter limit
-// (32766) for the widest table.
-const bulkBatch = 1000
-
-// bulkInsert runs multi-row INSERTs in one transaction: the file has one
-// writer, and one large transaction spares a journal sync per row.
-func (sqliteDialect) bulkInsert(ctx context.Context, db *DB, rows *BulkRows) error {
-	return db.InTx(ctx, func(tx *DB) error {
-		for _, v := range []struct {
-			n    int
-			rows any
-		}{
-			{len(rows.Subscribers), rows.Subscribers},
-			{len(rows.Holdings), rows.Holdings},
-			{len(rows.Records), rows.Records},
-			{len(rows.FeeIssues), rows.FeeIssues},
-			{len(rows.Holds), rows.Holds},
-		} {
-			if v.n == 0 {
-				continue
-			}
-			if err := tx.q(ctx).CreateInBatches(v.rows, bulkBatch).Error; err != nil {
-				return translate(err)
+			buf := make([]any, 0, len(t.cols))
+			src := pgx.CopyFromSlice(t.n, func(i int) ([]any, error) { return t.row(i, buf[:0]), nil })
+			if _, err := sc.Conn().CopyFrom(ctx, pgx.Identifier{t.name}, t.cols, src); err != nil {
+				return fmt.Errorf("copy %s: %w", t.name, err)
 			}
 		}
 		return nil
 	})
+	return translateCopy(err)
+}
+
+// sqliteRowsPerInsert is how many rows one INSERT carries on SQLite: well
+// under its parameter limit (32766) for the widest table, and large enough
+// that statement overhead vanishes.
+const sqliteRowsPerInsert = 200
+
+// bulkInsert runs multi-row INSERTs, prepared once per table and size, in
+// the transaction: the file has one writer, and one large transaction
+// spares a journal sync per row.
+func (sqliteDialect) bulkInsert(ctx context.Context, _ *sql.Conn, tx gorm.ConnPool, rows *BulkRows) error {
+	for _, t := range bulkTables(rows, bulkNow()) {
+		var (
+			stmt  *sql.Stmt
+			width int
+			args  []any
+			err   error
+		)
+		for from := 0; from < t.n; from += sqliteRowsPerInsert {
+			k := min(sqliteRowsPerInsert, t.n-from)
+			if k != width {
+				if stmt != nil {
+					_ = stmt.Close()
+				}
+				if stmt, err = tx.PrepareContext(ctx, insertSQL(t.name, t.cols, k)); err != nil {
+					return translate(err)
+				}
+				width = k
+			}
+			args = args[:0]
+			for i := from; i < from+k; i++ {
+				args = t.row(i, args)
+			}
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				_ = stmt.Close()
+				return fmt.Errorf("insert %s: %w", t.name, translateSQLite(err))
+			}
+		}
+		if stmt != nil {
+			_ = stmt.Close()
+		}
+	}
+	return nil
+}
+
+// insertSQL is an INSERT of k rows into table.
+func insertSQL(table string, cols []string, k int) string {
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO ")
+	sb.WriteString(table)
+	sb.WriteString(" (")
+	sb.WriteString(strings.Join(cols, ", "))
+	sb.WriteString(") VALUES ")
+	one := "(" + strings.Repeat("?, ", len(cols)-1) + "?)"
+	for i := range k {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(one)
+	}
+	return sb.String()
+}
+
+// bulkNow is the creation time of bulk rows, as gorm's NowFunc gives it.
+func bulkNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// translateSQLite maps constraint failures of raw statements, which gorm's
+// error translation does not see, to ErrConflict.
+func translateSQLite(err error) error {
+	if msg := err.Error(); strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "FOREIGN KEY constraint failed") {
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	}
+	return translate(err)
 }
 
 // translateCopy maps a failed COPY to the store's sentinels: a key that

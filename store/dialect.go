@@ -30,8 +30,8 @@ type dialect interface {
 
 	// The purge and the hold gate (store/purge.go, store/holds.go).
 
-	// dbNow reads the database server's clock.
-	dbNow(tx *gorm.DB) (time.Time, error)
+	// nowExpr is the SQL expression of the database's clock.
+	nowExpr() string
 	// lockDue ends the purge's select of due rows (alias t): each row is
 	// locked for this transaction, and rows another transaction holds are
 	// skipped, so purges on several replicas never take the same row.
@@ -48,6 +48,14 @@ type dialect interface {
 	// (subscriber_id, id) are the given pairs; ids are []string (holdings)
 	// or []int64 (records).
 	itemKeys(subs []string, ids any) (string, []any)
+
+	// Notification delivery (store/notify.go).
+
+	// lockOutbox ends the deliverer's select of due outbox rows (alias t):
+	// each row is locked for the claiming transaction, and rows another
+	// deliverer is claiming are skipped, so replicas never claim the same
+	// message at once.
+	lockOutbox() string
 }
 
 type postgresDialect struct{}
@@ -110,12 +118,8 @@ func (sqliteDialect) pruneAudit(tx *gorm.DB, before time.Time) (int64, error) {
 	return pruneAuditPortable(tx, before)
 }
 
-// dbNow asks the server, whose clock every replica shares.
-func (postgresDialect) dbNow(tx *gorm.DB) (time.Time, error) {
-	var t time.Time
-	err := tx.Raw("SELECT now()").Row().Scan(&t)
-	return t.UTC(), err
-}
+// nowExpr is the server's clock, which every replica shares.
+func (postgresDialect) nowExpr() string { return "now()" }
 
 // lockDue skips rows other purges hold: several replicas purge at once and
 // each row is erased by exactly one of them.
@@ -147,14 +151,9 @@ func (postgresDialect) itemKeys(subs []string, ids any) (string, []any) {
 	panic("store: itemKeys takes []int64 or []string ids")
 }
 
-// dbNow is the machine's clock: the embedded file has no server of its own.
-func (sqliteDialect) dbNow(tx *gorm.DB) (time.Time, error) {
-	var s string
-	if err := tx.Raw("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')").Row().Scan(&s); err != nil {
-		return time.Time{}, err
-	}
-	return time.Parse("2006-01-02 15:04:05.999", s)
-}
+// nowExpr is the machine's clock, in UTC: the embedded file has no server
+// of its own.
+func (sqliteDialect) nowExpr() string { return "strftime('%Y-%m-%d %H:%M:%f', 'now')" }
 
 // lockDue, lockSubscriber and guardSubscribers need nothing on SQLite: the
 // file has one writer and the pool one connection, so a purge batch and a
@@ -175,3 +174,11 @@ func (sqliteDialect) itemKeys(_ []string, ids any) (string, []any) {
 	}
 	return "t.id IN (SELECT value FROM json_each(?))", []any{string(b)}
 }
+
+// lockOutbox skips rows another deliverer is claiming: each replica claims
+// a different batch, and none waits on another.
+func (postgresDialect) lockOutbox() string { return " FOR UPDATE OF t SKIP LOCKED" }
+
+// lockOutbox needs nothing on SQLite: the file has one writer and the pool
+// one connection, so claims follow one another.
+func (sqliteDialect) lockOutbox() string { return "" }

@@ -35,10 +35,55 @@ func (it itemTable) held() string {
 		" WHERE i.subscriber_id = t.subscriber_id AND i." + it.link + " = t.id AND h.released_at IS NULL))"
 }
 
-// DatabaseNow reads the database's clock, for the purge's clock-skew check.
-func (db *DB) DatabaseNow(ctx context.Context) (time.Time, error) {
-	t, err := db.dialect.dbNow(db.q(ctx))
-	return t, translate(err)
+// Outlook reads, in one statement, what a purge run checks before it
+// starts: the database's clock and the start of the latest finished run
+// (for the clock-skew check), and whether any holding or record is due at
+// now (a type with none is not walked at all).
+func (db *DB) Outlook(ctx context.Context, now time.Time) (purge.Outlook, error) {
+	var (
+		dbNow, last    any
+		holdings, recs bool
+		out            purge.Outlook
+	)
+	err := db.q(ctx).Raw("SELECT "+db.dialect.nowExpr()+
+		", (SELECT started_at FROM purge_runs WHERE finished_at IS NOT NULL ORDER BY started_at DESC LIMIT 1)"+
+		", EXISTS (SELECT 1 FROM holdings WHERE purge_after <= ?), EXISTS (SELECT 1 FROM records WHERE purge_after <= ?)",
+		utc(now), utc(now)).Row().Scan(&dbNow, &last, &holdings, &recs)
+	if err != nil {
+		return out, translate(err)
+	}
+	if out.DatabaseNow, err = asTime(dbNow); err != nil {
+		return out, err
+	}
+	if last != nil {
+		t, err := asTime(last)
+		if err != nil {
+			return out, err
+		}
+		out.LastStart = &t
+	}
+	out.Due = map[models.ItemType]bool{models.ItemHolding: holdings, models.ItemRecord: recs}
+	return out, nil
+}
+
+// asTime reads an instant from a computed column: a time on PostgreSQL, a
+// text in one of the store's formats on SQLite, where computed columns have
+// no declared type.
+func asTime(v any) (time.Time, error) {
+	switch x := v.(type) {
+	case time.Time:
+		return x.UTC(), nil
+	case []byte:
+		return asTime(string(x))
+	case string:
+		for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999", time.RFC3339Nano} {
+			if t, err := time.Parse(layout, x); err == nil {
+				return t.UTC(), nil
+			}
+		}
+		return time.Time{}, fmt.Errorf("store: %q is not a time", x)
+	}
+	return time.Time{}, fmt.Errorf("store: %T is not a time", v)
 }
 
 // LatestFinishedRun returns the purge run that started last among those

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/notify"
+	"github.com/xroshot/portal/store/storetest"
+)
+
+// The notify command delivers what is due, then lists and requeues what the
+// deliverer gave up on, on both stores.
+func TestNotifyCommand(t *testing.T) {
+	t.Parallel()
+	const secret = "a-webhook-secret-of-at-least-32-bytes!!"
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			cfg, err := loadConfig(envOf(nil), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dialect == "postgres" {
+				cfg.DatabaseURL = storetest.PostgresURL(t)
+			} else {
+				cfg.SQLitePath = filepath.Join(t.TempDir(), "portal.db")
+			}
+			db, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			now := time.Now().UTC()
+			if err := db.UpsertSubscriber(ctx, &models.Subscriber{ID: "sub-1", Status: models.StatusActive, SignedUpAt: now.AddDate(-1, 0, 0), BillingState: models.BillingSettled}); err != nil {
+				t.Fatal(err)
+			}
+			m := &models.OutboxRow{SubscriberID: "sub-1", Kind: "CONSENT_RESULT", Payload: `{"n":1}`, DueBy: now.AddDate(0, 0, 14), CreatedAt: now.Add(-time.Minute)}
+			if err := db.EnqueueOutbox(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			id := strconv.FormatInt(m.ID, 10)
+
+			var failing atomic.Bool
+			failing.Store(true)
+			gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				if err := notify.Verify([]byte(secret), r.Header, body, time.Now(), 0); err != nil {
+					http.Error(w, err.Error(), http.StatusUnauthorized)
+					return
+				}
+				if failing.Load() {
+					w.WriteHeader(http.StatusInternalServerError)
+					return
+				}
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			defer gw.Close()
+
+			run := func(cfg Config, args ...string) (string, error) {
+				var out bytes.Buffer
+				err := notifyCmd(ctx, cfg, slog.New(slog.DiscardHandler), args, &out)
+				return out.String(), err
+			}
+			if _, err := run(cfg, "once"); err == nil || !strings.Contains(err.Error(), "PORTAL_WEBHOOK_URL is not set") {
+				t.Errorf("once without a webhook = %v", err)
+			}
+			if _, err := run(cfg, "frobnicate"); err == nil {
+				t.Error("an unknown subcommand succeeded")
+			}
+
+			// A deliverer allowed a single attempt gives up at once; the
+			// command lists it and requeues it, and the next pass delivers.
+			d, err := notify.New(db.ForNotify(), notify.Config{URL: gw.URL, Secret: []byte(secret), MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep, err := d.DeliverOnce(ctx); err != nil || rep.Dead != 1 {
+				t.Fatalf("DeliverOnce() = %+v, %v; want one dead", rep, err)
+			}
+			out, err := run(cfg, "dead")
+			if err != nil || !strings.Contains(out, "sub-1\t"+id+"\tCONSENT_RESULT\tattempts 1") {
+				t.Errorf("dead = %q, %v", out, err)
+			}
+			if out, err := run(cfg, "requeue", "sub-1", id); err != nil || !strings.Contains(out, "requeued") {
+				t.Errorf("requeue = %q, %v", out, err)
+			}
+			failing.Store(false)
+			cfg.WebhookURL, cfg.WebhookSecret = gw.URL, secret
+			if out, err := run(cfg, "once"); err != nil || !strings.Contains(out, "delivered 1") {
+				t.Errorf("once = %q, %v", out, err)
+			}
+			out, err = run(cfg, "attempts", "sub-1", id)
+			if err != nil || strings.Count(out, "attempt 1\t") != 2 || !strings.Contains(out, "\t500\t") || !strings.Contains(out, "\t204\t") {
+				t.Errorf("attempts = %q, %v", out, err)
+			}
+			if out, _ := run(cfg, "dead"); out != "" {
+				t.Errorf("dead after delivery = %q, want nothing", out)
+			}
+		})
+	}
+}

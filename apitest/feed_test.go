@@ -192,7 +192,7 @@ func TestConsentChangesAreAuditedAndAgentsActThroughRequests(t *testing.T) {
 				Edges []struct {
 					Node struct {
 						Actor, ActorID, Via string
-						Reason          *string
+						Reason              *string
 					}
 				}
 			}

@@ -69,6 +69,8 @@ commands:
   import FILE           load subscribers and records from JSON Lines (- for stdin)
   seed --subscribers N [--seed S] [--force] [--jsonl FILE]
                         fill an empty development database with generated subscribers
+  notify once|run|dead [--limit N]|attempts SUB ID|requeue SUB ID
+                        deliver due notices to the webhook; list, inspect and requeue dead ones
   purge [--dry-run] [--clause CODE,…]
                         erase what is due and not held; print counts per clause and category
   reconfirm [--batch N]  queue the due two-yearly marketing reconfirmation notices
@@ -278,6 +280,11 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return err
 		}
 	}
+	waitNotifier, err := a.startNotifier(ctx)
+	if err != nil {
+		return err
+	}
+	defer waitNotifier()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -282,6 +282,15 @@ type Report struct {
 	Released int
 }
 
+func (r *Report) merge(b Report) {
+	r.Batches += b.Batches
+	r.Claimed += b.Claimed
+	r.Delivered += b.Delivered
+	r.Retried += b.Retried
+	r.Dead += b.Dead
+	r.Released += b.Released
+}
+
 func (r *Report) add(o models.DeliveryOutcome) {
 	switch o {
 	case models.DeliveryDelivered:
@@ -319,7 +328,10 @@ func (d *Deliverer) Run(ctx context.Context) error {
 
 // DeliverOnce posts every message due now, batch by batch, until a claim
 // comes back short. Messages that fail are scheduled later, so a pass ends
-// even when the gateway is down. When ctx ends, posts in flight are
+// even when the gateway is down; and a batch in which every post failed
+// ends the pass at once: the gateway looks down, and the next pass probes
+// it with one batch instead of timing out on the whole backlog. When ctx
+// ends, posts in flight are
 // abandoned (and recorded as interrupted, due again at once), claimed
 // messages not yet posted are released, and DeliverOnce returns the report
 // so far with ctx's error.
@@ -329,29 +341,31 @@ func (d *Deliverer) DeliverOnce(ctx context.Context) (Report, error) {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		n, err := d.batch(ctx, &rep)
+		var b Report
+		err := d.batch(ctx, &b)
+		rep.merge(b)
 		if err != nil {
 			return rep, err
 		}
-		if n < d.cfg.BatchSize {
+		if b.Claimed < d.cfg.BatchSize || (b.Retried > 0 && b.Delivered == 0) {
 			return rep, ctx.Err()
 		}
 	}
 }
 
-// batch claims one batch and delivers it; it returns how many it claimed.
-func (d *Deliverer) batch(ctx context.Context, rep *Report) (int, error) {
+// batch claims one batch and delivers it, counting in rep.
+func (d *Deliverer) batch(ctx context.Context, rep *Report) error {
 	now := d.cfg.Clock.Now()
 	token, err := newToken()
 	if err != nil {
-		return 0, err
+		return err
 	}
 	msgs, err := d.store.ClaimOutbox(ctx, Claim{Now: now, Limit: d.cfg.BatchSize, Token: token, LeaseUntil: now.Add(d.cfg.Lease)})
 	if err != nil {
-		return 0, fmt.Errorf("notify: claim: %w", err)
+		return fmt.Errorf("notify: claim: %w", err)
 	}
 	if len(msgs) == 0 {
-		return 0, nil
+		return nil
 	}
 	rep.Batches++
 	rep.Claimed += len(msgs)
@@ -395,7 +409,7 @@ func (d *Deliverer) batch(ctx context.Context, rep *Report) (int, error) {
 			rep.Released += len(unposted)
 		}
 	}
-	return len(msgs), errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // outcomeContext outlives ctx's cancellation for a few seconds: an outcome

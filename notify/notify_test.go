@@ -727,3 +727,35 @@ func TestVerify(t *testing.T) {
 		})
 	}
 }
+
+// When every post of a batch fails the gateway looks down: the pass ends
+// after that batch rather than trying the whole backlog, and the next pass
+// probes with the next batch.
+func TestAPassStopsWhenTheGatewayLooksDown(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		clk := clock.NewManual(t0)
+		g := newGateway(t, clk)
+		g.respond = func(w http.ResponseWriter, _ *http.Request, _ string, _ int) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		seed(t, db, []string{"sub-1", "sub-2"}, 12)
+		d := newDeliverer(t, db, g, clk, func(c *notify.Config) { c.BatchSize = 10 })
+		for _, want := range []notify.Report{
+			{Batches: 1, Claimed: 10, Retried: 10},
+			{Batches: 1, Claimed: 10, Retried: 10},
+			{Batches: 1, Claimed: 4, Retried: 4},
+			{},
+		} {
+			rep, err := d.DeliverOnce(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, rep); diff != "" {
+				t.Errorf("report (-want +got):\n%s", diff)
+			}
+		}
+		g.check()
+	})
+}

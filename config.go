@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type Config struct {
 	PurgeInterval        time.Duration // PORTAL_PURGE_INTERVAL; 0 disables the in-process purge
 	LogLevel             slog.Level    // PORTAL_LOG_LEVEL
 	ShutdownGrace        time.Duration // PORTAL_SHUTDOWN_GRACE
+	RateLimit            float64       // PORTAL_RATE_LIMIT: requests per second per client; 0 turns it off
 	WebhookURL           string        // PORTAL_WEBHOOK_URL: the messaging gateway's webhook; empty leaves notices in the outbox
 	WebhookSecret        string        // PORTAL_WEBHOOK_SECRET: HMAC key signing webhook requests
 	NotifyInterval       time.Duration // PORTAL_NOTIFY_INTERVAL: how often the deliverer looks for due notices
@@ -94,6 +96,15 @@ func loadConfig(getenv func(string) string, devKey string) (Config, error) {
 	if v := getenv("PORTAL_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Errorf("PORTAL_LOG_LEVEL: %q is not debug, info, warn or error", v))
+		}
+	}
+	c.RateLimit = 50
+	if v := getenv("PORTAL_RATE_LIMIT"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			errs = append(errs, fmt.Errorf("PORTAL_RATE_LIMIT: %q is not a non-negative number of requests per second", v))
+		} else {
+			c.RateLimit = f
 		}
 	}
 	c.ShutdownGrace = 20 * time.Second

@@ -76,6 +76,8 @@ commands:
   reconfirm [--batch N]  queue the due two-yearly marketing reconfirmation notices
   verify [--from SEQ | --since SEQ:HASH]
                         check the audit trail's hash chain
+  loadtest me|consent|queue|baseline|requests [flags]
+                        load benchmarks against a server on loopback and a seeded database
   version               print the version
 `
 
@@ -108,6 +110,8 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return seedCmd(ctx, cfg, log, args, stdout, stderr)
 	case "notify":
 		return notifyCmd(ctx, cfg, log, args, stdout)
+	case "loadtest":
+		return loadtestCmd(ctx, cfg, args, stdout, stderr)
 	case "purge":
 		a, err := newApp(ctx, cfg, log)
 		if err != nil {
@@ -255,7 +259,16 @@ func (a *app) handler(reg *prometheus.Registry) http.Handler {
 		Ready:       a.db.Ping,
 		Registry:    reg,
 		Around:      []graphql.OperationMiddleware{res.WithLoaders},
+		RateLimit:   rateLimit(a.cfg.RateLimit),
 	})
+}
+
+// rateLimit turns PORTAL_RATE_LIMIT into the edge's limit: 0 is off.
+func rateLimit(perSecond float64) httpapi.RateLimit {
+	if perSecond <= 0 {
+		return httpapi.RateLimit{PerSecond: -1}
+	}
+	return httpapi.RateLimit{PerSecond: perSecond, Burst: int(2*perSecond) + 1}
 }
 
 // consentWithdrawal lets a resolved deletion request withdraw the consents

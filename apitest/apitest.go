@@ -54,7 +54,9 @@ type Env struct {
 	Requests  *requests.Service
 	Purge     *purge.Service
 	Handler   http.Handler
-	Minter    auth.Minter
+	// Schema is the executable schema, for tests that build their own edge.
+	Schema graphql.ExecutableSchema
+	Minter auth.Minter
 }
 
 // Start is the instant every Env's clock starts at.
@@ -94,17 +96,20 @@ func New(t testing.TB, dialect string) *Env {
 	cs.SetDelegation(reqs.AgentMaySee)
 	pg := purge.New(db.ForPurge(), cat, clk)
 	res := resolvers.New(resolvers.Deps{Catalog: cat, Clock: clk, Inventory: inv, Feed: fd, Consent: cs, RequestSvc: reqs, Audit: audit.New(db.ForAudit(), clk), Purge: pg})
+	schema := graph.NewExecutableSchema(resolvers.Config(res))
 	h := httpapi.New(httpapi.Config{
-		Schema:      graph.NewExecutableSchema(resolvers.Config(res)),
+		Schema:      schema,
 		Development: true,
 		Logger:      slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 		Verifier:    v,
 		Ready:       db.Ping,
 		Registry:    prometheus.NewRegistry(),
 		Around:      []graphql.OperationMiddleware{res.WithLoaders},
+		// Tests fire requests faster than any person; the limit has its own test.
+		RateLimit: httpapi.RateLimit{PerSecond: -1},
 	})
 	return &Env{
-		DB: db, Clock: clk, Catalog: cat, Keys: keys, Inventory: inv, Feed: fd, Consent: cs, Requests: reqs, Purge: pg, Handler: h,
+		DB: db, Clock: clk, Catalog: cat, Keys: keys, Inventory: inv, Feed: fd, Consent: cs, Requests: reqs, Purge: pg, Handler: h, Schema: schema,
 		Minter: auth.Minter{Issuer: Issuer, Audience: Audience, Secret: []byte(Secret), Now: clk.Now},
 	}
 }

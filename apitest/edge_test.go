@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/xroshot/portal/apitest"
+	"github.com/xroshot/portal/httpapi"
 )
 
 // The GraphQL-over-HTTP spec's status codes for requests refused before
@@ -169,5 +170,32 @@ func TestComplexityLimitCountsPageSizes(t *testing.T) {
 	}
 	if got := res.Errors[0].Code(); got != "BAD_USER_INPUT" {
 		t.Errorf("code = %q", got)
+	}
+}
+
+func TestRateLimitPerClient(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, "sqlite")
+	h := httpapi.New(httpapi.Config{Schema: env.Schema, RateLimit: httpapi.RateLimit{PerSecond: 1, Burst: 3}})
+	post := func(addr string) int {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ policy { version } }"}`))
+		r.Header.Set("Content-Type", "application/json")
+		r.RemoteAddr = addr
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code == http.StatusTooManyRequests && !strings.Contains(rec.Body.String(), "RATE_LIMITED") {
+			t.Errorf("429 without RATE_LIMITED: %s", rec.Body)
+		}
+		return rec.Code
+	}
+	var codes []int
+	for i := 0; i < 5; i++ {
+		codes = append(codes, post("192.0.2.1:1234"))
+	}
+	if diff := cmp.Diff([]int{200, 200, 200, 429, 429}, codes); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if got := post("192.0.2.2:1234"); got != 200 {
+		t.Errorf("another client was limited too: %d", got)
 	}
 }

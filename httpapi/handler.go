@@ -49,6 +49,9 @@ type Config struct {
 	Limits   Limits
 	// Around runs around every operation, e.g. to give it dataloaders.
 	Around []graphql.OperationMiddleware
+	// RateLimit bounds each client's request rate; the zero value means
+	// DefaultRateLimit, a negative PerSecond none.
+	RateLimit RateLimit
 }
 
 // New builds the portal's HTTP handler.
@@ -92,6 +95,10 @@ func New(cfg Config) http.Handler {
 
 	var h http.Handler = mux
 	h = withLanguage(h)
+	if cfg.RateLimit == (RateLimit{}) {
+		cfg.RateLimit = DefaultRateLimit
+	}
+	h = withRateLimit(cfg.RateLimit, h)
 	if cfg.Verifier != nil {
 		h = auth.Middleware(cfg.Verifier)(h)
 	}

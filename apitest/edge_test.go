@@ -199,3 +199,40 @@ func TestRateLimitPerClient(t *testing.T) {
 		t.Errorf("another client was limited too: %d", got)
 	}
 }
+
+// A database outage: connections cut under the server. Queries fail with a
+// plain INTERNAL (no SQL) at worst, and the server recovers by itself.
+func TestRecoversWhenTheDatabaseComesBack(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, "postgres")
+	subscriber(t, env, "sub-1", apitest.Start.AddDate(-1, 0, 0), 0, 3)
+	tok := env.Token(t, "sub-1", "", "subscriber")
+	if res := env.Query(t, tok, `{ me { id } }`, nil); len(res.Errors) > 0 {
+		t.Fatalf("before: %+v", res.Errors)
+	}
+	// Cut every connection the server holds, as a restart of the database does.
+	if _, err := env.DB.SQL().Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	ok := false
+	for i := 0; i < 5 && !ok; i++ {
+		res := env.Query(t, tok, `{ me { id holdings { value } } }`, nil)
+		if len(res.Errors) == 0 {
+			ok = true
+			break
+		}
+		for _, e := range res.Errors {
+			if e.Code() != "INTERNAL" || e.Message != "internal error" {
+				t.Errorf("during the outage: %+v", e)
+			}
+		}
+	}
+	if !ok {
+		t.Fatal("the server did not recover after the connections were cut")
+	}
+	rec := httptest.NewRecorder()
+	env.Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != 200 {
+		t.Errorf("/readyz = %d after recovery", rec.Code)
+	}
+}

@@ -29,6 +29,8 @@ type Store interface {
 	inventory.Store
 	UpsertSubscriber(ctx context.Context, s *models.Subscriber) error
 	UpsertHolding(ctx context.Context, h *models.Holding) error
+	// UpsertHoldings is UpsertHolding for many holdings in one statement.
+	UpsertHoldings(ctx context.Context, hs []*models.Holding) error
 	DeleteHoldingsExcept(ctx context.Context, subscriberID string, categories, keep []string) (int64, error)
 	AppendRecords(ctx context.Context, recs []*models.Record) (int64, error)
 	OpenFeeIssue(ctx context.Context, fi *models.FeeIssue) (bool, error)
@@ -139,13 +141,29 @@ func (s *Service) prepareSubscriber(in SubscriberInput) (*models.Subscriber, []*
 // upsertTx writes a prepared subscriber and their items and reschedules
 // their data, inside tx.
 func (s *Service) upsertTx(ctx context.Context, tx Store, sub *models.Subscriber, holdings []*models.Holding) error {
-	if existing, err := tx.GetSubscriber(ctx, sub.ID); err == nil {
+	existing, err := tx.GetSubscriber(ctx, sub.ID)
+	if err == nil {
 		sub.BillingState, sub.BillingSince, sub.CreatedAt = existing.BillingState, existing.BillingSince, existing.CreatedAt
 	} else if !isNotFound(err) {
 		return err
 	}
+	// A new subscriber has no fee issues, consents, records or older items
+	// yet: their items are scheduled before they are written, as
+	// Reschedule would, and there is nothing to reschedule or delete.
+	fresh := existing == nil
+	if fresh {
+		if err := s.inv.ScheduleNew(inventory.Facts(sub, nil), holdings, nil); err != nil {
+			return err
+		}
+	}
 	if err := tx.UpsertSubscriber(ctx, sub); err != nil {
 		return err
+	}
+	if err := tx.UpsertHoldings(ctx, holdings); err != nil {
+		return err
+	}
+	if fresh {
+		return nil
 	}
 	seen := map[string]bool{}
 	categories := make([]string, 0, len(holdings))
@@ -154,9 +172,6 @@ func (s *Service) upsertTx(ctx context.Context, tx Store, sub *models.Subscriber
 		if !seen[h.Category] {
 			seen[h.Category] = true
 			categories = append(categories, h.Category)
-		}
-		if err := tx.UpsertHolding(ctx, h); err != nil {
-			return err
 		}
 		keep = append(keep, h.ID)
 	}

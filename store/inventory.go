@@ -29,8 +29,26 @@ func (db *DB) UpsertHolding(ctx context.Context, h *models.Holding) error {
 	normalizeTimes(&h.CollectedAt, h.PurgeAfter)
 	err := db.q(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"category", "value_text", "value_cipher", "key_id", "source", "collected_at", "purge_after", "updated_at"}),
+		DoUpdates: clause.AssignmentColumns(holdingUpsertColumns),
 	}).Create(h).Error
+	return translate(err)
+}
+
+// holdingUpsertColumns are what feeding a holding again replaces.
+var holdingUpsertColumns = []string{"category", "value_text", "value_cipher", "key_id", "source", "collected_at", "purge_after", "updated_at"}
+
+// UpsertHoldings is UpsertHolding for many holdings, in one statement.
+func (db *DB) UpsertHoldings(ctx context.Context, hs []*models.Holding) error {
+	if len(hs) == 0 {
+		return nil
+	}
+	for _, h := range hs {
+		normalizeTimes(&h.CollectedAt, h.PurgeAfter)
+	}
+	err := db.q(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "id"}},
+		DoUpdates: clause.AssignmentColumns(holdingUpsertColumns),
+	}).Create(&hs).Error
 	return translate(err)
 }
 

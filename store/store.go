@@ -205,12 +205,13 @@ func redact(err error) error {
 // parameter values: statements are logged with placeholders only, so
 // personal data never reaches the logs.
 func newGormLogger(log *slog.Logger) gormlogger.Interface {
-	return gormlogger.NewSlogLogger(log, gormlogger.Config{
+	cfg := gormlogger.Config{
 		SlowThreshold:             200 * time.Millisecond,
 		LogLevel:                  gormlogger.Warn,
 		IgnoreRecordNotFoundError: true,
 		ParameterizedQueries:      true,
-	})
+	}
+	return newQuietTrace(gormlogger.NewSlogLogger(log, cfg), cfg)
 }
 
 // Statements counts the SQL statements this store has run, so tests can

@@ -240,18 +240,24 @@ func (s *Service) Records(ctx context.Context, subj *Subject, kind string, first
 	if err != nil {
 		return RecordsPage{}, err
 	}
-	now := s.clock.Now()
-	out := make([]Record, 0, len(rows))
-	for _, r := range rows {
+	kinds := make([]*policy.RecordKind, len(rows))
+	items := make([]retention.Item, len(rows))
+	for i, r := range rows {
 		k, ok := s.cat.RecordKind(r.Kind)
 		if !ok {
 			return RecordsPage{}, fmt.Errorf("record %d: kind %q is not in policy %s", r.ID, r.Kind, s.cat.Version)
 		}
-		a, err := s.engine.Assess(subj.Facts, retention.Item{RecordKind: r.Kind, CollectedAt: r.OccurredAt, Holds: subj.Holds.ForRecord(r.ID)}, now)
-		if err != nil {
-			return RecordsPage{}, err
-		}
-		out = append(out, Record{Record: r, Kind: k, Masked: protect.Mask(protect.MaskKind(k.Mask), r.Summary), Assessment: a})
+		kinds[i], items[i] = k, retention.Item{RecordKind: r.Kind, CollectedAt: r.OccurredAt, Holds: subj.Holds.ForRecord(r.ID)}
+	}
+	// One run for the page: the subscriber's clause windows are worked out
+	// once, not once per record.
+	as, err := s.engine.AssessAll(subj.Facts, items, s.clock.Now())
+	if err != nil {
+		return RecordsPage{}, err
+	}
+	out := make([]Record, len(rows))
+	for i, r := range rows {
+		out[i] = Record{Record: r, Kind: kinds[i], Masked: protect.Mask(protect.MaskKind(kinds[i].Mask), r.Summary), Assessment: as[i]}
 	}
 	return RecordsPage{Records: out, HasNext: more}, nil
 }

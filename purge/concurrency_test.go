@@ -179,8 +179,8 @@ func TestAHoldPlacedDuringARunWins(t *testing.T) {
 	})
 }
 
-// faultyStore runs fault after the nth EraseUnheld of a run, inside that
-// batch's transaction, before its erasures are recorded.
+// faultyStore runs fault after the nth Erase of a run, inside that batch's
+// transaction, before it commits.
 type faultyStore struct {
 	purge.Store
 	n     *atomic.Int64
@@ -191,8 +191,8 @@ func (f faultyStore) InTx(ctx context.Context, fn func(purge.Store) error) error
 	return f.Store.InTx(ctx, func(tx purge.Store) error { return fn(faultyStore{Store: tx, n: f.n, fault: f.fault}) })
 }
 
-func (f faultyStore) EraseUnheld(ctx context.Context, t models.ItemType, now time.Time, items []purge.Item) ([]purge.Item, error) {
-	out, err := f.Store.EraseUnheld(ctx, t, now, items)
+func (f faultyStore) Erase(ctx context.Context, b purge.Batch) ([]purge.Erased, error) {
+	out, err := f.Store.Erase(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +225,7 @@ func TestAnInterruptedRunLeavesNoHalfErasedItemAndTheNextRunFinishes(t *testing.
 			wantOutcome: models.PurgeInterrupted,
 		},
 		{
-			name: "the batch fails between delete and record",
+			name: "the batch fails after its delete, before its commit",
 			fault: func(*store.DB, context.CancelFunc) func(int64) error {
 				return func(n int64) error {
 					if n == 3 {

@@ -13,9 +13,10 @@ import (
 // MaxErasuresShown bounds the erasure records read for one subscriber.
 const MaxErasuresShown = 1000
 
-// Erased is what a subscriber is told about data of theirs the purge
-// erased: Count items of one category or record kind, erased on ErasedAt
-// under Clause, by purge run RunID. It never carries the erased values.
+// Erased is Count items of one category or record kind (Code) erased on
+// ErasedAt under Clause by purge run RunID: what a subscriber is told about
+// their data (ErasedFor), and what a batch reports (Store.Erase). It never
+// carries the erased values.
 type Erased struct {
 	RunID    int64
 	Type     models.ItemType

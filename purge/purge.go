@@ -13,16 +13,20 @@
 // stored beside the date (purge_clause).
 //
 // How. A run walks the due rows in (purge_after, subscriber, id) order, in
-// batches, each batch one transaction: lock the next due rows (FOR UPDATE
-// SKIP LOCKED on PostgreSQL, so runs on several replicas never take the
-// same row), count those an active hold covers and pass them, lock the
-// subscribers of the others against hold placement (skipping any whose hold
-// is being placed right now: a later run takes their rows), delete those
-// still due and still not held — checked again in that statement, so a hold
-// committed since the rows were selected wins — and record the erasures per
-// subscriber in the same transaction. A run killed at any point leaves
+// batches, each batch one transaction of two statements. The first locks
+// the next due rows (FOR UPDATE SKIP LOCKED on PostgreSQL, so runs on
+// several replicas never take the same row), flags those an active hold
+// covers — they are counted and passed — and locks the subscribers of the
+// others against hold placement (FOR KEY SHARE SKIP LOCKED: a subscriber
+// whose hold is being placed right now is skipped, and a later run takes
+// its rows). The second deletes those still due and still not held —
+// checked again with a snapshot taken after the subscriber locks, so a hold
+// committed since the rows were selected wins, and none can commit until
+// the batch does — and records the erasures per subscriber, category or
+// kind and clause. A run killed at any point leaves
 // every batch either done and recorded, or not done at all; the next run
-// finishes the work.
+// finishes the work. The walk resumes after the last row of each batch, so
+// held rows are read once a run.
 package purge
 
 import (
@@ -40,8 +44,8 @@ import (
 	"github.com/xroshot/portal/policy"
 )
 
-// Batch sizes: the default, and the largest a run accepts (SQLite passes
-// one parameter per row of a batch).
+// Batch sizes: the default, and the largest a run accepts, which bounds the
+// memory and the locks of one transaction.
 const (
 	DefaultBatchSize = 5000
 	MaxBatchSize     = 20000
@@ -70,15 +74,15 @@ type Store interface {
 	CreatePurgeRun(ctx context.Context, r *models.PurgeRun) error
 	FinishPurgeRun(ctx context.Context, r *models.PurgeRun, counts []models.PurgeRunCount) error
 	// LockDue returns up to q.Limit rows due at q.Now after q.After,
-	// flagged if held, locked for the transaction against other purges.
+	// flagged if held, locked for the transaction against other purges,
+	// with the subscribers of the unheld ones locked against hold
+	// placement (Busy if one could not be locked at once).
 	LockDue(ctx context.Context, q DueQuery) ([]Item, error)
-	// GuardSubscribers locks subscribers against hold placement for the
-	// rest of the transaction, returning those it could lock at once.
-	GuardSubscribers(ctx context.Context, ids []string) ([]string, error)
-	// EraseUnheld deletes those of items still due and not held, checked
-	// again now, and returns those it deleted.
-	EraseUnheld(ctx context.Context, t models.ItemType, now time.Time, items []Item) ([]Item, error)
-	RecordErasures(ctx context.Context, es []models.Erasure) error
+	// Erase deletes those of the batch's items still due and not held —
+	// the holds checked again, after LockDue's locks — and records them as
+	// erasures, in the transaction; it returns the counts per clause and
+	// code.
+	Erase(ctx context.Context, b Batch) ([]Erased, error)
 	// CountDue counts due rows per clause and category or kind, for dry
 	// runs.
 	CountDue(ctx context.Context, q DueQuery) ([]DueCount, error)
@@ -129,6 +133,23 @@ type Item struct {
 	PurgeAfter time.Time
 	// Held is set when an active hold covered the row as it was locked.
 	Held bool
+	// Busy is set when the row's subscriber was having a hold placed at
+	// that moment: the row is left for a later run.
+	Busy bool
+	// Loc is where the store found the row, opaque to the purge and valid
+	// only in the transaction that locked it (a ctid on PostgreSQL).
+	Loc string
+}
+
+// Batch is what one batch erases.
+type Batch struct {
+	Type  models.ItemType
+	RunID int64
+	// Now is the run's instant: rows still due at it are erased.
+	Now time.Time
+	// At is when the erasure happens, as recorded for the subscriber.
+	At    time.Time
+	Items []Item
 }
 
 func (it Item) key() *Key {
@@ -294,13 +315,14 @@ func (s *Service) erase(ctx context.Context, t *tally, rep *Report, typ models.I
 			return err
 		}
 		var (
-			next         *Key
-			erased, held []Item
-			done         bool
-			pending      int
+			next        *Key
+			erased      []Erased
+			held, tried []Item
+			done        bool
+			pending     int
 		)
 		err := s.store.InTx(ctx, func(tx Store) error {
-			next, erased, held, done, pending = nil, nil, nil, false, 0
+			next, erased, held, tried, done, pending = nil, nil, nil, nil, false, 0
 			items, err := tx.LockDue(ctx, DueQuery{Type: typ, Now: now, Clauses: o.Clauses, After: after, Limit: o.BatchSize})
 			if err != nil {
 				return err
@@ -310,32 +332,21 @@ func (s *Service) erase(ctx context.Context, t *tally, rep *Report, typ models.I
 				return nil
 			}
 			next = items[len(items)-1].key()
-			var todo []Item
 			for _, it := range items {
-				if it.Held {
+				switch {
+				case it.Held:
 					held = append(held, it)
-				} else {
-					todo = append(todo, it)
+				case it.Busy:
+					pending++
+				default:
+					tried = append(tried, it)
 				}
 			}
-			if len(todo) == 0 {
+			if len(tried) == 0 {
 				return nil
 			}
-			locked, err := tx.GuardSubscribers(ctx, subscribers(todo))
-			if err != nil {
-				return err
-			}
-			keep := onlyOf(todo, locked)
-			pending = len(todo) - len(keep)
-			if erased, err = tx.EraseUnheld(ctx, typ, now, keep); err != nil {
-				return err
-			}
-			// Rows left by the delete were held by a hold committed since
-			// they were locked: the hold won.
-			if len(erased) < len(keep) {
-				held = append(held, notIn(keep, erased)...)
-			}
-			return tx.RecordErasures(ctx, erasures(erased, rep.RunID, s.clock.Now()))
+			erased, err = tx.Erase(ctx, Batch{Type: typ, RunID: rep.RunID, Now: now, At: s.clock.Now(), Items: tried})
+			return err
 		})
 		if err != nil {
 			return err
@@ -343,11 +354,23 @@ func (s *Service) erase(ctx context.Context, t *tally, rep *Report, typ models.I
 		if next != nil {
 			rep.Batches++
 			rep.Deferred += int64(pending)
-			for _, it := range erased {
-				t.add(it.Clause, typ, it.Code, 1, 0)
-			}
 			for _, it := range held {
 				t.add(it.Clause, typ, it.Code, 0, 1)
+			}
+			// What was tried and not erased was held by a hold committed
+			// since the rows were locked: the hold won.
+			left := newTally()
+			for _, it := range tried {
+				left.add(it.Clause, typ, it.Code, 1, 0)
+			}
+			for _, e := range erased {
+				t.add(e.Clause, typ, e.Code, e.Count, 0)
+				left.add(e.Clause, typ, e.Code, -e.Count, 0)
+			}
+			for _, c := range left.m {
+				if c.Erased > 0 {
+					t.add(c.Clause, typ, c.Code, 0, c.Erased)
+				}
 			}
 		}
 		if done {
@@ -409,71 +432,6 @@ func (s *Service) finish(ctx context.Context, run *models.PurgeRun, rep *Report,
 		return errors.Join(fmt.Errorf("purge run %d: %w", run.ID, runErr), err)
 	}
 	return err
-}
-
-// subscribers lists the distinct subscribers of items.
-func subscribers(items []Item) []string {
-	seen := make(map[string]bool, len(items)/4+1)
-	var out []string
-	for _, it := range items {
-		if !seen[it.SubscriberID] {
-			seen[it.SubscriberID] = true
-			out = append(out, it.SubscriberID)
-		}
-	}
-	return out
-}
-
-// notIn returns the items of all that are not in some, a subset of it in
-// the same order.
-func notIn(all, some []Item) []Item {
-	var out []Item
-	j := 0
-	for _, it := range all {
-		if j < len(some) && it == some[j] {
-			j++
-			continue
-		}
-		out = append(out, it)
-	}
-	return out
-}
-
-// onlyOf keeps the items of the given subscribers.
-func onlyOf(items []Item, subs []string) []Item {
-	keep := make(map[string]bool, len(subs))
-	for _, s := range subs {
-		keep[s] = true
-	}
-	out := items[:0:0]
-	for _, it := range items {
-		if keep[it.SubscriberID] {
-			out = append(out, it)
-		}
-	}
-	return out
-}
-
-// erasures sums a batch's erased items per subscriber, type, code and
-// clause: what each subscriber is told was erased.
-func erasures(items []Item, runID int64, at time.Time) []models.Erasure {
-	type k struct {
-		sub, code, clause string
-		typ               models.ItemType
-	}
-	idx := make(map[k]int)
-	var out []models.Erasure
-	for _, it := range items {
-		key := k{it.SubscriberID, it.Code, it.Clause, it.Type}
-		i, ok := idx[key]
-		if !ok {
-			i = len(out)
-			idx[key] = i
-			out = append(out, models.Erasure{SubscriberID: it.SubscriberID, RunID: runID, ItemType: it.Type, Code: it.Code, Clause: it.Clause, ErasedAt: at})
-		}
-		out[i].Count++
-	}
-	return out
 }
 
 // tally sums counts per clause, type and code.

@@ -86,17 +86,6 @@ func asTime(v any) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("store: %T is not a time", v)
 }
 
-// LatestFinishedRun returns the purge run that started last among those
-// that finished, or ErrNotFound.
-func (db *DB) LatestFinishedRun(ctx context.Context) (*models.PurgeRun, error) {
-	var r models.PurgeRun
-	err := db.q(ctx).Where("finished_at IS NOT NULL").Order("started_at DESC, id DESC").Take(&r).Error
-	if err != nil {
-		return nil, translate(err)
-	}
-	return &r, nil
-}
-
 // CreatePurgeRun records the start of a run and sets its id.
 func (db *DB) CreatePurgeRun(ctx context.Context, r *models.PurgeRun) error {
 	normalizeTimes(&r.StartedAt)
@@ -135,15 +124,18 @@ func (db *DB) GetPurgeRun(ctx context.Context, id int64) (*models.PurgeRun, []mo
 
 // LockDue returns up to q.Limit due rows of q.Type after q.After in
 // (purge_after, subscriber_id, id) order, each flagged if an active hold
-// covers it, locked for this transaction on PostgreSQL; rows other
-// transactions hold are skipped. Served by the holdings_due / records_due
-// indexes; held rows come back too, so that a run counts them as it passes
-// them, once, instead of aggregating them apart.
+// covers it. On PostgreSQL, in the same statement, the rows are locked for
+// this transaction (rows other transactions hold are skipped, so replicas
+// never take the same row) and the subscribers of the unheld ones are
+// locked against hold placement; a subscriber whose hold is being placed
+// right now is skipped and its rows flagged Busy. Served by the
+// holdings_due / records_due indexes. Held rows come back too, so that a
+// run counts them as it passes them, once.
 func (db *DB) LockDue(ctx context.Context, q purge.DueQuery) ([]purge.Item, error) {
 	it := tableOf(q.Type)
 	var sb strings.Builder
 	args := make([]any, 0, 6)
-	fmt.Fprintf(&sb, "SELECT t.subscriber_id, t.id, t.%s, t.purge_clause, t.purge_after, CASE WHEN %s THEN 1 ELSE 0 END FROM %s t WHERE t.purge_after <= ?", it.code, it.held(), it.table)
+	fmt.Fprintf(&sb, "SELECT t.subscriber_id, t.id, t.%s AS code, t.purge_clause AS clause, t.purge_after, CASE WHEN %s THEN 1 ELSE 0 END AS held, %s AS loc FROM %s t WHERE t.purge_after <= ?", it.code, it.held(), db.dialect.rowLoc(), it.table)
 	args = append(args, utc(q.Now))
 	if q.After != nil {
 		sb.WriteString(" AND (t.purge_after, t.subscriber_id, t.id) > (?, ?, ?)")
@@ -155,7 +147,7 @@ func (db *DB) LockDue(ctx context.Context, q purge.DueQuery) ([]purge.Item, erro
 	}
 	sb.WriteString(" ORDER BY t.purge_after, t.subscriber_id, t.id LIMIT ?" + db.dialect.lockDue())
 	args = append(args, q.Limit)
-	rows, err := db.q(ctx).Raw(sb.String(), args...).Rows()
+	rows, err := db.q(ctx).Raw(db.dialect.guardDue(sb.String()), args...).Rows()
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -164,18 +156,18 @@ func (db *DB) LockDue(ctx context.Context, q purge.DueQuery) ([]purge.Item, erro
 	for rows.Next() {
 		x := purge.Item{Type: q.Type}
 		var (
-			held int
-			err  error
+			held, busy int
+			err        error
 		)
 		if q.Type == models.ItemHolding {
-			err = rows.Scan(&x.SubscriberID, &x.HoldingID, &x.Code, &x.Clause, &x.PurgeAfter, &held)
+			err = rows.Scan(&x.SubscriberID, &x.HoldingID, &x.Code, &x.Clause, &x.PurgeAfter, &held, &x.Loc, &busy)
 		} else {
-			err = rows.Scan(&x.SubscriberID, &x.RecordID, &x.Code, &x.Clause, &x.PurgeAfter, &held)
+			err = rows.Scan(&x.SubscriberID, &x.RecordID, &x.Code, &x.Clause, &x.PurgeAfter, &held, &x.Loc, &busy)
 		}
 		if err != nil {
 			return nil, translate(err)
 		}
-		x.Held = held == 1
+		x.Held, x.Busy = held == 1, busy == 1
 		out = append(out, x)
 	}
 	return out, translate(rows.Err())
@@ -188,97 +180,97 @@ func keyID(t models.ItemType, k *purge.Key) any {
 	return k.RecordID
 }
 
-// GuardSubscribers locks the given subscribers against hold placement for
-// the rest of the transaction and returns those it locked; a subscriber
-// whose hold is being placed right now is left out, and its rows wait for a
-// later run.
-func (db *DB) GuardSubscribers(ctx context.Context, ids []string) ([]string, error) {
-	if len(ids) == 0 {
+// Erase deletes those of b.Items (locked by LockDue in this transaction)
+// that are still due and that no active hold covers — checked again in
+// this statement, so that a hold committed since LockDue wins — and records
+// them as erasures per subscriber, category or kind and clause, in the same
+// statement on PostgreSQL. It returns how many it erased per clause and
+// code.
+func (db *DB) Erase(ctx context.Context, b purge.Batch) ([]purge.Erased, error) {
+	if len(b.Items) == 0 {
 		return nil, nil
 	}
-	out, err := db.dialect.guardSubscribers(db.q(ctx), ids)
-	return out, translate(err)
-}
-
-// EraseUnheld deletes those of items (all of type t, locked by LockDue in
-// this transaction) that are still due at now and that no active hold
-// covers, checked again in this statement so that a hold committed since
-// LockDue wins, and returns the items it deleted.
-func (db *DB) EraseUnheld(ctx context.Context, t models.ItemType, now time.Time, items []purge.Item) ([]purge.Item, error) {
-	if len(items) == 0 {
-		return nil, nil
-	}
-	it := tableOf(t)
-	subs := make([]string, len(items))
+	it := tableOf(b.Type)
+	locs := make([]string, len(b.Items))
 	var ids any
-	if t == models.ItemHolding {
-		hs := make([]string, len(items))
-		for i, x := range items {
-			subs[i], hs[i] = x.SubscriberID, x.HoldingID
+	if b.Type == models.ItemHolding {
+		hs := make([]string, len(b.Items))
+		for i, x := range b.Items {
+			locs[i], hs[i] = x.Loc, x.HoldingID
 		}
 		ids = hs
 	} else {
-		rs := make([]int64, len(items))
-		for i, x := range items {
-			subs[i], rs[i] = x.SubscriberID, x.RecordID
+		rs := make([]int64, len(b.Items))
+		for i, x := range b.Items {
+			locs[i], rs[i] = x.Loc, x.RecordID
 		}
 		ids = rs
 	}
-	keys, args := db.dialect.itemKeys(subs, ids)
-	q := "DELETE FROM " + it.table + " AS t WHERE " + keys + " AND t.purge_after <= ? AND NOT " + it.held() + " RETURNING subscriber_id, id"
-	args = append(args, utc(now))
+	keys, args := db.dialect.lockedKeys(locs, ids)
+	del := "DELETE FROM " + it.table + " AS t WHERE " + keys + " AND t.purge_after <= ? AND NOT " + it.held() +
+		" RETURNING subscriber_id, " + it.code + " AS code, purge_clause AS clause"
+	args = append(args, utc(b.Now))
+	at := utc(b.At)
+	if q, ok := db.dialect.eraseRecorded(del); ok {
+		return db.scanErased(ctx, b, q, append(args, b.RunID, string(b.Type), at))
+	}
+	// Where a DELETE cannot feed an INSERT, the erasures are summed here
+	// and written by a second statement of the same transaction.
+	rows, err := db.q(ctx).Raw(del, args...).Rows()
+	if err != nil {
+		return nil, translate(err)
+	}
+	type key struct{ sub, code, clause string }
+	perSub := map[key]int64{}
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.sub, &k.code, &k.clause); err != nil {
+			rows.Close()
+			return nil, translate(err)
+		}
+		perSub[k]++
+	}
+	if err := rows.Close(); err != nil {
+		return nil, translate(err)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	es := make([]models.Erasure, 0, len(perSub))
+	total := map[[2]string]int64{}
+	for k, n := range perSub {
+		es = append(es, models.Erasure{SubscriberID: k.sub, RunID: b.RunID, ItemType: b.Type, Code: k.code, Clause: k.clause, Count: n, ErasedAt: at})
+		total[[2]string{k.clause, k.code}] += n
+	}
+	if len(es) > 0 {
+		if err := db.q(ctx).CreateInBatches(es, 500).Error; err != nil {
+			return nil, translate(err)
+		}
+	}
+	out := make([]purge.Erased, 0, len(total))
+	for k, n := range total {
+		out = append(out, purge.Erased{RunID: b.RunID, Type: b.Type, Clause: k[0], Code: k[1], Count: n, ErasedAt: at})
+	}
+	return out, nil
+}
+
+// scanErased runs eraseRecorded's statement and reads its (code, clause,
+// count) rows.
+func (db *DB) scanErased(ctx context.Context, b purge.Batch, q string, args []any) ([]purge.Erased, error) {
 	rows, err := db.q(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, translate(err)
 	}
 	defer rows.Close()
-	type hkey struct{ sub, id string }
-	type rkey struct {
-		sub string
-		id  int64
-	}
-	var (
-		gotH = map[hkey]bool{}
-		gotR = map[rkey]bool{}
-	)
+	var out []purge.Erased
 	for rows.Next() {
-		var sub string
-		if t == models.ItemHolding {
-			var id string
-			if err := rows.Scan(&sub, &id); err != nil {
-				return nil, translate(err)
-			}
-			gotH[hkey{sub, id}] = true
-		} else {
-			var id int64
-			if err := rows.Scan(&sub, &id); err != nil {
-				return nil, translate(err)
-			}
-			gotR[rkey{sub, id}] = true
+		e := purge.Erased{RunID: b.RunID, Type: b.Type, ErasedAt: utc(b.At)}
+		if err := rows.Scan(&e.Code, &e.Clause, &e.Count); err != nil {
+			return nil, translate(err)
 		}
+		out = append(out, e)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, translate(err)
-	}
-	out := make([]purge.Item, 0, len(gotH)+len(gotR))
-	for _, x := range items {
-		if gotH[hkey{x.SubscriberID, x.HoldingID}] || gotR[rkey{x.SubscriberID, x.RecordID}] {
-			out = append(out, x)
-		}
-	}
-	return out, nil
-}
-
-// RecordErasures writes what a batch erased, per subscriber, in the batch's
-// transaction.
-func (db *DB) RecordErasures(ctx context.Context, es []models.Erasure) error {
-	if len(es) == 0 {
-		return nil
-	}
-	for i := range es {
-		normalizeTimes(&es[i].ErasedAt)
-	}
-	return translate(db.q(ctx).CreateInBatches(es, 500).Error)
+	return out, translate(rows.Err())
 }
 
 // CountDue counts the due rows of q.Type per clause and category or kind:

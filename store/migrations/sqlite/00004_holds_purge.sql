@@ -63,8 +63,8 @@ CREATE TABLE purge_run_counts (
 
 CREATE TABLE erasures (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    subscriber_id TEXT NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
-    run_id        INTEGER NOT NULL REFERENCES purge_runs (id) ON DELETE CASCADE,
+    subscriber_id TEXT NOT NULL,
+    run_id        INTEGER NOT NULL,
     item_type     TEXT NOT NULL CHECK (item_type IN ('HOLDING', 'RECORD')),
     code          TEXT NOT NULL,
     clause        TEXT NOT NULL,

@@ -282,6 +282,7 @@ func consentWithdrawal(cs *consent.Service) requests.Consents {
 
 func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	log.Info("starting portal", "version", version, "config", cfg)
+	tuneGC(log)
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err

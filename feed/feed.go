@@ -28,7 +28,6 @@ import (
 type Store interface {
 	inventory.Store
 	UpsertSubscriber(ctx context.Context, s *models.Subscriber) error
-	UpsertHolding(ctx context.Context, h *models.Holding) error
 	// UpsertHoldings is UpsertHolding for many holdings in one statement.
 	UpsertHoldings(ctx context.Context, hs []*models.Holding) error
 	DeleteHoldingsExcept(ctx context.Context, subscriberID string, categories, keep []string) (int64, error)

@@ -23,8 +23,6 @@ type Store interface {
 	ListHoldings(ctx context.Context, subscriberID string) ([]*models.Holding, error)
 	ListRecords(ctx context.Context, p models.RecordPage) ([]*models.Record, bool, error)
 	ListFeeIssues(ctx context.Context, subscriberID string) ([]*models.FeeIssue, error)
-	SetHoldingPurgeAfter(ctx context.Context, subscriberID string, dates map[string]*time.Time) error
-	SetRecordPurgeAfter(ctx context.Context, subscriberID string, dates map[int64]*time.Time) error
 	RecordKeys(ctx context.Context, subscriberID string, afterID int64, limit int) ([]models.RecordKeyRow, error)
 	// ActiveHolds returns the subscriber's active holds with their item
 	// links, in one statement.

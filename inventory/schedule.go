@@ -82,16 +82,6 @@ func (s *Service) Reschedule(ctx context.Context, st Store, subscriberID string)
 	}
 }
 
-// PurgeAfterForRecord is the purge date a new record gets when it is
-// appended, so appending needs no second pass.
-func (s *Service) PurgeAfterForRecord(subj retention.Subject, kind string, occurredAt time.Time) (*time.Time, error) {
-	a, err := s.engine.Assess(subj, retention.Item{RecordKind: kind, CollectedAt: occurredAt}, s.clock.Now())
-	if err != nil {
-		return nil, err
-	}
-	return a.PurgeAfter, nil
-}
-
 // ScheduleForRecord is the purge date and clause a new record gets when it
 // is appended, so appending needs no second pass.
 func (s *Service) ScheduleForRecord(subj retention.Subject, kind string, occurredAt time.Time) (models.Schedule, error) {

@@ -23,16 +23,6 @@ func (db *DB) ListHoldings(ctx context.Context, subscriberID string) ([]*models.
 	return rows, translate(err)
 }
 
-// UpsertHolding creates a holding or replaces the value and provenance of an
-// existing one with the same id.
-func (db *DB) UpsertHolding(ctx context.Context, h *models.Holding) error {
-	normalizeTimes(&h.CollectedAt, h.PurgeAfter)
-	err := db.q(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "id"}},
-		DoUpdates: clause.AssignmentColumns(holdingUpsertColumns),
-	}).Create(h).Error
-	return translate(err)
-}
 
 // holdingUpsertColumns are what feeding a holding again replaces.
 var holdingUpsertColumns = []string{"category", "value_text", "value_cipher", "key_id", "source", "collected_at", "purge_after", "updated_at"}
@@ -134,18 +124,6 @@ func (db *DB) ResolveFeeIssues(ctx context.Context, subscriberID string, kinds [
 	return res.RowsAffected, translate(res.Error)
 }
 
-// SetHoldingPurgeAfter stores the calculus' purge dates for holdings, by id.
-func (db *DB) SetHoldingPurgeAfter(ctx context.Context, subscriberID string, dates map[string]*time.Time) error {
-	for id, t := range dates {
-		normalizeTimes(t)
-		if err := db.q(ctx).Model(&models.Holding{}).Where("subscriber_id = ? AND id = ?", subscriberID, id).
-			Update("purge_after", t).Error; err != nil {
-			return translate(err)
-		}
-	}
-	return nil
-}
-
 // RecordKeys pages through a subscriber's records by id, without their
 // content, for rescheduling.
 func (db *DB) RecordKeys(ctx context.Context, subscriberID string, afterID int64, limit int) ([]models.RecordKeyRow, error) {
@@ -154,16 +132,4 @@ func (db *DB) RecordKeys(ctx context.Context, subscriberID string, afterID int64
 		Where("subscriber_id = ? AND id > ?", subscriberID, afterID).
 		Order("id").Limit(limit).Scan(&rows).Error
 	return rows, translate(err)
-}
-
-// SetRecordPurgeAfter stores the calculus' purge dates for records, by id.
-func (db *DB) SetRecordPurgeAfter(ctx context.Context, subscriberID string, dates map[int64]*time.Time) error {
-	for id, t := range dates {
-		normalizeTimes(t)
-		if err := db.q(ctx).Model(&models.Record{}).Where("subscriber_id = ? AND id = ?", subscriberID, id).
-			Update("purge_after", t).Error; err != nil {
-			return translate(err)
-		}
-	}
-	return nil
 }

@@ -23,7 +23,6 @@ func (db *DB) ListHoldings(ctx context.Context, subscriberID string) ([]*models.
 	return rows, translate(err)
 }
 
-
 // holdingUpsertColumns are what feeding a holding again replaces.
 var holdingUpsertColumns = []string{"category", "value_text", "value_cipher", "key_id", "source", "collected_at", "purge_after", "updated_at"}
 

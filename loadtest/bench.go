@@ -4,7 +4,9 @@
 // statements `me` issues run directly on PostgreSQL. It reports
 // throughput, latency percentiles and the server's peak resident memory,
 // and says which of the targets of issue 7 each run meets, and by how much
-// it misses the others.
+// it misses the others. It also says where the CPU went, per request: the
+// server, the database's backends, the load generator; on two shared cores
+// that is what explains a throughput.
 //
 // The `portal loadtest` command (loadtest.go) wires it to the
 // configuration; LoadRequests fills the queue the agent benchmark reads.
@@ -52,7 +54,8 @@ type Config struct {
 	Scenario string
 	// URL is the GraphQL endpoint; the server must answer /readyz beside it.
 	URL string
-	// DatabaseURL is the PostgreSQL database, for the baseline.
+	// DatabaseURL is the PostgreSQL database: the baseline runs on it, and
+	// the CPU of its backends is counted for every scenario.
 	DatabaseURL string
 	// Minter signs the subscribers' and the agent's tokens with the
 	// server's development key.
@@ -88,8 +91,9 @@ type Result struct {
 	CPU CPU
 }
 
-// CPU is where a run's CPU time went: the server, every PostgreSQL process
-// on the machine, and this load generator. On a machine they share, it
+// CPU is where a run's CPU time went: the server, the PostgreSQL backends
+// of the benchmark's database (every postgres process when it is not
+// known), and this load generator. On a machine they share, it
 // says which of them limits the throughput.
 type CPU struct {
 	Server, Postgres, Client time.Duration

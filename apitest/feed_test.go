@@ -111,6 +111,7 @@ func TestFeedRefusesBadInputAndOtherRoles(t *testing.T) {
 	env := apitest.New(t, "sqlite")
 	sys := env.Token(t, "crm", "", auth.RoleSystem)
 	do(t, env, sys, upsert, subscriberInput("feed-1", nil), nil)
+	do(t, env, sys, `mutation { setBillingState(subscriberId: "feed-1", state: UNPAID, since: "2025-06-01T00:00:00Z") { id } }`, nil, nil)
 	many := make([]map[string]any, 1001)
 	for i := range many {
 		many[i] = map[string]any{"kind": "USAGE", "occurredAt": "2025-06-03T09:00:00+09:00", "externalId": fmt.Sprintf("u-%d", i)}
@@ -141,6 +142,7 @@ func TestFeedRefusesBadInputAndOtherRoles(t *testing.T) {
 		{name: "record in the future", token: sys, query: `mutation { appendRecords(subscriberId: "feed-1", records: [{kind: "USAGE", occurredAt: "2099-06-03T09:00:00Z", externalId: "d"}]) { appended } }`, wantCode: "BAD_USER_INPUT", wantField: "records[0].occurredAt"},
 		{name: "a record for an unknown subscriber", token: sys, query: `mutation { appendRecords(subscriberId: "nobody", records: [{kind: "USAGE", occurredAt: "2025-06-03T09:00:00Z", externalId: "d"}]) { appended } }`, wantCode: "NOT_FOUND"},
 		{name: "too many records", token: sys, query: `mutation($r: [RecordInput!]!) { appendRecords(subscriberId: "feed-1", records: $r) { appended } }`, vars: map[string]any{"r": many}, wantCode: "BAD_USER_INPUT", wantField: "records"},
+		{name: "settled before the unpaid fees began", token: sys, query: `mutation { setBillingState(subscriberId: "feed-1", state: SETTLED, since: "2025-01-01T00:00:00Z") { id } }`, wantCode: "BAD_USER_INPUT", wantField: "since"},
 		{name: "a subscriber feeding", token: env.Token(t, "feed-1", "", auth.RoleSubscriber), query: upsert, vars: subscriberInput("feed-1", nil), wantCode: "FORBIDDEN"},
 		{name: "an agent feeding", token: env.Token(t, "agent-1", "", auth.RoleAgent), query: `mutation { terminateSubscriber(id: "feed-1", at: "2025-01-01T00:00:00Z") { id } }`, wantCode: "FORBIDDEN"},
 		{name: "the system reading me", token: sys, query: `{ me { id } }`, wantCode: "FORBIDDEN"},

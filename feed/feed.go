@@ -399,6 +399,17 @@ func (s *Service) billingTx(ctx context.Context, tx Store, subscriberID string, 
 		}
 		return nil, err
 	}
+	// An open fee issue cannot be resolved before it began: the feed has
+	// its dates the wrong way round.
+	issues, err := tx.ListFeeIssues(ctx, subscriberID)
+	if err != nil {
+		return nil, err
+	}
+	for _, fi := range issues {
+		if fi.ResolvedAt == nil && fi.Kind != models.FeeDispute && fi.Kind != feeKindOf(state) && since.Before(fi.Since) {
+			return nil, apperr.BadInput("since", "is before the open %s issue began (%s)", fi.Kind, models.DateOf(fi.Since))
+		}
+	}
 	switch state {
 	case models.BillingSettled:
 		if _, err := tx.ResolveFeeIssues(ctx, subscriberID, []models.FeeIssueKind{models.FeeUnpaid, models.FeeOverpaid}, since); err != nil {
@@ -432,6 +443,17 @@ func (s *Service) billingTx(ctx context.Context, tx Store, subscriberID string, 
 // feeding system's token, or the portal itself for imports and seeding.
 func (s *Service) audit(ctx context.Context, tx Store, action, subscriberID string, details map[string]any) error {
 	return s.rec.Record(ctx, tx, audit.Event{Actor: audit.System(ctx, "feed"), Action: action, Subject: subscriberID, TargetType: "subscriber", TargetID: subscriberID, Details: details})
+}
+
+// feeKindOf is the fee issue a billing state opens; "" for SETTLED.
+func feeKindOf(state models.BillingState) models.FeeIssueKind {
+	switch state {
+	case models.BillingUnpaid:
+		return models.FeeUnpaid
+	case models.BillingOverpaid:
+		return models.FeeOverpaid
+	}
+	return ""
 }
 
 func reason(err error) string {

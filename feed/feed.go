@@ -231,7 +231,7 @@ func (s *Service) holding(subscriberID string, i, ordinal int, it ItemInput, sig
 	if cat.Class == policy.ClassGenerated {
 		return nil, apperr.BadInput(field+".category", "%q is generated data: append it as records", it.Category)
 	}
-	if err := protect.Validate(protect.Format(cat.Format), it.Value, now.In(clock.KST)); err != nil {
+	if err := protect.Validate(cat.Format, it.Value, now.In(clock.KST)); err != nil {
 		return nil, apperr.BadInput(field+".value", "not a valid %s value: %s", cat.Format, reason(err))
 	}
 	source := it.Source

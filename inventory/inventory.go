@@ -204,7 +204,7 @@ func (s *Service) maskHolding(h *models.Holding, cat *policy.Category) (string, 
 	case h.ValueText != nil:
 		plain = *h.ValueText
 	}
-	return protect.Mask(protect.MaskKind(cat.Mask), plain), nil
+	return protect.Mask(cat.Mask, plain), nil
 }
 
 // Record is one generated record with its assessment.
@@ -255,7 +255,7 @@ func (s *Service) Records(ctx context.Context, subj *Subject, kind string, first
 	}
 	out := make([]Record, len(rows))
 	for i, r := range rows {
-		out[i] = Record{Record: r, Kind: kinds[i], Masked: protect.Mask(protect.MaskKind(kinds[i].Mask), r.Summary), Assessment: as[i]}
+		out[i] = Record{Record: r, Kind: kinds[i], Masked: protect.Mask(kinds[i].Mask, r.Summary), Assessment: as[i]}
 	}
 	return RecordsPage{Records: out, HasNext: more}, nil
 }

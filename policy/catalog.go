@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/xroshot/portal/protect"
 	"io"
 	"sync"
 
@@ -43,37 +44,39 @@ const (
 	ClassGenerated CategoryClass = "GENERATED" // 다. generated while the service is used
 )
 
-// MaskKind says how a value is masked on display.
-type MaskKind string
+// MaskKind says how a value is masked on display. The kinds are defined
+// once, by the package that masks (protect); the catalog names them.
+type MaskKind = protect.MaskKind
 
 // The masks the display layer knows.
 const (
-	MaskName       MaskKind = "name"
-	MaskPhone      MaskKind = "phone"
-	MaskEmail      MaskKind = "email"
-	MaskAddress    MaskKind = "address"
-	MaskAccount    MaskKind = "account"
-	MaskIdentifier MaskKind = "identifier"
-	MaskDate       MaskKind = "date"
-	MaskIP         MaskKind = "ip"
-	MaskText       MaskKind = "text"
-	MaskNone       MaskKind = "none"
+	MaskName       = protect.MaskName
+	MaskPhone      = protect.MaskPhone
+	MaskEmail      = protect.MaskEmail
+	MaskAddress    = protect.MaskAddress
+	MaskAccount    = protect.MaskAccount
+	MaskIdentifier = protect.MaskIdentifier
+	MaskDate       = protect.MaskDate
+	MaskIP         = protect.MaskIP
+	MaskText       = protect.MaskText
+	MaskNone       = protect.MaskNone
 )
 
-// Format says how a value fed for a category is validated.
-type Format string
+// Format says how a value fed for a category is validated; defined by the
+// package that validates (protect).
+type Format = protect.Format
 
 // The formats the data feeds are checked against.
 const (
-	FormatText       Format = "text"
-	FormatName       Format = "name"
-	FormatPhone      Format = "phone"
-	FormatEmail      Format = "email"
-	FormatDate       Format = "date"
-	FormatAccount    Format = "account"
-	FormatIdentifier Format = "identifier"
-	FormatAddress    Format = "address"
-	FormatIP         Format = "ip"
+	FormatText       = protect.FormatText
+	FormatName       = protect.FormatName
+	FormatPhone      = protect.FormatPhone
+	FormatEmail      = protect.FormatEmail
+	FormatDate       = protect.FormatDate
+	FormatAccount    = protect.FormatAccount
+	FormatIdentifier = protect.FormatIdentifier
+	FormatAddress    = protect.FormatAddress
+	FormatIP         = protect.FormatIP
 )
 
 // Anchor is the event a retention clause is counted from, or ends at.

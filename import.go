@@ -10,13 +10,14 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/xroshot/portal/app"
 	"github.com/xroshot/portal/feed"
 )
 
 // importCmd loads an operator's base from JSON Lines (one subscriber a line,
 // with records), through the same feed and rules as the API. Bad lines are
 // reported by number and skipped; the exit status is non-zero if any failed.
-func importCmd(ctx context.Context, a *app, args []string, stdout, stderr io.Writer) error {
+func importCmd(ctx context.Context, a *app.App, args []string, stdout, stderr io.Writer) error {
 	if len(args) != 1 {
 		return errors.New("usage: portal import FILE (JSON Lines; - for standard input)")
 	}
@@ -46,7 +47,7 @@ func importCmd(ctx context.Context, a *app, args []string, stdout, stderr io.Wri
 	)
 	start := time.Now()
 	var lastBytes int64
-	rep, err := a.feed.Import(ctx, in, feed.ImportOptions{
+	rep, err := a.Feed.Import(ctx, in, feed.ImportOptions{
 		OnError: func(e feed.LineError) { fmt.Fprintln(stdout, e.String()) },
 		OnProgress: func(read int64, r feed.ImportReport) {
 			if read > lastBytes {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/xroshot/portal/app"
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/loadtest"
 )
@@ -28,7 +29,7 @@ requests  add open requests to the seeded PORTAL_DATABASE_URL database, some ove
 // seeded database (package loadtest), or fills the request queue the agent
 // benchmark reads. Tokens are minted with the configured development key,
 // so it refuses production, as token does.
-func loadtestCmd(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+func loadtestCmd(ctx context.Context, cfg app.Config, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stderr, loadtestUsage)
 		return errors.New("loadtest: which benchmark? me, consent, queue, baseline or requests")

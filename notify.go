@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/xroshot/portal/app"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/notify"
@@ -23,59 +24,16 @@ const notifyUsage = `usage: portal notify COMMAND
   requeue SUBSCRIBER ID     send a dead notice again (audited)
 `
 
-// newDeliverer builds the notification deliverer of the configuration, or
-// nil when no webhook is configured.
-func newDeliverer(cfg Config, log *slog.Logger, db notify.Store, c clock.Clock) (*notify.Deliverer, error) {
-	if cfg.WebhookURL == "" {
-		return nil, nil
-	}
-	d, err := notify.New(db, notify.Config{
-		URL: cfg.WebhookURL, Secret: []byte(cfg.WebhookSecret), Interval: cfg.NotifyInterval,
-		Clock: c, Logger: log.With("job", "notify"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("notifications: %w", err)
-	}
-	return d, nil
-}
-
-// startNotifier runs the deliverer in the background until ctx ends, when
-// one is configured, and returns a function waiting for it to stop: call it
-// before the store closes. Without PORTAL_WEBHOOK_URL notices wait in the
-// outbox, and it says so.
-func (a *app) startNotifier(ctx context.Context) (wait func(), err error) {
-	d, err := newDeliverer(a.cfg, a.log, a.db.ForNotify(), a.clock)
-	if err != nil {
-		return nil, err
-	}
-	if d == nil {
-		level := slog.LevelWarn
-		if a.cfg.Development() {
-			level = slog.LevelInfo
-		}
-		a.log.Log(ctx, level, "PORTAL_WEBHOOK_URL is not set: subscriber notices stay in the outbox, undelivered")
-		return func() {}, nil
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := d.Run(ctx); err != nil {
-			a.log.Error("notification deliverer stopped", slog.Any("error", err))
-		}
-	}()
-	return func() { <-done }, nil
-}
-
 // notifyCmd delivers notices from the command line (a worker process, or a
 // one-off after an outage) and lets an operator inspect and requeue the
 // notices the deliverer gave up on.
-func notifyCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, out io.Writer) error {
+func notifyCmd(ctx context.Context, cfg app.Config, log *slog.Logger, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(out, notifyUsage)
 		return errors.New("notify: a command is required")
 	}
 	sub, args := args[0], args[1:]
-	db, err := openStore(ctx, cfg, log)
+	db, err := app.OpenStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -84,7 +42,7 @@ func notifyCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string,
 	outbox := notify.NewOutbox(db.ForNotify(), c)
 	switch sub {
 	case "once", "run":
-		d, err := newDeliverer(cfg, log, db.ForNotify(), c)
+		d, err := app.NewDeliverer(cfg, log, db.ForNotify(), c)
 		if err != nil {
 			return err
 		}

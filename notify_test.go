@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xroshot/portal/app"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/notify"
-	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/store/storetest"
 )
 
@@ -29,7 +29,7 @@ func TestNotifyCommand(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			cfg, err := loadConfig(envOf(nil), "")
+			cfg, err := app.LoadConfig(envOf(nil), "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,7 +38,7 @@ func TestNotifyCommand(t *testing.T) {
 			} else {
 				cfg.SQLitePath = filepath.Join(t.TempDir(), "portal.db")
 			}
-			db, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler))
+			db, err := app.OpenStore(ctx, cfg, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +69,7 @@ func TestNotifyCommand(t *testing.T) {
 			}))
 			defer gw.Close()
 
-			run := func(cfg Config, args ...string) (string, error) {
+			run := func(cfg app.Config, args ...string) (string, error) {
 				var out bytes.Buffer
 				err := notifyCmd(ctx, cfg, slog.New(slog.DiscardHandler), args, &out)
 				return out.String(), err
@@ -111,55 +111,4 @@ func TestNotifyCommand(t *testing.T) {
 			}
 		})
 	}
-}
-
-// startNotifier, as serve runs it: the deliverer posts what is due at once,
-// and the wait it returns ends once ctx has stopped it.
-func TestStartNotifierDeliversInTheBackground(t *testing.T) {
-	t.Parallel()
-	const secret = "a-webhook-secret-of-at-least-32-bytes!!"
-	hits := make(chan string, 10)
-	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if err := notify.Verify([]byte(secret), r.Header, body, time.Now(), 0); err != nil {
-			http.Error(w, err.Error(), http.StatusUnauthorized)
-			return
-		}
-		hits <- r.Header.Get(notify.HeaderMessageID)
-	}))
-	defer gw.Close()
-	cfg, err := loadConfig(envOf(map[string]string{"PORTAL_WEBHOOK_URL": gw.URL, "PORTAL_WEBHOOK_SECRET": secret}), protect.DevelopmentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.SQLitePath = filepath.Join(t.TempDir(), "portal.db")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := newApp(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	now := time.Now().UTC()
-	if err := a.db.UpsertSubscriber(ctx, &models.Subscriber{ID: "sub-1", Status: models.StatusActive, SignedUpAt: now.AddDate(-1, 0, 0), BillingState: models.BillingSettled}); err != nil {
-		t.Fatal(err)
-	}
-	m := &models.OutboxRow{SubscriberID: "sub-1", Kind: "REQUEST_STATUS", Payload: `{"n":1}`, DueBy: now.AddDate(0, 0, 14), CreatedAt: now.Add(-time.Second)}
-	if err := a.db.EnqueueOutbox(ctx, m); err != nil {
-		t.Fatal(err)
-	}
-	wait, err := a.startNotifier(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case id := <-hits:
-		if id != strconv.FormatInt(m.ID, 10) {
-			t.Errorf("posted message %s, want %d", id, m.ID)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("nothing posted")
-	}
-	cancel()
-	wait()
 }

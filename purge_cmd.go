@@ -7,12 +7,13 @@ import (
 	"io"
 	"strings"
 
+	"github.com/xroshot/portal/app"
 	"github.com/xroshot/portal/purge"
 )
 
 // purgeCmd runs the purge once from the command line; --dry-run prints
 // what would go, per clause and category, and erases nothing.
-func purgeCmd(ctx context.Context, a *app, args []string, out io.Writer) error {
+func purgeCmd(ctx context.Context, a *app.App, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("purge", flag.ContinueOnError)
 	fs.SetOutput(out)
 	dry := fs.Bool("dry-run", false, "count what would be erased; erase nothing")
@@ -27,7 +28,7 @@ func purgeCmd(ctx context.Context, a *app, args []string, out io.Writer) error {
 			o.Clauses = append(o.Clauses, strings.TrimSpace(c))
 		}
 	}
-	rep, err := a.purge.Run(ctx, o)
+	rep, err := a.Purge.Run(ctx, o)
 	if err != nil {
 		return fmt.Errorf("purge: %w", err)
 	}

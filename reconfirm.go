@@ -5,12 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/xroshot/portal/app"
 )
 
 // reconfirmCmd issues the two-yearly marketing reconfirmation notices that
 // are due (정보통신망법 시행령 제62조의3): each subscriber's notice is queued
 // in the outbox and recorded. Safe to run on several workers at once.
-func reconfirmCmd(ctx context.Context, a *app, args []string, out io.Writer) error {
+func reconfirmCmd(ctx context.Context, a *app.App, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("reconfirm", flag.ContinueOnError)
 	fs.SetOutput(out)
 	batch := fs.Int("batch", 100, "subscribers per batch")
@@ -20,7 +22,7 @@ func reconfirmCmd(ctx context.Context, a *app, args []string, out io.Writer) err
 	if *batch <= 0 || *batch > 10_000 {
 		return fmt.Errorf("reconfirm: --batch must be between 1 and 10000")
 	}
-	subs, consents, err := a.consent.RunReconfirmation(ctx, a.clock.Now(), *batch)
+	subs, consents, err := a.Consent.RunReconfirmation(ctx, a.Clock.Now(), *batch)
 	if err != nil {
 		return fmt.Errorf("reconfirm: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/xroshot/portal/app"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/seedgen"
 	"github.com/xroshot/portal/store"
@@ -31,7 +32,7 @@ const seedBatch = 1000
 // scheduled by the feed's rules (feed.Service.Prepare), then written in
 // bulk. It refuses production, and a database that already holds
 // subscribers unless --force.
-func seedCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+func seedCmd(ctx context.Context, cfg app.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	n := fs.Int("subscribers", 0, "how many subscribers to generate")
@@ -51,7 +52,7 @@ func seedCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 	if *jsonl != "" {
 		return seedJSONL(ctx, g, *n, *jsonl, stdout, stderr)
 	}
-	a, err := newApp(ctx, cfg, log)
+	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -60,8 +61,8 @@ func seedCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, s
 }
 
 // seedStore generates, prepares and bulk-inserts n subscribers.
-func seedStore(ctx context.Context, a *app, g *seedgen.Generator, n int, force bool, stdout, stderr io.Writer) error {
-	held, err := a.db.CountSubscribers(ctx)
+func seedStore(ctx context.Context, a *app.App, g *seedgen.Generator, n int, force bool, stdout, stderr io.Writer) error {
+	held, err := a.DB.CountSubscribers(ctx)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -69,7 +70,7 @@ func seedStore(ctx context.Context, a *app, g *seedgen.Generator, n int, force b
 		if !force {
 			return fmt.Errorf("seed: refused: the database already holds %d subscribers; seed an empty database, or add to this one with --force", held)
 		}
-		clash, err := a.db.GetSubscribers(ctx, []string{g.SubscriberID(0), g.SubscriberID(n - 1)})
+		clash, err := a.DB.GetSubscribers(ctx, []string{g.SubscriberID(0), g.SubscriberID(n - 1)})
 		if err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
@@ -79,11 +80,11 @@ func seedStore(ctx context.Context, a *app, g *seedgen.Generator, n int, force b
 	}
 	type counts struct{ subscribers, holdings, records, feeIssues, holds int }
 	var total counts
-	rec, actor := audit.NewRecorder(a.clock), audit.System(ctx, "seed")
+	rec, actor := audit.NewRecorder(a.Clock), audit.System(ctx, "seed")
 	start := time.Now()
-	bar := seedBar(n, "seeding "+a.db.Dialect(), stderr)
+	bar := seedBar(n, "seeding "+a.DB.Dialect(), stderr)
 	err = runSeed(ctx, g, n, func(b *seedBuffer, i int) error {
-		p, err := a.feed.Prepare(g.Line(i))
+		p, err := a.Feed.Prepare(g.Line(i))
 		if err != nil {
 			return fmt.Errorf("subscriber %s: %w", g.SubscriberID(i), err)
 		}
@@ -94,7 +95,7 @@ func seedStore(ctx context.Context, a *app, g *seedgen.Generator, n int, force b
 	}, func(b *seedBuffer) error {
 		// Each subscriber is audited as its import would be, in the
 		// transaction that writes it.
-		err := a.db.BulkInsert(ctx, &b.rows, func(tx *store.DB) error {
+		err := a.DB.BulkInsert(ctx, &b.rows, func(tx *store.DB) error {
 			for _, e := range b.audit {
 				if err := rec.Record(ctx, tx, e); err != nil {
 					return err
@@ -116,7 +117,7 @@ func seedStore(ctx context.Context, a *app, g *seedgen.Generator, n int, force b
 	_ = bar.Finish()
 	el := time.Since(start)
 	fmt.Fprintf(stdout, "seeded %d subscribers (%d holdings, %d records, %d fee issues, %d holds) into %s in %s, %.0f subscribers/s\n",
-		total.subscribers, total.holdings, total.records, total.feeIssues, total.holds, a.db.Dialect(), el.Round(time.Millisecond), float64(total.subscribers)/el.Seconds())
+		total.subscribers, total.holdings, total.records, total.feeIssues, total.holds, a.DB.Dialect(), el.Round(time.Millisecond), float64(total.subscribers)/el.Seconds())
 	if err != nil {
 		return fmt.Errorf("seed: stopped after %d subscribers: %w", total.subscribers, err)
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/xroshot/portal/app"
 )
 
 // The one command on a fresh machine: migrate an empty embedded store, seed
@@ -68,7 +70,7 @@ func TestServeOnAFreshEmbeddedStore(t *testing.T) {
 			t.Errorf("policy lacks %s: %s", code, body)
 		}
 	}
-	cfg, err := envConfig("")
+	cfg, err := app.FromEnv("")
 	if err != nil {
 		t.Fatal(err)
 	}

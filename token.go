@@ -8,13 +8,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xroshot/portal/app"
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/demo"
 )
 
 // tokenCmd mints a development token with the configured HS256 secret. It
 // refuses in production: there, tokens come from the operator's issuer.
-func tokenCmd(cfg Config, args []string, out io.Writer) error {
+func tokenCmd(cfg app.Config, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	fs.SetOutput(out)
 	subject := fs.String("subject", "", "the token's sub: a subscriber, staff or service id")

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/xroshot/portal/app"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/models"
 )
@@ -16,7 +17,7 @@ import (
 // verifyCmd checks the audit trail's hash chain from its anchor (or a given
 // seq), or against a head link written down earlier outside the database,
 // and fails naming the first broken event.
-func verifyCmd(ctx context.Context, a *app, args []string, out io.Writer) error {
+func verifyCmd(ctx context.Context, a *app.App, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(out)
 	from := fs.Int64("from", 0, "first seq to check (0: the anchor)")
@@ -25,7 +26,7 @@ func verifyCmd(ctx context.Context, a *app, args []string, out io.Writer) error 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	trail := a.audit
+	trail := a.Audit
 	var (
 		rep audit.Report
 		err error

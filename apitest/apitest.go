@@ -63,7 +63,7 @@ type Env struct {
 var Start = time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
 
 // New assembles the portal on a fresh database of the dialect, wired as
-// server.go wires it.
+// package app wires it.
 func New(t testing.TB, dialect string) *Env {
 	t.Helper()
 	ctx := context.Background()

@@ -1,8 +1,7 @@
-package main
+package app
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +53,7 @@ func TestConfigDevelopmentFallsBackLoudlyProductionRefuses(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := loadConfig(envOf(tc.env), protect.DevelopmentKey)
+			_, err := LoadConfig(envOf(tc.env), protect.DevelopmentKey)
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Fatalf("unexpected error: %v", err)
@@ -67,7 +66,7 @@ func TestConfigDevelopmentFallsBackLoudlyProductionRefuses(t *testing.T) {
 
 func TestConfigDefaults(t *testing.T) {
 	t.Parallel()
-	c, err := loadConfig(envOf(nil), protect.DevelopmentKey)
+	c, err := LoadConfig(envOf(nil), protect.DevelopmentKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,64 +74,9 @@ func TestConfigDefaults(t *testing.T) {
 		t.Errorf("defaults = %+v", c)
 	}
 	var buf bytes.Buffer
-	newLogger(c, &buf).Info("config", "config", c)
+	NewLogger(c, &buf).Info("config", "config", c)
 	if strings.Contains(buf.String(), devJWTSecret) || strings.Contains(buf.String(), protect.DevelopmentKey) {
 		t.Errorf("logged configuration shows a secret: %s", buf.String())
-	}
-}
-
-func TestTokenCommand(t *testing.T) {
-	t.Parallel()
-	dev, err := loadConfig(envOf(nil), protect.DevelopmentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prod, err := loadConfig(envOf(map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": "a-production-secret-of-at-least-32-bytes!", "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": "k1:" + strings.Repeat("A", 43)}), protect.DevelopmentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name    string
-		cfg     Config
-		args    []string
-		wantErr string
-	}{
-		{name: "demo persona", cfg: dev, args: []string{"--demo", "guardian"}},
-		{name: "explicit subject", cfg: dev, args: []string{"--subject", "s1", "--roles", "subscriber,agent"}},
-		{name: "unknown persona", cfg: dev, args: []string{"--demo", "nobody"}, wantErr: "unknown demo persona"},
-		{name: "unknown role", cfg: dev, args: []string{"--subject", "s1", "--roles", "root"}, wantErr: "unknown role"},
-		{name: "no subject", cfg: dev, args: []string{"--roles", "subscriber"}, wantErr: "--subject and --roles"},
-		{name: "production", cfg: prod, args: []string{"--demo", "admin"}, wantErr: "refused in production"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var out bytes.Buffer
-			err := tokenCmd(tc.cfg, tc.args, &out)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error = %v, want %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n := strings.Count(strings.TrimSpace(out.String()), "."); n != 2 {
-				t.Errorf("output is not a JWT: %q", out.String())
-			}
-		})
-	}
-}
-
-func TestVersionAndUnknownCommand(t *testing.T) {
-	t.Parallel()
-	var out, errOut bytes.Buffer
-	if err := realMain(context.Background(), []string{"version"}, &out, &errOut); err != nil || !strings.Contains(out.String(), "portal") {
-		t.Fatalf("version: %v %q", err, out.String())
-	}
-	if err := realMain(context.Background(), []string{"frobnicate"}, &out, &errOut); err == nil {
-		t.Fatal("an unknown command succeeded")
 	}
 }
 
@@ -154,7 +98,7 @@ func TestConfigWebhook(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := loadConfig(envOf(tc.env), protect.DevelopmentKey)
+			c, err := LoadConfig(envOf(tc.env), protect.DevelopmentKey)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -163,7 +107,7 @@ func TestConfigWebhook(t *testing.T) {
 				t.Errorf("webhook configuration (-want +got):\n%s", diff)
 			}
 			var buf bytes.Buffer
-			newLogger(c, &buf).Info("config", "config", c)
+			NewLogger(c, &buf).Info("config", "config", c)
 			for _, s := range []string{secret, "t0ps3cret", "/hooks/portal"} {
 				if strings.Contains(buf.String(), s) {
 					t.Errorf("logged configuration shows %q: %s", s, buf.String())

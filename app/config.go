@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"errors"
@@ -48,8 +48,8 @@ const (
 	devJWTAudience = "privacy-portal"
 )
 
-// loadConfig reads the environment. getenv is os.Getenv outside tests.
-func loadConfig(getenv func(string) string, devKey string) (Config, error) {
+// LoadConfig reads the environment. getenv is os.Getenv outside tests.
+func LoadConfig(getenv func(string) string, devKey string) (Config, error) {
 	c := Config{
 		Env:              strings.ToLower(strings.TrimSpace(getenv("PORTAL_ENV"))),
 		Addr:             getenv("PORTAL_ADDR"),
@@ -243,4 +243,4 @@ func webhookOrigin(u string) string {
 	return p.Scheme + "://" + p.Host
 }
 
-func envConfig(devKey string) (Config, error) { return loadConfig(os.Getenv, devKey) }
+func FromEnv(devKey string) (Config, error) { return LoadConfig(os.Getenv, devKey) }

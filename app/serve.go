@@ -1,0 +1,158 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/demo"
+	"github.com/xroshot/portal/notify"
+	"github.com/xroshot/portal/purge"
+)
+
+// Serve runs the API server until ctx ends, then finishes in-flight
+// requests within the configured grace: the portal's default command.
+// version is the build's, for the start-up line.
+func Serve(ctx context.Context, cfg Config, log *slog.Logger, version string) error {
+	log.Info("starting portal", "version", version, "config", cfg)
+	tuneGC(log)
+	a, err := New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	if cfg.Development() {
+		if err := a.seedDemo(ctx); err != nil {
+			return err
+		}
+	}
+	waitNotifier, err := a.StartNotifier(ctx)
+	if err != nil {
+		return err
+	}
+	defer waitNotifier()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           a.Handler(reg),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "graphql", "/graphql", "graphiql", cfg.Development(), "store", a.DB.Dialect())
+
+	if cfg.PurgeInterval > 0 {
+		// Every replica runs the purge; row locks keep their runs apart.
+		sched := &purge.Scheduler{Purge: a.Purge, Interval: cfg.PurgeInterval, Logger: log}
+		go func() {
+			if err := sched.Run(ctx); err != nil {
+				log.Error("purge scheduler stopped", "err", err)
+			}
+		}()
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", "grace", cfg.ShutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// seedDemo fills an empty development database with the demo personas and
+// prints a token for each, so a first query needs no identity provider.
+func (a *App) seedDemo(ctx context.Context) error {
+	seeded, err := demo.Seed(ctx, a.DB, a.Feed, a.Consent, a.Requests, a.Clock.Now())
+	if err != nil {
+		return fmt.Errorf("seed demo data: %w", err)
+	}
+	if seeded {
+		a.Log.Info("seeded demo data into the empty development database")
+	}
+	m := a.Minter()
+	if len(m.Secret) == 0 {
+		return nil
+	}
+	for _, p := range demo.Personas {
+		tok, err := m.Mint(p.Subject, p.Roles, p.Actor, 24*time.Hour)
+		if err != nil {
+			return err
+		}
+		a.Log.Info("demo token (development only)", "persona", p.Name, "subject", p.Subject, "token", tok)
+	}
+	return nil
+}
+
+// NewDeliverer builds the notification deliverer of the configuration, or
+// nil when no webhook is configured.
+func NewDeliverer(cfg Config, log *slog.Logger, db notify.Store, c clock.Clock) (*notify.Deliverer, error) {
+	if cfg.WebhookURL == "" {
+		return nil, nil
+	}
+	d, err := notify.New(db, notify.Config{
+		URL: cfg.WebhookURL, Secret: []byte(cfg.WebhookSecret), Interval: cfg.NotifyInterval,
+		Clock: c, Logger: log.With("job", "notify"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("notifications: %w", err)
+	}
+	return d, nil
+}
+
+// StartNotifier runs the deliverer in the background until ctx ends, when
+// one is configured, and returns a function waiting for it to stop: call it
+// before the store closes. Without PORTAL_WEBHOOK_URL notices wait in the
+// outbox, and it says so.
+func (a *App) StartNotifier(ctx context.Context) (wait func(), err error) {
+	d, err := NewDeliverer(a.Config, a.Log, a.DB.ForNotify(), a.Clock)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		level := slog.LevelWarn
+		if a.Config.Development() {
+			level = slog.LevelInfo
+		}
+		a.Log.Log(ctx, level, "PORTAL_WEBHOOK_URL is not set: subscriber notices stay in the outbox, undelivered")
+		return func() {}, nil
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := d.Run(ctx); err != nil {
+			a.Log.Error("notification deliverer stopped", slog.Any("error", err))
+		}
+	}()
+	return func() { <-done }, nil
+}

@@ -174,6 +174,12 @@ func (a *App) Schema() (graphql.ExecutableSchema, graphql.OperationMiddleware) {
 // Handler is the HTTP edge over the schema, registering its metrics in reg.
 func (a *App) Handler(reg *prometheus.Registry) http.Handler {
 	schema, loaders := a.Schema()
+	return a.Edge(schema, loaders, reg)
+}
+
+// Edge is the HTTP edge over a schema built by Schema, for a caller that
+// keeps the schema too (tests building a second edge over it).
+func (a *App) Edge(schema graphql.ExecutableSchema, loaders graphql.OperationMiddleware, reg *prometheus.Registry) http.Handler {
 	return httpapi.New(httpapi.Config{
 		Schema:      schema,
 		Development: a.Config.Development(),

@@ -28,46 +28,48 @@ func TestASubscriberGrantsAndWithdrawsEveryTopic(t *testing.T) {
 	}
 	for _, topic := range cat.ConsentTopics {
 		t.Run(topic.Code, func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t)
-			e.adult(t, "sub-1")
-			if got := e.current(t, "sub-1")[topic.Code].State; got != consent.NotRecorded {
-				t.Fatalf("before any change: %s, want NOT_RECORDED", got)
-			}
-
-			granted := e.set(t, "sub-1", topic.Code, true)
-			e.clock.Advance(time.Hour)
-			withdrawn := e.set(t, "sub-1", topic.Code, false)
-
-			if !granted.Changed || !withdrawn.Changed {
-				t.Errorf("changed = %v, %v; want both", granted.Changed, withdrawn.Changed)
-			}
-			if got := e.current(t, "sub-1")[topic.Code].State; got != consent.Withdrawn {
-				t.Errorf("after withdrawing: %s, want WITHDRAWN", got)
-			}
-			type change struct {
-				Topic, Action, From, To, Actor, ActorID, Via, Policy string
-				At                                                   time.Time
-			}
-			var got []change
-			for _, ev := range e.history(t, "sub-1") {
-				got = append(got, change{ev.Topic, ev.Action, ev.FromState, ev.ToState, ev.ActorKind, ev.ActorID, ev.Via, ev.PolicyVersion, ev.OccurredAt})
-			}
-			want := []change{
-				{topic.Code, "GRANT", "NOT_RECORDED", "GRANTED", "SUBSCRIBER", "sub-1", "WEB", cat.Version, start},
-				{topic.Code, "WITHDRAW", "GRANTED", "WITHDRAWN", "SUBSCRIBER", "sub-1", "WEB", cat.Version, start.Add(time.Hour)},
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("history (-want +got):\n%s", diff)
-			}
+			eachStore(t, func(t *testing.T, e *env) { grantAndWithdraw(t, e, cat, topic) })
 		})
 	}
 }
 
+func grantAndWithdraw(t *testing.T, e *env, cat *policy.Catalog, topic policy.ConsentTopic) {
+	e.adult(t, "sub-1")
+	if got := e.current(t, "sub-1")[topic.Code].State; got != consent.NotRecorded {
+		t.Fatalf("before any change: %s, want NOT_RECORDED", got)
+	}
+
+	granted := e.set(t, "sub-1", topic.Code, true)
+	e.clock.Advance(time.Hour)
+	withdrawn := e.set(t, "sub-1", topic.Code, false)
+
+	if !granted.Changed || !withdrawn.Changed {
+		t.Errorf("changed = %v, %v; want both", granted.Changed, withdrawn.Changed)
+	}
+	if got := e.current(t, "sub-1")[topic.Code].State; got != consent.Withdrawn {
+		t.Errorf("after withdrawing: %s, want WITHDRAWN", got)
+	}
+	type change struct {
+		Topic, Action, From, To, Actor, ActorID, Via, Policy string
+		At                                                   time.Time
+	}
+	var got []change
+	for _, ev := range e.history(t, "sub-1") {
+		got = append(got, change{ev.Topic, ev.Action, ev.FromState, ev.ToState, ev.ActorKind, ev.ActorID, ev.Via, ev.PolicyVersion, ev.OccurredAt})
+	}
+	want := []change{
+		{topic.Code, "GRANT", "NOT_RECORDED", "GRANTED", "SUBSCRIBER", "sub-1", "WEB", cat.Version, start},
+		{topic.Code, "WITHDRAW", "GRANTED", "WITHDRAWN", "SUBSCRIBER", "sub-1", "WEB", cat.Version, start.Add(time.Hour)},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("history (-want +got):\n%s", diff)
+	}
+}
+
 // Repeating a change changes nothing and writes no second event.
-func TestRepeatingAChangeWritesNothing(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+func TestRepeatingAChangeWritesNothing(t *testing.T) { eachStore(t, testRepeatingAChangeWritesNothing) }
+
+func testRepeatingAChangeWritesNothing(t *testing.T, e *env) {
 	e.adult(t, "sub-1")
 	first := e.set(t, "sub-1", "marketing.sms", true)
 	e.clock.Advance(time.Minute)
@@ -90,8 +92,10 @@ func TestRepeatingAChangeWritesNothing(t *testing.T) {
 // A client request id makes a call idempotent: the same id with the same
 // body gets the same result, with another body CONFLICT.
 func TestAClientRequestIDReplaysTheSameResult(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+	eachStore(t, testAClientRequestIDReplaysTheSameResult)
+}
+
+func testAClientRequestIDReplaysTheSameResult(t *testing.T, e *env) {
 	e.adult(t, "sub-1")
 	ctx := context.Background()
 	req := consent.Request{ClientRequestID: "req-1", Changes: []consent.Change{{Topic: "marketing.email", Granted: true}, {Topic: "marketing.sms", Granted: true}}}
@@ -144,9 +148,9 @@ func TestAClientRequestIDReplaysTheSameResult(t *testing.T) {
 // Who may change consents (개인정보 보호법 제22조의2, 제38조): the subscriber;
 // for a child under 14 only the recorded guardian; staff only through an
 // assigned request, which does not exist yet.
-func TestWhoMayChangeConsents(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+func TestWhoMayChangeConsents(t *testing.T) { eachStore(t, testWhoMayChangeConsents) }
+
+func testWhoMayChangeConsents(t *testing.T, e *env) {
 	e.adult(t, "adult-1")
 	e.minor(t, "minor-1", "guardian-1")
 	teen := start.AddDate(-14, 0, -1).Format(time.DateOnly)
@@ -200,9 +204,9 @@ func TestWhoMayChangeConsents(t *testing.T) {
 
 // Bad input is refused with BAD_USER_INPUT before anything is written, and a
 // batch with one bad change writes none of its changes.
-func TestBadInputWritesNothing(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+func TestBadInputWritesNothing(t *testing.T) { eachStore(t, testBadInputWritesNothing) }
+
+func testBadInputWritesNothing(t *testing.T, e *env) {
 	e.adult(t, "sub-1")
 	tests := []struct {
 		name      string
@@ -243,8 +247,10 @@ func TestBadInputWritesNothing(t *testing.T) {
 // is due, and its purge date is stored for the next purge. Refusing never
 // touches what the service needs.
 func TestWithdrawingAnOptionalConsentMakesItsItemDue(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+	eachStore(t, testWithdrawingAnOptionalConsentMakesItsItemDue)
+}
+
+func testWithdrawingAnOptionalConsentMakesItsItemDue(t *testing.T, e *env) {
 	e.adult(t, "sub-1")
 	e.set(t, "sub-1", "optional.discount_certificate", false)
 
@@ -274,8 +280,10 @@ func TestWithdrawingAnOptionalConsentMakesItsItemDue(t *testing.T) {
 // Every change queues a result notice due within 14 days (정보통신망법
 // 시행령 제62조의2); a batch is one notice.
 func TestEveryChangeQueuesAResultNoticeWithin14Days(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+	eachStore(t, testEveryChangeQueuesAResultNoticeWithin14Days)
+}
+
+func testEveryChangeQueuesAResultNoticeWithin14Days(t *testing.T, e *env) {
 	e.adult(t, "sub-1")
 	res, err := e.consent.Set(context.Background(), self("sub-1"), consent.Request{Changes: []consent.Change{{Topic: "marketing.sms", Granted: true}, {Topic: "marketing.night", Granted: false}}})
 	if err != nil {
@@ -312,9 +320,9 @@ func TestEveryChangeQueuesAResultNoticeWithin14Days(t *testing.T) {
 
 // Receipts carry the fields of the Kantara receipt / ISO/IEC 27560 record,
 // verify against the stored history, and chain each topic's events.
-func TestReceiptsVerifyAndChain(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+func TestReceiptsVerifyAndChain(t *testing.T) { eachStore(t, testReceiptsVerifyAndChain) }
+
+func testReceiptsVerifyAndChain(t *testing.T, e *env) {
 	e.adult(t, "sub-1")
 	ctx := context.Background()
 	granted := e.set(t, "sub-1", "marketing.email", true)
@@ -376,8 +384,10 @@ func TestReceiptsVerifyAndChain(t *testing.T) {
 
 // A terminated subscriber may still withdraw, but grants nothing new.
 func TestAfterTerminationConsentsCanOnlyBeWithdrawn(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+	eachStore(t, testAfterTerminationConsentsCanOnlyBeWithdrawn)
+}
+
+func testAfterTerminationConsentsCanOnlyBeWithdrawn(t *testing.T, e *env) {
 	e.adult(t, "sub-1")
 	e.set(t, "sub-1", "marketing.sms", true)
 	if _, err := e.feed.Terminate(context.Background(), "sub-1", start); err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/consent"
@@ -13,9 +14,7 @@ import (
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
-	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/store"
-	"github.com/xroshot/portal/store/storetest"
 )
 
 // start is noon in Korea on a Thursday, far from any date boundary.
@@ -32,27 +31,21 @@ type env struct {
 	consent *consent.Service
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, dialect string) *env {
 	t.Helper()
-	db := storetest.Open(t, "sqlite")
-	cat, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := protect.GenerateKeySpec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := protect.ParseKeyring(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewManual(start)
-	inv := inventory.New(db, cat, keys, clk)
-	return &env{
-		db: db, clock: clk, cat: cat, inv: inv,
-		feed:    feed.New(db.ForFeed(), inv, keys, clk),
-		consent: consent.New(db.ForConsent(), inv, clk),
+	a := apptest.New(t, dialect, start)
+	return &env{db: a.DB, clock: a.Clock, cat: a.Catalog, inv: a.Inventory, feed: a.Feed, consent: a.Consent}
+}
+
+// eachStore runs test in parallel once per store, each with a fresh env.
+func eachStore(t *testing.T, test func(t *testing.T, e *env)) {
+	t.Helper()
+	t.Parallel()
+	for _, d := range apptest.Dialects {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			test(t, newEnv(t, d))
+		})
 	}
 }
 

@@ -17,8 +17,10 @@ import (
 // due, a month ahead, records each notice once, and the next one falls two
 // years later; optional items are never reconfirmed.
 func TestMarketingConsentIsReconfirmedEveryTwoYears(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+	eachStore(t, testMarketingConsentIsReconfirmedEveryTwoYears)
+}
+
+func testMarketingConsentIsReconfirmedEveryTwoYears(t *testing.T, e *env) {
 	ctx := context.Background()
 	e.adult(t, "early")
 	e.adult(t, "late")
@@ -124,8 +126,10 @@ func TestMarketingConsentIsReconfirmedEveryTwoYears(t *testing.T) {
 // gets a new event and reconfirmBy two years from today; repeating it the
 // same day writes nothing.
 func TestTheSubscriberReconfirmsTheirMarketingConsents(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
+	eachStore(t, testTheSubscriberReconfirmsTheirMarketingConsents)
+}
+
+func testTheSubscriberReconfirmsTheirMarketingConsents(t *testing.T, e *env) {
 	ctx := context.Background()
 	e.adult(t, "sub-1")
 	e.set(t, "sub-1", "marketing.sms", true)

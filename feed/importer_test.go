@@ -11,12 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/feed"
-	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
-	"github.com/xroshot/portal/policy"
-	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/store"
 	"github.com/xroshot/portal/store/storetest"
 )
@@ -25,18 +22,7 @@ var now = time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)
 
 func newFeed(t *testing.T, db *store.DB) *feed.Service {
 	t.Helper()
-	cat, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, _ := protect.GenerateKeySpec()
-	keys, err := protect.ParseKeyring(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewManual(now)
-	inv := inventory.New(db, cat, keys, clk)
-	return feed.New(db.ForFeed(), inv, keys, clk)
+	return apptest.On(t, db, now).Feed
 }
 
 func line(t *testing.T, v any) string {

@@ -9,14 +9,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/holds"
-	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
-	"github.com/xroshot/portal/policy"
-	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/store"
 	"github.com/xroshot/portal/store/storetest"
 )
@@ -32,18 +30,8 @@ type env struct {
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
-	cat, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, _ := protect.GenerateKeySpec()
-	keys, err := protect.ParseKeyring(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewManual(now)
-	inv := inventory.New(db, cat, keys, clk)
-	return &env{db: db, clock: clk, feed: feed.New(db.ForFeed(), inv, keys, clk), holds: holds.New(db.ForHolds(), clk)}
+	a := apptest.On(t, db, now)
+	return &env{db: db, clock: a.Clock, feed: a.Feed, holds: a.Holds}
 }
 
 // subscriber feeds a subscriber with a name and an e-mail, and n usage

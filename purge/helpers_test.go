@@ -9,13 +9,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/holds"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
-	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/purge"
 	"github.com/xroshot/portal/store"
 )
@@ -33,26 +33,8 @@ type env struct {
 
 func newEnv(t testing.TB, db *store.DB, start time.Time) *env {
 	t.Helper()
-	cat, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := protect.GenerateKeySpec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := protect.ParseKeyring(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewManual(start)
-	inv := inventory.New(db, cat, keys, clk)
-	return &env{
-		db: db, clock: clk, cat: cat, inv: inv,
-		feed:  feed.New(db.ForFeed(), inv, keys, clk),
-		holds: holds.New(db.ForHolds(), clk),
-		purge: purge.New(db.ForPurge(), cat, clk),
-	}
+	a := apptest.On(t, db, start)
+	return &env{db: db, clock: a.Clock, cat: a.Catalog, inv: a.Inventory, feed: a.Feed, holds: a.Holds, purge: a.Purge}
 }
 
 func ptr[T any](v T) *T { return &v }

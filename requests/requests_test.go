@@ -11,14 +11,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
-	"github.com/xroshot/portal/policy"
-	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/requests"
 	"github.com/xroshot/portal/store"
 	"github.com/xroshot/portal/store/storetest"
@@ -36,16 +35,8 @@ type env struct {
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
-	cat, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, _ := protect.GenerateKeySpec()
-	keys, _ := protect.ParseKeyring(spec)
-	clk := clock.NewManual(at(2026, 11, 26))
-	inv := inventory.New(db, cat, keys, clk)
-	return &env{db: db, clk: clk, inv: inv, feed: feed.New(db.ForFeed(), inv, keys, clk),
-		reqs: requests.New(requests.Deps{Store: db.ForRequests(), Inventory: inv, Clock: clk})}
+	a := apptest.On(t, db, at(2026, 11, 26))
+	return &env{db: db, clk: a.Clock, inv: a.Inventory, feed: a.Feed, reqs: a.Requests}
 }
 
 var (

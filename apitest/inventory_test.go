@@ -15,8 +15,6 @@ import (
 	"github.com/xroshot/portal/models"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 // subscriber feeds one subscriber with a profile and n records of mixed kinds.
 func subscriber(t *testing.T, env *apitest.Env, id string, signedUp time.Time, extraItems, records int) {
 	t.Helper()
@@ -30,7 +28,7 @@ func subscriber(t *testing.T, env *apitest.Env, id string, signedUp time.Time, e
 	for i := 0; i < extraItems; i++ {
 		items = append(items, feed.ItemInput{Category: "payer.phone", Value: fmt.Sprintf("010-5555-%04d", i)})
 	}
-	if _, err := env.Feed.UpsertSubscriber(ctx, feed.SubscriberInput{ID: id, Status: models.StatusActive, SignedUpAt: signedUp, BirthDate: ptr("1988-04-17"), Items: items}); err != nil {
+	if _, err := env.Feed.UpsertSubscriber(ctx, feed.SubscriberInput{ID: id, Status: models.StatusActive, SignedUpAt: signedUp, BirthDate: new("1988-04-17"), Items: items}); err != nil {
 		t.Fatal(err)
 	}
 	kinds := []string{"USAGE", "PAYMENT", "MESSAGE_CONTENT", "CALL_DETAIL", "ACCESS_LOG"}
@@ -273,7 +271,7 @@ func TestGuardianSeesTheMinorsInventoryAndNoOneElseDoes(t *testing.T) {
 	ctx := context.Background()
 	birth := apitest.Start.AddDate(-10, 0, 0).Format(time.DateOnly)
 	if _, err := env.Feed.UpsertSubscriber(ctx, feed.SubscriberInput{
-		ID: "minor-1", Status: models.StatusActive, SignedUpAt: apitest.Start.AddDate(-1, 0, 0), BirthDate: &birth, GuardianID: ptr("guardian-1"),
+		ID: "minor-1", Status: models.StatusActive, SignedUpAt: apitest.Start.AddDate(-1, 0, 0), BirthDate: &birth, GuardianID: new("guardian-1"),
 		Items: []feed.ItemInput{{Category: "applicant.name", Value: "박지우"}, {Category: "guardian.name", Value: "박소연"}},
 	}); err != nil {
 		t.Fatal(err)

@@ -16,12 +16,10 @@ import (
 	"github.com/xroshot/portal/reqctx"
 )
 
-func ptr(s string) *string { return &s }
-
 func sample() *models.AuditEvent {
 	return &models.AuditEvent{
 		Seq: 42, OccurredAt: time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.UTC),
-		ActorID: "agent-7", ActorRoles: "agent", Action: "subscriber.read", SubjectID: ptr("sub-1"),
+		ActorID: "agent-7", ActorRoles: "agent", Action: "subscriber.read", SubjectID: new("sub-1"),
 		TargetType: "subscriber", TargetID: "sub-1", RequestID: "req-1", ClientAddr: "10.0.0.7",
 		Details: "{}", PrevHash: audit.GenesisHash,
 	}
@@ -56,10 +54,10 @@ func TestHashCoversEveryField(t *testing.T) {
 		{"time by a microsecond", func(e *models.AuditEvent) { e.OccurredAt = e.OccurredAt.Add(time.Microsecond) }},
 		{"actor", func(e *models.AuditEvent) { e.ActorID = "agent-8" }},
 		{"roles", func(e *models.AuditEvent) { e.ActorRoles = "admin,agent" }},
-		{"acting for", func(e *models.AuditEvent) { e.ActingFor = ptr("minor-1") }},
-		{"acting for, empty rather than null", func(e *models.AuditEvent) { e.ActingFor = ptr("") }},
+		{"acting for", func(e *models.AuditEvent) { e.ActingFor = new("minor-1") }},
+		{"acting for, empty rather than null", func(e *models.AuditEvent) { e.ActingFor = new("") }},
 		{"action", func(e *models.AuditEvent) { e.Action = "subscriber.export" }},
-		{"subject", func(e *models.AuditEvent) { e.SubjectID = ptr("sub-2") }},
+		{"subject", func(e *models.AuditEvent) { e.SubjectID = new("sub-2") }},
 		{"subject null", func(e *models.AuditEvent) { e.SubjectID = nil }},
 		{"target type", func(e *models.AuditEvent) { e.TargetType = "request" }},
 		{"target id", func(e *models.AuditEvent) { e.TargetID = "sub-2" }},

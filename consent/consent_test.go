@@ -154,7 +154,7 @@ func testWhoMayChangeConsents(t *testing.T, e *env) {
 	e.adult(t, "adult-1")
 	e.minor(t, "minor-1", "guardian-1")
 	teen := start.AddDate(-14, 0, -1).Format(time.DateOnly)
-	e.subscriber(t, feed.SubscriberInput{ID: "teen-1", BirthDate: &teen, GuardianID: ptr("guardian-1")})
+	e.subscriber(t, feed.SubscriberInput{ID: "teen-1", BirthDate: &teen, GuardianID: new("guardian-1")})
 	tests := []struct {
 		name      string
 		who       consent.Requester

@@ -49,12 +49,10 @@ func eachStore(t *testing.T, test func(t *testing.T, e *env)) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // adult feeds an active adult subscriber holding both optional items.
 func (e *env) adult(t *testing.T, id string) {
 	t.Helper()
-	e.subscriber(t, feed.SubscriberInput{ID: id, BirthDate: ptr("1988-04-17")})
+	e.subscriber(t, feed.SubscriberInput{ID: id, BirthDate: new("1988-04-17")})
 }
 
 // minor feeds a ten-year-old whose recorded guardian is guardianID.

@@ -105,8 +105,6 @@ type demoSubscriber struct {
 	unpaidSince  *time.Time
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func item(category, value string, at time.Time) feed.ItemInput {
 	return feed.ItemInput{Category: category, Value: value, CollectedAt: &at, Source: "APPLICATION_FORM"}
 }
@@ -119,7 +117,7 @@ func subscribers(now time.Time) []demoSubscriber {
 	minorSignUp := now.AddDate(-1, -2, 0).Truncate(day)
 
 	active := demoSubscriber{in: feed.SubscriberInput{
-		ID: ActiveID, Status: models.StatusActive, SignedUpAt: activeSignUp, BirthDate: ptr("1988-04-17"),
+		ID: ActiveID, Status: models.StatusActive, SignedUpAt: activeSignUp, BirthDate: new("1988-04-17"),
 		Items: []feed.ItemInput{
 			item("applicant.name", "김민준", activeSignUp),
 			item("applicant.birth_date", "1988-04-17", activeSignUp),
@@ -135,7 +133,7 @@ func subscribers(now time.Time) []demoSubscriber {
 	active.records = activityRecords(ActiveID, activeSignUp, now)
 
 	terminated := demoSubscriber{in: feed.SubscriberInput{
-		ID: TerminatedID, Status: models.StatusActive, SignedUpAt: termSignUp, BirthDate: ptr("1975-11-02"),
+		ID: TerminatedID, Status: models.StatusActive, SignedUpAt: termSignUp, BirthDate: new("1975-11-02"),
 		Items: []feed.ItemInput{
 			item("applicant.name", "이서연", termSignUp),
 			item("applicant.birth_date", "1975-11-02", termSignUp),
@@ -154,7 +152,7 @@ func subscribers(now time.Time) []demoSubscriber {
 
 	minor := demoSubscriber{in: feed.SubscriberInput{
 		ID: MinorID, Status: models.StatusActive, SignedUpAt: minorSignUp,
-		BirthDate: ptr(now.AddDate(-11, -3, 0).Format(time.DateOnly)), GuardianID: ptr(GuardianID),
+		BirthDate: new(now.AddDate(-11, -3, 0).Format(time.DateOnly)), GuardianID: new(GuardianID),
 		Items: []feed.ItemInput{
 			item("applicant.name", "박지우", minorSignUp),
 			item("applicant.birth_date", now.AddDate(-11, -3, 0).Format(time.DateOnly), minorSignUp),

@@ -220,5 +220,3 @@ func viewAttempts(ds []*models.OutboxDelivery) []attemptView {
 }
 
 var cmpInstants = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
-
-func ptr[T any](v T) *T { return &v }

@@ -55,7 +55,7 @@ func TestDeliverOnceDeliversSignedMessagesOnce(t *testing.T) {
 			if diff := cmp.Diff(want, g.envelopes[id], cmpInstants); diff != "" {
 				t.Errorf("message %d as the gateway got it (-want +got):\n%s", k.ID, diff)
 			}
-			wantStatus := &models.OutboxStatus{ID: k.ID, SubscriberID: k.SubscriberID, Kind: "CONSENT_RESULT", DueBy: t0.AddDate(0, 0, 14), CreatedAt: t0, Attempts: 1, DeliveredAt: ptr(clk.Now())}
+			wantStatus := &models.OutboxStatus{ID: k.ID, SubscriberID: k.SubscriberID, Kind: "CONSENT_RESULT", DueBy: t0.AddDate(0, 0, 14), CreatedAt: t0, Attempts: 1, DeliveredAt: new(clk.Now())}
 			if diff := cmp.Diff(wantStatus, status(t, db, k), cmpInstants); diff != "" {
 				t.Errorf("message %d status (-want +got):\n%s", k.ID, diff)
 			}

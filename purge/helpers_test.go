@@ -37,8 +37,6 @@ func newEnv(t testing.TB, db *store.DB, start time.Time) *env {
 	return &env{db: db, clock: a.Clock, cat: a.Catalog, inv: a.Inventory, feed: a.Feed, holds: a.Holds, purge: a.Purge}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // kst is a calendar instant in Korea.
 func kst(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, clock.KST) }
 
@@ -46,7 +44,7 @@ func kst(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0,
 func (e *env) subscriber(t testing.TB, id string, signedUp time.Time, items []feed.ItemInput, recs []feed.RecordInput) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := e.feed.UpsertSubscriber(ctx, feed.SubscriberInput{ID: id, Status: models.StatusActive, SignedUpAt: signedUp, BirthDate: ptr("1985-03-02"), Items: items}); err != nil {
+	if _, err := e.feed.UpsertSubscriber(ctx, feed.SubscriberInput{ID: id, Status: models.StatusActive, SignedUpAt: signedUp, BirthDate: new("1985-03-02"), Items: items}); err != nil {
 		t.Fatal(err)
 	}
 	for start := 0; start < len(recs); start += feed.MaxRecordsPerCall {

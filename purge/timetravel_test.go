@@ -209,7 +209,7 @@ func (ev simEvent) apply(t *testing.T, s *sim, now time.Time) {
 	signedUp := sub.facts.SignedUpAt
 	switch ev.what {
 	case "signUp":
-		_, err := s.feed.UpsertSubscriber(ctx, feed.SubscriberInput{ID: sub.id, Status: models.StatusActive, SignedUpAt: now, BirthDate: ptr("1980-05-05"), Items: simItems})
+		_, err := s.feed.UpsertSubscriber(ctx, feed.SubscriberInput{ID: sub.id, Status: models.StatusActive, SignedUpAt: now, BirthDate: new("1980-05-05"), Items: simItems})
 		must(err)
 		sub.facts.SignedUpAt = now
 		for _, it := range simItems {

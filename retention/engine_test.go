@@ -15,7 +15,7 @@ func TestAssessRefusesWhatTheCatalogDoesNotKnow(t *testing.T) {
 	e := engine(t)
 	sub := retention.Subject{SignedUpAt: at(2022, 1, 1)}
 	withdrawn := holding("applicant.email", at(2022, 1, 1))
-	withdrawn.ConsentWithdrawnAt = ptr(at(2023, 1, 1))
+	withdrawn.ConsentWithdrawnAt = new(at(2023, 1, 1))
 	tests := []struct {
 		name string
 		item retention.Item
@@ -45,7 +45,7 @@ func TestAssessRefusesWhatTheCatalogDoesNotKnow(t *testing.T) {
 func TestHoldsNeverChangeClauseDates(t *testing.T) {
 	t.Parallel()
 	e := engine(t)
-	sub := retention.Subject{SignedUpAt: at(2022, 1, 1), TerminatedAt: ptr(at(2026, 3, 10))}
+	sub := retention.Subject{SignedUpAt: at(2022, 1, 1), TerminatedAt: new(at(2026, 3, 10))}
 	for _, now := range []time.Time{at(2026, 1, 1), at(2026, 5, 1), at(2027, 1, 1), at(2032, 1, 1)} {
 		for _, it := range []retention.Item{holding("applicant.name", at(2022, 1, 1)), record("PAYMENT", at(2025, 1, 1))} {
 			free, err := e.Assess(sub, it, now)
@@ -104,17 +104,17 @@ func TestAssessAllAgreesWithAssess(t *testing.T) {
 func inventory(e *retention.Engine) (retention.Subject, []retention.Item) {
 	sub := retention.Subject{
 		SignedUpAt:   at(2019, 3, 1),
-		TerminatedAt: ptr(at(2026, 9, 15)),
+		TerminatedAt: new(at(2026, 9, 15)),
 		FeeIssues: []retention.FeeIssue{
-			{Kind: policy.ConditionUnpaidFees, Since: at(2026, 8, 1), ResolvedAt: ptr(at(2026, 10, 1))},
-			{Kind: policy.ConditionFeeDispute, Since: at(2027, 1, 10), ResolvedAt: ptr(at(2027, 5, 2))},
+			{Kind: policy.ConditionUnpaidFees, Since: at(2026, 8, 1), ResolvedAt: new(at(2026, 10, 1))},
+			{Kind: policy.ConditionFeeDispute, Since: at(2027, 1, 10), ResolvedAt: new(at(2027, 5, 2))},
 		},
 	}
 	var items []retention.Item
 	for _, c := range e.Catalog().Categories {
 		it := holding(c.Code, at(2019, 3, 1))
 		if c.ConsentTopic != "" {
-			it.ConsentWithdrawnAt = ptr(at(2024, 2, 2))
+			it.ConsentWithdrawnAt = new(at(2024, 2, 2))
 		}
 		items = append(items, it)
 	}

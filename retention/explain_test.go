@@ -12,7 +12,7 @@ func TestExplain(t *testing.T) {
 	t.Parallel()
 	e := engine(t)
 	active := retention.Subject{SignedUpAt: at(2022, 1, 1)}
-	terminated := retention.Subject{SignedUpAt: at(2022, 1, 1), TerminatedAt: ptr(at(2026, 3, 10))}
+	terminated := retention.Subject{SignedUpAt: at(2022, 1, 1), TerminatedAt: new(at(2026, 3, 10))}
 	withHold := func(it retention.Item, reason string) retention.Item {
 		it.Holds = []retention.Hold{{ID: "h", Reason: reason}}
 		return it

@@ -17,8 +17,6 @@ func at(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 12, 0,
 // midnight is the start of a day in Korea.
 func midnight(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, clock.KST) }
 
-func ptr(t time.Time) *time.Time { return &t }
-
 func engine(t testing.TB) *retention.Engine {
 	t.Helper()
 	cat, err := policy.Default()

@@ -72,7 +72,7 @@ func TestLifeOfATerminatedSubscriberWithUnpaidFees(t *testing.T) {
 
 	// 2025-06-01. The subscriber withdraws the discount-certificate consent:
 	// its purpose is gone, and it is due at once (법 37, 21①).
-	discount.ConsentWithdrawnAt = ptr(at(2025, 6, 1))
+	discount.ConsentWithdrawnAt = new(at(2025, 6, 1))
 	now = at(2025, 6, 1)
 	a = check(t, e, sub, discount, now, want{
 		State: retention.StateDue, PurgeAfter: "2025-06-01", Governing: "SERVICE_PERIOD",
@@ -94,7 +94,7 @@ func TestLifeOfATerminatedSubscriberWithUnpaidFees(t *testing.T) {
 	})
 
 	// 2026-03-10. Terminates with fees unpaid since February.
-	sub.TerminatedAt = ptr(at(2026, 3, 10))
+	sub.TerminatedAt = new(at(2026, 3, 10))
 	unpaid := retention.FeeIssue{Kind: policy.ConditionUnpaidFees, Since: at(2026, 2, 1)}
 	sub.FeeIssues = []retention.FeeIssue{unpaid}
 
@@ -126,7 +126,7 @@ func TestLifeOfATerminatedSubscriberWithUnpaidFees(t *testing.T) {
 
 	// 2027-01-20: the fees are settled. Six months after termination have
 	// long passed, so what only POST_TERMINATION kept is due from then on.
-	unpaid.ResolvedAt = ptr(at(2027, 1, 20))
+	unpaid.ResolvedAt = new(at(2027, 1, 20))
 	sub.FeeIssues = []retention.FeeIssue{unpaid}
 	now = at(2027, 1, 21)
 	a = check(t, e, sub, email, now, want{
@@ -286,9 +286,9 @@ func TestTerminatedSevenMonthsAgoWithSettledFees(t *testing.T) {
 	e := engine(t)
 	sub := retention.Subject{
 		SignedUpAt:   at(2021, 5, 3),
-		TerminatedAt: ptr(at(2026, 3, 10)),
+		TerminatedAt: new(at(2026, 3, 10)),
 		// Settled before termination: it does not reach into the period.
-		FeeIssues: []retention.FeeIssue{{Kind: policy.ConditionUnpaidFees, Since: at(2026, 1, 1), ResolvedAt: ptr(at(2026, 2, 15))}},
+		FeeIssues: []retention.FeeIssue{{Kind: policy.ConditionUnpaidFees, Since: at(2026, 1, 1), ResolvedAt: new(at(2026, 2, 15))}},
 	}
 	now := at(2026, 10, 10)
 	recorded := at(2025, 11, 1)
@@ -355,7 +355,7 @@ func TestOverpaidFees(t *testing.T) {
 	email := holding("applicant.email", at(2022, 1, 1))
 	sub := retention.Subject{
 		SignedUpAt:   at(2022, 1, 1),
-		TerminatedAt: ptr(at(2026, 3, 10)),
+		TerminatedAt: new(at(2026, 3, 10)),
 		FeeIssues:    []retention.FeeIssue{{Kind: policy.ConditionOverpaidFees, Since: at(2026, 3, 31)}},
 	}
 	now := at(2026, 12, 1)
@@ -384,8 +384,8 @@ func TestOverpaidFees(t *testing.T) {
 	}
 
 	// Both resolved: the later resolution decides.
-	sub.FeeIssues[0].ResolvedAt = ptr(at(2027, 2, 1))
-	sub.FeeIssues[1].ResolvedAt = ptr(at(2026, 12, 20))
+	sub.FeeIssues[0].ResolvedAt = new(at(2027, 2, 1))
+	sub.FeeIssues[1].ResolvedAt = new(at(2026, 12, 20))
 	check(t, e, sub, email, at(2027, 2, 2), want{
 		State: retention.StateDue, PurgeAfter: "2027-02-01", Governing: "POST_TERMINATION",
 		Clauses: []string{"SERVICE_PERIOD 2022-01-01→2026-03-10", "POST_TERMINATION 2026-03-10→2027-02-01"},
@@ -417,7 +417,7 @@ func TestFeeDispute(t *testing.T) {
 		},
 		{
 			name:   "resolved after the six months: kept until resolved",
-			issues: []retention.FeeIssue{dispute(at(2026, 8, 1), ptr(at(2026, 11, 15)))},
+			issues: []retention.FeeIssue{dispute(at(2026, 8, 1), new(at(2026, 11, 15)))},
 			now:    at(2026, 11, 1),
 			want: want{
 				State: retention.StateInUse, PurgeAfter: "2026-11-15", Governing: "POST_TERMINATION",
@@ -426,7 +426,7 @@ func TestFeeDispute(t *testing.T) {
 		},
 		{
 			name:   "resolved within the six months: no change",
-			issues: []retention.FeeIssue{dispute(at(2026, 4, 1), ptr(at(2026, 5, 1)))},
+			issues: []retention.FeeIssue{dispute(at(2026, 4, 1), new(at(2026, 5, 1)))},
 			now:    at(2026, 10, 1),
 			want: want{
 				State: retention.StateDue, PurgeAfter: "2026-09-10", Governing: "POST_TERMINATION",
@@ -436,8 +436,8 @@ func TestFeeDispute(t *testing.T) {
 		{
 			name: "a second dispute raised while the first kept it running",
 			issues: []retention.FeeIssue{
-				dispute(at(2026, 11, 1), ptr(at(2027, 1, 10))),
-				dispute(at(2026, 8, 1), ptr(at(2026, 11, 15))),
+				dispute(at(2026, 11, 1), new(at(2027, 1, 10))),
+				dispute(at(2026, 8, 1), new(at(2026, 11, 15))),
 			},
 			now: at(2027, 1, 11),
 			want: want{
@@ -458,12 +458,12 @@ func TestFeeDispute(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sub := retention.Subject{SignedUpAt: at(2022, 1, 1), TerminatedAt: ptr(at(2026, 3, 10)), FeeIssues: tt.issues}
+			sub := retention.Subject{SignedUpAt: at(2022, 1, 1), TerminatedAt: new(at(2026, 3, 10)), FeeIssues: tt.issues}
 			check(t, e, sub, email, tt.now, tt.want)
 		})
 	}
 
-	sub := retention.Subject{SignedUpAt: at(2022, 1, 1), TerminatedAt: ptr(at(2026, 3, 10)), FeeIssues: tests[0].issues}
+	sub := retention.Subject{SignedUpAt: at(2022, 1, 1), TerminatedAt: new(at(2026, 3, 10)), FeeIssues: tests[0].issues}
 	a, _ := e.Assess(sub, email, at(2026, 10, 1))
 	if got, want := a.Explain(policy.En), "Kept while a fee dispute continues (until resolved)"; got != want {
 		t.Errorf("Explain(En) = %q, want %q", got, want)
@@ -478,7 +478,7 @@ func TestFeeDispute(t *testing.T) {
 func TestWithinSixMonthsOfTermination(t *testing.T) {
 	t.Parallel()
 	e := engine(t)
-	sub := retention.Subject{SignedUpAt: at(2022, 1, 1), TerminatedAt: ptr(at(2026, 3, 10))}
+	sub := retention.Subject{SignedUpAt: at(2022, 1, 1), TerminatedAt: new(at(2026, 3, 10))}
 	now := at(2026, 5, 1)
 	a := check(t, e, sub, holding("applicant.email", at(2022, 1, 1)), now, want{
 		State: retention.StateInUse, PurgeAfter: "2026-09-10", Governing: "POST_TERMINATION",
@@ -517,11 +517,11 @@ func TestOptionalItemWithdrawnAfterTermination(t *testing.T) {
 	e := engine(t)
 	sub := retention.Subject{
 		SignedUpAt:   at(2022, 1, 1),
-		TerminatedAt: ptr(at(2026, 3, 10)),
+		TerminatedAt: new(at(2026, 3, 10)),
 		FeeIssues:    []retention.FeeIssue{{Kind: policy.ConditionUnpaidFees, Since: at(2026, 2, 1)}},
 	}
 	info := holding("optional.number_info_service", at(2023, 6, 1))
-	info.ConsentWithdrawnAt = ptr(at(2026, 4, 2))
+	info.ConsentWithdrawnAt = new(at(2026, 4, 2))
 	check(t, e, sub, info, at(2026, 4, 3), want{
 		State: retention.StateDue, PurgeAfter: "2026-04-02", Governing: "POST_TERMINATION",
 		Clauses: []string{"SERVICE_PERIOD 2023-06-01→2026-03-10", "POST_TERMINATION 2026-03-10→2026-04-02"},

@@ -159,7 +159,7 @@ func (b *builder) build(i int) Subscriber {
 		age = 7 + r.IntN(7)
 	}
 	birth := now.Truncate(day).AddDate(-age, 0, -r.IntN(365))
-	l.BirthDate = ptr(birth.Format(time.DateOnly))
+	l.BirthDate = new(birth.Format(time.DateOnly))
 
 	earliest := now.AddDate(-12, 0, 0)
 	switch {
@@ -186,7 +186,7 @@ func (b *builder) build(i int) Subscriber {
 		if r.IntN(100) < 40 {
 			since := later(b.signed, at.AddDate(0, -2, 0))
 			unpaidSince = &since
-			l.BillingState, l.BillingSince = ptr(string(models.BillingUnpaid)), &since
+			l.BillingState, l.BillingSince = new(string(models.BillingUnpaid)), &since
 		}
 	default:
 		l.Status = string(models.StatusTerminated)
@@ -197,9 +197,9 @@ func (b *builder) build(i int) Subscriber {
 		case y < 15:
 			since := later(b.signed, b.between(at.AddDate(0, -3, 0), at))
 			unpaidSince = &since
-			l.BillingState, l.BillingSince = ptr(string(models.BillingUnpaid)), &since
+			l.BillingState, l.BillingSince = new(string(models.BillingUnpaid)), &since
 		case y < 20:
-			l.BillingState, l.BillingSince = ptr(string(models.BillingOverpaid)), &at
+			l.BillingState, l.BillingSince = new(string(models.BillingOverpaid)), &at
 		}
 	}
 
@@ -235,7 +235,7 @@ func (b *builder) profile(birth time.Time) {
 
 	var guardianName, guardianPhone, relation string
 	if b.sub.Minor {
-		l.GuardianID = ptr(b.g.GuardianID(b.sub.Index))
+		l.GuardianID = new(b.g.GuardianID(b.sub.Index))
 		guardianName, _ = b.person(false)
 		guardianPhone = b.mobile()
 		relation = pick(guardianRelations, r.IntN(total(guardianRelations)))
@@ -431,8 +431,6 @@ func earlier(a, b time.Time) time.Time {
 	}
 	return b
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // won formats an amount of won with thousands separators.
 func won(n int) string {

@@ -23,6 +23,7 @@ import (
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/httpapi"
 	"github.com/xroshot/portal/inventory"
+	"github.com/xroshot/portal/live"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/purge"
@@ -74,6 +75,9 @@ type App struct {
 	Requests  *requests.Service
 	Audit     *audit.Trail
 	Purge     *purge.Service
+	// Relay carries request changes between replicas (LISTEN/NOTIFY); nil
+	// on SQLite, where one process fans out in memory.
+	Relay *live.Postgres
 }
 
 // New builds the portal of the configuration: it checks the keys, opens and
@@ -146,6 +150,10 @@ func Assemble(p Parts) *App {
 	a.Consent.SetDelegation(a.Requests.AgentMaySee)
 	a.Audit = audit.New(a.DB.ForAudit(), a.Clock)
 	a.Purge = purge.New(a.DB.ForPurge(), a.Catalog, a.Clock)
+	if a.DB.Dialect() == "postgres" && p.Config.DatabaseURL != "" {
+		a.Relay = live.NewPostgres(p.Config.DatabaseURL, a.DB.SQL(), a.Log)
+		a.Requests.Broker().UseRelay(a.Relay, a.Log)
+	}
 	return a
 }
 

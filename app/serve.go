@@ -14,6 +14,7 @@ import (
 
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/demo"
+	"github.com/xroshot/portal/live"
 	"github.com/xroshot/portal/notify"
 	"github.com/xroshot/portal/purge"
 )
@@ -41,11 +42,22 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, version string) er
 	}
 	defer waitNotifier()
 
+	if a.Relay != nil {
+		// Listening before serving: a change made once this replica takes
+		// traffic reaches its subscribers.
+		waitRelay, err := a.Relay.Start(ctx, a.Requests.Broker())
+		if err != nil {
+			return err
+		}
+		defer waitRelay()
+	}
+	sessions := live.NewSessions()
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           a.Handler(reg),
+		Handler:           sessions.Wrap(a.Handler(reg)),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -80,6 +92,9 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, version string) er
 	log.Info("shutting down: finishing in-flight requests", "grace", cfg.ShutdownGrace)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
+	// Hijacked WebSocket connections are not Shutdown's: close them with a
+	// close frame, so clients know to reconnect rather than see a drop.
+	sessions.Close(sctx)
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -258,12 +258,10 @@ func (r *subscriptionResolver) RequestUpdated(ctx context.Context, id string) (<
 	if _, err := r.RequestSvc.Get(ctx, who, id); err != nil {
 		return nil, err
 	}
-	ch, stop := r.RequestSvc.Broker().Subscribe(id)
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
-	return ch, nil
+	changed, stop := r.RequestSvc.Broker().Subscribe(id)
+	out := make(chan *models.Request)
+	go r.follow(ctx, who, id, changed, stop, out)
+	return out, nil
 }
 
 func (r *Resolver) Request() graph.RequestResolver { return &requestResolver{r} }

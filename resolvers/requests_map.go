@@ -106,12 +106,22 @@ type loaders struct {
 
 type loadersKey struct{}
 
-// WithLoaders gives each operation its own dataloaders; staff's event
-// loader includes internal comments, a subscriber's does not.
+// WithLoaders gives each response its own dataloaders; staff's event
+// loader includes internal comments, a subscriber's does not. A query or
+// mutation has one response, a subscription one per push: loaders made once
+// per operation would cache the first push's lists and repeat them in every
+// later push.
 func (r *Resolver) WithLoaders(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	p, _ := auth.FromContext(ctx)
 	staff := p != nil && p.IsStaff()
-	l := &loaders{
+	respond := next(ctx)
+	return func(ctx context.Context) *graphql.Response {
+		return respond(context.WithValue(ctx, loadersKey{}, r.newLoaders(staff)))
+	}
+}
+
+func (r *Resolver) newLoaders(staff bool) *loaders {
+	return &loaders{
 		events: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string][]*models.RequestEvent, error) {
 			m, err := r.RequestSvc.Events(ctx, ids, staff)
 			return fill(ids, m), err
@@ -121,7 +131,6 @@ func (r *Resolver) WithLoaders(ctx context.Context, next graphql.OperationHandle
 			return fill(ids, m), err
 		}, dataloadgen.WithWait(time.Millisecond)),
 	}
-	return next(context.WithValue(ctx, loadersKey{}, l))
 }
 
 func loadersFrom(ctx context.Context) *loaders {

@@ -77,6 +77,17 @@ func New(t testing.TB, dialect string, start time.Time) *Env {
 // storetest.Each or storetest.Open), its clock at start (Start if zero).
 func On(t testing.TB, db *store.DB, start time.Time) *Env {
 	t.Helper()
+	spec, err := protect.GenerateKeySpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return on(t, db, start, app.Config{EncryptionKey: spec})
+}
+
+// on assembles the portal over db with the test's configuration over base
+// (the encryption key and, for replicas, the database URL).
+func on(t testing.TB, db *store.DB, start time.Time, base app.Config) *Env {
+	t.Helper()
 	if start.IsZero() {
 		start = Start
 	}
@@ -84,10 +95,7 @@ func On(t testing.TB, db *store.DB, start time.Time) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := protect.GenerateKeySpec()
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := base.EncryptionKey
 	keys, err := protect.ParseKeyring(spec)
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +108,7 @@ func On(t testing.TB, db *store.DB, start time.Time) *Env {
 	t.Cleanup(v.Close)
 	cfg := app.Config{
 		Env: "development", JWTIssuer: Issuer, JWTAudience: Audience, JWTSecret: Secret, EncryptionKey: spec,
+		DatabaseURL: base.DatabaseURL,
 		// Tests fire requests faster than any person; the limit has its own test.
 		RateLimit: 0,
 	}

@@ -1,0 +1,87 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/auth"
+	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/requests"
+)
+
+// follow turns the broker's change signals for one request into pushes for
+// one viewer. Every push is earned again: the token must still be valid and
+// the viewer must still be allowed to see the request (an agent reassigned
+// away is not), read afresh from the store; the first refusal ends the
+// stream with that error, so nobody keeps a window on a request they lost.
+// The request's lists (events, outcomes) come from loaders made for each
+// push (see WithLoaders), so they are as fresh as the request.
+func (r *subscriptionResolver) follow(ctx context.Context, who requests.Actor, id string, changed <-chan struct{}, stop func(), out chan<- *models.Request) {
+	defer close(out)
+	defer stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+		if err := r.stillValid(ctx); err != nil {
+			endStream(ctx, err)
+			return
+		}
+		req, err := r.RequestSvc.Get(ctx, who, id)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			endStream(ctx, err)
+			return
+		}
+		select {
+		case out <- req:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// stillValid refuses a push once the subscription's token has expired: a
+// WebSocket lives longer than the token that opened it.
+func (r *subscriptionResolver) stillValid(ctx context.Context) error {
+	p, ok := auth.FromContext(ctx)
+	if !ok || p == nil {
+		return apperr.Unauthenticated("a bearer token is required")
+	}
+	if !p.ExpiresAt.IsZero() && !r.Clock.Now().Before(p.ExpiresAt) {
+		return apperr.Unauthenticated("the token expired; subscribe again with a fresh one")
+	}
+	return nil
+}
+
+// endStream reports err to the subscriber as the stream's last message
+// (graphql-transport-ws "error"), coded like every other API error. The
+// presenter is not reachable from a stream's goroutine, so the mapping is
+// done here with the same apperr rules: a public error keeps its code and
+// message, anything else is INTERNAL with no detail.
+func endStream(ctx context.Context, err error) {
+	code, public := apperr.CodeOf(err)
+	msg := "internal error"
+	if public {
+		msg = apperr.Message(err)
+	}
+	gqlErr := &gqlerror.Error{
+		Message:    msg,
+		Path:       ast.Path{ast.PathName("requestUpdated")},
+		Extensions: map[string]any{"code": code},
+	}
+	defer func() {
+		// Only the WebSocket transport collects stream errors; over any
+		// other transport the stream just ends.
+		_ = recover()
+	}()
+	transport.AddSubscriptionError(ctx, gqlErr)
+}

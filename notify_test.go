@@ -57,7 +57,7 @@ func TestNotifyCommand(t *testing.T) {
 			failing.Store(true)
 			gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				body, _ := io.ReadAll(r.Body)
-				if err := notify.Verify([]byte(secret), r.Header, body, time.Now(), 0); err != nil {
+				if err := verifyStandard(secret, r.Header, body); err != nil {
 					http.Error(w, err.Error(), http.StatusUnauthorized)
 					return
 				}

@@ -31,7 +31,8 @@ type Config struct {
 	ShutdownGrace        time.Duration // PORTAL_SHUTDOWN_GRACE
 	RateLimit            float64       // PORTAL_RATE_LIMIT: requests per second per client; 0 turns it off
 	WebhookURL           string        // PORTAL_WEBHOOK_URL: the messaging gateway's webhook; empty leaves notices in the outbox
-	WebhookSecret        string        // PORTAL_WEBHOOK_SECRET: HMAC key signing webhook requests
+	WebhookSecret        string        // PORTAL_WEBHOOK_SECRET: key signing webhook requests, "whsec_" + base64 (Standard Webhooks) or raw text
+	WebhookLegacyHeaders bool          // PORTAL_WEBHOOK_LEGACY_HEADERS: also send the old X-Portal-Signature headers
 	NotifyInterval       time.Duration // PORTAL_NOTIFY_INTERVAL: how often the deliverer looks for due notices
 	devSecretFallback    bool
 	devEncryptionDefault bool
@@ -188,6 +189,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("purge_interval", c.PurgeInterval),
 		slog.String("webhook", webhookOrigin(c.WebhookURL)),
 		slog.String("webhook_secret", set(c.WebhookSecret)),
+		slog.Bool("webhook_legacy_headers", c.WebhookLegacyHeaders),
 		slog.Duration("notify_interval", c.NotifyInterval),
 	)
 }
@@ -223,9 +225,18 @@ func (c *Config) loadNotify(getenv func(string) string) []error {
 		}
 		if c.WebhookSecret == "" {
 			errs = append(errs, errors.New("PORTAL_WEBHOOK_SECRET is required when PORTAL_WEBHOOK_URL is set"))
-		} else if !c.Development() && len(c.WebhookSecret) < minWebhookSecret {
-			errs = append(errs, fmt.Errorf("PORTAL_WEBHOOK_SECRET must be at least %d bytes in production", minWebhookSecret))
+		} else if key, err := notify.ParseSecret(c.WebhookSecret); err != nil {
+			errs = append(errs, fmt.Errorf("PORTAL_WEBHOOK_SECRET: %w", err))
+		} else if !c.Development() && len(key) < minWebhookSecret {
+			errs = append(errs, fmt.Errorf("PORTAL_WEBHOOK_SECRET must be a key of at least %d bytes in production", minWebhookSecret))
 		}
+	}
+	switch v := strings.ToLower(strings.TrimSpace(getenv("PORTAL_WEBHOOK_LEGACY_HEADERS"))); v {
+	case "", "false", "0":
+	case "true", "1":
+		c.WebhookLegacyHeaders = true
+	default:
+		errs = append(errs, fmt.Errorf("PORTAL_WEBHOOK_LEGACY_HEADERS must be true or false, not %q", v))
 	}
 	return errs
 }

@@ -135,8 +135,12 @@ func NewDeliverer(cfg Config, log *slog.Logger, db notify.Store, c clock.Clock) 
 	if cfg.WebhookURL == "" {
 		return nil, nil
 	}
+	key, err := notify.ParseSecret(cfg.WebhookSecret)
+	if err != nil {
+		return nil, fmt.Errorf("PORTAL_WEBHOOK_SECRET: %w", err)
+	}
 	d, err := notify.New(db, notify.Config{
-		URL: cfg.WebhookURL, Secret: []byte(cfg.WebhookSecret), Interval: cfg.NotifyInterval,
+		URL: cfg.WebhookURL, Secret: key, LegacyHeaders: cfg.WebhookLegacyHeaders, Interval: cfg.NotifyInterval,
 		Clock: c, Logger: log.With("job", "notify"),
 	})
 	if err != nil {

@@ -24,11 +24,11 @@ func TestStartNotifierDeliversInTheBackground(t *testing.T) {
 	hits := make(chan string, 10)
 	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := notify.Verify([]byte(secret), r.Header, body, time.Now(), 0); err != nil {
+		if err := verifyStandard(secret, r.Header, body); err != nil {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
-		hits <- r.Header.Get(notify.HeaderMessageID)
+		hits <- r.Header.Get(notify.HeaderWebhookID)
 	}))
 	defer gw.Close()
 	cfg, err := LoadConfig(envOf(map[string]string{"PORTAL_WEBHOOK_URL": gw.URL, "PORTAL_WEBHOOK_SECRET": secret}), protect.DevelopmentKey)

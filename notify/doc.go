@@ -40,47 +40,63 @@
 //
 // # The webhook contract
 //
-// Each attempt is one request:
+// Requests follow the Standard Webhooks specification
+// (https://www.standardwebhooks.com), so the gateway can verify them with a
+// stock library in any language. Each attempt is one request:
 //
 //	POST <PORTAL_WEBHOOK_URL>
 //	Content-Type: application/json
-//	X-Portal-Message-Id: 1234
+//	webhook-id: 1234
+//	webhook-timestamp: 1767225600
+//	webhook-signature: v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
 //	X-Portal-Attempt: 1
-//	X-Portal-Timestamp: 1767225600
-//	X-Portal-Signature: sha256=3f0c…(64 hex digits)
 //
 //	{"id":"1234","kind":"CONSENT_RESULT","subscriberId":"…",
 //	 "createdAt":"2026-01-01T00:00:00Z","dueBy":"2026-01-15T00:00:00Z",
 //	 "message":{…}}
 //
-// X-Portal-Message-Id is the outbox row's id, the same on every attempt: the
-// gateway de-duplicates on it. X-Portal-Attempt counts from 1 (informational).
-// X-Portal-Timestamp is the Unix time in seconds at which this attempt was
-// signed. The body (Envelope) is the same bytes on every attempt: id, kind
-// (CONSENT_RESULT, MARKETING_RECONFIRMATION, REQUEST_STATUS, …), subscriberId, when the
-// message was written, the latest time the law allows for telling the
-// subscriber, and message, the notice exactly as the portal wrote it (its
-// shape depends on kind). Nothing beyond what the outbox row holds is sent.
+// webhook-id is the outbox row's id, the same on every attempt: the gateway
+// de-duplicates on it. webhook-timestamp is the Unix time in seconds at
+// which this attempt was signed. webhook-signature is "v1," and the base64
+// HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>" keyed with
+// the secret (a list separated by spaces, should the key ever be rotated
+// with two in use). X-Portal-Attempt counts from 1 and is informational,
+// outside the signature. The body (Envelope) is the same bytes on every
+// attempt: id, kind (CONSENT_RESULT, MARKETING_RECONFIRMATION,
+// REQUEST_STATUS, …), subscriberId, when the message was written, the latest
+// time the law allows for telling the subscriber, and message, the notice
+// exactly as the portal wrote it (its shape depends on kind). Nothing beyond
+// what the outbox row holds is sent.
+//
+// The secret (PORTAL_WEBHOOK_SECRET) is best given in the standard form,
+// "whsec_" and the base64 of 32 or more random bytes, and handed to the
+// gateway's verifier as is. A secret without the prefix is taken as the
+// key's bytes, as before; its standard form is EncodeSecret(key).
 //
 // The gateway verifies every request before acting on it:
 //
 //  1. Read the raw body bytes, before any JSON parsing.
-//  2. Compute HMAC-SHA256, keyed with the shared secret
-//     (PORTAL_WEBHOOK_SECRET, its bytes as configured), over the
-//     X-Portal-Timestamp value exactly as received, a full stop, and the raw
-//     body: HMAC(secret, timestamp + "." + body).
-//  3. Compare "sha256=" + lowercase hex of that MAC with X-Portal-Signature
-//     in constant time (hmac.Equal, crypto.timingSafeEqual, …); reject a
-//     mismatch with 401.
-//  4. Reject a timestamp more than five minutes from the gateway's clock, so
-//     a captured request cannot be replayed later.
-//  5. De-duplicate on X-Portal-Message-Id: the same message may arrive more
-//     than once (a retry after a lost answer, a replica taking over a stalled
+//  2. Verify with a Standard Webhooks library (in Go,
+//     github.com/standard-webhooks/standard-webhooks/libraries/go:
+//     NewWebhook(secret).Verify(body, header)); it checks the signature in
+//     constant time and refuses a timestamp more than five minutes from the
+//     gateway's clock, so a captured request cannot be replayed later.
+//     Reject a failure with 401.
+//  3. De-duplicate on webhook-id: the same message may arrive more than
+//     once (a retry after a lost answer, a replica taking over a stalled
 //     attempt). Answer 2xx to a duplicate without sending it again.
-//  6. Answer 2xx only once the message is durably accepted; answer within
+//  4. Answer 2xx only once the message is durably accepted; answer within
 //     the portal's timeout (10s by default). Any other answer means "try
 //     again later"; 429 and 503 may carry Retry-After (seconds), which
 //     lengthens the next delay up to the cap.
 //
-// Verify implements steps 2–4 for a gateway written in Go.
+// # Legacy headers
+//
+// With Config.LegacyHeaders (PORTAL_WEBHOOK_LEGACY_HEADERS=true) each
+// request also carries the portal's earlier scheme, for a gateway not yet
+// moved over: X-Portal-Message-Id (= webhook-id), X-Portal-Timestamp (=
+// webhook-timestamp) and X-Portal-Signature, "sha256=" and the lowercase hex
+// HMAC-SHA256 of "<timestamp>.<raw body>"; Verify checks them. The switch
+// is off by default and meant to be turned off once the gateway verifies
+// the standard headers.
 package notify

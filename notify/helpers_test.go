@@ -2,9 +2,7 @@ package notify_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
@@ -53,18 +52,21 @@ func newGateway(t *testing.T, c clock.Clock) *gateway {
 	return g
 }
 
-// verify checks a request by hand, independently of notify.Verify: the
-// contract is what is tested, not the package against itself.
+// verify checks a request as a gateway would, with the official Standard
+// Webhooks library given the "whsec_" form of the secret, independently of
+// the package's own signing: the contract is what is tested, not the
+// package against itself. The library checks the timestamp against the
+// wall clock, so its tolerance is checked here against the test's clock.
 func (g *gateway) verify(r *http.Request, body []byte) string {
 	switch {
 	case r.Method != http.MethodPost:
 		return "method " + r.Method
 	case r.Header.Get("Content-Type") != "application/json":
 		return "content type " + r.Header.Get("Content-Type")
-	case r.Header.Get("X-Portal-Message-Id") == "":
+	case r.Header.Get("webhook-id") == "":
 		return "no message id"
 	}
-	ts := r.Header.Get("X-Portal-Timestamp")
+	ts := r.Header.Get("webhook-timestamp")
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
 		return "timestamp " + ts
@@ -72,11 +74,12 @@ func (g *gateway) verify(r *http.Request, body []byte) string {
 	if d := g.clock.Now().Sub(time.Unix(sec, 0)); d > 5*time.Minute || d < -5*time.Minute {
 		return "stale timestamp " + ts
 	}
-	mac := hmac.New(sha256.New, []byte(testSecret))
-	mac.Write([]byte(ts + "." + string(body)))
-	want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
-	if !hmac.Equal([]byte(want), []byte(r.Header.Get("X-Portal-Signature"))) {
-		return "bad signature"
+	wh, err := standardwebhooks.NewWebhook("whsec_" + base64.StdEncoding.EncodeToString([]byte(testSecret)))
+	if err != nil {
+		return err.Error()
+	}
+	if err := wh.VerifyIgnoringTimestamp(body, r.Header); err != nil {
+		return "bad signature: " + err.Error()
 	}
 	return ""
 }
@@ -99,7 +102,7 @@ func (g *gateway) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "json", http.StatusBadRequest)
 		return
 	}
-	id := r.Header.Get("X-Portal-Message-Id")
+	id := r.Header.Get("webhook-id")
 	g.mu.Lock()
 	g.hits[id]++
 	n := g.hits[id]

@@ -118,8 +118,13 @@ type Store interface {
 type Config struct {
 	// URL is the gateway's webhook: http or https.
 	URL string
-	// Secret keys the HMAC-SHA256 signature of every request.
+	// Secret keys the HMAC-SHA256 signature of every request: the key
+	// bytes (ParseSecret turns a configured "whsec_…" secret into them).
 	Secret []byte
+	// LegacyHeaders also sends the portal's earlier X-Portal-Message-Id,
+	// X-Portal-Timestamp and X-Portal-Signature headers, for a gateway not
+	// yet verifying the Standard Webhooks ones.
+	LegacyHeaders bool
 	// Interval is how often Run starts a pass (DefaultInterval).
 	Interval time.Duration
 	// BatchSize is the number of messages claimed at once
@@ -160,6 +165,7 @@ type Config struct {
 type Deliverer struct {
 	store  Store
 	cfg    Config
+	sign   *signer
 	client *http.Client
 	log    *slog.Logger
 	rec    *audit.Recorder
@@ -233,7 +239,11 @@ func New(s Store, cfg Config) (*Deliverer, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Deliverer{store: s, cfg: cfg, client: client, log: log, rec: audit.NewRecorder(cfg.Clock)}, nil
+	sg, err := newSigner(cfg.Secret, cfg.LegacyHeaders)
+	if err != nil {
+		return nil, err
+	}
+	return &Deliverer{store: s, cfg: cfg, sign: sg, client: client, log: log, rec: audit.NewRecorder(cfg.Clock)}, nil
 }
 
 // CheckURL reports whether u can be a webhook: an absolute http or https URL
@@ -533,13 +543,13 @@ func (d *Deliverer) post(ctx context.Context, m *models.OutboxRow, body []byte) 
 		a.err = "cannot build the request"
 		return a
 	}
-	ts := strconv.FormatInt(a.at.Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "xroshot-portal-notify")
-	req.Header.Set(HeaderMessageID, strconv.FormatInt(m.ID, 10))
 	req.Header.Set(HeaderAttempt, strconv.Itoa(m.Attempts))
-	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderSignature, Sign(d.cfg.Secret, ts, body))
+	if err := d.sign.sign(req.Header, strconv.FormatInt(m.ID, 10), a.at, body); err != nil {
+		a.err = "cannot sign the request"
+		return a
+	}
 	resp, err := d.client.Do(req)
 	if err != nil {
 		switch {

@@ -3,30 +3,112 @@ package notify
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
-// The headers of a webhook request (see the package documentation).
+// The Standard Webhooks headers every request carries (see the package
+// documentation): stock verifiers in any language check them.
 const (
-	// HeaderMessageID carries the outbox id, stable across attempts: the
+	// HeaderWebhookID carries the outbox id, stable across attempts: the
 	// gateway's de-duplication key.
-	HeaderMessageID = "X-Portal-Message-Id"
-	// HeaderAttempt carries the attempt number, from 1.
+	HeaderWebhookID = standardwebhooks.HeaderWebhookID
+	// HeaderWebhookTimestamp carries the Unix time in seconds the attempt
+	// was signed at.
+	HeaderWebhookTimestamp = standardwebhooks.HeaderWebhookTimestamp
+	// HeaderWebhookSignature carries "v1," and the base64 HMAC-SHA256 of
+	// "<id>.<timestamp>.<body>".
+	HeaderWebhookSignature = standardwebhooks.HeaderWebhookSignature
+	// HeaderAttempt carries the attempt number, from 1 (informational,
+	// not signed).
 	HeaderAttempt = "X-Portal-Attempt"
-	// HeaderTimestamp carries the Unix time in seconds the attempt was
-	// signed at.
+)
+
+// The legacy headers, sent besides the standard ones only when
+// Config.LegacyHeaders is set (PORTAL_WEBHOOK_LEGACY_HEADERS=true), for a
+// gateway still verifying the portal's earlier home-made scheme.
+const (
+	// HeaderMessageID is the legacy copy of webhook-id.
+	HeaderMessageID = "X-Portal-Message-Id"
+	// HeaderTimestamp is the legacy copy of webhook-timestamp.
 	HeaderTimestamp = "X-Portal-Timestamp"
 	// HeaderSignature carries "sha256=" and the hex HMAC-SHA256 of
 	// "<timestamp>.<body>".
 	HeaderSignature = "X-Portal-Signature"
 )
 
-// signaturePrefix names the MAC, so another can be introduced beside it.
+// SecretPrefix marks a Standard Webhooks secret: "whsec_" and the base64 of
+// the key bytes.
+const SecretPrefix = "whsec_"
+
+// ParseSecret returns the HMAC key of a configured webhook secret. A
+// "whsec_…" secret is the Standard Webhooks form, the base64 of the key;
+// any other text is taken as the key's bytes, as the portal's earlier
+// scheme did (a stock verifier is then given "whsec_" + base64 of those
+// bytes: see EncodeSecret).
+func ParseSecret(s string) ([]byte, error) {
+	if rest, ok := strings.CutPrefix(s, SecretPrefix); ok {
+		key, err := base64.StdEncoding.DecodeString(rest)
+		if err != nil {
+			return nil, fmt.Errorf("a %s secret must be base64 after the prefix", SecretPrefix)
+		}
+		if len(key) == 0 {
+			return nil, fmt.Errorf("the %s secret is empty", SecretPrefix)
+		}
+		return key, nil
+	}
+	return []byte(s), nil
+}
+
+// EncodeSecret is the Standard Webhooks form of key, for the gateway's
+// verifier.
+func EncodeSecret(key []byte) string {
+	return SecretPrefix + base64.StdEncoding.EncodeToString(key)
+}
+
+// signer signs requests under one key, on the standard scheme and, when
+// asked, the legacy one.
+type signer struct {
+	key    []byte
+	wh     *standardwebhooks.Webhook
+	legacy bool
+}
+
+func newSigner(key []byte, legacy bool) (*signer, error) {
+	wh, err := standardwebhooks.NewWebhookRaw(key)
+	if err != nil {
+		return nil, fmt.Errorf("notify: webhook secret: %w", err)
+	}
+	return &signer{key: key, wh: wh, legacy: legacy}, nil
+}
+
+// sign sets the signature headers of one attempt at time at.
+func (s *signer) sign(h http.Header, id string, at time.Time, body []byte) error {
+	sig, err := s.wh.Sign(id, at, body)
+	if err != nil {
+		return err
+	}
+	ts := strconv.FormatInt(at.Unix(), 10)
+	h.Set(HeaderWebhookID, id)
+	h.Set(HeaderWebhookTimestamp, ts)
+	h.Set(HeaderWebhookSignature, sig)
+	if s.legacy {
+		h.Set(HeaderMessageID, id)
+		h.Set(HeaderTimestamp, ts)
+		h.Set(HeaderSignature, Sign(s.key, ts, body))
+	}
+	return nil
+}
+
+// signaturePrefix names the legacy scheme's MAC.
 const signaturePrefix = "sha256="
 
 // DefaultTolerance is how far a request's timestamp may be from the
@@ -43,9 +125,10 @@ var (
 	ErrStaleTimestamp = errors.New("notify: webhook timestamp outside the tolerance")
 )
 
-// Sign returns the X-Portal-Signature value for a request signed at
+// Sign returns the legacy X-Portal-Signature value for a request signed at
 // timestamp (the exact X-Portal-Timestamp text) with body: "sha256=" and the
 // lowercase hex HMAC-SHA256 of timestamp + "." + body, keyed with secret.
+// Only sent with Config.LegacyHeaders.
 func Sign(secret []byte, timestamp string, body []byte) string {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte(timestamp))
@@ -54,11 +137,12 @@ func Sign(secret []byte, timestamp string, body []byte) string {
 	return signaturePrefix + hex.EncodeToString(mac.Sum(nil))
 }
 
-// Verify checks a webhook request as a gateway written in Go would: the
-// signature in h matches the timestamp in h and body under secret (compared
-// in constant time), and the timestamp is within tolerance of now (zero
-// selects DefaultTolerance). It does not de-duplicate: the gateway keeps the
-// message ids it accepted.
+// Verify checks a request's legacy headers as a gateway written in Go
+// would: the signature in h matches the timestamp in h and body under
+// secret (compared in constant time), and the timestamp is within
+// tolerance of now (zero selects DefaultTolerance). New gateways verify the
+// standard headers with a Standard Webhooks library instead (in Go,
+// github.com/standard-webhooks/standard-webhooks/libraries/go).
 func Verify(secret []byte, h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
 	if tolerance <= 0 {
 		tolerance = DefaultTolerance

@@ -98,6 +98,9 @@ func (s *Service) set(ctx context.Context, who Requester, req Request, checkDele
 		if err := staffChange(req.SubscriberID, req.Reason); err != nil {
 			return Result{}, err
 		}
+		if err := staffMayOnlyWithdraw(req.Changes); err != nil {
+			return Result{}, err
+		}
 		if checkDelegation {
 			if err := s.mayAct(ctx, who.Subject, req.SubscriberID); err != nil {
 				return Result{}, err

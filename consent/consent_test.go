@@ -175,7 +175,7 @@ func testWhoMayChangeConsents(t *testing.T, e *env) {
 		{name: "a subscriber at the agent desk", who: self("adult-1"), req: consent.Request{Via: consent.ViaAgentDesk}, wantCode: apperr.CodeBadUserInput},
 		{name: "staff without naming the subscriber", who: consent.Requester{Subject: "agent-1", Staff: true}, req: consent.Request{Reason: "asked by phone"}, wantCode: apperr.CodeBadUserInput, wantMsg: "subscriberId"},
 		{name: "staff without a reason", who: consent.Requester{Subject: "agent-1", Staff: true}, req: consent.Request{SubscriberID: "adult-1"}, wantCode: apperr.CodeBadUserInput, wantMsg: "reason"},
-		{name: "staff with a reason but no assigned request", who: consent.Requester{Subject: "agent-1", Staff: true}, req: consent.Request{SubscriberID: "adult-1", Reason: "asked by phone"}, wantCode: apperr.CodeForbidden, wantMsg: "assigned"},
+		{name: "staff with a reason but no assigned request", who: consent.Requester{Subject: "agent-1", Staff: true}, req: consent.Request{SubscriberID: "adult-1", Reason: "asked by phone"}, wantCode: apperr.CodeForbidden, wantMsg: "never grant them"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -40,6 +40,18 @@ func staffChange(subscriberID, reason string) error {
 	return nil
 }
 
+// staffMayOnlyWithdraw refuses a consent staff would give: consent is the
+// subscriber's own act (법 22; 정보통신망법 50), so staff may withdraw
+// consents for a subscriber who asks them to, never grant one.
+func staffMayOnlyWithdraw(changes []Change) error {
+	for i, c := range changes {
+		if c.Granted {
+			return apperr.Forbidden("staff may withdraw a subscriber's consents, never grant them (change %d): the subscriber, or the guardian of a child under 14, grants consent in the portal or the app", i)
+		}
+	}
+	return nil
+}
+
 // Delegation reports whether a staff member may act for a subscriber: in
 // the portal, while an open request of the subscriber is assigned to them.
 type Delegation func(ctx context.Context, staffID, subscriberID string) (bool, error)

@@ -120,9 +120,13 @@ func (s *Service) prepareSubscriber(in SubscriberInput) (*models.Subscriber, []*
 	if err := s.validateSubscriber(in, now); err != nil {
 		return nil, nil, err
 	}
+	birth, err := s.birthDate(in, now)
+	if err != nil {
+		return nil, nil, err
+	}
 	sub := &models.Subscriber{
 		ID: in.ID, Status: in.Status, SignedUpAt: in.SignedUpAt, TerminatedAt: in.TerminatedAt,
-		BirthDate: in.BirthDate, GuardianID: in.GuardianID, BillingState: models.BillingSettled,
+		BirthDate: birth, GuardianID: in.GuardianID, BillingState: models.BillingSettled,
 	}
 	holdings := make([]*models.Holding, 0, len(in.Items))
 	perCategory := map[string]int{}
@@ -135,6 +139,43 @@ func (s *Service) prepareSubscriber(in SubscriberInput) (*models.Subscriber, []*
 		holdings = append(holdings, h)
 	}
 	return sub, holdings, nil
+}
+
+// BirthDateCategory is the profile item that also carries the birth date.
+const BirthDateCategory = "applicant.birth_date"
+
+// birthDate is the subscriber's birth date however it is fed — the
+// birthDate field or the applicant.birth_date item, which must agree — and
+// refuses a child under 14 without a recorded guardian (법 22조의2): nobody
+// could consent for them.
+func (s *Service) birthDate(in SubscriberInput, now time.Time) (*string, error) {
+	birth, field := in.BirthDate, "birthDate"
+	for i, it := range in.Items {
+		if it.Category != BirthDateCategory {
+			continue
+		}
+		v := it.Value
+		if err := protect.Validate(protect.FormatDate, v, now.In(clock.KST)); err != nil {
+			return nil, apperr.BadInput(fmt.Sprintf("items[%d].value", i), "not a valid date: %s", reason(err))
+		}
+		switch {
+		case birth == nil:
+			birth, field = &v, fmt.Sprintf("items[%d].value", i)
+		case *birth != v:
+			return nil, apperr.BadInput(fmt.Sprintf("items[%d].value", i), "the applicant.birth_date item disagrees with %s: feed one birth date", field)
+		}
+	}
+	if birth == nil {
+		return nil, nil
+	}
+	minor, err := models.MinorOn(*birth, now)
+	if err != nil {
+		return nil, apperr.BadInput(field, "not a valid date")
+	}
+	if minor && in.GuardianID == nil {
+		return nil, apperr.BadInput("guardianId", "the subscriber is under 14 (by %s): a child's data is accepted only with their legal guardian recorded (PIPA 22-2)", field)
+	}
+	return birth, nil
 }
 
 // upsertTx writes a prepared subscriber and their items and reschedules

@@ -239,6 +239,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		AppendRecords              func(childComplexity int, subscriberID string, records []*models.RecordInput) int
+		ApproveRequest             func(childComplexity int, id string) int
 		AssignRequest              func(childComplexity int, id string, assigneeID string) int
 		CommentOnRequest           func(childComplexity int, id string, body string, internal *bool) int
 		ExtendRequest              func(childComplexity int, id string, reason string) int
@@ -364,29 +365,35 @@ type ComplexityRoot struct {
 	}
 
 	Request struct {
-		Assigned        func(childComplexity int) int
-		AssigneeID      func(childComplexity int) int
-		DueAt           func(childComplexity int) int
-		Events          func(childComplexity int) int
-		Export          func(childComplexity int) int
-		Extended        func(childComplexity int) int
-		ExtensionReason func(childComplexity int) int
-		FeeRelated      func(childComplexity int) int
-		FiledAt         func(childComplexity int) int
-		FiledBy         func(childComplexity int) int
-		HowToObject     func(childComplexity int) int
-		ID              func(childComplexity int) int
-		Outcomes        func(childComplexity int) int
-		Overdue         func(childComplexity int) int
-		Reason          func(childComplexity int) int
-		ReasonCode      func(childComplexity int) int
-		Resolution      func(childComplexity int) int
-		ResolutionText  func(childComplexity int) int
-		ResolvedAt      func(childComplexity int) int
-		Scope           func(childComplexity int) int
-		Status          func(childComplexity int) int
-		SubscriberID    func(childComplexity int) int
-		Type            func(childComplexity int) int
+		ApprovalRequired func(childComplexity int) int
+		Approved         func(childComplexity int) int
+		Assigned         func(childComplexity int) int
+		AssigneeID       func(childComplexity int) int
+		Decision         func(childComplexity int, lang *models.Language) int
+		DueAt            func(childComplexity int) int
+		Events           func(childComplexity int) int
+		Export           func(childComplexity int) int
+		Extended         func(childComplexity int) int
+		ExtensionReason  func(childComplexity int) int
+		FeeRelated       func(childComplexity int) int
+		FiledAt          func(childComplexity int) int
+		FiledBy          func(childComplexity int) int
+		HowToObject      func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Late             func(childComplexity int) int
+		LegalGround      func(childComplexity int) int
+		Outcomes         func(childComplexity int) int
+		Overdue          func(childComplexity int) int
+		Reason           func(childComplexity int) int
+		ReasonCode       func(childComplexity int) int
+		Resolution       func(childComplexity int) int
+		ResolutionText   func(childComplexity int) int
+		ResolvedAt       func(childComplexity int) int
+		Scope            func(childComplexity int) int
+		Status           func(childComplexity int) int
+		SubscriberID     func(childComplexity int) int
+		Type             func(childComplexity int) int
+		Verification     func(childComplexity int) int
 	}
 
 	RequestConnection struct {
@@ -431,6 +438,11 @@ type ComplexityRoot struct {
 		Categories  func(childComplexity int) int
 		RecordIds   func(childComplexity int) int
 		RecordKinds func(childComplexity int) int
+	}
+
+	RequestVerification struct {
+		Method    func(childComplexity int) int
+		Reference func(childComplexity int) int
 	}
 
 	Retention struct {
@@ -501,6 +513,7 @@ type MutationResolver interface {
 	AssignRequest(ctx context.Context, id string, assigneeID string) (*models.Request, error)
 	CommentOnRequest(ctx context.Context, id string, body string, internal *bool) (*models.Request, error)
 	ExtendRequest(ctx context.Context, id string, reason string) (*models.Request, error)
+	ApproveRequest(ctx context.Context, id string) (*models.Request, error)
 	ResolveRequest(ctx context.Context, input models.ResolveRequestInput) (*models.Request, error)
 }
 type QueryResolver interface {
@@ -517,11 +530,18 @@ type RequestResolver interface {
 
 	Overdue(ctx context.Context, obj *models.Request) (bool, error)
 	Extended(ctx context.Context, obj *models.Request) (bool, error)
+	Late(ctx context.Context, obj *models.Request) (bool, error)
 
 	Scope(ctx context.Context, obj *models.Request) (*models.RequestScope, error)
 
 	Assigned(ctx context.Context, obj *models.Request) (bool, error)
 	AssigneeID(ctx context.Context, obj *models.Request) (*string, error)
+	Verification(ctx context.Context, obj *models.Request) (*models.RequestVerification, error)
+	ApprovalRequired(ctx context.Context, obj *models.Request) (bool, error)
+	Approved(ctx context.Context, obj *models.Request) (bool, error)
+
+	Decision(ctx context.Context, obj *models.Request, lang *models.Language) (*string, error)
+	LegalGround(ctx context.Context, obj *models.Request) (*models.ClauseView, error)
 
 	Events(ctx context.Context, obj *models.Request) ([]*models.RequestEvent, error)
 	Outcomes(ctx context.Context, obj *models.Request) ([]*models.RequestOutcome, error)
@@ -1443,6 +1463,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AppendRecords(childComplexity, args["subscriberId"].(string), args["records"].([]*models.RecordInput)), true
+	case "Mutation.approveRequest":
+		if e.ComplexityRoot.Mutation.ApproveRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveRequest(childComplexity, args["id"].(string)), true
 	case "Mutation.assignRequest":
 		if e.ComplexityRoot.Mutation.AssignRequest == nil {
 			break
@@ -2061,6 +2092,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RecordKind.Purposes(childComplexity), true
 
+	case "Request.approvalRequired":
+		if e.ComplexityRoot.Request.ApprovalRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.ApprovalRequired(childComplexity), true
+	case "Request.approved":
+		if e.ComplexityRoot.Request.Approved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Approved(childComplexity), true
 	case "Request.assigned":
 		if e.ComplexityRoot.Request.Assigned == nil {
 			break
@@ -2073,6 +2116,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Request.AssigneeID(childComplexity), true
+	case "Request.decision":
+		if e.ComplexityRoot.Request.Decision == nil {
+			break
+		}
+
+		args, err := ec.field_Request_decision_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Request.Decision(childComplexity, args["lang"].(*models.Language)), true
 	case "Request.dueAt":
 		if e.ComplexityRoot.Request.DueAt == nil {
 			break
@@ -2133,6 +2187,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Request.ID(childComplexity), true
+	case "Request.late":
+		if e.ComplexityRoot.Request.Late == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Late(childComplexity), true
+	case "Request.legalGround":
+		if e.ComplexityRoot.Request.LegalGround == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.LegalGround(childComplexity), true
 	case "Request.outcomes":
 		if e.ComplexityRoot.Request.Outcomes == nil {
 			break
@@ -2199,6 +2265,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Request.Type(childComplexity), true
+	case "Request.verification":
+		if e.ComplexityRoot.Request.Verification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Verification(childComplexity), true
 
 	case "RequestConnection.edges":
 		if e.ComplexityRoot.RequestConnection.Edges == nil {
@@ -2367,6 +2439,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RequestScope.RecordKinds(childComplexity), true
 
+	case "RequestVerification.method":
+		if e.ComplexityRoot.RequestVerification.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestVerification.Method(childComplexity), true
+	case "RequestVerification.reference":
+		if e.ComplexityRoot.RequestVerification.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestVerification.Reference(childComplexity), true
+
 	case "Retention.clauses":
 		if e.ComplexityRoot.Retention.Clauses == nil {
 			break
@@ -2517,6 +2602,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SetConsentInput", ec.unmarshalInputSetConsentInput),
 			graphql.NewInputUnmarshaler("SetConsentsInput", ec.unmarshalInputSetConsentsInput),
 			graphql.NewInputUnmarshaler("SubscriberInput", ec.unmarshalInputSubscriberInput),
+			graphql.NewInputUnmarshaler("VerificationInput", ec.unmarshalInputVerificationInput),
 		)
 	}
 	first := true
@@ -3234,6 +3320,8 @@ func (ec *executionContext) childFields_Request(ctx context.Context, field graph
 		return ec.fieldContext_Request_overdue(ctx, field)
 	case "extended":
 		return ec.fieldContext_Request_extended(ctx, field)
+	case "late":
+		return ec.fieldContext_Request_late(ctx, field)
 	case "extensionReason":
 		return ec.fieldContext_Request_extensionReason(ctx, field)
 	case "reason":
@@ -3246,12 +3334,22 @@ func (ec *executionContext) childFields_Request(ctx context.Context, field graph
 		return ec.fieldContext_Request_assigned(ctx, field)
 	case "assigneeId":
 		return ec.fieldContext_Request_assigneeId(ctx, field)
+	case "verification":
+		return ec.fieldContext_Request_verification(ctx, field)
+	case "approvalRequired":
+		return ec.fieldContext_Request_approvalRequired(ctx, field)
+	case "approved":
+		return ec.fieldContext_Request_approved(ctx, field)
 	case "resolution":
 		return ec.fieldContext_Request_resolution(ctx, field)
 	case "reasonCode":
 		return ec.fieldContext_Request_reasonCode(ctx, field)
 	case "resolutionText":
 		return ec.fieldContext_Request_resolutionText(ctx, field)
+	case "decision":
+		return ec.fieldContext_Request_decision(ctx, field)
+	case "legalGround":
+		return ec.fieldContext_Request_legalGround(ctx, field)
 	case "howToObject":
 		return ec.fieldContext_Request_howToObject(ctx, field)
 	case "resolvedAt":
@@ -3352,6 +3450,16 @@ func (ec *executionContext) childFields_RequestScope(ctx context.Context, field 
 		return ec.fieldContext_RequestScope_recordIds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RequestScope", field.Name)
+}
+
+func (ec *executionContext) childFields_RequestVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "method":
+		return ec.fieldContext_RequestVerification_method(ctx, field)
+	case "reference":
+		return ec.fieldContext_RequestVerification_reference(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RequestVerification", field.Name)
 }
 
 func (ec *executionContext) childFields_Retention(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3669,6 +3777,20 @@ func (ec *executionContext) field_Mutation_appendRecords_args(ctx context.Contex
 		return nil, err
 	}
 	args["records"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approveRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -4093,6 +4215,20 @@ func (ec *executionContext) field_Query_subscriber_args(ctx context.Context, raw
 }
 
 func (ec *executionContext) field_RequestOutcome_explanation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lang",
+		func(ctx context.Context, v any) (*models.Language, error) {
+			return ec.unmarshalOLanguage2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐLanguage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lang"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Request_decision_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lang",
@@ -8479,6 +8615,68 @@ func (ec *executionContext) fieldContext_Mutation_extendRequest(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_approveRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveRequest(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal *models.Request
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Request
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Request) graphql.Marshaler {
+			return ec.marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Request(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_resolveRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10854,6 +11052,29 @@ func (ec *executionContext) fieldContext_Request_extended(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Request", field, true, true, "Boolean")
 }
 
+func (ec *executionContext) _Request_late(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_late(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().Late(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_late(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _Request_extensionReason(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11001,6 +11222,84 @@ func (ec *executionContext) fieldContext_Request_assigneeId(_ context.Context, f
 	return graphql.NewScalarFieldContext("Request", field, true, true, "ID")
 }
 
+func (ec *executionContext) _Request_verification(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_verification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().Verification(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.RequestVerification) graphql.Marshaler {
+			return ec.marshalORequestVerification2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestVerification(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Request_verification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Request",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RequestVerification(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Request_approvalRequired(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_approvalRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().ApprovalRequired(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_approvalRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Request_approved(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_approved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().Approved(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_approved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _Request_resolution(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11068,6 +11367,82 @@ func (ec *executionContext) _Request_resolutionText(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Request_resolutionText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "String")
+}
+
+func (ec *executionContext) _Request_decision(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_decision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Request().Decision(ctx, obj, fc.Args["lang"].(*models.Language))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Request_decision(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Request",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Request_decision_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Request_legalGround(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_legalGround(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().LegalGround(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ClauseView) graphql.Marshaler {
+			return ec.marshalORetentionClause2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseView(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Request_legalGround(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Request",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetentionClause(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Request_howToObject(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
@@ -11865,6 +12240,52 @@ func (ec *executionContext) _RequestScope_recordIds(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_RequestScope_recordIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestScope", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RequestVerification_method(ctx context.Context, field graphql.CollectedField, obj *models.RequestVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestVerification_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.VerificationMethod) graphql.Marshaler {
+			return ec.marshalNVerificationMethod2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐVerificationMethod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestVerification_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestVerification", field, false, false, "VerificationMethod")
+}
+
+func (ec *executionContext) _RequestVerification_reference(ctx context.Context, field graphql.CollectedField, obj *models.RequestVerification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestVerification_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestVerification_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestVerification", field, false, false, "String")
 }
 
 func (ec *executionContext) _Retention_state(ctx context.Context, field graphql.CollectedField, obj *models.Retention) (ret graphql.Marshaler) {
@@ -13594,7 +14015,7 @@ func (ec *executionContext) unmarshalInputFileRequestInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"subscriberId", "type", "scope", "reason", "idempotencyKey", "feeRelated", "via"}
+	fieldsInOrder := [...]string{"subscriberId", "type", "scope", "reason", "idempotencyKey", "feeRelated", "via", "verification"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13650,6 +14071,13 @@ func (ec *executionContext) unmarshalInputFileRequestInput(ctx context.Context, 
 				return it, err
 			}
 			it.Via = data
+		case "verification":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("verification"))
+			data, err := ec.unmarshalOVerificationInput2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐVerificationInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Verification = data
 		}
 	}
 	return it, nil
@@ -13972,7 +14400,7 @@ func (ec *executionContext) unmarshalInputResolveRequestInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "resolution", "reasonCode", "text", "howToObject"}
+	fieldsInOrder := [...]string{"id", "resolution", "reasonCode", "text", "howToObject", "legalGround"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14014,6 +14442,13 @@ func (ec *executionContext) unmarshalInputResolveRequestInput(ctx context.Contex
 				return it, err
 			}
 			it.HowToObject = data
+		case "legalGround":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalGround"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalGround = data
 		}
 	}
 	return it, nil
@@ -14329,6 +14764,55 @@ func (ec *executionContext) unmarshalInputSubscriberInput(ctx context.Context, o
 func UnmarshalSubscriberInput(ctx context.Context, raw any) (models.SubscriberInput, error) {
 	var out models.SubscriberInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubscriberInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputVerificationInput(ctx context.Context, obj any) (models.VerificationInput, error) {
+	var it models.VerificationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"method", "reference"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "method":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("method"))
+			data, err := ec.unmarshalNVerificationMethod2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐVerificationMethod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Method = data
+		case "reference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reference"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reference = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalVerificationInput unmarshals raw into the VerificationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalVerificationInput(ctx context.Context, raw any) (models.VerificationInput, error) {
+	var out models.VerificationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "VerificationInput", raw, &out)
 	return out, err
 }
 
@@ -15646,6 +16130,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "approveRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "resolveRequest":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_resolveRequest(ctx, field)
@@ -16472,6 +16963,12 @@ func (ec *executionContext) _Request(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Request_extended(ctx, field, obj)
 				})
+		case "late":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_late(ctx, field, obj)
+				})
 		case "extensionReason":
 			out.Values[i] = ec._Request_extensionReason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -16505,6 +17002,24 @@ func (ec *executionContext) _Request(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Request_assigneeId(ctx, field, obj)
 				})
+		case "verification":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_verification(ctx, field, obj)
+				})
+		case "approvalRequired":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_approvalRequired(ctx, field, obj)
+				})
+		case "approved":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_approved(ctx, field, obj)
+				})
 		case "resolution":
 			out.Values[i] = ec._Request_resolution(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -16520,6 +17035,18 @@ func (ec *executionContext) _Request(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "decision":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_decision(ctx, field, obj)
+				})
+		case "legalGround":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_legalGround(ctx, field, obj)
+				})
 		case "howToObject":
 			out.Values[i] = ec._Request_howToObject(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -16852,6 +17379,44 @@ func (ec *executionContext) _RequestScope(ctx context.Context, sel ast.Selection
 			}
 		case "recordIds":
 			out.Values[i] = ec._RequestScope_recordIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var requestVerificationImplementors = []string{"RequestVerification"}
+
+func (ec *executionContext) _RequestVerification(ctx context.Context, sel ast.SelectionSet, obj *models.RequestVerification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, requestVerificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RequestVerification")
+		case "method":
+			out.Values[i] = ec._RequestVerification_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reference":
+			out.Values[i] = ec._RequestVerification_reference(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18421,6 +18986,21 @@ func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
+func (ec *executionContext) unmarshalNVerificationMethod2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐVerificationMethod(ctx context.Context, v any) (models.VerificationMethod, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.VerificationMethod(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVerificationMethod2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐVerificationMethod(ctx context.Context, sel ast.SelectionSet, v models.VerificationMethod) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "VerificationMethod!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
 	return ec.___Directive(ctx, sel, &v)
 }
@@ -18894,6 +19474,13 @@ func (ec *executionContext) marshalORequestType2ᚖgithubᚗcomᚋxroshotᚋport
 	return res
 }
 
+func (ec *executionContext) marshalORequestVerification2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestVerification(ctx context.Context, sel ast.SelectionSet, v *models.RequestVerification) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RequestVerification(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOResolution2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐResolution(ctx context.Context, v any) (*models.Resolution, error) {
 	if v == nil {
 		return nil, nil
@@ -19025,6 +19612,14 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOVerificationInput2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐVerificationInput(ctx context.Context, v any) (*models.VerificationInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputVerificationInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -174,6 +174,10 @@ type FileRequestInput struct {
 	FeeRelated *bool `json:"feeRelated,omitempty"`
 	// WEB, APP or AGENT_DESK.
 	Via *string `json:"via,omitempty"`
+	// Required of staff filing for a subscriber (법 38; 영 46): how the
+	// subscriber's identity or the requester's authority was verified. Refused
+	// from a subscriber's or guardian's own token.
+	Verification *VerificationInput `json:"verification,omitempty"`
 }
 
 type HoldingFilter struct {
@@ -304,6 +308,14 @@ type RequestScope struct {
 	RecordIds   []string `json:"recordIds"`
 }
 
+// How staff verified who asked, shown to staff only.
+type RequestVerification struct {
+	// How identity or authority was verified.
+	Method VerificationMethod `json:"method"`
+	// Where the evidence is.
+	Reference string `json:"reference"`
+}
+
 type ResolveRequestInput struct {
 	ID         string     `json:"id"`
 	Resolution Resolution `json:"resolution"`
@@ -311,6 +323,11 @@ type ResolveRequestInput struct {
 	Text       string     `json:"text"`
 	// Defaults to the standard objection notice.
 	HowToObject *string `json:"howToObject,omitempty"`
+	// The catalog clause (RetentionClause code) whose law or contract grounds a
+	// refusal: required to refuse a suspension (법 37②); a deletion's grounds
+	// are found item by item and none may be named. A refusal without a legal
+	// ground is BAD_USER_INPUT.
+	LegalGround *string `json:"legalGround,omitempty"`
 }
 
 // Why an item is kept, until when, and where it stands.
@@ -377,6 +394,14 @@ type SubscriberInput struct {
 }
 
 type Subscription struct {
+}
+
+// A verification recorded by staff.
+type VerificationInput struct {
+	// How identity or authority was verified.
+	Method VerificationMethod `json:"method"`
+	// Where the evidence is: the call log id, the document checked, the power of attorney's number (1 to 200 characters).
+	Reference string `json:"reference"`
 }
 
 type CategoryClass string

@@ -50,6 +50,29 @@ const (
 	FiledByAgent      FiledByKind = "AGENT"
 )
 
+// VerificationMethod is how staff verified who asks, before filing a
+// request on a subscriber's behalf (LAW.md "who may ask").
+type VerificationMethod string
+
+// The methods: a call back to the number on file, an identity document at a
+// counter, a power of attorney (its document reference), or the legal
+// guardian's identity and relationship.
+const (
+	VerifiedByCallback        VerificationMethod = "CALLBACK"
+	VerifiedByIDAtCounter     VerificationMethod = "ID_AT_COUNTER"
+	VerifiedByPowerOfAttorney VerificationMethod = "POWER_OF_ATTORNEY"
+	VerifiedByGuardian        VerificationMethod = "GUARDIAN"
+)
+
+// Valid reports whether m is a known method.
+func (m VerificationMethod) Valid() bool {
+	switch m {
+	case VerifiedByCallback, VerifiedByIDAtCounter, VerifiedByPowerOfAttorney, VerifiedByGuardian:
+		return true
+	}
+	return false
+}
+
 // Request is one data-subject request.
 type Request struct {
 	ID             string `gorm:"primaryKey"`
@@ -76,6 +99,26 @@ type Request struct {
 	ExtensionReason *string
 	AssigneeID      *string
 	ResolvedAt      *time.Time
+	// VerificationMethod and VerificationRef record how staff verified the
+	// subscriber's identity or their own authority before filing for them
+	// (법 38; 영 46); empty for requests the subscriber or guardian filed.
+	VerificationMethod *VerificationMethod
+	VerificationRef    *string
+	// ApprovedBy is the second staff member who approved a staff-filed
+	// deletion before it took effect, at ApprovedAt.
+	ApprovedBy *string
+	ApprovedAt *time.Time
+	// LegalGround is the catalog clause a refusal names (법 36① 단서, 37②).
+	LegalGround *string
+	// CorrectionCategory is the item a correction is about; its proposed
+	// value is sealed in CorrectionCipher under CorrectionKeyID.
+	CorrectionCategory *string
+	CorrectionCipher   []byte
+	CorrectionKeyID    *string
+	// SuspendedPurposes is the JSON list of the purposes a suspension
+	// stops; LiftedAt is when the subscriber lifted it.
+	SuspendedPurposes *string
+	LiftedAt          *time.Time
 	// Version increases with every change; a change names the version it
 	// read, so of two concurrent decisions only one wins.
 	Version   int
@@ -139,6 +182,9 @@ type QueueFilter struct {
 	Assignee string
 	// Unassigned selects requests nobody is assigned to.
 	Unassigned bool
+	// UnassignedOpenOnly limits the unassigned requests selected to open
+	// ones: an agent takes work from the open queue only.
+	UnassignedOpenOnly bool
 	// OverdueAt, when set, selects open requests due before it.
 	OverdueAt *time.Time
 }

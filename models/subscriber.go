@@ -67,16 +67,33 @@ type Subscriber struct {
 const MinorAge = 14
 
 // IsMinorAt reports whether the subscriber is under 14 at t. A subscriber
-// without a recorded birth date is treated as an adult: the operator's CRM
-// always records it for a minor, because the guardian's consent is taken at
-// sign-up.
+// without a recorded birth date is treated as an adult: the feeds refuse a
+// child under 14 without a guardian, and take the birth date from the
+// applicant.birth_date item when the birthDate field is not fed.
 func (s *Subscriber) IsMinorAt(t time.Time) bool {
 	if s.BirthDate == nil {
 		return false
 	}
-	b, err := time.Parse(time.DateOnly, *s.BirthDate)
+	minor, err := MinorOn(*s.BirthDate, t)
+	return err == nil && minor
+}
+
+// kst is Korea Standard Time (no daylight saving), in which ages count.
+var kst = time.FixedZone("KST", 9*60*60)
+
+// MinorOn reports whether someone born on birthDate (YYYY-MM-DD) is under
+// 14 at t. Age counts by the Civil Act in Korea Standard Time: the day of
+// birth counts (민법 158), so the 14th year is complete at the end of the
+// day before the 14th birthday, and one is 14 from 00:00 KST of that
+// birthday; born on 29 February, from 1 March in a common year (민법 160③:
+// the period ends on the last day of February). The retention engine owns
+// period counting; this is the one place ages are counted, ready to call it.
+func MinorOn(birthDate string, t time.Time) (bool, error) {
+	b, err := time.Parse(time.DateOnly, birthDate)
 	if err != nil {
-		return false
+		return false, err
 	}
-	return b.AddDate(MinorAge, 0, 0).After(t)
+	// time.Date normalises 29 February of a common year to 1 March.
+	fourteenth := time.Date(b.Year()+MinorAge, b.Month(), b.Day(), 0, 0, 0, 0, kst)
+	return t.Before(fourteenth), nil
 }

@@ -32,7 +32,12 @@ const (
 // Optional items in scope also have their consent withdrawn, and a request
 // for everything withdraws the marketing consents; the topics are returned
 // for the consent service.
-func (s *Service) decideDeletion(ctx context.Context, tx Store, r *models.Request, now time.Time) (kept bool, topics []string, err error) {
+//
+// A refusal (refusing) erases nothing and withdraws nothing; it is allowed
+// only when every item in scope is kept by a hold or a clause, and is
+// otherwise ErrNoLegalGround: the law allows refusing a deletion only where
+// something requires keeping the data (법 36① 단서).
+func (s *Service) decideDeletion(ctx context.Context, tx Store, r *models.Request, now time.Time, refusing bool) (kept bool, topics []string, err error) {
 	scope, err := DecodeScope(r.Scope)
 	if err != nil {
 		return false, nil, err
@@ -132,6 +137,12 @@ func (s *Service) decideDeletion(ctx context.Context, tx Store, r *models.Reques
 	}
 	for _, t := range topics {
 		outcomes = append(outcomes, &models.RequestOutcome{SubscriberID: r.SubscriberID, RequestID: r.ID, ItemType: "CONSENT", ItemRef: t, Category: t, Outcome: OutcomeWithdrawn, DecidedAt: now})
+	}
+	if refusing {
+		if err := refusable(outcomes); err != nil {
+			return false, nil, err
+		}
+		topics = nil
 	}
 	// Erased irrecoverably: the rows go; the outcomes keep what and under
 	// which clause, never the values.

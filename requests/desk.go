@@ -10,6 +10,7 @@ import (
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/policy"
 )
 
 // Get returns a request its actor may see: the subscriber (or their
@@ -181,11 +182,14 @@ func (s *Service) Comment(ctx context.Context, who Actor, id, body string, inter
 	})
 }
 
-// Extend moves the due date once, with a reason the subscriber is told.
+// Extend postpones an access request's answer once, before its deadline,
+// with the reason the subscriber is told at once (영 42). No other right may
+// be extended: deletion, correction and suspension must be answered within
+// 10 days (영 43, 44), and an overdue request stays overdue.
 func (s *Service) Extend(ctx context.Context, who Actor, id, reason string) (*models.Request, error) {
 	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return nil, apperr.BadInput("reason", "an extension needs a reason the subscriber is told")
+	if reason == "" || utf8.RuneCountInString(reason) > 2000 {
+		return nil, apperr.BadInput("reason", "a postponement needs a reason of 1 to 2000 characters the subscriber is told")
 	}
 	return s.change(ctx, who, "request.extend", id, canWork(who, "extends"), func(tx Store, r *models.Request) error {
 		if !worker(who, r) {
@@ -194,10 +198,16 @@ func (s *Service) Extend(ctx context.Context, who Actor, id, reason string) (*mo
 		if !r.Status.Open() {
 			return apperr.Conflict("the request is closed")
 		}
-		if r.ExtendedAt != nil {
-			return apperr.Conflict("the request was already extended once; a second extension is not allowed")
+		if !Extendable(r.Type) {
+			return apperr.Conflict("a %s request cannot be extended: the law allows 10 days and no postponement (only access may be postponed)", strings.ToLower(string(r.Type)))
 		}
 		now := s.now()
+		if Overdue(r, now) {
+			return apperr.Conflict("the request is overdue since %s: it can no longer be postponed and must be answered now", r.DueAt.Format(time.RFC3339))
+		}
+		if r.ExtendedAt != nil {
+			return apperr.Conflict("the request was already postponed once; a second postponement is not allowed")
+		}
 		r.ExtendedAt, r.ExtensionReason, r.DueAt = &now, &reason, r.DueAt.Add(ExtensionLength)
 		return s.event(ctx, tx, r, "EXTENDED", nil, nil, actorKind(who), who.ID, &reason, true)
 	})
@@ -209,17 +219,60 @@ type ResolveInput struct {
 	ReasonCode  string
 	Text        string
 	HowToObject string
+	// LegalGround is the catalog clause a refusal of a suspension names;
+	// a deletion's grounds are found item by item.
+	LegalGround string
 }
 
 // DefaultHowToObject tells the subscriber how to object when staff give no
 // more specific text (PIPA 38⑤; 영 48).
 const DefaultHowToObject = "이 결정에 이의가 있으시면 90일 이내에 포털 또는 고객센터를 통해 이의를 제기하실 수 있으며, 개인정보 분쟁조정위원회(www.kopico.go.kr)에 분쟁조정을 신청하실 수 있습니다. / If you disagree, you may object within 90 days through the portal or customer centre, or apply to the Personal Information Dispute Mediation Committee (www.kopico.go.kr)."
 
+// Approve records a second staff member's approval of a deletion staff
+// filed for a subscriber: it takes effect only once someone other than
+// the filer has checked the verification and the scope.
+func (s *Service) Approve(ctx context.Context, who Actor, id string) (*models.Request, error) {
+	pre := func(r *models.Request) error {
+		if !who.staff() {
+			return apperr.NotFound("no request %q", id)
+		}
+		if !worker(who, r) {
+			return apperr.Forbidden("only an admin or the assigned agent approves a request")
+		}
+		return nil
+	}
+	return s.change(ctx, who, "request.approve", id, pre, func(tx Store, r *models.Request) error {
+		if !NeedsSecondApproval(r) {
+			return apperr.Conflict("only a deletion filed by staff needs a second approval")
+		}
+		if !r.Status.Open() {
+			return apperr.Conflict("the request is closed")
+		}
+		if r.FiledByID == who.ID {
+			return apperr.Forbidden("the staff member who filed the deletion cannot approve it: a second staff member must")
+		}
+		if r.ApprovedBy != nil {
+			return apperr.Conflict("the deletion was already approved")
+		}
+		now := s.now()
+		r.ApprovedBy, r.ApprovedAt = &who.ID, &now
+		return s.event(ctx, tx, r, "APPROVED", nil, nil, actorKind(who), who.ID, nil, false)
+	})
+}
+
+// NeedsSecondApproval reports whether r is a deletion staff filed for the
+// subscriber, which takes effect only with a second staff member's approval.
+func NeedsSecondApproval(r *models.Request) bool {
+	return r.Type == models.RequestDeletion && r.FiledByKind == models.FiledByAgent
+}
+
 // Resolve decides an open request. A deletion erases at once what may be
 // erased and records for every item in scope why it was kept if it was; a
-// dispute's hold is released and, for fees, the post-termination clock
-// restarts. Of two concurrent decisions only one wins; the other is a
-// CONFLICT and changes nothing.
+// refusal is allowed only with a legal ground (per item for a deletion, a
+// catalog clause for a suspension); the subscriber reads the structured
+// outcome before the staff's text. A dispute's hold is released and, for
+// fees, the post-termination clock restarts. Of two concurrent decisions
+// only one wins; the other is a CONFLICT and changes nothing.
 func (s *Service) Resolve(ctx context.Context, who Actor, id string, in ResolveInput) (*models.Request, error) {
 	switch in.Resolution {
 	case models.ResolutionApproved, models.ResolutionPartiallyApproved, models.ResolutionRejected:
@@ -227,6 +280,7 @@ func (s *Service) Resolve(ctx context.Context, who Actor, id string, in ResolveI
 		return nil, apperr.BadInput("resolution", "must be APPROVED, PARTIALLY_APPROVED or REJECTED")
 	}
 	in.ReasonCode, in.Text, in.HowToObject = strings.TrimSpace(in.ReasonCode), strings.TrimSpace(in.Text), strings.TrimSpace(in.HowToObject)
+	in.LegalGround = strings.TrimSpace(in.LegalGround)
 	if in.ReasonCode == "" || len(in.ReasonCode) > 64 {
 		return nil, apperr.BadInput("reasonCode", "a reason code is required")
 	}
@@ -244,10 +298,18 @@ func (s *Service) Resolve(ctx context.Context, who Actor, id string, in ResolveI
 		if !r.Status.Open() {
 			return apperr.Conflict("the request is already %s", strings.ToLower(string(r.Status)))
 		}
+		ground, err := s.legalGround(r.Type, in.Resolution, in.LegalGround)
+		if err != nil {
+			return err
+		}
+		if NeedsSecondApproval(r) && in.Resolution != models.ResolutionRejected && r.ApprovedBy == nil {
+			return apperr.Conflict("this deletion was filed by staff: a second staff member must approve it (approveRequest) before it takes effect")
+		}
 		now := s.now()
 		res := in.Resolution
-		if r.Type == models.RequestDeletion && res != models.ResolutionRejected {
-			kept, topics, err := s.decideDeletion(ctx, tx, r, now)
+		var outcomes []*models.RequestOutcome
+		if r.Type == models.RequestDeletion {
+			kept, topics, err := s.decideDeletion(ctx, tx, r, now, res == models.ResolutionRejected)
 			if err != nil {
 				return err
 			}
@@ -256,10 +318,14 @@ func (s *Service) Resolve(ctx context.Context, who Actor, id string, in ResolveI
 				// The law kept part of it: the answer must say so.
 				res = models.ResolutionPartiallyApproved
 			}
+			if outcomes, err = tx.ListOutcomes(ctx, []string{r.ID}); err != nil {
+				return err
+			}
 		}
 		from, to := r.Status, models.RequestResolved
-		r.Status, r.Resolution, r.ResolvedAt = to, &res, &now
-		r.ReasonCode, r.ResolutionText, r.HowToObject = &in.ReasonCode, &in.Text, &in.HowToObject
+		r.Status, r.Resolution, r.ResolvedAt, r.LegalGround = to, &res, &now, ground
+		text := s.Summary(r, outcomes, policy.Ko) + " / " + s.Summary(r, outcomes, policy.En) + "\n\n" + in.Text
+		r.ReasonCode, r.ResolutionText, r.HowToObject = &in.ReasonCode, &text, &in.HowToObject
 		if err := s.release(ctx, tx, r, now); err != nil {
 			return err
 		}

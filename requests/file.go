@@ -43,6 +43,37 @@ type FileInput struct {
 	FeeRelated bool
 	// Via is the channel: WEB, APP or AGENT_DESK.
 	Via string
+	// Verification is how staff filing for a subscriber verified who asks:
+	// required of staff, refused of anyone else.
+	Verification *Verification
+}
+
+// Verification is how staff verified the subscriber's identity, or the
+// authority of whoever asks for them, before filing a request (법 38;
+// 영 46): a call back to the number on file, an identity document at a
+// counter, a power of attorney, or a guardian's identity and relationship,
+// each with a reference that lets an auditor find the evidence.
+type Verification struct {
+	Method    models.VerificationMethod
+	Reference string
+}
+
+// MaxVerificationRef bounds a verification's reference.
+const MaxVerificationRef = 200
+
+// check validates a verification given by staff.
+func (v *Verification) check() error {
+	if v == nil {
+		return apperr.BadInput("verification", "staff filing for a subscriber must record how the subscriber's identity or the requester's authority was verified (CALLBACK, ID_AT_COUNTER, POWER_OF_ATTORNEY or GUARDIAN, with a reference)")
+	}
+	if !v.Method.Valid() {
+		return apperr.BadInput("verification.method", "must be CALLBACK, ID_AT_COUNTER, POWER_OF_ATTORNEY or GUARDIAN")
+	}
+	v.Reference = strings.TrimSpace(v.Reference)
+	if v.Reference == "" || utf8.RuneCountInString(v.Reference) > MaxVerificationRef {
+		return apperr.BadInput("verification.reference", "a reference of 1 to %d characters: the call log id, the document checked, the power of attorney's document number", MaxVerificationRef)
+	}
+	return nil
 }
 
 // Filed is the answer to File: the request and whether this call created it
@@ -64,6 +95,13 @@ func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*Filed, er
 	if err := s.validateFiling(&in); err != nil {
 		return nil, err
 	}
+	if kind == models.FiledByAgent {
+		if err := in.Verification.check(); err != nil {
+			return nil, err
+		}
+	} else if in.Verification != nil {
+		return nil, apperr.BadInput("verification", "only staff filing for a subscriber record a verification")
+	}
 	if err := s.validateScope(ctx, s.store, subscriberID, in.Scope); err != nil {
 		return nil, err
 	}
@@ -79,9 +117,11 @@ func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*Filed, er
 		FiledAt: now, DueAt: now.Add(DueIn), Version: 1,
 	}
 	if kind == models.FiledByAgent {
-		// The agent who takes the call works it.
+		// The agent who takes the call, having verified who asks, works it.
 		r.AssigneeID = &who.ID
 		r.Status = models.RequestInReview
+		method, ref := in.Verification.Method, in.Verification.Reference
+		r.VerificationMethod, r.VerificationRef = &method, &ref
 	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.CreateRequest(ctx, r); err != nil {
@@ -216,6 +256,9 @@ func (s *Service) existing(ctx context.Context, subscriberID, key, digest string
 func bodyDigest(subscriberID string, in FileInput) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%t", subscriberID, in.Type, in.Scope.encode(), in.Reason, in.FeeRelated)
+	if v := in.Verification; v != nil {
+		fmt.Fprintf(h, "\x00%s\x00%s", v.Method, v.Reference)
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

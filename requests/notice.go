@@ -16,12 +16,14 @@ import (
 const NoticeStatus = "REQUEST_STATUS"
 
 type statusNotice struct {
-	Kind            string      `json:"kind"`
-	SubscriberID    string      `json:"subscriberId"`
-	RequestID       string      `json:"requestId"`
-	Type            string      `json:"type"`
-	Status          string      `json:"status"`
-	Event           string      `json:"event"`
+	Kind         string `json:"kind"`
+	SubscriberID string `json:"subscriberId"`
+	RequestID    string `json:"requestId"`
+	Type         string `json:"type"`
+	Status       string `json:"status"`
+	Event        string `json:"event"`
+	// FiledBy tells the subscriber who filed the request in their name.
+	FiledBy         string      `json:"filedBy"`
 	Resolution      *string     `json:"resolution,omitempty"`
 	ResolutionText  *string     `json:"resolutionText,omitempty"`
 	HowToObject     *string     `json:"howToObject,omitempty"`
@@ -44,7 +46,7 @@ func (s *Service) notify(ctx context.Context, tx Store, r *models.Request, event
 	}
 	n := statusNotice{
 		Kind: NoticeStatus, SubscriberID: r.SubscriberID, RequestID: r.ID, Type: string(r.Type), Status: string(r.Status),
-		Event: event, ResolutionText: r.ResolutionText, HowToObject: r.HowToObject, DueAt: r.DueAt,
+		Event: event, FiledBy: string(r.FiledByKind), ResolutionText: r.ResolutionText, HowToObject: r.HowToObject, DueAt: r.DueAt,
 		ExtensionReason: r.ExtensionReason, At: now, Sender: s.cat.Controller,
 	}
 	if r.Resolution != nil {

@@ -37,8 +37,9 @@ type QueueFilter struct {
 }
 
 // Queue pages through the request queue, oldest due first. Admins see every
-// request; an agent sees the requests assigned to them and the unassigned
-// ones they may take.
+// request; an agent sees the requests assigned to them, in any status, and
+// the open unassigned ones they may take — never a closed request that was
+// not theirs.
 func (s *Service) Queue(ctx context.Context, who Actor, f QueueFilter, first int, after *models.QueueKey) (Page, error) {
 	if !who.staff() {
 		return Page{}, apperr.Forbidden("the request queue is for staff")
@@ -70,9 +71,38 @@ func (s *Service) Queue(ctx context.Context, who Actor, f QueueFilter, first int
 		// Agents: theirs and the unassigned.
 		mf.Assignee, mf.Unassigned = who.ID, true
 	}
+	// An agent takes unassigned requests from the open queue; a resolved or
+	// withdrawn request that was never theirs is none of their business.
+	mf.UnassignedOpenOnly = !who.Admin
 	rs, more, err := s.store.QueueRequests(ctx, mf, after, first)
 	return Page{Requests: rs, HasNext: more}, err
 }
+
+// VisibleAssignee is who works a request as who may see it: staff see the
+// assignee; the subscriber sees only that someone does (Request.assigned).
+func VisibleAssignee(who Actor, r *models.Request) *string {
+	if who.staff() {
+		return r.AssigneeID
+	}
+	return nil
+}
+
+// VisibleVerification is how staff verified who asked, for staff only: the
+// reference may name documents of the subscriber's.
+func VisibleVerification(who Actor, r *models.Request) *Verification {
+	if !who.staff() || r.VerificationMethod == nil {
+		return nil
+	}
+	v := &Verification{Method: *r.VerificationMethod}
+	if r.VerificationRef != nil {
+		v.Reference = *r.VerificationRef
+	}
+	return v
+}
+
+// SeesInternal reports whether who sees a request's internal events: staff
+// do; the subscriber and the guardian never.
+func SeesInternal(who Actor) bool { return who.staff() }
 
 // Events returns the history of requests, for those who may see them: the
 // subscriber sees visible events, staff all.

@@ -23,11 +23,33 @@ import (
 // allows a month).
 const DueIn = 10 * 24 * time.Hour
 
-// ExtensionLength is how far the one allowed extension moves the due date.
+// ExtensionLength is how far the one allowed postponement of an access
+// request moves its due date.
 const ExtensionLength = 10 * 24 * time.Hour
+
+// Extendable reports whether a request of type t may be postponed: only
+// access (영 42); deletion, correction and suspension have no extension
+// (영 43, 44), and neither has a dispute, which the desk answers within the
+// same 10 days.
+func Extendable(t models.RequestType) bool { return t == models.RequestAccess }
+
+// Overdue reports whether r is open past its due date at now: the one
+// definition the desk, the queue filter and the metrics use.
+func Overdue(r *models.Request, now time.Time) bool {
+	return r.Status.Open() && now.After(r.DueAt)
+}
 
 // ExportTTL is how long an access export can be downloaded.
 const ExportTTL = 7 * 24 * time.Hour
+
+// Late reports whether r was answered after its due date, or is still open
+// past it: an overdue request stays late once answered.
+func Late(r *models.Request, now time.Time) bool {
+	if r.ResolvedAt != nil {
+		return r.ResolvedAt.After(r.DueAt)
+	}
+	return Overdue(r, now)
+}
 
 // Store is what requests read and write. It includes the inventory's
 // store, so a request can reschedule a subscriber's data in its own

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/xroshot/portal/apperr"
-	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/requests"
@@ -84,6 +83,14 @@ func (r *mutationResolver) ExtendRequest(ctx context.Context, id string, reason 
 	return r.RequestSvc.Extend(ctx, who, id, reason)
 }
 
+func (r *mutationResolver) ApproveRequest(ctx context.Context, id string) (*models.Request, error) {
+	who, err := requestActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.RequestSvc.Approve(ctx, who, id)
+}
+
 func (r *mutationResolver) ResolveRequest(ctx context.Context, input models.ResolveRequestInput) (*models.Request, error) {
 	who, err := requestActor(ctx)
 	if err != nil {
@@ -92,6 +99,9 @@ func (r *mutationResolver) ResolveRequest(ctx context.Context, input models.Reso
 	in := requests.ResolveInput{Resolution: input.Resolution, ReasonCode: input.ReasonCode, Text: input.Text}
 	if input.HowToObject != nil {
 		in.HowToObject = *input.HowToObject
+	}
+	if input.LegalGround != nil {
+		in.LegalGround = *input.LegalGround
 	}
 	return r.RequestSvc.Resolve(ctx, who, input.ID, in)
 }
@@ -149,11 +159,15 @@ func (r *requestResolver) FiledBy(ctx context.Context, obj *models.Request) (mod
 }
 
 func (r *requestResolver) Overdue(ctx context.Context, obj *models.Request) (bool, error) {
-	return obj.Status.Open() && r.Clock.Now().After(obj.DueAt), nil
+	return requests.Overdue(obj, r.Clock.Now()), nil
 }
 
 func (r *requestResolver) Extended(ctx context.Context, obj *models.Request) (bool, error) {
 	return obj.ExtendedAt != nil, nil
+}
+
+func (r *requestResolver) Late(ctx context.Context, obj *models.Request) (bool, error) {
+	return requests.Late(obj, r.Clock.Now()), nil
 }
 
 func (r *requestResolver) Scope(ctx context.Context, obj *models.Request) (*models.RequestScope, error) {
@@ -173,11 +187,54 @@ func (r *requestResolver) Assigned(ctx context.Context, obj *models.Request) (bo
 }
 
 func (r *requestResolver) AssigneeID(ctx context.Context, obj *models.Request) (*string, error) {
-	// Staff see who works a request; the subscriber sees only that someone does.
-	if p, ok := auth.FromContext(ctx); ok && p.IsStaff() {
-		return obj.AssigneeID, nil
+	who, err := requestActor(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return nil, nil
+	return requests.VisibleAssignee(who, obj), nil
+}
+
+func (r *requestResolver) Verification(ctx context.Context, obj *models.Request) (*models.RequestVerification, error) {
+	who, err := requestActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := requests.VisibleVerification(who, obj)
+	if v == nil {
+		return nil, nil
+	}
+	return &models.RequestVerification{Method: v.Method, Reference: v.Reference}, nil
+}
+
+func (r *requestResolver) ApprovalRequired(ctx context.Context, obj *models.Request) (bool, error) {
+	return requests.NeedsSecondApproval(obj), nil
+}
+
+func (r *requestResolver) Approved(ctx context.Context, obj *models.Request) (bool, error) {
+	return obj.ApprovedBy != nil, nil
+}
+
+func (r *requestResolver) Decision(ctx context.Context, obj *models.Request, lang *models.Language) (*string, error) {
+	if obj.Resolution == nil {
+		return nil, nil
+	}
+	outs, err := loadersFrom(ctx).outcomes.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	d := r.RequestSvc.Summary(obj, outs, answerLang(ctx, lang))
+	return &d, nil
+}
+
+func (r *requestResolver) LegalGround(ctx context.Context, obj *models.Request) (*models.ClauseView, error) {
+	if obj.LegalGround == nil {
+		return nil, nil
+	}
+	c, ok := r.Catalog.Clause(*obj.LegalGround)
+	if !ok {
+		return nil, nil
+	}
+	return &models.ClauseView{C: c, Lang: answerLang(ctx, nil)}, nil
 }
 
 func (r *requestResolver) Events(ctx context.Context, obj *models.Request) ([]*models.RequestEvent, error) {

@@ -40,6 +40,9 @@ func fileInput(in models.FileRequestInput) (requests.FileInput, error) {
 	if in.Via != nil {
 		out.Via = *in.Via
 	}
+	if v := in.Verification; v != nil {
+		out.Verification = &requests.Verification{Method: v.Method, Reference: v.Reference}
+	}
 	if sc := in.Scope; sc != nil {
 		out.Scope = requests.Scope{All: sc.All != nil && *sc.All, Categories: sc.Categories, RecordKinds: sc.RecordKinds}
 		for i, id := range sc.RecordIds {
@@ -112,8 +115,8 @@ type loadersKey struct{}
 // per operation would cache the first push's lists and repeat them in every
 // later push.
 func (r *Resolver) WithLoaders(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	p, _ := auth.FromContext(ctx)
-	staff := p != nil && p.IsStaff()
+	who, _ := requestActor(ctx)
+	staff := requests.SeesInternal(who)
 	respond := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
 		return respond(context.WithValue(ctx, loadersKey{}, r.newLoaders(staff)))

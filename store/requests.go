@@ -107,13 +107,17 @@ func (db *DB) QueueRequests(ctx context.Context, f models.QueueFilter, after *mo
 	if f.Type != "" {
 		q = q.Where("type = ?", f.Type)
 	}
+	unassigned := "assignee_id IS NULL"
+	if f.UnassignedOpenOnly {
+		unassigned = "(assignee_id IS NULL AND status IN ('SUBMITTED', 'IN_REVIEW'))"
+	}
 	switch {
 	case f.Assignee != "" && f.Unassigned:
-		q = q.Where("(assignee_id = ? OR assignee_id IS NULL)", f.Assignee)
+		q = q.Where("(assignee_id = ? OR "+unassigned+")", f.Assignee)
 	case f.Assignee != "":
 		q = q.Where("assignee_id = ?", f.Assignee)
 	case f.Unassigned:
-		q = q.Where("assignee_id IS NULL")
+		q = q.Where(unassigned)
 	}
 	if f.OverdueAt != nil {
 		q = q.Where("due_at < ?", f.OverdueAt.UTC().Truncate(time.Microsecond))

@@ -146,10 +146,12 @@ type Event struct {
 	// TargetType and TargetID name the object acted on ("request", its id).
 	TargetType string
 	TargetID   string
-	// Details are a few flat facts about the action — counts, codes, ids,
-	// before/after states — never personal values: the trail is kept for
-	// two years and read by admins, and must not become a copy of the data
-	// it protects.
+	// Details are a few flat facts about the action itself — counts,
+	// codes of the portal's own vocabulary, ids — never a value or a state
+	// that describes a person (a billing state, a subscriber's status, a
+	// text): the trail is kept for two years and read by admins, and must
+	// not become a copy of the data it protects. Only the keys of
+	// DetailKeys are accepted, each with values of its kind.
 	Details map[string]any
 }
 
@@ -263,18 +265,18 @@ func newRow(e Event) (*models.AuditEvent, error) {
 	}, nil
 }
 
-// encodeDetails renders details as a JSON object with sorted keys. Values
-// must be scalars or lists of strings: nested objects invite dumping whole
-// records into the trail.
+// encodeDetails renders details as a JSON object with sorted keys. Every
+// key must be one of DetailKeys and its value of that key's kind (see
+// checkDetail): the trail is kept two years and read by admins, and an
+// allow-list is what keeps a future call from writing a value about a
+// person (a billing state, a name, a note) into it.
 func encodeDetails(d map[string]any) (string, error) {
 	for k, v := range d {
 		if !validDetailKey.MatchString(k) || len(k) > maxNameLen {
 			return "", fmt.Errorf("key %q is not a name", k)
 		}
-		switch v.(type) {
-		case nil, string, bool, int, int32, int64, uint32, float64, []string, time.Time:
-		default:
-			return "", fmt.Errorf("value of %q is a %T; only scalars and string lists are recorded", k, v)
+		if err := checkDetail(k, v); err != nil {
+			return "", err
 		}
 	}
 	if len(d) == 0 {

@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -150,7 +151,19 @@ func TestRecordRefusesBadEvents(t *testing.T) {
 		{name: "a NUL in an id", change: func(e *audit.Event) { e.Subject = "sub\x00" }},
 		{name: "nested details", change: func(e *audit.Event) { e.Details = map[string]any{"profile": map[string]any{"name": "x"}} }},
 		{name: "a detail key that is not a name", change: func(e *audit.Event) { e.Details = map[string]any{"a b": 1} }},
-		{name: "large details", change: func(e *audit.Event) { e.Details = map[string]any{"ids": []string{strings.Repeat("x", 3000)}} }},
+		{name: "large details", change: func(e *audit.Event) { e.Details = map[string]any{"clauses": slices.Repeat([]string{strings.Repeat("x", 90)}, 30)} }},
+		// The allow-list: a key it does not name, whatever its value, and
+		// values about a person under keys it does.
+		{name: "a subscriber's billing state", change: func(e *audit.Event) { e.Details = map[string]any{"state": "UNPAID"} }},
+		{name: "a free-text note", change: func(e *audit.Event) { e.Details = map[string]any{"note": "called from 010-1234-5678"} }},
+		{name: "an e-mail under a code key", change: func(e *audit.Event) { e.Details = map[string]any{"kind": "kim@example.com"} }},
+		{name: "a phone number under a code key", change: func(e *audit.Event) { e.Details = map[string]any{"via": "01012345678"} }},
+		{name: "a name with a space under a code key", change: func(e *audit.Event) { e.Details = map[string]any{"type": "Kim Minji"} }},
+		{name: "a text in a code list", change: func(e *audit.Event) { e.Details = map[string]any{"changes": []string{"marketing.sms:GRANTED", "서울시 강남구"}} }},
+		{name: "a negative count", change: func(e *audit.Event) { e.Details = map[string]any{"erased": -1} }},
+		{name: "a text as a count", change: func(e *audit.Event) { e.Details = map[string]any{"items": "3"} }},
+		{name: "a float as a count", change: func(e *audit.Event) { e.Details = map[string]any{"erased": 1.5} }},
+		{name: "a text as a time", change: func(e *audit.Event) { e.Details = map[string]any{"before": "yesterday"} }},
 		{name: "a role with a comma", change: func(e *audit.Event) { e.Actor.Roles = []string{"agent,admin"} }},
 	}
 	rec := audit.NewRecorder(clock.Real{})
@@ -167,5 +180,34 @@ func TestRecordRefusesBadEvents(t *testing.T) {
 				t.Errorf("Record = %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// okStore takes the event it is handed, so a test can read what Record
+// would write.
+type okStore struct{ got *models.AuditEvent }
+
+func (s *okStore) AppendAuditEvent(_ context.Context, build func(models.AuditLink) (*models.AuditEvent, error)) error {
+	e, err := build(models.AuditLink{Hash: audit.GenesisHash})
+	s.got = e
+	return err
+}
+
+func TestRecordAcceptsAllowedDetails(t *testing.T) {
+	t.Parallel()
+	before := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	details := map[string]any{
+		"type": "DELETION", "status": "RESOLVED", "items": 3, "erased": int64(7), "attempt": 2,
+		"changes": []string{"marketing.sms:GRANTED"}, "dryRun": true, "before": before, "via": "",
+		"counts": []string{"TAX_RECORDS:HOLDING:applicant.name:3:0"},
+	}
+	s := &okStore{}
+	e := audit.Event{Actor: audit.Actor{ID: "portal:purge"}, Action: "purge.run_finished", TargetType: "purge_run", TargetID: "1", Details: details}
+	if err := audit.NewRecorder(clock.Real{}).Record(context.Background(), s, e); err != nil {
+		t.Fatalf("Record refused allowed details: %v", err)
+	}
+	want := `{"attempt":2,"before":"2024-01-01T00:00:00Z","changes":["marketing.sms:GRANTED"],"counts":["TAX_RECORDS:HOLDING:applicant.name:3:0"],"dryRun":true,"erased":7,"items":3,"status":"RESOLVED","type":"DELETION","via":""}`
+	if s.got == nil || s.got.Details != want {
+		t.Errorf("details = %v, want %s", s.got, want)
 	}
 }

@@ -29,7 +29,7 @@ func TestChainVerifiesAfterManyAppends(t *testing.T) {
 		// change together with the change itself.
 		err := db.InTx(ctx, func(tx *store.DB) error {
 			for i := range 10 {
-				e := audit.Event{Action: audit.ActionConsentSet, Subject: "sub-1", TargetType: "consent", TargetID: fmt.Sprint(i), Details: map[string]any{"topic": "MARKETING_SMS", "granted": i%2 == 0}}
+				e := audit.Event{Action: audit.ActionConsentSet, Subject: "sub-1", TargetType: "consent", TargetID: fmt.Sprint(i), Details: map[string]any{"changes": []string{"marketing.sms:GRANTED"}, "consents": i}}
 				if err := tr.Recorder().Record(staffCtx("sub-1", auth.RoleSubscriber), tx, e); err != nil {
 					return err
 				}
@@ -79,7 +79,7 @@ func TestRecordedEventReadsBack(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		tr, _ := newTrail(db)
 		guardian := auth.WithPrincipal(context.Background(), &auth.Principal{Subject: "minor-1", Actor: "guardian-1", Roles: []auth.Role{auth.RoleSubscriber}})
-		e := audit.Event{Action: audit.ActionConsentSet, Subject: "minor-1", TargetType: "consent", TargetID: "MARKETING_SMS", Details: map[string]any{"granted": false, "channel": "web"}}
+		e := audit.Event{Action: audit.ActionConsentSet, Subject: "minor-1", TargetType: "consent", TargetID: "MARKETING_SMS", Details: map[string]any{"changes": []string{"marketing.sms:WITHDRAWN"}, "via": "web"}}
 		if err := tr.Record(guardian, e); err != nil {
 			t.Fatal(err)
 		}
@@ -93,7 +93,7 @@ func TestRecordedEventReadsBack(t *testing.T) {
 		minor := "minor-1"
 		want := []*models.AuditEvent{
 			{Seq: 2, OccurredAt: start, ActorID: "portal:purge", ActorRoles: "system", Action: "purge.run", TargetType: "purge_run", TargetID: "7", Details: `{"erased":3}`},
-			{Seq: 1, OccurredAt: start, ActorID: "guardian-1", ActorRoles: "subscriber", ActingFor: &minor, Action: "consent.set", SubjectID: &minor, TargetType: "consent", TargetID: "MARKETING_SMS", Details: `{"channel":"web","granted":false}`, PrevHash: audit.GenesisHash},
+			{Seq: 1, OccurredAt: start, ActorID: "guardian-1", ActorRoles: "subscriber", ActingFor: &minor, Action: "consent.set", SubjectID: &minor, TargetType: "consent", TargetID: "MARKETING_SMS", Details: `{"changes":["marketing.sms:WITHDRAWN"],"via":"web"}`, PrevHash: audit.GenesisHash},
 		}
 		ignoreHashes := cmp.FilterPath(func(p cmp.Path) bool {
 			n := p.Last().String()

@@ -357,7 +357,7 @@ func (s *Service) apply(ctx context.Context, tx Store, req Request, a actor, cur
 	return res, s.rec.Record(ctx, tx, audit.Event{
 		Actor: auditActor(ctx, a), Action: audit.ActionConsentSet, Subject: req.SubscriberID,
 		TargetType: "consent", TargetID: events[0].ReceiptID,
-		Details: map[string]any{"changes": strings.Join(topicsChanged, ","), "via": string(req.Via)},
+		Details: map[string]any{"changes": topicsChanged, "via": string(req.Via)},
 	})
 }
 

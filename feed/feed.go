@@ -105,7 +105,7 @@ func (s *Service) UpsertSubscriber(ctx context.Context, in SubscriberInput) (*mo
 		if err := s.upsertTx(ctx, tx, sub, holdings); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, audit.ActionFeedUpsertSub, sub.ID, map[string]any{"items": len(holdings), "status": string(sub.Status)})
+		return s.audit(ctx, tx, audit.ActionFeedUpsertSub, sub.ID, map[string]any{"items": len(holdings)})
 	})
 	if err != nil {
 		return nil, err
@@ -425,7 +425,9 @@ func (s *Service) SetBillingState(ctx context.Context, subscriberID string, stat
 		if out, err = s.billingTx(ctx, tx, subscriberID, state, since); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, audit.ActionFeedSetBillingState, subscriberID, map[string]any{"state": string(state)})
+		// The state itself (UNPAID, …) is a value about the subscriber: the
+		// event says only that it was set; the subscriber's row holds it.
+		return s.audit(ctx, tx, audit.ActionFeedSetBillingState, subscriberID, nil)
 	})
 	return out, err
 }

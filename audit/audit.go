@@ -24,10 +24,19 @@
 // breaks). The database triggers stop anyone who can only run ordinary SQL
 // as the application does from altering or deleting events at all.
 //
+// Two more checks look at the chain's ends. The database keeps the head —
+// the newest event ever appended — in a row of its own, moved forward by
+// a trigger on every append: a chain emptied or cut at the tail no longer
+// reaches it (ReasonEmpty, ReasonTruncated). And an anchor that moved must
+// sit where the latest audit.prune event says pruning left it, past events
+// all older than RetentionYears: an anchor moved forward by hand, with the
+// events before it deleted, fails (ReasonAnchor) even where the database's
+// guards let the statements through.
+//
 // It does not, on its own, detect an attacker who can disable the triggers
 // (the table owner or a superuser) and then rewrites every event from the
-// altered one to the tail, or who removes events at the very tail: the
-// rewritten chain is self-consistent. Nor does a plain hash stop anyone with
+// altered one to the tail, moving the head row with them: the rewritten
+// chain is self-consistent. Nor does a plain hash stop anyone with
 // INSERT rights from appending well-formed forged events. Two measures close
 // these gaps, and the design leaves room for both:
 //   - anchoring: write the head link (Report.Head, a seq and hash) to a log

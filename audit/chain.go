@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -81,6 +82,20 @@ const (
 	// ReasonCheckpoint: the event does not match a checkpoint taken
 	// earlier — the chain was rewritten or cut behind it.
 	ReasonCheckpoint Reason = "checkpoint mismatch"
+	// ReasonEmpty: no event is stored, yet events were appended — the
+	// chain was emptied (pruning always keeps the newest event).
+	ReasonEmpty Reason = "chain emptied"
+	// ReasonTruncated: the newest event ever appended (the chain's head)
+	// is missing — the chain was cut at the tail.
+	ReasonTruncated Reason = "chain cut at the tail"
+	// ReasonHead: the event at the chain's head is not the one appended
+	// there — the tail was rewritten.
+	ReasonHead Reason = "head mismatch"
+	// ReasonAnchor: the anchor is not where the latest recorded pruning
+	// left it, or that pruning moved it past events younger than the
+	// trail's retention — the anchor was moved and the events before it
+	// deleted by hand.
+	ReasonAnchor Reason = "anchor moved without a pruning that allows it"
 )
 
 // Break is where and why the chain is broken.
@@ -124,6 +139,18 @@ const (
 // hash is still checked. The error is for failures to read, never for a
 // broken chain: that is in the report.
 func (t *Trail) Verify(ctx context.Context, from int64, batch int) (Report, error) {
+	head, err := t.store.AuditHead(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	rep, err := t.verify(ctx, from, batch)
+	if err != nil || !rep.OK() {
+		return rep, err
+	}
+	return t.checkEnds(ctx, rep, head)
+}
+
+func (t *Trail) verify(ctx context.Context, from int64, batch int) (Report, error) {
 	anchor, err := t.store.AuditAnchor(ctx)
 	if err != nil {
 		return Report{}, err
@@ -161,12 +188,24 @@ func (t *Trail) Verify(ctx context.Context, from int64, batch int) (Report, erro
 // database's guards. A checkpoint older than the anchor has been pruned
 // away; the walk then starts at the anchor.
 func (t *Trail) VerifySince(ctx context.Context, cp models.AuditLink, batch int) (Report, error) {
+	head, err := t.store.AuditHead(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	rep, err := t.verifySince(ctx, cp, batch)
+	if err != nil || !rep.OK() {
+		return rep, err
+	}
+	return t.checkEnds(ctx, rep, head)
+}
+
+func (t *Trail) verifySince(ctx context.Context, cp models.AuditLink, batch int) (Report, error) {
 	anchor, err := t.store.AuditAnchor(ctx)
 	if err != nil {
 		return Report{}, err
 	}
 	if cp.Seq < anchor.Seq {
-		return t.Verify(ctx, 0, batch)
+		return t.verify(ctx, 0, batch)
 	}
 	e, err := t.store.AuditEvent(ctx, cp.Seq)
 	switch {
@@ -184,6 +223,80 @@ func (t *Trail) VerifySince(ctx context.Context, cp models.AuditLink, batch int)
 		rep.Head = cp
 	}
 	return rep, err
+}
+
+// checkEnds checks a chain whose links verified against its two ends: the
+// head — the newest event ever appended, read before the walk — must still
+// be stored with the hash it was appended with (else the chain was emptied
+// or cut at the tail), and an anchor that moved must sit where the latest
+// recorded pruning left it, past events all older than the retention
+// (else it was moved, and the events before it deleted, by hand).
+func (t *Trail) checkEnds(ctx context.Context, rep Report, head models.AuditLink) (Report, error) {
+	anchor, err := t.store.AuditAnchor(ctx)
+	if err != nil {
+		return rep, err
+	}
+	if head.Seq > 0 {
+		e, err := t.store.AuditEvent(ctx, head.Seq)
+		switch {
+		case errors.Is(err, apperr.ErrNotFound) && anchor.Seq > head.Seq:
+			// Pruned since the head was read, behind newer events.
+		case errors.Is(err, apperr.ErrNotFound):
+			reason := ReasonTruncated
+			if left, err := t.store.AuditChain(ctx, 0, 1); err != nil {
+				return rep, err
+			} else if len(left) == 0 {
+				reason = ReasonEmpty
+			}
+			rep.Break = &Break{Seq: head.Seq, Reason: reason}
+			return rep, nil
+		case err != nil:
+			return rep, err
+		case e.Hash != head.Hash:
+			rep.Break = &Break{Seq: head.Seq, Reason: ReasonHead}
+			return rep, nil
+		}
+	}
+	if anchor.Seq <= 1 {
+		return rep, nil
+	}
+	ok, err := t.anchorPruned(ctx, anchor)
+	if err != nil || ok {
+		return rep, err
+	}
+	rep.Break = &Break{Seq: anchor.Seq, Reason: ReasonAnchor}
+	return rep, nil
+}
+
+// anchorPruned reports whether the latest audit.prune event accounts for
+// the anchor: it is intact, names this anchor, its cutoff lies at least
+// the retention before it, and the anchor's event is the first at or
+// after that cutoff — or the newest event when it was recorded, which
+// pruning always keeps.
+func (t *Trail) anchorPruned(ctx context.Context, anchor models.AuditAnchor) (bool, error) {
+	ps, err := t.store.ListAuditEvents(ctx, models.AuditQuery{Action: ActionAuditPrune, Limit: 1})
+	if err != nil || len(ps) == 0 {
+		return false, err
+	}
+	p := ps[0]
+	var d struct {
+		AnchorSeq int64     `json:"anchorSeq"`
+		Before    time.Time `json:"before"`
+	}
+	if Hash(p) != p.Hash || json.Unmarshal([]byte(p.Details), &d) != nil {
+		return false, nil
+	}
+	if p.Seq < anchor.Seq || d.AnchorSeq != anchor.Seq || d.Before.After(p.OccurredAt.AddDate(-RetentionYears, 0, 0)) {
+		return false, nil
+	}
+	a, err := t.store.AuditEvent(ctx, anchor.Seq)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !a.OccurredAt.Before(d.Before) || a.Seq == p.Seq-1, nil
 }
 
 // walk checks events from seq next on, expecting the first to chain to prev.

@@ -151,7 +151,9 @@ func TestRecordRefusesBadEvents(t *testing.T) {
 		{name: "a NUL in an id", change: func(e *audit.Event) { e.Subject = "sub\x00" }},
 		{name: "nested details", change: func(e *audit.Event) { e.Details = map[string]any{"profile": map[string]any{"name": "x"}} }},
 		{name: "a detail key that is not a name", change: func(e *audit.Event) { e.Details = map[string]any{"a b": 1} }},
-		{name: "large details", change: func(e *audit.Event) { e.Details = map[string]any{"clauses": slices.Repeat([]string{strings.Repeat("x", 90)}, 30)} }},
+		{name: "large details", change: func(e *audit.Event) {
+			e.Details = map[string]any{"clauses": slices.Repeat([]string{strings.Repeat("x", 90)}, 30)}
+		}},
 		// The allow-list: a key it does not name, whatever its value, and
 		// values about a person under keys it does.
 		{name: "a subscriber's billing state", change: func(e *audit.Event) { e.Details = map[string]any{"state": "UNPAID"} }},
@@ -159,7 +161,9 @@ func TestRecordRefusesBadEvents(t *testing.T) {
 		{name: "an e-mail under a code key", change: func(e *audit.Event) { e.Details = map[string]any{"kind": "kim@example.com"} }},
 		{name: "a phone number under a code key", change: func(e *audit.Event) { e.Details = map[string]any{"via": "01012345678"} }},
 		{name: "a name with a space under a code key", change: func(e *audit.Event) { e.Details = map[string]any{"type": "Kim Minji"} }},
-		{name: "a text in a code list", change: func(e *audit.Event) { e.Details = map[string]any{"changes": []string{"marketing.sms:GRANTED", "서울시 강남구"}} }},
+		{name: "a text in a code list", change: func(e *audit.Event) {
+			e.Details = map[string]any{"changes": []string{"marketing.sms:GRANTED", "서울시 강남구"}}
+		}},
 		{name: "a negative count", change: func(e *audit.Event) { e.Details = map[string]any{"erased": -1} }},
 		{name: "a text as a count", change: func(e *audit.Event) { e.Details = map[string]any{"items": "3"} }},
 		{name: "a float as a count", change: func(e *audit.Event) { e.Details = map[string]any{"erased": 1.5} }},

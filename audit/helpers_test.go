@@ -69,7 +69,7 @@ func tamper(t testing.TB, db *store.DB, stmts ...string) {
 	case "postgres":
 		off = []string{"ALTER TABLE audit_events DISABLE TRIGGER USER"}
 	default:
-		off = []string{"DROP TRIGGER IF EXISTS audit_events_no_update", "DROP TRIGGER IF EXISTS audit_events_no_delete", "DROP TRIGGER IF EXISTS audit_events_extend"}
+		off = []string{"DROP TRIGGER IF EXISTS audit_events_no_update", "DROP TRIGGER IF EXISTS audit_events_no_delete", "DROP TRIGGER IF EXISTS audit_events_extend", "DROP TRIGGER IF EXISTS audit_events_head"}
 	}
 	for _, s := range append(off, stmts...) {
 		if _, err := db.SQL().ExecContext(ctx, s); err != nil {

@@ -172,7 +172,19 @@ func TestTamperingIsDetected(t *testing.T) {
 		{
 			name:   "every row deleted",
 			attack: func(t *testing.T, db *store.DB) { tamper(t, db, "DELETE FROM audit_events") },
-			want:   nil, // indistinguishable from a new chain: only a checkpoint tells (below)
+			// The chain's head, kept apart from the events, still says 20
+			// were appended.
+			want: &audit.Break{Seq: 20, Reason: audit.ReasonEmpty},
+		},
+		{
+			name:   "the tail cut",
+			attack: func(t *testing.T, db *store.DB) { tamper(t, db, "DELETE FROM audit_events WHERE seq >= 18") },
+			want:   &audit.Break{Seq: 20, Reason: audit.ReasonTruncated},
+		},
+		{
+			name:   "the last event deleted",
+			attack: func(t *testing.T, db *store.DB) { tamper(t, db, "DELETE FROM audit_events WHERE seq = 20") },
+			want:   &audit.Break{Seq: 20, Reason: audit.ReasonTruncated},
 		},
 	}
 	for _, tc := range tests {
@@ -615,4 +627,118 @@ func TestListCapsThePage(t *testing.T) {
 			})
 		}
 	})
+}
+
+// moveAnchor moves the chain's anchor to seq and deletes the events before
+// it, as pruning would, but by hand: with the guards of both tables off.
+func moveAnchor(t testing.TB, db *store.DB, seq int64) {
+	t.Helper()
+	var off []string
+	switch db.Dialect() {
+	case "postgres":
+		off = []string{"ALTER TABLE audit_chain_anchor DISABLE TRIGGER USER"}
+	default:
+		off = []string{"DROP TRIGGER IF EXISTS audit_chain_anchor_forward_only"}
+	}
+	tamper(t, db, append(off,
+		fmt.Sprintf("UPDATE audit_chain_anchor SET seq = %d, prev_hash = (SELECT prev_hash FROM audit_events WHERE seq = %d) WHERE id = 1", seq, seq),
+		fmt.Sprintf("DELETE FROM audit_events WHERE seq < %d", seq))...)
+}
+
+// TestAnchorMovedByHandIsDetected moves the anchor forward and deletes the
+// events before it — on a chain never pruned, past a pruning, and past
+// events younger than the retention — and expects both Verify and
+// VerifySince (from a checkpoint before and after the new anchor) to fail.
+func TestAnchorMovedByHandIsDetected(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// setup builds the chain and returns a checkpoint before the new
+		// anchor and one after.
+		setup  func(t *testing.T, tr *audit.Trail, c *clock.Manual) (early, late models.AuditLink)
+		anchor int64
+	}{
+		{
+			name: "a chain never pruned",
+			setup: func(t *testing.T, tr *audit.Trail, c *clock.Manual) (models.AuditLink, models.AuditLink) {
+				appendN(t, tr, c, 5)
+				early := head(t, tr)
+				appendN(t, tr, c, 15)
+				return early, head(t, tr)
+			},
+			anchor: 10,
+		},
+		{
+			name: "further than the last pruning moved it",
+			setup: func(t *testing.T, tr *audit.Trail, c *clock.Manual) (models.AuditLink, models.AuditLink) {
+				for range 20 {
+					appendN(t, tr, c, 1)
+					c.Advance(24 * time.Hour)
+				}
+				c.Set(start.AddDate(2, 0, 10))
+				if n, err := tr.PruneExpired(context.Background()); err != nil || n != 10 {
+					t.Fatalf("prune = %d, %v; want 10", n, err)
+				}
+				early := head(t, tr)
+				appendN(t, tr, c, 5)
+				return early, head(t, tr)
+			},
+			anchor: 15,
+		},
+		{
+			name: "past events younger than the retention",
+			setup: func(t *testing.T, tr *audit.Trail, c *clock.Manual) (models.AuditLink, models.AuditLink) {
+				c.Set(time.Now().Add(-time.Hour))
+				appendN(t, tr, c, 5)
+				early := head(t, tr)
+				c.Set(time.Now().Add(-time.Minute))
+				appendN(t, tr, c, 15)
+				return early, head(t, tr)
+			},
+			anchor: 10,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				tr, c := newTrail(db)
+				early, late := tc.setup(t, tr, c)
+				if rep, err := tr.Verify(ctx, 0, 0); err != nil || !rep.OK() {
+					t.Fatalf("before the attack: %+v, %v", rep, err)
+				}
+				moveAnchor(t, db, tc.anchor)
+				want := &audit.Break{Seq: tc.anchor, Reason: audit.ReasonAnchor}
+				for _, v := range []struct {
+					name string
+					run  func() (audit.Report, error)
+				}{
+					{"verify", func() (audit.Report, error) { return tr.Verify(ctx, 0, 4) }},
+					{"verify --from past the anchor", func() (audit.Report, error) { return tr.Verify(ctx, tc.anchor+2, 4) }},
+					{"verify --since a checkpoint before the anchor", func() (audit.Report, error) { return tr.VerifySince(ctx, early, 4) }},
+					{"verify --since a checkpoint after the anchor", func() (audit.Report, error) { return tr.VerifySince(ctx, late, 4) }},
+				} {
+					got, err := v.run()
+					if err != nil {
+						t.Fatalf("%s: %v", v.name, err)
+					}
+					if diff := cmp.Diff(want, got.Break); diff != "" {
+						t.Errorf("%s: break (-want +got):\n%s", v.name, diff)
+					}
+				}
+			})
+		})
+	}
+}
+
+// head verifies the chain and returns its head, as an operator writes it
+// down outside the database.
+func head(t testing.TB, tr *audit.Trail) models.AuditLink {
+	t.Helper()
+	rep, err := tr.Verify(context.Background(), 0, 0)
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify: %+v, %v", rep, err)
+	}
+	return rep.Head
 }

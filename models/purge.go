@@ -5,10 +5,14 @@ import "time"
 // ItemType tells a profile item (holding) from a generated record.
 type ItemType string
 
-// The two kinds of personal-data rows the purge erases.
+// The two kinds of personal-data rows the purge erases, and the two kinds
+// of copies it erases with them (counted in a run's tally, never shown as
+// items): a request's texts or the request itself, and an outbox notice.
 const (
 	ItemHolding ItemType = "HOLDING"
 	ItemRecord  ItemType = "RECORD"
+	ItemRequest ItemType = "REQUEST"
+	ItemNotice  ItemType = "NOTICE"
 )
 
 // Schedule is what the retention calculus stores on a holding or record:
@@ -22,13 +26,15 @@ type Schedule struct {
 // PurgeOutcome is how a purge run ended.
 type PurgeOutcome string
 
-// The outcomes of a purge run. A run whose process died stays RUNNING; its
-// erasures are still recorded, batch by batch, under its id.
+// The outcomes of a purge run. A run whose process died stays RUNNING
+// until the next run finds its heartbeat stale and marks it ABORTED; its
+// erasures are recorded, batch by batch, under its id either way.
 const (
 	PurgeRunning     PurgeOutcome = "RUNNING"
 	PurgeFinished    PurgeOutcome = "FINISHED"
 	PurgeInterrupted PurgeOutcome = "INTERRUPTED"
 	PurgeFailed      PurgeOutcome = "FAILED"
+	PurgeAborted     PurgeOutcome = "ABORTED"
 )
 
 // PurgeRun is the proof of one purge run: when, by whom, what was asked and
@@ -46,6 +52,10 @@ type PurgeRun struct {
 	Erased      int64
 	SkippedHeld int64
 	CreatedAt   time.Time
+	// HeartbeatAt is when the running process last said it was alive (its
+	// wall clock); a RUNNING run whose heartbeat is older than the lease
+	// has died.
+	HeartbeatAt *time.Time
 }
 
 // PurgeRunCount is one line of a run's tally: per clause and per category

@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
@@ -87,6 +88,18 @@ type Store interface {
 	// runs.
 	CountDue(ctx context.Context, q DueQuery) ([]DueCount, error)
 	ListErasures(ctx context.Context, subscriberID string, limit int) ([]models.Erasure, error)
+	// RenewPurgeLease records that run id's process is alive at at.
+	RenewPurgeLease(ctx context.Context, id int64, at time.Time) error
+	// AbortStalePurgeRuns marks ABORTED the RUNNING runs whose heartbeat
+	// is older than staleBefore, each with the tally of its recorded
+	// erasures, and returns them; call it in a transaction.
+	AbortStalePurgeRuns(ctx context.Context, staleBefore time.Time) ([]Aborted, error)
+	// audit.Store records each run's start and end in the transaction that
+	// writes them.
+	audit.Store
+	// AuditLog is the store as the audit trail needs it: each run also
+	// prunes the trail past its retention.
+	AuditLog() audit.LogStore
 	InTx(ctx context.Context, fn func(tx Store) error) error
 }
 
@@ -208,6 +221,9 @@ type Report struct {
 	Deferred int64
 	// Batches is the number of batch transactions that committed.
 	Batches int
+	// AuditPruned is how many audit events past the trail's retention the
+	// run pruned (none in a dry run).
+	AuditPruned int64
 }
 
 // Service runs purges.
@@ -215,11 +231,18 @@ type Service struct {
 	store Store
 	cat   *policy.Catalog
 	clock clock.Clock
+	// wall is the real clock the heartbeats and their staleness are read
+	// on: whether a process is alive is a matter of real time, whatever
+	// day the retention clock says it is.
+	wall  clock.Clock
+	rec   *audit.Recorder
+	trail *audit.Trail
 }
 
-// New returns the purge service.
+// New returns the purge service. Its runs are audited in the trail kept in
+// s, and prune that trail past its retention.
 func New(s Store, cat *policy.Catalog, c clock.Clock) *Service {
-	return &Service{store: s, cat: cat, clock: c}
+	return &Service{store: s, cat: cat, clock: c, wall: clock.Real{}, rec: audit.NewRecorder(c), trail: audit.New(s.AuditLog(), c)}
 }
 
 // Run erases what is due now and not held, or with DryRun counts it. Bad
@@ -239,13 +262,19 @@ func (s *Service) Run(ctx context.Context, o Options) (*Report, error) {
 	if err := checkClock(look, now); err != nil {
 		return nil, err
 	}
+	if err := s.abortStale(ctx); err != nil {
+		return nil, fmt.Errorf("purge: mark runs whose process died: %w", err)
+	}
 	run := &models.PurgeRun{
 		StartedAt: now, Outcome: models.PurgeRunning, Actor: o.Actor, DryRun: o.DryRun,
 		Clauses: strings.Join(o.Clauses, ","), BatchSize: o.BatchSize,
 	}
-	if err := s.store.CreatePurgeRun(ctx, run); err != nil {
+	if err := s.start(ctx, run, o.Clauses); err != nil {
 		return nil, err
 	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go s.heartbeat(context.WithoutCancel(ctx), run.ID, stop)
 	t := newTally()
 	rep := &Report{RunID: run.ID, Actor: o.Actor, DryRun: o.DryRun, Clauses: o.Clauses, StartedAt: now}
 	var runErr error
@@ -262,7 +291,13 @@ func (s *Service) Run(ctx context.Context, o Options) (*Report, error) {
 			break
 		}
 	}
-	return rep, s.finish(ctx, run, rep, t, runErr)
+	var pruneErr error
+	if runErr == nil && !o.DryRun {
+		if rep.AuditPruned, pruneErr = s.pruneAudit(ctx, now, look.DatabaseNow); pruneErr != nil {
+			pruneErr = fmt.Errorf("purge run %d: prune the audit trail: %w", run.ID, pruneErr)
+		}
+	}
+	return rep, errors.Join(s.finish(ctx, run, rep, t, runErr), pruneErr)
 }
 
 func (s *Service) validate(o Options) (Options, error) {
@@ -419,12 +454,12 @@ func (s *Service) finish(ctx context.Context, run *models.PurgeRun, rep *Report,
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	var err error
-	if len(counts) == 0 {
-		err = s.store.FinishPurgeRun(fctx, run, nil)
-	} else {
-		err = s.store.InTx(fctx, func(tx Store) error { return tx.FinishPurgeRun(fctx, run, counts) })
-	}
+	err := s.store.InTx(fctx, func(tx Store) error {
+		if err := tx.FinishPurgeRun(fctx, run, counts); err != nil {
+			return err
+		}
+		return s.recordFinish(fctx, tx, rep)
+	})
 	if err != nil {
 		err = fmt.Errorf("record the end of purge run %d: %w", run.ID, err)
 	}

@@ -84,8 +84,11 @@ func TestAuditTablesRefuseChanges(t *testing.T) {
 			t.Errorf("chain after the attempts (-want +got):\n%s", diff)
 		}
 
-		// What the guards do let through is retention pruning done right:
-		// the anchor first, past old events only, then those events.
+		// What the guards do let through is the shape of retention pruning:
+		// the anchor first, past old events only, then those events. Done
+		// by hand, without the audit.prune event the trail's pruning
+		// records with it, verification names it: the anchor moved with
+		// no pruning that allows it (issue 13).
 		for _, stmt := range []string{
 			"UPDATE audit_chain_anchor SET seq = 3, prev_hash = (SELECT prev_hash FROM audit_events WHERE seq = 3)",
 			"DELETE FROM audit_events WHERE seq < 3",
@@ -94,8 +97,12 @@ func TestAuditTablesRefuseChanges(t *testing.T) {
 				t.Fatalf("%s: %v", stmt, err)
 			}
 		}
-		if rep, err := tr.Verify(ctx, 0, 0); err != nil || !rep.OK() || rep.From != 3 || rep.Checked != 3 {
-			t.Errorf("chain after pruning by hand = %+v, %v; want seqs 3 to 5 sound", rep, err)
+		rep, err = tr.Verify(ctx, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(&audit.Break{Seq: 3, Reason: audit.ReasonAnchor}, rep.Break); diff != "" || rep.From != 3 || rep.Checked != 3 {
+			t.Errorf("chain after pruning by hand = %+v; want seqs 3 to 5 sound and the anchor refused (-want +got):\n%s", rep, diff)
 		}
 	})
 }

@@ -179,7 +179,7 @@ func TestARunWhoseProcessDiedIsAborted(t *testing.T) {
 			t.Fatalf("dying run = %v, want it killed", err)
 		}
 		// A run still alive, started by another replica a moment ago.
-		live := &models.PurgeRun{StartedAt: fixtureNow, Outcome: models.PurgeRunning, Actor: "scheduler", BatchSize: 10, HeartbeatAt: ptr(time.Now())}
+		live := &models.PurgeRun{StartedAt: fixtureNow, Outcome: models.PurgeRunning, Actor: "scheduler", BatchSize: 10, HeartbeatAt: new(time.Now())}
 		if err := db.CreatePurgeRun(ctx, live); err != nil {
 			t.Fatal(err)
 		}

@@ -100,7 +100,7 @@ func offsetField(err error, start int) error {
 // LineError is one import line that was not imported, and why. It never
 // quotes the line's values.
 type LineError struct {
-	Line   int
+	Line   int // the line's number in the file, from 1, blank lines counted
 	Field  string
 	Reason string
 }
@@ -114,7 +114,7 @@ func (e LineError) String() string {
 
 // ImportReport counts what an import did.
 type ImportReport struct {
-	Lines    int
+	Lines    int // subscriber lines read: blank lines are not counted
 	Imported int
 	Failed   int
 	Records  int64
@@ -194,14 +194,19 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (
 
 	br := bufio.NewReaderSize(cr, 64<<10)
 	var readErr error
-	n := 0
+	// n counts the subscriber lines, physical the file's lines: errors
+	// name the line an editor shows, blank lines included.
+	n, physical := 0, 0
 	for readErr == nil {
 		line, tooLong, err := readLine(br, opts.MaxLineBytes)
+		if err == nil {
+			physical++
+		}
 		if tooLong || len(bytes.TrimSpace(line)) > 0 {
 			n++
-			j := job{n: n, line: line}
+			j := job{n: physical, line: line}
 			if tooLong {
-				j.line, j.err = nil, &LineError{Line: n, Reason: fmt.Sprintf("line longer than %d bytes", opts.MaxLineBytes)}
+				j.line, j.err = nil, &LineError{Line: physical, Reason: fmt.Sprintf("line longer than %d bytes", opts.MaxLineBytes)}
 			}
 			select {
 			case jobs <- j:

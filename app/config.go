@@ -160,6 +160,12 @@ func LoadConfig(getenv func(string) string, devKey string) (Config, error) {
 		if c.EncryptionKey != "" && c.EncryptionKey == devKey {
 			errs = append(errs, errors.New("production refuses the development encryption key"))
 		}
+		if c.DatabaseURL == "" {
+			// The embedded store is one file on one machine: no replicas,
+			// no backups by the database's own tools. Production says so
+			// at start-up rather than quietly writing personal data there.
+			errs = append(errs, errors.New("production needs PORTAL_DATABASE_URL (PostgreSQL); the embedded SQLite store is for development"))
+		}
 	}
 	return c, errors.Join(errs...)
 }

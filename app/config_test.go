@@ -18,6 +18,7 @@ func envOf(m map[string]string) func(string) string {
 func TestConfigDevelopmentFallsBackLoudlyProductionRefuses(t *testing.T) {
 	t.Parallel()
 	strong := "a-production-secret-of-at-least-32-bytes!"
+	const pgURL = "postgres://portal@db.internal:5432/portal"
 	key, err := protect.GenerateKeySpec()
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +33,8 @@ func TestConfigDevelopmentFallsBackLoudlyProductionRefuses(t *testing.T) {
 		{name: "production with the development secret", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": devJWTSecret, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key}, wantErr: "refuses the development JWT secret"},
 		{name: "production with the development key", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": protect.DevelopmentKey}, wantErr: "refuses the development encryption key"},
 		{name: "production without issuer", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_ENCRYPTION_KEY": key}, wantErr: "PORTAL_JWT_ISSUER"},
-		{name: "production, complete", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key}},
+		{name: "production without a database URL", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key}, wantErr: "production needs PORTAL_DATABASE_URL"},
+		{name: "production, complete", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key, "PORTAL_DATABASE_URL": pgURL}},
 		{name: "two key sources", env: map[string]string{"PORTAL_JWT_SECRET": strong, "PORTAL_JWT_JWKS_URL": "https://x"}, wantErr: "only one of"},
 		{name: "unknown environment", env: map[string]string{"PORTAL_ENV": "staging"}, wantErr: "development or production"},
 		{name: "negative purge interval", env: map[string]string{"PORTAL_PURGE_INTERVAL": "-1h"}, wantErr: "must not be negative"},
@@ -45,7 +47,7 @@ func TestConfigDevelopmentFallsBackLoudlyProductionRefuses(t *testing.T) {
 		{name: "webhook without a host", env: map[string]string{"PORTAL_WEBHOOK_URL": "https:///hook", "PORTAL_WEBHOOK_SECRET": strong}, wantErr: "no host"},
 		{name: "webhook without a scheme", env: map[string]string{"PORTAL_WEBHOOK_URL": "gw.example/hook", "PORTAL_WEBHOOK_SECRET": strong}, wantErr: "http or https"},
 		{name: "production webhook with a short secret", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key, "PORTAL_WEBHOOK_URL": "https://gw.example/hook", "PORTAL_WEBHOOK_SECRET": "only-31-bytes-long-secret-xxxxx"}, wantErr: "at least 32 bytes"},
-		{name: "production webhook, complete", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key, "PORTAL_WEBHOOK_URL": "https://gw.example/hook", "PORTAL_WEBHOOK_SECRET": strong}},
+		{name: "production webhook, complete", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key, "PORTAL_WEBHOOK_URL": "https://gw.example/hook", "PORTAL_WEBHOOK_SECRET": strong, "PORTAL_DATABASE_URL": pgURL}},
 		{name: "notify interval not a duration", env: map[string]string{"PORTAL_NOTIFY_INTERVAL": "often"}, wantErr: "PORTAL_NOTIFY_INTERVAL"},
 		{name: "notify interval too short", env: map[string]string{"PORTAL_NOTIFY_INTERVAL": "100ms"}, wantErr: "at least 1s"},
 		{name: "notify interval negative", env: map[string]string{"PORTAL_NOTIFY_INTERVAL": "-30s"}, wantErr: "at least 1s"},

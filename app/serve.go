@@ -113,7 +113,16 @@ func (a *App) seedDemo(ctx context.Context) error {
 		return fmt.Errorf("seed demo data: %w", err)
 	}
 	if seeded {
-		a.Log.Info("seeded demo data into the empty development database")
+		// The demo's personas have years of history, so some of their
+		// items are already past retention. They are erased here, by the
+		// purge and said plainly, so that the scheduler's first run does
+		// not log "erased=5" as if the demo had just been deleted.
+		rep, err := a.Purge.Run(ctx, purge.Options{Actor: "demo-seed"})
+		if err != nil {
+			return fmt.Errorf("purge the demo's due items: %w", err)
+		}
+		a.Log.Info("seeded demo data into the empty development database; the purge erased the demo's own items already past retention (the personas' history is years long), the rest is what the demo shows",
+			"erased_due_demo_items", rep.Erased, "held", rep.SkippedHeld)
 	}
 	m := a.Minter()
 	if len(m.Secret) == 0 {

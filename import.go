@@ -2,40 +2,69 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v3"
+	"golang.org/x/term"
 
 	"github.com/xroshot/portal/app"
 	"github.com/xroshot/portal/feed"
 )
 
-// importCmd loads an operator's base from JSON Lines (one subscriber a line,
-// with records), through the same feed and rules as the API. Bad lines are
-// reported by number and skipped; the exit status is non-zero if any failed.
-func importCmd(ctx context.Context, a *app.App, args []string, stdout, stderr io.Writer) error {
-	if len(args) != 1 {
-		return errors.New("usage: portal import FILE (JSON Lines; - for standard input)")
+func importCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "load subscribers and their records from JSON Lines",
+		ArgsUsage: "FILE",
+		UsageText: "portal import FILE   (- reads standard input)",
+		Description: "One subscriber a line, with records (DESIGN.md), through the same feed and rules as the\n" +
+			"API. Bad lines are reported by their line number in the file and skipped; the exit status\n" +
+			"is 1 if any failed. Importing the same file twice changes nothing.",
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := wantArgs(cmd, 1); err != nil {
+				return err
+			}
+			// The file first: a wrong name opens no database.
+			in, size, err := openInput(cmd.Args().First())
+			if err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+			defer in.Close()
+			a, err := open(ctx, cmd)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			return importFile(ctx, a, in, size, cmd.Root().Writer, cmd.Root().ErrWriter)
+		},
 	}
-	var (
-		in   io.Reader = os.Stdin
-		size int64     = -1
-	)
-	if args[0] != "-" {
-		f, err := os.Open(args[0])
-		if err != nil {
-			return fmt.Errorf("import: %w", err)
-		}
-		defer f.Close()
-		if st, err := f.Stat(); err == nil {
-			size = st.Size()
-		}
-		in = f
+}
+
+// openInput opens the file to import, or standard input for "-", and its
+// size when known (-1 otherwise).
+func openInput(path string) (io.ReadCloser, int64, error) {
+	if path == "-" {
+		return io.NopCloser(os.Stdin), -1, nil
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	return f, size, nil
+}
+
+// importFile loads an operator's base from JSON Lines (one subscriber a
+// line, with records), through the same feed and rules as the API. Bad
+// lines are reported by number and skipped; it fails if any did.
+func importFile(ctx context.Context, a *app.App, in io.Reader, size int64, stdout, stderr io.Writer) error {
 	bar := progressbar.NewOptions64(size,
 		progressbar.OptionSetWriter(stderr),
 		progressbar.OptionSetDescription("importing"),
@@ -44,6 +73,9 @@ func importCmd(ctx context.Context, a *app.App, args []string, stdout, stderr io
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
+		// Redrawn into a file or a log pipeline, a bar is noise between
+		// the log lines.
+		progressbar.OptionSetVisibility(isTerminal(stderr)),
 	)
 	start := time.Now()
 	var lastBytes int64
@@ -72,4 +104,10 @@ func importCmd(ctx context.Context, a *app.App, args []string, stdout, stderr io
 		return fmt.Errorf("import: %d of %d lines failed", rep.Failed, rep.Lines)
 	}
 	return nil
+}
+
+// isTerminal reports whether w is a terminal a person watches.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -3,112 +3,148 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"time"
+
+	"github.com/urfave/cli/v3"
 
 	"github.com/xroshot/portal/app"
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/loadtest"
 )
 
-const loadtestUsage = `usage:
-  portal loadtest me|consent|queue|baseline --subscribers N [--seed S] [--url http://127.0.0.1:8080/graphql]
-                  [--clients 32] [--duration 30s] [--max-ops N] [--timeout 10s] [--server-pid PID] [--baseline OPS] [--rand-seed R]
-  portal loadtest requests --count 100000 [--overdue 0.3] [--seed S]
+// loadtestCommand runs a load benchmark against a server on loopback and
+// a seeded database (package loadtest), or fills the request queue the
+// agent benchmark reads. Tokens are minted with the configured development
+// key, so it refuses production, as token does.
+func loadtestCommand() *cli.Command {
+	bench := func(name, usage string) *cli.Command {
+		return &cli.Command{
+			Name:      name,
+			Usage:     usage,
+			UsageText: "portal loadtest " + name + " --subscribers N [--seed S] [--url URL] [--clients 32] [--duration 30s] [--max-ops N]\n[--timeout 10s] [--server-pid PID] [--baseline OPS] [--rand-seed R]",
+			Flags: []cli.Flag{
+				&cli.IntFlag{Name: "subscribers", Usage: "how many subscribers the database was seeded with (portal seed --subscribers)"},
+				&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "the seed the database was seeded with (portal seed --seed)"},
+				&cli.StringFlag{Name: "url", Value: "http://127.0.0.1:8080/graphql", Usage: "the server's GraphQL endpoint"},
+				&cli.IntFlag{Name: "clients", Value: 32, Usage: "concurrent closed-loop clients (1 to 1000)", Validator: between("--clients", 1, 1000)},
+				&cli.DurationFlag{Name: "duration", Value: 30 * time.Second, Usage: "how long to run (at most 1h)"},
+				&cli.IntFlag{Name: "max-ops", Usage: "stop after this many operations (0: run for the duration)"},
+				&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Usage: "the longest one operation may take"},
+				&cli.IntFlag{Name: "server-pid", Usage: "the server's process id, for its memory (default: the process listening on the URL's port)"},
+				&cli.Float64Flag{Name: "baseline", Usage: "me: the baseline's throughput (operations/s) to compare with"},
+				&cli.Uint64Flag{Name: "rand-seed", Usage: "the clients' random choices (subscribers, topics); 0 draws new ones each run"},
+			},
+			Action: benchAction,
+		}
+	}
+	return &cli.Command{
+		Name:      "loadtest",
+		Usage:     "load benchmarks against a server on loopback and a seeded database (development only)",
+		UsageText: "portal loadtest me|consent|queue|baseline|requests [options]",
+		Description: "See BENCHMARKS.md. Tokens are minted with the development key, so loadtest refuses\n" +
+			"production, as token does.",
+		Action: func(_ context.Context, cmd *cli.Command) error {
+			if cmd.NArg() == 0 {
+				return usageErrorf(cmd, "loadtest needs a benchmark: me, consent, queue, baseline or requests")
+			}
+			return usageErrorf(cmd, "unknown benchmark %q", cmd.Args().First())
+		},
+		Commands: []*cli.Command{
+			bench("me", "the subscriber's home screen for random subscribers"),
+			bench("consent", "setConsent on a random advertising topic of random subscribers"),
+			bench("queue", "an agent's first page of overdue disputes (load the queue first: loadtest requests)"),
+			bench("baseline", "the statements of one 'me', run directly on PORTAL_DATABASE_URL"),
+			{
+				Name:  "requests",
+				Usage: "add open requests to the seeded PORTAL_DATABASE_URL database, some overdue",
+				Flags: []cli.Flag{
+					&cli.IntFlag{Name: "count", Value: 100_000, Usage: "how many open requests to add", Validator: between("--count", 1, 10_000_000)},
+					&cli.Float64Flag{Name: "overdue", Value: 0.3, Usage: "the share of them past their due date (0 to 1)"},
+					&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "the seed the database was seeded with (portal seed --seed)"},
+				},
+				Action: loadRequestsAction,
+			},
+		},
+	}
+}
 
-me        the subscriber's home screen for random subscribers
-consent   setConsent on a random advertising topic of random subscribers
-queue     an agent's first page of overdue disputes (load the queue first: requests)
-baseline  the statements of one 'me', run directly on PORTAL_DATABASE_URL
-requests  add open requests to the seeded PORTAL_DATABASE_URL database, some overdue
-`
-
-// loadtestCmd runs a load benchmark against a server on loopback and a
-// seeded database (package loadtest), or fills the request queue the agent
-// benchmark reads. Tokens are minted with the configured development key,
-// so it refuses production, as token does.
-func loadtestCmd(ctx context.Context, cfg app.Config, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stderr, loadtestUsage)
-		return errors.New("loadtest: which benchmark? me, consent, queue, baseline or requests")
+// loadtestConfig reads the configuration and refuses production.
+func loadtestConfig(cmd *cli.Command) (app.Config, error) {
+	cfg, _, err := setup(cmd)
+	if err != nil {
+		return cfg, err
 	}
 	if !cfg.Development() {
-		return errors.New("loadtest: refused in production (PORTAL_ENV=production): it mints tokens with the development key and writes generated requests")
+		return cfg, errors.New("loadtest: refused in production (PORTAL_ENV=production): it mints tokens with the development key and writes generated requests")
 	}
-	scenario, args := args[0], args[1:]
-	fs := flag.NewFlagSet("loadtest "+scenario, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	seed := fs.Uint64("seed", 1, "the seed the database was seeded with (portal seed --seed)")
-	if scenario == "requests" {
-		count := fs.Int("count", 100_000, "how many open requests to add")
-		overdue := fs.Float64("overdue", 0.3, "the share of them past their due date")
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() > 0 {
-			return fmt.Errorf("loadtest requests: unexpected %q", fs.Args())
-		}
-		if cfg.DatabaseURL == "" {
-			return errors.New("loadtest requests: set PORTAL_DATABASE_URL to the seeded PostgreSQL database")
-		}
-		l, err := loadtest.LoadRequests(ctx, cfg.DatabaseURL, loadtest.Requests{Count: *count, Overdue: *overdue, Seed: *seed})
-		if err != nil {
-			return fmt.Errorf("loadtest requests: %w", err)
-		}
-		fmt.Fprintf(stdout, "loaded %d open requests (%d overdue, %d of them disputes) and %d holds in %s\n",
-			l.Requests, l.Overdue, l.OverdueDisputes, l.Holds, l.Elapsed.Round(time.Millisecond))
-		return nil
-	}
-	url := fs.String("url", "http://127.0.0.1:8080/graphql", "the server's GraphQL endpoint")
-	clients := fs.Int("clients", 32, "concurrent closed-loop clients")
-	duration := fs.Duration("duration", 30*time.Second, "how long to run")
-	maxOps := fs.Int("max-ops", 0, "stop after this many operations (0: run for the duration)")
-	timeout := fs.Duration("timeout", 10*time.Second, "the longest one operation may take")
-	subscribers := fs.Int("subscribers", 0, "how many subscribers the database was seeded with (portal seed --subscribers)")
-	pid := fs.Int("server-pid", 0, "the server's process id, for its memory (default: the process listening on the URL's port)")
-	baseline := fs.Float64("baseline", 0, "me: the baseline's throughput (operations/s) to compare with")
-	randSeed := fs.Uint64("rand-seed", 0, "the clients' random choices (subscribers, topics); 0 draws new ones each run")
-	if err := fs.Parse(args); err != nil {
+	return cfg, nil
+}
+
+func loadRequestsAction(ctx context.Context, cmd *cli.Command) error {
+	if err := wantArgs(cmd, 0); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("loadtest %s: unexpected %q", scenario, fs.Args())
+	if o := cmd.Float64("overdue"); o < 0 || o > 1 {
+		return usageErrorf(cmd, "--overdue is a share between 0 and 1")
 	}
-	if *clients <= 0 || *clients > 1000 {
-		return errors.New("loadtest: --clients must be between 1 and 1000")
+	cfg, err := loadtestConfig(cmd)
+	if err != nil {
+		return err
 	}
-	if *duration <= 0 && *maxOps <= 0 {
-		return errors.New("loadtest: --duration or --max-ops must be positive")
+	if cfg.DatabaseURL == "" {
+		return errors.New("loadtest requests: set PORTAL_DATABASE_URL to the seeded PostgreSQL database")
 	}
-	if *duration > time.Hour {
-		return errors.New("loadtest: --duration is at most 1h")
+	l, err := loadtest.LoadRequests(ctx, cfg.DatabaseURL, loadtest.Requests{Count: cmd.Int("count"), Overdue: cmd.Float64("overdue"), Seed: cmd.Uint64("seed")})
+	if err != nil {
+		return fmt.Errorf("loadtest requests: %w", err)
 	}
-	if *randSeed == 0 {
+	fmt.Fprintf(cmd.Root().Writer, "loaded %d open requests (%d overdue, %d of them disputes) and %d holds in %s\n",
+		l.Requests, l.Overdue, l.OverdueDisputes, l.Holds, l.Elapsed.Round(time.Millisecond))
+	return nil
+}
+
+func benchAction(ctx context.Context, cmd *cli.Command) error {
+	if err := wantArgs(cmd, 0); err != nil {
+		return err
+	}
+	scenario := cmd.Name
+	duration, maxOps := cmd.Duration("duration"), cmd.Int("max-ops")
+	if duration <= 0 && maxOps <= 0 {
+		return usageErrorf(cmd, "--duration or --max-ops must be positive")
+	}
+	if duration > time.Hour {
+		return usageErrorf(cmd, "--duration is at most 1h")
+	}
+	randSeed := cmd.Uint64("rand-seed")
+	if randSeed == 0 {
 		// A consent run repeating the last one's choices would find every
 		// topic already as asked and write nothing.
-		*randSeed = uint64(time.Now().UnixNano())
+		randSeed = uint64(time.Now().UnixNano())
+	}
+	cfg, err := loadtestConfig(cmd)
+	if err != nil {
+		return err
 	}
 	if cfg.JWTSecret == "" {
 		return errors.New("loadtest: needs the server's HS256 secret (PORTAL_JWT_SECRET) to mint tokens")
 	}
 	res, err := loadtest.Bench(ctx, loadtest.Config{
 		Scenario:    scenario,
-		URL:         *url,
+		URL:         cmd.String("url"),
 		DatabaseURL: cfg.DatabaseURL,
 		Minter:      auth.Minter{Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Secret: []byte(cfg.JWTSecret)},
 		Loop: loadtest.Loop{
-			Clients: *clients, Duration: *duration, MaxOps: *maxOps, Timeout: *timeout, Seed: *randSeed,
+			Clients: cmd.Int("clients"), Duration: duration, MaxOps: maxOps, Timeout: cmd.Duration("timeout"), Seed: randSeed,
 		},
-		Subscribers:        *subscribers,
-		Seed:               *seed,
-		ServerPID:          *pid,
-		BaselineThroughput: *baseline,
+		Subscribers:        cmd.Int("subscribers"),
+		Seed:               cmd.Uint64("seed"),
+		ServerPID:          cmd.Int("server-pid"),
+		BaselineThroughput: cmd.Float64("baseline"),
 	})
 	if err != nil {
 		return fmt.Errorf("loadtest %s: %w", scenario, err)
 	}
-	res.Print(stdout)
+	res.Print(cmd.Root().Writer)
 	return nil
 }

@@ -23,6 +23,7 @@ func TestLoadtestRefusesProduction(t *testing.T) {
 	t.Setenv("PORTAL_JWT_ISSUER", "https://id.example")
 	t.Setenv("PORTAL_JWT_AUDIENCE", "portal")
 	t.Setenv("PORTAL_ENCRYPTION_KEY", spec)
+	t.Setenv("PORTAL_DATABASE_URL", "postgres://portal@db.internal/portal")
 	for _, args := range [][]string{
 		{"loadtest", "me", "--subscribers", "10"},
 		{"loadtest", "requests", "--count", "10"},

@@ -3,12 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"strconv"
 	"time"
+
+	"github.com/urfave/cli/v3"
 
 	"github.com/xroshot/portal/app"
 	"github.com/xroshot/portal/audit"
@@ -16,95 +15,163 @@ import (
 	"github.com/xroshot/portal/notify"
 )
 
-const notifyUsage = `usage: portal notify COMMAND
-  once                      post the due notices to PORTAL_WEBHOOK_URL once, then exit
-  run                       post due notices every PORTAL_NOTIFY_INTERVAL until stopped
-  dead [--limit N]          list the notices the deliverer gave up on
-  attempts SUBSCRIBER ID    list the recorded attempts at one notice
-  requeue SUBSCRIBER ID     send a dead notice again (audited)
-`
-
-// notifyCmd delivers notices from the command line (a worker process, or a
-// one-off after an outage) and lets an operator inspect and requeue the
-// notices the deliverer gave up on.
-func notifyCmd(ctx context.Context, cfg app.Config, log *slog.Logger, args []string, out io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(out, notifyUsage)
-		return errors.New("notify: a command is required")
+// notifyCommand delivers notices from the command line (a worker process,
+// or a one-off after an outage) and lets an operator inspect and requeue
+// the notices the deliverer gave up on.
+func notifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "notify",
+		Usage:     "deliver due notices to the webhook; list, inspect and requeue dead ones",
+		UsageText: "portal notify once|run|dead|attempts|requeue",
+		Action: func(_ context.Context, cmd *cli.Command) error {
+			if cmd.NArg() == 0 {
+				return usageErrorf(cmd, "notify needs a command: once, run, dead, attempts or requeue")
+			}
+			return usageErrorf(cmd, "unknown notify command %q", cmd.Args().First())
+		},
+		Commands: []*cli.Command{
+			{
+				Name:   "once",
+				Usage:  "post the due notices to PORTAL_WEBHOOK_URL once, then exit",
+				Action: deliverAction(false),
+			},
+			{
+				Name:   "run",
+				Usage:  "post due notices every PORTAL_NOTIFY_INTERVAL until stopped (a worker process)",
+				Action: deliverAction(true),
+			},
+			{
+				Name:  "dead",
+				Usage: "list the notices the deliverer gave up on",
+				Flags: []cli.Flag{
+					&cli.IntFlag{Name: "limit", Value: 50, Usage: "how many to list (1 to 10000)", Validator: between("--limit", 1, 10_000)},
+				},
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					if err := wantArgs(cmd, 0); err != nil {
+						return err
+					}
+					return withOutbox(ctx, cmd, func(outbox *notify.Outbox) error {
+						rows, more, err := outbox.Dead(ctx, cmd.Int("limit"))
+						if err != nil {
+							return err
+						}
+						out := cmd.Root().Writer
+						if len(rows) == 0 {
+							fmt.Fprintln(out, "no dead notices: the deliverer has given up on none")
+							return nil
+						}
+						for _, r := range rows {
+							fmt.Fprintf(out, "%s\t%d\t%s\tattempts %d\tdead since %s\tdue by %s\n", r.SubscriberID, r.ID, r.Kind, r.Attempts, r.DeadAt.Format(time.RFC3339), r.DueBy.Format(time.RFC3339))
+						}
+						if more {
+							fmt.Fprintln(out, "… more; raise --limit")
+						}
+						return nil
+					})
+				},
+			},
+			{
+				Name:      "attempts",
+				Usage:     "list the recorded attempts at one notice",
+				ArgsUsage: "SUBSCRIBER ID",
+				Action:    keyAction(attempts),
+			},
+			{
+				Name:      "requeue",
+				Usage:     "send a dead notice again (audited)",
+				ArgsUsage: "SUBSCRIBER ID",
+				Action:    keyAction(requeue),
+			},
+		},
 	}
-	sub, args := args[0], args[1:]
+}
+
+// withOutbox opens the store for fn.
+func withOutbox(ctx context.Context, cmd *cli.Command, fn func(outbox *notify.Outbox) error) error {
+	cfg, log, err := setup(cmd)
+	if err != nil {
+		return err
+	}
 	db, err := app.OpenStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	c := clock.Real{}
-	outbox := notify.NewOutbox(db.ForNotify(), c)
-	switch sub {
-	case "once", "run":
-		d, err := app.NewDeliverer(cfg, log, db.ForNotify(), c)
+	return fn(notify.NewOutbox(db.ForNotify(), clock.Real{}))
+}
+
+func deliverAction(loop bool) cli.ActionFunc {
+	return func(ctx context.Context, cmd *cli.Command) error {
+		if err := wantArgs(cmd, 0); err != nil {
+			return err
+		}
+		cfg, log, err := setup(cmd)
 		if err != nil {
 			return err
 		}
-		if d == nil {
+		if cfg.WebhookURL == "" {
 			return errors.New("notify: PORTAL_WEBHOOK_URL is not set")
 		}
-		if sub == "run" {
+		db, err := app.OpenStore(ctx, cfg, log)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		d, err := app.NewDeliverer(cfg, log, db.ForNotify(), clock.Real{})
+		if err != nil {
+			return err
+		}
+		if loop {
 			return d.Run(ctx)
 		}
 		rep, err := d.DeliverOnce(ctx)
-		fmt.Fprintf(out, "claimed %d: delivered %d, to retry %d, dead %d, released %d\n", rep.Claimed, rep.Delivered, rep.Retried, rep.Dead, rep.Released)
+		fmt.Fprintf(cmd.Root().Writer, "claimed %d: delivered %d, to retry %d, dead %d, released %d\n", rep.Claimed, rep.Delivered, rep.Retried, rep.Dead, rep.Released)
 		return err
-	case "dead":
-		fs := flag.NewFlagSet("notify dead", flag.ContinueOnError)
-		fs.SetOutput(out)
-		limit := fs.Int("limit", 50, "how many to list")
-		if err := fs.Parse(args); err != nil {
+	}
+}
+
+// keyAction runs fn on the notice its SUBSCRIBER ID arguments name.
+func keyAction(fn func(ctx context.Context, cmd *cli.Command, outbox *notify.Outbox, k notify.Key) error) cli.ActionFunc {
+	return func(ctx context.Context, cmd *cli.Command) error {
+		if err := wantArgs(cmd, 2); err != nil {
 			return err
 		}
-		rows, more, err := outbox.Dead(ctx, *limit)
+		id, err := strconv.ParseInt(cmd.Args().Get(1), 10, 64)
 		if err != nil {
-			return err
+			return usageErrorf(cmd, "%q is not a message id", cmd.Args().Get(1))
 		}
-		for _, r := range rows {
-			fmt.Fprintf(out, "%s\t%d\t%s\tattempts %d\tdead since %s\tdue by %s\n", r.SubscriberID, r.ID, r.Kind, r.Attempts, r.DeadAt.Format(time.RFC3339), r.DueBy.Format(time.RFC3339))
-		}
-		if more {
-			fmt.Fprintln(out, "… more; raise --limit")
-		}
-		return nil
-	case "attempts", "requeue":
-		if len(args) != 2 {
-			return fmt.Errorf("notify %s: takes SUBSCRIBER ID", sub)
-		}
-		id, err := strconv.ParseInt(args[1], 10, 64)
-		if err != nil {
-			return fmt.Errorf("notify %s: %q is not a message id", sub, args[1])
-		}
-		k := notify.Key{SubscriberID: args[0], ID: id}
-		if sub == "requeue" {
-			if err := outbox.Requeue(ctx, k, audit.System(ctx, "notify-cli")); err != nil {
-				return fmt.Errorf("notify requeue: %w", err)
-			}
-			fmt.Fprintf(out, "message %d requeued\n", id)
-			return nil
-		}
-		ds, err := outbox.Deliveries(ctx, k, 0)
-		if err != nil {
-			return err
-		}
-		for _, d := range ds {
-			status, why := "-", ""
-			if d.StatusCode != nil {
-				status = strconv.Itoa(*d.StatusCode)
-			}
-			if d.Error != nil {
-				why = *d.Error
-			}
-			fmt.Fprintf(out, "attempt %d\t%s\t%s\t%dms\t%s\t%s\n", d.Attempt, d.AttemptedAt.Format(time.RFC3339), status, d.DurationMS, d.Outcome, why)
-		}
+		k := notify.Key{SubscriberID: cmd.Args().First(), ID: id}
+		return withOutbox(ctx, cmd, func(outbox *notify.Outbox) error { return fn(ctx, cmd, outbox, k) })
+	}
+}
+
+func requeue(ctx context.Context, cmd *cli.Command, outbox *notify.Outbox, k notify.Key) error {
+	if err := outbox.Requeue(ctx, k, audit.System(ctx, "notify-cli")); err != nil {
+		return fmt.Errorf("notify requeue: %w", err)
+	}
+	fmt.Fprintf(cmd.Root().Writer, "message %d requeued\n", k.ID)
+	return nil
+}
+
+func attempts(ctx context.Context, cmd *cli.Command, outbox *notify.Outbox, k notify.Key) error {
+	ds, err := outbox.Deliveries(ctx, k, 0)
+	if err != nil {
+		return err
+	}
+	out := cmd.Root().Writer
+	if len(ds) == 0 {
+		fmt.Fprintf(out, "no attempts recorded at message %d of %s\n", k.ID, k.SubscriberID)
 		return nil
 	}
-	fmt.Fprint(out, notifyUsage)
-	return fmt.Errorf("notify: unknown command %q", sub)
+	for _, d := range ds {
+		status, why := "-", ""
+		if d.StatusCode != nil {
+			status = strconv.Itoa(*d.StatusCode)
+		}
+		if d.Error != nil {
+			why = *d.Error
+		}
+		fmt.Fprintf(out, "attempt %d\t%s\t%s\t%dms\t%s\t%s\n", d.Attempt, d.AttemptedAt.Format(time.RFC3339), status, d.DurationMS, d.Outcome, why)
+	}
+	return nil
 }

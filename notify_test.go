@@ -29,14 +29,15 @@ func TestNotifyCommand(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			cfg, err := app.LoadConfig(envOf(nil), "")
+			env := map[string]string{}
+			if dialect == "postgres" {
+				env["PORTAL_DATABASE_URL"] = storetest.PostgresURL(t)
+			} else {
+				env["PORTAL_SQLITE_PATH"] = filepath.Join(t.TempDir(), "portal.db")
+			}
+			cfg, err := app.LoadConfig(envOf(env), "")
 			if err != nil {
 				t.Fatal(err)
-			}
-			if dialect == "postgres" {
-				cfg.DatabaseURL = storetest.PostgresURL(t)
-			} else {
-				cfg.SQLitePath = filepath.Join(t.TempDir(), "portal.db")
 			}
 			db, err := app.OpenStore(ctx, cfg, slog.New(slog.DiscardHandler))
 			if err != nil {
@@ -69,16 +70,19 @@ func TestNotifyCommand(t *testing.T) {
 			}))
 			defer gw.Close()
 
-			run := func(cfg app.Config, args ...string) (string, error) {
+			run := func(args ...string) (string, error) {
 				var out bytes.Buffer
-				err := notifyCmd(ctx, cfg, slog.New(slog.DiscardHandler), args, &out)
+				err := realMain(ctx, append([]string{"notify"}, args...), envOf(env), &out, io.Discard)
 				return out.String(), err
 			}
-			if _, err := run(cfg, "once"); err == nil || !strings.Contains(err.Error(), "PORTAL_WEBHOOK_URL is not set") {
+			if _, err := run("once"); err == nil || !strings.Contains(err.Error(), "PORTAL_WEBHOOK_URL is not set") {
 				t.Errorf("once without a webhook = %v", err)
 			}
-			if _, err := run(cfg, "frobnicate"); err == nil {
-				t.Error("an unknown subcommand succeeded")
+			if _, err := run("frobnicate"); exitCode(err) != exitUsage {
+				t.Errorf("an unknown subcommand: %v, want a usage error", err)
+			}
+			if out, err := run("dead"); err != nil || !strings.Contains(out, "no dead notices") {
+				t.Errorf("dead with none = %q, %v", out, err)
 			}
 
 			// A deliverer allowed a single attempt gives up at once; the
@@ -90,24 +94,24 @@ func TestNotifyCommand(t *testing.T) {
 			if rep, err := d.DeliverOnce(ctx); err != nil || rep.Dead != 1 {
 				t.Fatalf("DeliverOnce() = %+v, %v; want one dead", rep, err)
 			}
-			out, err := run(cfg, "dead")
+			out, err := run("dead")
 			if err != nil || !strings.Contains(out, "sub-1\t"+id+"\tCONSENT_RESULT\tattempts 1") {
 				t.Errorf("dead = %q, %v", out, err)
 			}
-			if out, err := run(cfg, "requeue", "sub-1", id); err != nil || !strings.Contains(out, "requeued") {
+			if out, err := run("requeue", "sub-1", id); err != nil || !strings.Contains(out, "requeued") {
 				t.Errorf("requeue = %q, %v", out, err)
 			}
 			failing.Store(false)
-			cfg.WebhookURL, cfg.WebhookSecret = gw.URL, secret
-			if out, err := run(cfg, "once"); err != nil || !strings.Contains(out, "delivered 1") {
+			env["PORTAL_WEBHOOK_URL"], env["PORTAL_WEBHOOK_SECRET"] = gw.URL, secret
+			if out, err := run("once"); err != nil || !strings.Contains(out, "delivered 1") {
 				t.Errorf("once = %q, %v", out, err)
 			}
-			out, err = run(cfg, "attempts", "sub-1", id)
+			out, err = run("attempts", "sub-1", id)
 			if err != nil || strings.Count(out, "attempt 1\t") != 2 || !strings.Contains(out, "\t500\t") || !strings.Contains(out, "\t204\t") {
 				t.Errorf("attempts = %q, %v", out, err)
 			}
-			if out, _ := run(cfg, "dead"); out != "" {
-				t.Errorf("dead after delivery = %q, want nothing", out)
+			if out, _ := run("dead"); !strings.Contains(out, "no dead notices") {
+				t.Errorf("dead after delivery = %q, want none", out)
 			}
 		})
 	}

@@ -2,30 +2,36 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
 
-	"github.com/xroshot/portal/app"
+	"github.com/urfave/cli/v3"
 )
 
-// reconfirmCmd issues the two-yearly marketing reconfirmation notices that
-// are due (정보통신망법 시행령 제62조의3): each subscriber's notice is queued
-// in the outbox and recorded. Safe to run on several workers at once.
-func reconfirmCmd(ctx context.Context, a *app.App, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("reconfirm", flag.ContinueOnError)
-	fs.SetOutput(out)
-	batch := fs.Int("batch", 100, "subscribers per batch")
-	if err := fs.Parse(args); err != nil {
-		return err
+func reconfirmCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "reconfirm",
+		Usage: "queue the due two-yearly marketing reconfirmation notices",
+		Description: "Each subscriber whose marketing consent is due for its two-yearly reconfirmation\n" +
+			"(정보통신망법 시행령 제62조의3) gets one notice in the outbox, recorded. Safe to run on\n" +
+			"several workers at once.",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "batch", Value: 100, Usage: "subscribers per batch (1 to 10000)", Validator: between("--batch", 1, 10_000)},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := wantArgs(cmd, 0); err != nil {
+				return err
+			}
+			a, err := open(ctx, cmd)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			subs, consents, err := a.Consent.RunReconfirmation(ctx, a.Clock.Now(), cmd.Int("batch"))
+			if err != nil {
+				return fmt.Errorf("reconfirm: %w", err)
+			}
+			fmt.Fprintf(cmd.Root().Writer, "reconfirmation notices queued for %d subscribers (%d consents)\n", subs, consents)
+			return nil
+		},
 	}
-	if *batch <= 0 || *batch > 10_000 {
-		return fmt.Errorf("reconfirm: --batch must be between 1 and 10000")
-	}
-	subs, consents, err := a.Consent.RunReconfirmation(ctx, a.Clock.Now(), *batch)
-	if err != nil {
-		return fmt.Errorf("reconfirm: %w", err)
-	}
-	fmt.Fprintf(out, "reconfirmation notices queued for %d subscribers (%d consents)\n", subs, consents)
-	return nil
 }

@@ -5,16 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime"
 	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v3"
 
 	"github.com/xroshot/portal/app"
 	"github.com/xroshot/portal/audit"
@@ -26,38 +25,51 @@ import (
 // table on PostgreSQL, one transaction on SQLite.
 const seedBatch = 1000
 
-// seedCmd fills a database with generated subscribers for load tests and
-// benchmarks (seedgen), or writes them as JSON Lines for `portal import`.
-// Into a database it takes the fast path: every line is checked, sealed and
-// scheduled by the feed's rules (feed.Service.Prepare), then written in
-// bulk. It refuses production, and a database that already holds
-// subscribers unless --force.
-func seedCmd(ctx context.Context, cfg app.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	n := fs.Int("subscribers", 0, "how many subscribers to generate")
-	seed := fs.Uint64("seed", 1, "the data set: the same seed on the same day gives the same subscribers")
-	force := fs.Bool("force", false, "add to a database that already holds subscribers")
-	jsonl := fs.String("jsonl", "", "write JSON Lines to this file (- for standard output) instead of the database")
-	if err := fs.Parse(args); err != nil {
-		return err
+// seedCommand fills a database with generated subscribers for load tests
+// and benchmarks (seedgen), or writes them as JSON Lines for `portal
+// import`. Into a database it takes the fast path: every line is checked,
+// sealed and scheduled by the feed's rules (feed.Service.Prepare), then
+// written in bulk. It refuses production, and a database that already
+// holds subscribers unless --force.
+func seedCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "seed",
+		Usage:     "fill an empty development database with generated subscribers (refused in production)",
+		UsageText: "portal seed --subscribers N [--seed S] [--force] [--jsonl FILE]",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "subscribers", Usage: "how many subscribers to generate (required)", Validator: between("--subscribers", 1, 100_000_000)},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "the data set: the same seed on the same day gives the same subscribers"},
+			&cli.BoolFlag{Name: "force", Usage: "add to a database that already holds subscribers"},
+			&cli.StringFlag{Name: "jsonl", Usage: "write JSON Lines to this file (- for standard output) instead of the database", TakesFile: true},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := wantArgs(cmd, 0); err != nil {
+				return err
+			}
+			n := cmd.Int("subscribers")
+			if n <= 0 {
+				return usageErrorf(cmd, "seed needs --subscribers N")
+			}
+			cfg, log, err := setup(cmd)
+			if err != nil {
+				return err
+			}
+			if !cfg.Development() {
+				return errors.New("seed: refused in production (PORTAL_ENV=production): generated subscribers are for development and benchmark databases")
+			}
+			stdout, stderr := cmd.Root().Writer, cmd.Root().ErrWriter
+			g := seedgen.New(seedgen.Options{Seed: cmd.Uint64("seed")})
+			if path := cmd.String("jsonl"); path != "" {
+				return seedJSONL(ctx, g, n, path, stdout, stderr)
+			}
+			a, err := app.New(ctx, cfg, log)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			return seedStore(ctx, a, g, n, cmd.Bool("force"), stdout, stderr)
+		},
 	}
-	if fs.NArg() > 0 || *n <= 0 {
-		return errors.New("usage: portal seed --subscribers N [--seed S] [--force] [--jsonl FILE]")
-	}
-	if !cfg.Development() {
-		return errors.New("seed: refused in production (PORTAL_ENV=production): generated subscribers are for development and benchmark databases")
-	}
-	g := seedgen.New(seedgen.Options{Seed: *seed})
-	if *jsonl != "" {
-		return seedJSONL(ctx, g, *n, *jsonl, stdout, stderr)
-	}
-	a, err := app.New(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return seedStore(ctx, a, g, *n, *force, stdout, stderr)
 }
 
 // seedStore generates, prepares and bulk-inserts n subscribers.
@@ -187,6 +199,7 @@ func seedBar(n int, what string, w io.Writer) *progressbar.ProgressBar {
 		progressbar.OptionClearOnFinish(),
 		// Starts the bar's clock now, not at the first batch.
 		progressbar.OptionSetRenderBlankState(true),
+		progressbar.OptionSetVisibility(isTerminal(w)),
 	)
 }
 

@@ -19,7 +19,7 @@ import (
 func seedRun(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err := realMain(context.Background(), args, &out, &errOut)
+	err := realMain(context.Background(), args, os.Getenv, &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 
@@ -50,6 +50,8 @@ func TestSeedRefusesProduction(t *testing.T) {
 	t.Setenv("PORTAL_JWT_AUDIENCE", "portal")
 	t.Setenv("PORTAL_ENCRYPTION_KEY", spec)
 	t.Setenv("PORTAL_SQLITE_PATH", filepath.Join(dir, "portal.db"))
+	// Refused before it is opened: the database would be this server.
+	t.Setenv("PORTAL_DATABASE_URL", "postgres://portal@db.internal/portal")
 	for _, args := range [][]string{
 		{"seed", "--subscribers", "10"},
 		{"seed", "--subscribers", "10", "--force"},
@@ -73,7 +75,7 @@ func TestSeedRefusesBadArguments(t *testing.T) {
 		{"seed", "--subscribers", "-3"},
 		{"seed", "--subscribers", "5", "extra"},
 	} {
-		if _, _, err := seedRun(t, args...); err == nil || !strings.Contains(err.Error(), "usage") {
+		if _, stderr, err := seedRun(t, args...); exitCode(err) != exitUsage || !strings.Contains(stderr, "USAGE:") {
 			t.Errorf("%v: %v, want the usage", args, err)
 		}
 	}
@@ -152,7 +154,7 @@ func TestSeedJSONLImports(t *testing.T) {
 
 	// To standard output, byte for byte the same.
 	var stdout bytes.Buffer
-	if err := realMain(context.Background(), []string{"seed", "--subscribers", "25", "--seed", "9", "--jsonl", "-"}, &stdout, io.Discard); err != nil {
+	if err := realMain(context.Background(), []string{"seed", "--subscribers", "25", "--seed", "9", "--jsonl", "-"}, os.Getenv, &stdout, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(stdout.Bytes(), b) {

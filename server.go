@@ -1,141 +1,102 @@
-// Command portal is the data-subject rights portal backend: a GraphQL API
-// through which subscribers see what personal data is held about them and
-// until when, change their consents and file requests, agents work those
-// requests and admins run the purge.
-//
-// The portal is assembled in package app; this package only reads the
-// command line and calls it.
 package main
-
-//go:generate go tool gqlgen generate
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
-	"os/signal"
-	"strings"
-	"syscall"
+
+	"github.com/urfave/cli/v3"
 
 	"github.com/xroshot/portal/app"
-	"github.com/xroshot/portal/protect"
-	"github.com/xroshot/portal/store"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "portal:", err)
-		os.Exit(1)
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "run the API server (the default command)",
+		Description: "Migrates the database, seeds the demo data in development, runs the purge every\n" +
+			"PORTAL_PURGE_INTERVAL and the webhook deliverer, and serves GraphQL on PORTAL_ADDR\n" +
+			"until SIGINT or SIGTERM, then finishes in-flight requests within PORTAL_SHUTDOWN_GRACE.",
+		Action: serveAction,
 	}
 }
 
-const usage = `usage: portal [command] [flags]
-
-commands:
-  serve                 run the API server (the default)
-  migrate up|down|status
-                        apply, roll back one, or list database migrations
-  token --subject ID --roles subscriber[,agent,…] [--act GUARDIAN_ID] [--ttl 1h]
-  token --demo NAME     mint a development token (active, terminated, minor,
-                        guardian, agent, admin); refused in production
-  import FILE           load subscribers and records from JSON Lines (- for stdin)
-  seed --subscribers N [--seed S] [--force] [--jsonl FILE]
-                        fill an empty development database with generated subscribers
-  notify once|run|dead [--limit N]|attempts SUB ID|requeue SUB ID
-                        deliver due notices to the webhook; list, inspect and requeue dead ones
-  purge [--dry-run] [--clause CODE,…]
-                        erase what is due and not held; print counts per clause and category
-  reconfirm [--batch N]  queue the due two-yearly marketing reconfirmation notices
-  verify [--from SEQ | --since SEQ:HASH]
-                        check the audit trail's hash chain
-  loadtest me|consent|queue|baseline|requests [flags]
-                        load benchmarks against a server on loopback and a seeded database
-  version               print the version
-`
-
-func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+func serveAction(ctx context.Context, cmd *cli.Command) error {
+	if err := wantArgs(cmd, 0); err != nil {
+		return err
 	}
-	if cmd == "version" {
-		fmt.Fprintln(stdout, "portal", version)
-		return nil
-	}
-	if cmd == "help" || cmd == "-h" || cmd == "--help" {
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	cfg, err := app.FromEnv(protect.DevelopmentKey)
+	cfg, log, err := setup(cmd)
 	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
+		return err
 	}
-	log := app.NewLogger(cfg, stderr)
-	switch cmd {
-	case "serve":
-		return app.Serve(ctx, cfg, log, version)
-	case "migrate":
-		return migrateCmd(ctx, cfg, log, args, stdout)
-	case "token":
-		return tokenCmd(cfg, args, stdout)
-	case "seed":
-		return seedCmd(ctx, cfg, log, args, stdout, stderr)
-	case "notify":
-		return notifyCmd(ctx, cfg, log, args, stdout)
-	case "loadtest":
-		return loadtestCmd(ctx, cfg, args, stdout, stderr)
-	case "purge":
-		a, err := app.New(ctx, cfg, log)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		return purgeCmd(ctx, a, args, stdout)
-	case "reconfirm":
-		a, err := app.New(ctx, cfg, log)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		return reconfirmCmd(ctx, a, args, stdout)
-	case "verify":
-		a, err := app.New(ctx, cfg, log)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		return verifyCmd(ctx, a, args, stdout)
-	case "import":
-		a, err := app.New(ctx, cfg, log)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		return importCmd(ctx, a, args, stdout, stderr)
-	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q", cmd)
+	return app.Serve(ctx, cfg, log, version)
+}
+
+func migrateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "migrate",
+		Usage:     "apply, roll back or list the database migrations",
+		UsageText: "portal migrate up|down|status",
+		Action: func(_ context.Context, cmd *cli.Command) error {
+			if cmd.NArg() == 0 {
+				return usageErrorf(cmd, "migrate needs a command: up, down or status")
+			}
+			return usageErrorf(cmd, "unknown migrate command %q (up, down, status)", cmd.Args().First())
+		},
+		Commands: []*cli.Command{
+			{
+				Name:  "up",
+				Usage: "apply every pending migration",
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					if err := wantArgs(cmd, 0); err != nil {
+						return err
+					}
+					return migrate(ctx, cmd, "up")
+				},
+			},
+			{
+				Name:  "down",
+				Usage: "roll back the latest applied migration (one; --yes in production)",
+				Description: "Rolls back exactly one migration: the most recent. Rolling back can drop tables and\n" +
+					"the data in them; in production it needs --yes.",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "yes", Usage: "confirm the rollback (required when PORTAL_ENV=production)"},
+				},
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					if err := wantArgs(cmd, 0); err != nil {
+						return err
+					}
+					return migrate(ctx, cmd, "down")
+				},
+			},
+			{
+				Name:  "status",
+				Usage: "list the migrations, applied and pending",
+				Action: func(ctx context.Context, cmd *cli.Command) error {
+					if err := wantArgs(cmd, 0); err != nil {
+						return err
+					}
+					return migrate(ctx, cmd, "status")
+				},
+			},
+		},
 	}
 }
 
-func migrateCmd(ctx context.Context, cfg app.Config, log *slog.Logger, args []string, out io.Writer) error {
-	sub := "up"
-	if len(args) > 0 {
-		sub = args[0]
+func migrate(ctx context.Context, cmd *cli.Command, sub string) error {
+	cfg, log, err := setup(cmd)
+	if err != nil {
+		return err
 	}
-	db, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath, Logger: log})
+	if sub == "down" && !cfg.Development() && !cmd.Bool("yes") {
+		return errors.New("migrate down: refused in production without --yes: rolling back can drop tables and their data")
+	}
+	db, err := app.OpenDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	out := cmd.Root().Writer
 	switch sub {
 	case "up":
 		applied, err := db.Migrate(ctx)
@@ -152,19 +113,17 @@ func migrateCmd(ctx context.Context, cfg app.Config, log *slog.Logger, args []st
 			fmt.Fprintln(out, "rolled back", m)
 		}
 		return err
-	case "status":
-		st, err := db.MigrationStatus(ctx)
-		if err != nil {
-			return err
-		}
-		for _, s := range st {
-			state := "pending"
-			if s.Applied {
-				state = "applied"
-			}
-			fmt.Fprintf(out, "%05d  %-8s %s\n", s.Version, state, s.Name)
-		}
-		return nil
 	}
-	return fmt.Errorf("migrate: unknown subcommand %q (up, down, status)", sub)
+	st, err := db.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range st {
+		state := "pending"
+		if s.Applied {
+			state = "applied"
+		}
+		fmt.Fprintf(out, "%05d  %-8s %s\n", s.Version, state, s.Name)
+	}
+	return nil
 }

@@ -6,13 +6,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/xroshot/portal/app"
 )
 
 // The one command on a fresh machine: migrate an empty embedded store, seed
@@ -33,7 +32,7 @@ func TestServeOnAFreshEmbeddedStore(t *testing.T) {
 	defer cancel()
 	var logs bytes.Buffer
 	done := make(chan error, 1)
-	go func() { done <- realMain(ctx, []string{"serve"}, io.Discard, &syncWriter{w: &logs}) }()
+	go func() { done <- realMain(ctx, []string{"serve"}, os.Getenv, io.Discard, &syncWriter{w: &logs}) }()
 
 	base := "http://" + addr
 	deadline := time.Now().Add(20 * time.Second)
@@ -70,12 +69,8 @@ func TestServeOnAFreshEmbeddedStore(t *testing.T) {
 			t.Errorf("policy lacks %s: %s", code, body)
 		}
 	}
-	cfg, err := app.FromEnv("")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var tok bytes.Buffer
-	if err := tokenCmd(cfg, []string{"--demo", "active"}, &tok); err != nil {
+	if err := realMain(ctx, []string{"token", "--demo", "active"}, os.Getenv, &tok, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	me := post(strings.TrimSpace(tok.String()), `{"query":"{ me { id holdings { category { code } value } } }"}`)

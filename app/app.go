@@ -14,6 +14,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/formatter"
 
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/auth"
@@ -42,9 +43,15 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
+// OpenDatabase opens the configured database as it is, unmigrated: what
+// the migrate command works on. Everything else uses OpenStore.
+func OpenDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*store.DB, error) {
+	return store.Open(ctx, store.Options{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath, Logger: log})
+}
+
 // OpenStore opens and migrates the configured database.
 func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*store.DB, error) {
-	db, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, SQLitePath: cfg.SQLitePath, Logger: log})
+	db, err := OpenDatabase(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -215,4 +222,12 @@ func consentWithdrawal(cs *consent.Service) requests.Consents {
 		_, err := cs.WithdrawForRequest(ctx, subscriberID, requestID, staffID, topics)
 		return err
 	})
+}
+
+// WriteSDL writes the API's schema in the GraphQL schema definition
+// language, as introspection shows it to clients (`portal schema`; the
+// committed copy is docs/schema.graphql).
+func WriteSDL(w io.Writer) {
+	s := graph.NewExecutableSchema(graph.Config{}).Schema()
+	formatter.NewFormatter(w, formatter.WithIndent("  ")).FormatSchema(s)
 }

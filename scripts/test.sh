@@ -48,6 +48,12 @@ fi
 say "go vet"
 go vet ./...
 
+say "docs/schema.graphql matches portal schema"
+if ! go run . schema | diff -u docs/schema.graphql - ; then
+  echo "the committed SDL is stale: run go run . schema > docs/schema.graphql and commit it" >&2
+  exit 1
+fi
+
 ensure_postgres
 
 say "go test -race (PostgreSQL and SQLite)"

@@ -46,7 +46,14 @@ func selectionDepth(set ast.SelectionSet, depth, limit int) int {
 		var d int
 		switch s := s.(type) {
 		case *ast.Field:
-			if len(s.SelectionSet) == 0 {
+			if s.Name == "__schema" || s.Name == "__type" {
+				// Introspection is exempt: graphql-js's standard query
+				// nests ofType nine levels deep under __schema, and
+				// gqlparser's MaxIntrospectionDepth rule already bounds
+				// these fields. Introspection runs only in development
+				// (the cost gate refuses it in production).
+				d = depth + 1
+			} else if len(s.SelectionSet) == 0 {
 				d = depth + 1
 			} else {
 				d = selectionDepth(s.SelectionSet, depth+1, limit)

@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,12 +15,13 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/xroshot/portal/auth"
 )
@@ -30,11 +32,31 @@ type Limits struct {
 	ParserTokens    int   // tokens one query may have
 	MaxDepth        int   // selection nesting
 	ComplexityLimit int   // gqlgen complexity, with per-field costs for lists
+
+	// The cost gate's limits, counted with fragments expanded before the
+	// validation rules run (see costGate).
+	MaxFields   int // fields in the document
+	MaxAliases  int // aliased fields
+	MaxSpreads  int // fragment spreads
+	MaxSameName int // fields sharing one response name in one selection set
+	// MaxErrors caps the errors of one response; the rest are summarised
+	// in one last error.
+	MaxErrors int
+	// QueryCacheBytes and APQCacheBytes bound the parsed-query and
+	// persisted-query caches by (estimated) memory, not entry count.
+	QueryCacheBytes uint64
+	APQCacheBytes   uint64
 }
 
 // DefaultLimits are generous for the portal's own clients and tight for
-// anything hand-crafted to be expensive.
-var DefaultLimits = Limits{MaxBodyBytes: 1 << 20, ParserTokens: 10_000, MaxDepth: 12, ComplexityLimit: 5_000}
+// anything hand-crafted to be expensive. The portal's largest client query
+// (the app's home screen) has about 60 fields, 4 aliases and 3 spreads;
+// graphql-js's introspection query about 250 fields once expanded.
+var DefaultLimits = Limits{
+	MaxBodyBytes: 1 << 20, ParserTokens: 10_000, MaxDepth: 12, ComplexityLimit: 5_000,
+	MaxFields: 1_000, MaxAliases: 50, MaxSpreads: 200, MaxSameName: 16, MaxErrors: 100,
+	QueryCacheBytes: 64 << 20, APQCacheBytes: 16 << 20,
+}
 
 // Config is what the edge needs from server.go.
 type Config struct {
@@ -125,15 +147,25 @@ func newGraphQL(cfg Config, log *slog.Logger, m *metrics) *handler.Server {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	docs := newDocCache(cfg.Limits.QueryCacheBytes)
+	apq := newAPQCache(cfg.Limits.APQCacheBytes)
+	srv.SetQueryCache(docs)
 	srv.SetParserTokenLimit(cfg.Limits.ParserTokens)
 	srv.SetDisableSuggestion(!cfg.Development)
+	srv.SetValidationRulesFn(validationRules(cfg.Development))
 	if cfg.Development {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// Order matters: the persisted query is looked up, then the cost gate
+	// measures the text before gqlgen parses and validates it; the limits
+	// run on the validated operation, and only then is a new persisted
+	// query registered.
+	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
+	srv.Use(costGate{limits: cfg.Limits, introspection: cfg.Development, docs: docs})
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.ComplexityLimit))
 	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
+	srv.Use(apqCommit{cache: apq})
+	srv.AroundResponses(capErrors(cfg.Limits.MaxErrors))
 	srv.AroundOperations(m.aroundOperations)
 	for _, f := range cfg.Around {
 		srv.AroundOperations(f)
@@ -158,5 +190,49 @@ func websocketInit(v *auth.Verifier) transport.WebsocketInitFunc {
 			ctx = auth.WithAuthError(ctx, err)
 		}
 		return ctx, &payload, nil
+	}
+}
+
+// validationRules is gqlparser's rule set; in production every rule that
+// can suggest names ("Did you mean …") is swapped for its variant without
+// suggestions, since suggestions map the schema for a client that may not
+// introspect it. gqlgen itself swaps only FieldsOnCorrectType and
+// ScalarLeafs.
+func validationRules(development bool) func() *rules.Rules {
+	return func() *rules.Rules {
+		r := rules.NewDefaultRules()
+		if development {
+			return r
+		}
+		for _, swap := range []struct {
+			old string
+			new core.Rule
+		}{
+			{rules.ValuesOfCorrectTypeRule.Name, rules.ValuesOfCorrectTypeRuleWithoutSuggestions},
+			{rules.KnownArgumentNamesRule.Name, rules.KnownArgumentNamesRuleWithoutSuggestions},
+			{rules.KnownTypeNamesRule.Name, rules.KnownTypeNamesRuleWithoutSuggestions},
+		} {
+			r.RemoveRule(swap.old)
+			r.AddRule(swap.new.Name, swap.new.RuleFunc)
+		}
+		return r
+	}
+}
+
+// capErrors keeps a response to max errors: a document with thousands of
+// faults would otherwise be answered with thousands of errors (250,000 for
+// 1,000 conflicting fields, 72 MB).
+func capErrors(max int) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if resp == nil || max <= 0 || len(resp.Errors) <= max {
+			return resp
+		}
+		n := len(resp.Errors)
+		resp.Errors = append(resp.Errors[:max:max], &gqlerror.Error{
+			Message:    fmt.Sprintf("%d more errors not shown", n-max),
+			Extensions: resp.Errors[0].Extensions,
+		})
+		return resp
 	}
 }

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"time"
 
+	"gorm.io/gorm"
 	gormlogger "gorm.io/gorm/logger"
 )
+
+var _ gorm.ParamsFilter = quietTrace{}
 
 // quietTrace passes gorm's statement traces on only when they will be
 // logged: failed or slow statements, or every one at level Info. gorm's slog
@@ -37,4 +40,14 @@ func (q quietTrace) Trace(ctx context.Context, begin time.Time, fc func() (strin
 		return
 	}
 	q.Interface.Trace(ctx, begin, fc, err)
+}
+
+// ParamsFilter drops every statement's values before gorm renders it for a
+// log line: a failed INSERT or a slow query is logged as its parameterized
+// SQL ("… VALUES ($1,$2)"), never with the personal data it carried. gorm
+// looks for this method on the logger it holds, so the wrapper must have it
+// itself: the inner logger's ParameterizedQueries setting is not reached
+// through the embedded interface.
+func (quietTrace) ParamsFilter(_ context.Context, sql string, _ ...any) (string, []any) {
+	return sql, nil
 }

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/notify"
+	"github.com/xroshot/portal/protect"
 )
 
 // Config is everything the portal reads from its environment. It is loaded
@@ -148,8 +150,10 @@ func LoadConfig(getenv func(string) string, devKey string) (Config, error) {
 		if c.JWTSecret == devJWTSecret {
 			errs = append(errs, errors.New("production refuses the development JWT secret"))
 		}
-		if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
-			errs = append(errs, errors.New("PORTAL_JWT_SECRET must be at least 32 bytes"))
+		if c.JWTSecret != "" {
+			if err := auth.CheckSecret([]byte(c.JWTSecret)); err != nil {
+				errs = append(errs, fmt.Errorf("PORTAL_JWT_SECRET %w", err))
+			}
 		}
 		if c.JWTIssuer == "" || c.JWTAudience == "" {
 			errs = append(errs, errors.New("production needs PORTAL_JWT_ISSUER and PORTAL_JWT_AUDIENCE"))
@@ -157,7 +161,9 @@ func LoadConfig(getenv func(string) string, devKey string) (Config, error) {
 		if c.EncryptionKey == "" {
 			errs = append(errs, errors.New("production needs PORTAL_ENCRYPTION_KEY"))
 		}
-		if c.EncryptionKey != "" && c.EncryptionKey == devKey {
+		// In any spelling or position: with a key id, unpadded, URL-safe,
+		// or kept as a decrypt-only key behind a new primary.
+		if c.EncryptionKey != "" && (c.EncryptionKey == devKey || protect.IsDevelopmentKey(c.EncryptionKey)) {
 			errs = append(errs, errors.New("production refuses the development encryption key"))
 		}
 		if c.DatabaseURL == "" {

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"encoding/base64"
@@ -31,7 +31,7 @@ func TestProductionRefusesDevelopmentKeyAnySpelling(t *testing.T) {
 		}
 		return m
 	}
-	if _, err := loadConfig(envOf(with("PORTAL_ENCRYPTION_KEY", good)), protect.DevelopmentKey); err != nil {
+	if _, err := LoadConfig(envOf(with("PORTAL_ENCRYPTION_KEY", good)), protect.DevelopmentKey); err != nil {
 		t.Fatalf("a good production configuration is refused: %v", err)
 	}
 	for _, spec := range []string{
@@ -41,7 +41,7 @@ func TestProductionRefusesDevelopmentKeyAnySpelling(t *testing.T) {
 		"new:" + good + ",old:" + protect.DevelopmentKey,
 		"new:" + good + ",old:" + strings.TrimRight(protect.DevelopmentKey, "="),
 	} {
-		_, err := loadConfig(envOf(with("PORTAL_ENCRYPTION_KEY", spec)), protect.DevelopmentKey)
+		_, err := LoadConfig(envOf(with("PORTAL_ENCRYPTION_KEY", spec)), protect.DevelopmentKey)
 		if err == nil || !strings.Contains(err.Error(), "refuses the development encryption key") {
 			t.Errorf("key spec %q: err = %v", spec, err)
 		}
@@ -49,7 +49,7 @@ func TestProductionRefusesDevelopmentKeyAnySpelling(t *testing.T) {
 	for _, secret := range []string{strings.Repeat("a", 32), strings.Repeat("ab", 20), strings.Repeat("password", 5)} {
 		env := with("PORTAL_JWT_SECRET", secret)
 		env["PORTAL_ENCRYPTION_KEY"] = good
-		if _, err := loadConfig(envOf(env), protect.DevelopmentKey); err == nil || !strings.Contains(err.Error(), "PORTAL_JWT_SECRET") {
+		if _, err := LoadConfig(envOf(env), protect.DevelopmentKey); err == nil || !strings.Contains(err.Error(), "PORTAL_JWT_SECRET") {
 			t.Errorf("secret %q: err = %v", secret, err)
 		}
 	}

@@ -21,7 +21,7 @@ func TestProductionRefusesDevelopmentKeyAnySpelling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": "Zq8v1mK3pR7tW2xY5bN9cD4fG6hJ0lA+", "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a"}
+	base := map[string]string{"PORTAL_ENV": "production", "PORTAL_DATABASE_URL": "postgres://db.example/portal", "PORTAL_JWT_SECRET": "Zq8v1mK3pR7tW2xY5bN9cD4fG6hJ0lA+", "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a"}
 	with := func(k, v string) map[string]string {
 		m := map[string]string{k: v}
 		for k, v := range base {

@@ -311,6 +311,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AccessExportSchema func(childComplexity int) int
 		AuditEvents        func(childComplexity int, filter *models.AuditFilter, first *int, after *string) int
 		Me                 func(childComplexity int, lang *models.Language) int
 		Policy             func(childComplexity int, lang *models.Language) int
@@ -420,6 +421,8 @@ type ComplexityRoot struct {
 		Digest    func(childComplexity int) int
 		Document  func(childComplexity int) int
 		ExpiresAt func(childComplexity int) int
+		Format    func(childComplexity int) int
+		Rendering func(childComplexity int, lang *models.Language) int
 	}
 
 	RequestOutcome struct {
@@ -524,6 +527,7 @@ type QueryResolver interface {
 	Request(ctx context.Context, id string) (*models.Request, error)
 	Requests(ctx context.Context, filter *models.RequestFilter, first *int, after *string) (*models.RequestConnection, error)
 	Subscriber(ctx context.Context, id string, lang *models.Language) (*models.MeNode, error)
+	AccessExportSchema(ctx context.Context) (string, error)
 }
 type RequestResolver interface {
 	FiledBy(ctx context.Context, obj *models.Request) (models.FiledByKind, error)
@@ -556,7 +560,9 @@ type RequestEventResolver interface {
 }
 type RequestExportResolver interface {
 	Digest(ctx context.Context, obj *models.RequestExport) (string, error)
+	Format(ctx context.Context, obj *models.RequestExport) (string, error)
 	Document(ctx context.Context, obj *models.RequestExport) (string, error)
+	Rendering(ctx context.Context, obj *models.RequestExport, lang *models.Language) (string, error)
 }
 type RequestOutcomeResolver interface {
 	Code(ctx context.Context, obj *models.RequestOutcome) (string, error)
@@ -1868,6 +1874,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Purpose.Section(childComplexity), true
 
+	case "Query.accessExportSchema":
+		if e.ComplexityRoot.Query.AccessExportSchema == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AccessExportSchema(childComplexity), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -2359,6 +2371,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RequestExport.ExpiresAt(childComplexity), true
+	case "RequestExport.format":
+		if e.ComplexityRoot.RequestExport.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RequestExport.Format(childComplexity), true
+	case "RequestExport.rendering":
+		if e.ComplexityRoot.RequestExport.Rendering == nil {
+			break
+		}
+
+		args, err := ec.field_RequestExport_rendering_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RequestExport.Rendering(childComplexity, args["lang"].(*models.Language)), true
 
 	case "RequestOutcome.clause":
 		if e.ComplexityRoot.RequestOutcome.Clause == nil {
@@ -3410,8 +3439,12 @@ func (ec *executionContext) childFields_RequestExport(ctx context.Context, field
 		return ec.fieldContext_RequestExport_expiresAt(ctx, field)
 	case "digest":
 		return ec.fieldContext_RequestExport_digest(ctx, field)
+	case "format":
+		return ec.fieldContext_RequestExport_format(ctx, field)
 	case "document":
 		return ec.fieldContext_RequestExport_document(ctx, field)
+	case "rendering":
+		return ec.fieldContext_RequestExport_rendering(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RequestExport", field.Name)
 }
@@ -4211,6 +4244,20 @@ func (ec *executionContext) field_Query_subscriber_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["lang"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_RequestExport_rendering_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lang",
+		func(ctx context.Context, v any) (*models.Language, error) {
+			return ec.unmarshalOLanguage2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐLanguage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lang"] = arg0
 	return args, nil
 }
 
@@ -10141,6 +10188,29 @@ func (ec *executionContext) fieldContext_Query_subscriber(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_accessExportSchema(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_accessExportSchema(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AccessExportSchema(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_accessExportSchema(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11913,6 +11983,29 @@ func (ec *executionContext) fieldContext_RequestExport_digest(_ context.Context,
 	return graphql.NewScalarFieldContext("RequestExport", field, true, true, "String")
 }
 
+func (ec *executionContext) _RequestExport_format(ctx context.Context, field graphql.CollectedField, obj *models.RequestExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestExport_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RequestExport().Format(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestExport_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RequestExport", field, true, true, "String")
+}
+
 func (ec *executionContext) _RequestExport_document(ctx context.Context, field graphql.CollectedField, obj *models.RequestExport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11934,6 +12027,50 @@ func (ec *executionContext) _RequestExport_document(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_RequestExport_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestExport", field, true, true, "String")
+}
+
+func (ec *executionContext) _RequestExport_rendering(ctx context.Context, field graphql.CollectedField, obj *models.RequestExport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RequestExport_rendering(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RequestExport().Rendering(ctx, obj, fc.Args["lang"].(*models.Language))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RequestExport_rendering(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RequestExport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RequestExport_rendering_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RequestOutcome_itemType(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
@@ -16562,6 +16699,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_subscriber(ctx, field)
 				})
+		case "accessExportSchema":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_accessExportSchema(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -17256,11 +17399,23 @@ func (ec *executionContext) _RequestExport(ctx context.Context, sel ast.Selectio
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RequestExport_digest(ctx, field, obj)
 				})
+		case "format":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RequestExport_format(ctx, field, obj)
+				})
 		case "document":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RequestExport_document(ctx, field, obj)
+				})
+		case "rendering":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RequestExport_rendering(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

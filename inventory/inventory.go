@@ -190,7 +190,17 @@ const consentWithdrawn = "WITHDRAWN"
 // maskHolding shows a value only masked; sensitive values are decrypted
 // for masking and never leave this function in the clear.
 func (s *Service) maskHolding(h *models.Holding, cat *policy.Category) (string, error) {
-	var plain string
+	plain, err := s.Reveal(h)
+	if err != nil {
+		return "", err
+	}
+	return protect.Mask(cat.Mask, plain), nil
+}
+
+// Reveal returns a holding's value in the clear, decrypting it if it is
+// sealed. Only the subscriber's own access export (법 35) shows values
+// unmasked; every other view masks them.
+func (s *Service) Reveal(h *models.Holding) (string, error) {
 	switch {
 	case len(h.ValueCipher) > 0:
 		if h.KeyID == nil {
@@ -200,11 +210,11 @@ func (s *Service) maskHolding(h *models.Holding, cat *policy.Category) (string, 
 		if err != nil {
 			return "", fmt.Errorf("holding %s: %w", h.ID, err)
 		}
-		plain = string(b)
+		return string(b), nil
 	case h.ValueText != nil:
-		plain = *h.ValueText
+		return *h.ValueText, nil
 	}
-	return protect.Mask(cat.Mask, plain), nil
+	return "", nil
 }
 
 // Record is one generated record with its assessment.

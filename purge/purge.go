@@ -100,6 +100,9 @@ type Store interface {
 	// AuditLog is the store as the audit trail needs it: each run also
 	// prunes the trail past its retention.
 	AuditLog() audit.LogStore
+	// DeleteExpiredExports deletes the access exports that expired by now:
+	// a copy of the data lives no longer than it can be downloaded.
+	DeleteExpiredExports(ctx context.Context, now time.Time) (int64, error)
 	InTx(ctx context.Context, fn func(tx Store) error) error
 }
 
@@ -224,6 +227,8 @@ type Report struct {
 	// AuditPruned is how many audit events past the trail's retention the
 	// run pruned (none in a dry run).
 	AuditPruned int64
+	// ExportsDeleted counts the expired access exports the run deleted.
+	ExportsDeleted int64
 }
 
 // Service runs purges.
@@ -290,6 +295,9 @@ func (s *Service) Run(ctx context.Context, o Options) (*Report, error) {
 		if runErr != nil {
 			break
 		}
+	}
+	if runErr == nil && !o.DryRun {
+		rep.ExportsDeleted, runErr = s.store.DeleteExpiredExports(ctx, now)
 	}
 	var pruneErr error
 	if runErr == nil && !o.DryRun {

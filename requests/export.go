@@ -3,8 +3,11 @@ package requests
 import (
 	"context"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"strconv"
 	"time"
 
 	"github.com/xroshot/portal/apperr"
@@ -16,20 +19,60 @@ import (
 // MaxExportRecords bounds the records one export lists.
 const MaxExportRecords = 10_000
 
-// ExportFormat names the export's JSON shape, for the clients that read it.
-const ExportFormat = "xroshot-privacy-portal/access-export/v1"
+// MaxExportConsentEvents bounds the consent history one export lists.
+const MaxExportConsentEvents = 10_000
 
+// ExportFormat names the export's JSON shape, for the clients that read it;
+// ExportSchema is its JSON Schema (draft 2020-12), committed beside it.
+const ExportFormat = "xroshot-privacy-portal/access-export/v2"
+
+// ExportSchema is the JSON Schema of the access export document.
+//
+//go:embed export.schema.json
+var ExportSchema []byte
+
+// ErrNoExport means a request has no export its viewer may download: it is
+// not a resolved access request, the viewer is not its subscriber or their
+// guardian, or the export expired and was deleted.
+var ErrNoExport = errors.New("requests: no export to download")
+
+// ActionExportDownload is the audit action of every download of an export.
+const ActionExportDownload = "request.export.download"
+
+// The export document (법 35; 영 41): everything held about the subscriber,
+// values in the clear — it is the subscriber's own data — with what each
+// item is for, under which clause and law it is kept and until when, where
+// it came from and when; consents with their history; the purposes and the
+// processing the catalog names; holds and requests. Nothing of anyone else.
 type exportDoc struct {
-	Format      string           `json:"format"`
-	GeneratedAt time.Time        `json:"generatedAt"`
-	Policy      exportPolicy     `json:"policy"`
-	Subscriber  exportSubscriber `json:"subscriber"`
-	Holdings    []exportItem     `json:"holdings"`
-	Records     []exportItem     `json:"records"`
-	RecordsCut  bool             `json:"recordsTruncated,omitempty"`
-	Consents    []exportConsent  `json:"consents"`
-	Requests    []exportRequest  `json:"requests"`
+	Format           string                `json:"format"`
+	GeneratedAt      time.Time             `json:"generatedAt"`
+	ExpiresAt        time.Time             `json:"expiresAt"`
+	Controller       text                  `json:"controller"`
+	Policy           exportPolicy          `json:"policy"`
+	Subscriber       exportSubscriber      `json:"subscriber"`
+	Purposes         []exportPurpose       `json:"purposes"`
+	Holdings         []exportItem          `json:"holdings"`
+	Records          []exportItem          `json:"records"`
+	RecordsCut       bool                  `json:"recordsTruncated"`
+	Consents         []exportConsent       `json:"consents"`
+	ConsentHistory   []exportConsentEvent  `json:"consentHistory"`
+	Holds            []exportHold          `json:"holds"`
+	Requests         []exportRequest       `json:"requests"`
+	Statements       []text                `json:"statements"`
+	CollectionMethod []exportCollectMethod `json:"collectionMethods"`
 }
+
+// text is a catalog text as the export writes it: lower-case keys.
+type text struct {
+	Ko string `json:"ko"`
+	En string `json:"en"`
+}
+
+func txt(t policy.Text) text { return text(t) }
+
+// In returns the text in l, falling back to Korean.
+func (t text) In(l policy.Lang) string { return policy.Text(t).In(l) }
 
 type exportPolicy struct {
 	Version string `json:"version"`
@@ -40,68 +83,130 @@ type exportSubscriber struct {
 	ID           string     `json:"id"`
 	Status       string     `json:"status"`
 	SignedUpAt   time.Time  `json:"signedUpAt"`
-	TerminatedAt *time.Time `json:"terminatedAt,omitempty"`
+	TerminatedAt *time.Time `json:"terminatedAt"`
+	BirthDate    *string    `json:"birthDate"`
+	Minor        bool       `json:"minor"`
 	BillingState string     `json:"billingState"`
 }
 
+// exportPurpose is a purpose of the catalog: what data is processed for,
+// on which basis, and — for OUTSOURCING — the processors it is entrusted to
+// as the catalog describes them.
+type exportPurpose struct {
+	Code        string `json:"code"`
+	Label       text   `json:"label"`
+	Description text   `json:"description"`
+	Basis       string `json:"basis"`
+	Required    bool   `json:"required"`
+}
+
+type exportCollectMethod struct {
+	Code        string `json:"code"`
+	Label       text   `json:"label"`
+	Description text   `json:"description"`
+}
+
 type exportItem struct {
-	Category    string         `json:"category"`
-	Label       policy.Text    `json:"label"`
+	ID          string         `json:"id"`
+	Code        string         `json:"code"`
+	Label       text           `json:"label"`
 	Value       string         `json:"value"`
 	Source      string         `json:"source,omitempty"`
 	CollectedAt time.Time      `json:"collectedAt"`
+	Purposes    []string       `json:"purposes"`
 	State       string         `json:"state"`
 	PurgeAfter  *time.Time     `json:"purgeAfter"`
 	OpenReason  string         `json:"openReason,omitempty"`
 	Clauses     []exportClause `json:"clauses"`
-	Explanation policy.Text    `json:"explanation"`
+	Explanation text           `json:"explanation"`
 }
 
 type exportClause struct {
-	Code   string      `json:"code"`
-	Law    policy.Text `json:"law"`
-	Until  *time.Time  `json:"until"`
-	Active bool        `json:"active"`
+	Code   string     `json:"code"`
+	Label  text       `json:"label"`
+	Basis  string     `json:"basis"`
+	Law    *text      `json:"law"`
+	Until  *time.Time `json:"until"`
+	Active bool       `json:"active"`
 }
 
 type exportConsent struct {
-	Topic string    `json:"topic"`
-	State string    `json:"state"`
-	Since time.Time `json:"since"`
+	Topic       string     `json:"topic"`
+	Label       text       `json:"label"`
+	Purpose     string     `json:"purpose"`
+	State       string     `json:"state"`
+	Since       time.Time  `json:"since"`
+	ReconfirmBy *time.Time `json:"reconfirmBy"`
+}
+
+type exportConsentEvent struct {
+	ReceiptID     string    `json:"receiptId"`
+	Topic         string    `json:"topic"`
+	Action        string    `json:"action"`
+	From          string    `json:"from"`
+	To            string    `json:"to"`
+	Actor         string    `json:"actor"`
+	Via           string    `json:"via"`
+	Reason        *string   `json:"reason"`
+	PolicyVersion string    `json:"policyVersion"`
+	At            time.Time `json:"at"`
+}
+
+type exportHold struct {
+	Reason     string     `json:"reason"`
+	AllItems   bool       `json:"allItems"`
+	PlacedAt   time.Time  `json:"placedAt"`
+	ReleasedAt *time.Time `json:"releasedAt"`
 }
 
 type exportRequest struct {
 	ID         string     `json:"id"`
 	Type       string     `json:"type"`
 	Status     string     `json:"status"`
+	FiledBy    string     `json:"filedBy"`
 	FiledAt    time.Time  `json:"filedAt"`
-	Resolution *string    `json:"resolution,omitempty"`
-	ResolvedAt *time.Time `json:"resolvedAt,omitempty"`
+	DueAt      time.Time  `json:"dueAt"`
+	Resolution *string    `json:"resolution"`
+	ResolvedAt *time.Time `json:"resolvedAt"`
 }
 
-// completeAccess builds the machine-readable export of everything held about
-// the subscriber — profile, items with their clauses and dates, records,
-// consents, requests — with values masked as everywhere else, stores it for
-// ExportTTL and resolves the request with it.
-func (s *Service) completeAccess(ctx context.Context, r *models.Request) (*models.Request, error) {
-	now := s.now()
-	subj, err := s.inv.Load(ctx, r.SubscriberID)
+// buildExport gathers the export of a subscriber at now.
+func (s *Service) buildExport(ctx context.Context, subscriberID string, now, expires time.Time) (*exportDoc, error) {
+	subj, err := s.inv.Load(ctx, subscriberID)
 	if err != nil {
 		return nil, err
 	}
 	sub := subj.Subscriber
-	doc := exportDoc{
-		Format: ExportFormat, GeneratedAt: now,
-		Policy:     exportPolicy{Version: s.cat.Version, URL: s.cat.PolicyURL},
-		Subscriber: exportSubscriber{ID: sub.ID, Status: string(sub.Status), SignedUpAt: sub.SignedUpAt, TerminatedAt: sub.TerminatedAt, BillingState: string(sub.BillingState)},
-		Holdings:   []exportItem{}, Records: []exportItem{}, Consents: []exportConsent{}, Requests: []exportRequest{},
+	doc := &exportDoc{
+		Format: ExportFormat, GeneratedAt: now, ExpiresAt: expires, Controller: txt(s.cat.Controller),
+		Policy: exportPolicy{Version: s.cat.Version, URL: s.cat.PolicyURL},
+		Subscriber: exportSubscriber{ID: sub.ID, Status: string(sub.Status), SignedUpAt: sub.SignedUpAt, TerminatedAt: sub.TerminatedAt,
+			BirthDate: sub.BirthDate, Minor: sub.IsMinorAt(now), BillingState: string(sub.BillingState)},
+		Purposes: []exportPurpose{}, Holdings: []exportItem{}, Records: []exportItem{}, Consents: []exportConsent{},
+		ConsentHistory: []exportConsentEvent{}, Holds: []exportHold{}, Requests: []exportRequest{},
+		Statements: []text{}, CollectionMethod: []exportCollectMethod{},
+	}
+	for _, p := range s.cat.Purposes {
+		doc.Purposes = append(doc.Purposes, exportPurpose{Code: p.Code, Label: txt(p.Label), Description: txt(p.Description), Basis: string(p.Basis), Required: p.Required})
+	}
+	for _, st := range s.cat.Statements {
+		doc.Statements = append(doc.Statements, txt(st.Text))
+	}
+	for _, m := range s.cat.CollectionMethods {
+		doc.CollectionMethod = append(doc.CollectionMethod, exportCollectMethod{Code: m.Code, Label: txt(m.Label), Description: txt(m.Description)})
 	}
 	holdings, err := s.inv.Holdings(ctx, subj, inventoryAll)
 	if err != nil {
 		return nil, err
 	}
 	for _, h := range holdings {
-		doc.Holdings = append(doc.Holdings, item(h.Category.Code, h.Category.Label, h.Masked, h.Holding.Source, h.Holding.CollectedAt, h.Assessment))
+		value, err := s.inv.Reveal(h.Holding)
+		if err != nil {
+			return nil, err
+		}
+		it := item(h.Category.Code, h.Category.Label, value, h.Holding.Source, h.Holding.CollectedAt, h.Assessment)
+		it.ID, it.Purposes = h.Holding.ID, nonNilStrings(h.Category.Purposes)
+		doc.Holdings = append(doc.Holdings, it)
 	}
 	var after *models.RecordKey
 	for {
@@ -110,7 +215,9 @@ func (s *Service) completeAccess(ctx context.Context, r *models.Request) (*model
 			return nil, err
 		}
 		for _, rec := range page.Records {
-			doc.Records = append(doc.Records, item(rec.Kind.Code, rec.Kind.Label, rec.Masked, "", rec.Record.OccurredAt, rec.Assessment))
+			it := item(rec.Kind.Code, rec.Kind.Label, rec.Record.Summary, "", rec.Record.OccurredAt, rec.Assessment)
+			it.ID, it.Purposes = strconv.FormatInt(rec.Record.ID, 10), nonNilStrings(rec.Kind.Purposes)
+			doc.Records = append(doc.Records, it)
 		}
 		if !page.HasNext || len(page.Records) == 0 {
 			break
@@ -127,26 +234,72 @@ func (s *Service) completeAccess(ctx context.Context, r *models.Request) (*model
 		return nil, err
 	}
 	for _, c := range consents {
-		doc.Consents = append(doc.Consents, exportConsent{Topic: c.Topic, State: c.State, Since: c.DatedAt})
+		ec := exportConsent{Topic: c.Topic, State: c.State, Since: c.DatedAt, ReconfirmBy: c.ReconfirmBy}
+		if t, ok := s.cat.ConsentTopic(c.Topic); ok {
+			ec.Label, ec.Purpose = txt(t.Label), t.Purpose
+		}
+		doc.Consents = append(doc.Consents, ec)
 	}
-	reqs, _, err := s.store.ListSubscriberRequests(ctx, sub.ID, nil, 100)
+	var evAfter *models.ConsentEventKey
+	for len(doc.ConsentHistory) < MaxExportConsentEvents {
+		evs, more, err := s.store.ListConsentEvents(ctx, models.ConsentEventPage{SubscriberID: sub.ID, After: evAfter, Limit: 500})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			doc.ConsentHistory = append(doc.ConsentHistory, exportConsentEvent{ReceiptID: e.ReceiptID, Topic: e.Topic, Action: e.Action, From: e.FromState, To: e.ToState,
+				Actor: e.ActorKind, Via: e.Via, Reason: e.Reason, PolicyVersion: e.PolicyVersion, At: e.OccurredAt})
+		}
+		if !more || len(evs) == 0 {
+			break
+		}
+		last := evs[len(evs)-1]
+		evAfter = &models.ConsentEventKey{OccurredAt: last.OccurredAt, ID: last.ID}
+	}
+	hs, err := s.store.ActiveHolds(ctx, sub.ID)
 	if err != nil {
 		return nil, err
 	}
-	for _, q := range reqs {
-		e := exportRequest{ID: q.ID, Type: string(q.Type), Status: string(q.Status), FiledAt: q.FiledAt, ResolvedAt: q.ResolvedAt}
-		if q.Resolution != nil {
-			res := string(*q.Resolution)
-			e.Resolution = &res
+	for _, h := range hs {
+		doc.Holds = append(doc.Holds, exportHold{Reason: string(h.Reason), AllItems: h.AllItems, PlacedAt: h.PlacedAt, ReleasedAt: h.ReleasedAt})
+	}
+	var reqAfter *models.RequestKey
+	for {
+		reqs, more, err := s.store.ListSubscriberRequests(ctx, sub.ID, reqAfter, 100)
+		if err != nil {
+			return nil, err
 		}
-		doc.Requests = append(doc.Requests, e)
+		for _, q := range reqs {
+			e := exportRequest{ID: q.ID, Type: string(q.Type), Status: string(q.Status), FiledBy: string(q.FiledByKind), FiledAt: q.FiledAt, DueAt: q.DueAt, ResolvedAt: q.ResolvedAt}
+			if q.Resolution != nil {
+				res := string(*q.Resolution)
+				e.Resolution = &res
+			}
+			doc.Requests = append(doc.Requests, e)
+		}
+		if !more || len(reqs) == 0 {
+			break
+		}
+		last := reqs[len(reqs)-1]
+		reqAfter = &models.RequestKey{FiledAt: last.FiledAt, ID: last.ID}
+	}
+	return doc, nil
+}
+
+// completeAccess builds the export of everything held about the subscriber,
+// stores it for ExportTTL and resolves the request with it.
+func (s *Service) completeAccess(ctx context.Context, r *models.Request) (*models.Request, error) {
+	now := s.now()
+	expires := now.Add(ExportTTL)
+	doc, err := s.buildExport(ctx, r.SubscriberID, now, expires)
+	if err != nil {
+		return nil, err
 	}
 	payload, err := json.Marshal(doc)
 	if err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(payload)
-	expires := now.Add(ExportTTL)
 	system := Actor{ID: "portal", Admin: true}
 	return s.change(ctx, system, audit.ActionRequestResolve, r.ID, func(*models.Request) error { return nil }, func(tx Store, q *models.Request) error {
 		if !q.Status.Open() {
@@ -166,40 +319,55 @@ func (s *Service) completeAccess(ctx context.Context, r *models.Request) (*model
 
 func item(code string, label policy.Text, value, source string, at time.Time, a retentionAssessment) exportItem {
 	it := exportItem{
-		Category: code, Label: label, Value: value, Source: source, CollectedAt: at,
+		Code: code, Label: txt(label), Value: value, Source: source, CollectedAt: at,
 		State: string(a.State), PurgeAfter: a.PurgeAfter, OpenReason: string(a.OpenReason),
-		Explanation: policy.Text{Ko: a.Explain(policy.Ko), En: a.Explain(policy.En)},
+		Explanation: text{Ko: a.Explain(policy.Ko), En: a.Explain(policy.En)},
 		Clauses:     []exportClause{},
 	}
 	for _, c := range a.Clauses {
-		ec := exportClause{Code: c.Clause.Code, Until: c.End, Active: c.Active}
+		ec := exportClause{Code: c.Clause.Code, Label: txt(c.Clause.Label), Basis: string(c.Clause.Basis), Until: c.End, Active: c.Active}
 		if c.Clause.Law != nil {
-			ec.Law = policy.Text{Ko: c.Clause.Law.Citation(policy.Ko), En: c.Clause.Law.Citation(policy.En)}
+			ec.Law = &text{Ko: c.Clause.Law.Citation(policy.Ko), En: c.Clause.Law.Citation(policy.En)}
 		}
 		it.Clauses = append(it.Clauses, ec)
 	}
 	return it
 }
 
-// Export returns a resolved access request's export to its subscriber while
-// it has not expired.
-func (s *Service) Export(ctx context.Context, who Actor, requestID string) (*models.RequestExport, error) {
-	r, err := s.Get(ctx, who, requestID)
-	if err != nil {
-		return nil, err
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
 	}
-	if !s.owner(ctx, who, r) {
-		return nil, apperr.Forbidden("only the subscriber downloads their export")
+	return s
+}
+
+// Export is the download of an access request's export: only by its
+// subscriber or, for a child under 14, the guardian; only until it
+// expires; and every download is recorded in the audit trail before the
+// document is handed out. Anyone else, and any request without a live
+// export, gets ErrNoExport.
+func (s *Service) Export(ctx context.Context, who Actor, r *models.Request) (*models.RequestExport, error) {
+	if r.Type != models.RequestAccess || r.Status != models.RequestResolved || !s.owner(ctx, who, r) {
+		return nil, ErrNoExport
 	}
-	e, err := s.store.GetExport(ctx, requestID)
+	e, err := s.store.GetExport(ctx, r.ID)
 	if err != nil {
 		if apperr.IsNotFound(err) {
-			return nil, apperr.NotFound("this request has no export")
+			return nil, ErrNoExport
 		}
 		return nil, err
 	}
 	if !s.now().Before(e.ExpiresAt) {
-		return nil, apperr.NotFound("the export expired on %s; file a new access request", models.DateOf(e.ExpiresAt))
+		return nil, ErrNoExport
+	}
+	if err := s.audit(ctx, s.store, who, ActionExportDownload, r, map[string]any{"digest": e.TokenDigest}); err != nil {
+		return nil, err
 	}
 	return e, nil
+}
+
+// PruneExports deletes every export past its expiry: a copy of the
+// subscriber's data lives no longer than it can be downloaded.
+func (s *Service) PruneExports(ctx context.Context) (int64, error) {
+	return s.store.DeleteExpiredExports(ctx, s.now())
 }

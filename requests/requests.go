@@ -78,6 +78,11 @@ type Store interface {
 	ListOutcomes(ctx context.Context, requestIDs []string) ([]*models.RequestOutcome, error)
 	SaveExport(ctx context.Context, e *models.RequestExport) error
 	GetExport(ctx context.Context, requestID string) (*models.RequestExport, error)
+	// DeleteExpiredExports deletes the exports that expired by now.
+	DeleteExpiredExports(ctx context.Context, now time.Time) (int64, error)
+	// ListConsentEvents pages through a subscriber's consent history,
+	// newest first, for the access export.
+	ListConsentEvents(ctx context.Context, p models.ConsentEventPage) ([]*models.ConsentEventRow, bool, error)
 	HasAssignedRequest(ctx context.Context, agentID, subscriberID string) (bool, error)
 	OpenFeeIssue(ctx context.Context, fi *models.FeeIssue) (bool, error)
 	ResolveFeeIssueBySource(ctx context.Context, subscriberID, sourceRef string, at time.Time) (int64, error)

@@ -475,14 +475,14 @@ func TestAccessRequestCompletesWithAnExport(t *testing.T) {
 		if r.Status != models.RequestResolved || *r.Resolution != models.ResolutionApproved {
 			t.Fatalf("access request = %+v, want resolved at once", r)
 		}
-		ex, err := e.reqs.Export(ctx, sub, r.ID)
+		ex, err := e.reqs.Export(ctx, sub, r)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var doc struct {
 			Format   string
-			Holdings []struct{ Category, Value string }
-			Records  []struct{ Category string }
+			Holdings []struct{ Code, Value string }
+			Records  []struct{ Code string }
 			Requests []struct{ ID string }
 		}
 		if err := json.Unmarshal(ex.Payload, &doc); err != nil {
@@ -491,17 +491,28 @@ func TestAccessRequestCompletesWithAnExport(t *testing.T) {
 		if doc.Format != requests.ExportFormat || len(doc.Holdings) != 3 || len(doc.Records) != 3 || len(doc.Requests) != 1 {
 			t.Errorf("export = %+v", doc)
 		}
+		// The subscriber's own data, in the clear (법 35).
+		clear := map[string]bool{}
 		for _, h := range doc.Holdings {
-			if h.Value == "홍길동" || h.Value == "gildong@example.com" {
-				t.Errorf("export shows %s unmasked", h.Category)
+			clear[h.Value] = true
+		}
+		if !clear["홍길동"] || !clear["gildong@example.com"] {
+			t.Errorf("export values = %+v, want them in the clear", doc.Holdings)
+		}
+		for _, who := range []requests.Actor{{ID: "sub-2", Subscriber: true}, agent, admin} {
+			if _, err := e.reqs.Export(ctx, who, r); !errors.Is(err, requests.ErrNoExport) {
+				t.Errorf("download by %+v: %v, want ErrNoExport", who, err)
 			}
 		}
-		if _, err := e.reqs.Export(ctx, requests.Actor{ID: "sub-2", Subscriber: true}, r.ID); code(err) != "NOT_FOUND" {
-			t.Errorf("another subscriber's download: %v", err)
-		}
 		e.clk.Advance(requests.ExportTTL + time.Hour)
-		if _, err := e.reqs.Export(ctx, sub, r.ID); code(err) != "NOT_FOUND" {
-			t.Errorf("expired download: %v, want NOT_FOUND", err)
+		if _, err := e.reqs.Export(ctx, sub, r); !errors.Is(err, requests.ErrNoExport) {
+			t.Errorf("expired download: %v, want ErrNoExport", err)
+		}
+		if n, err := e.reqs.PruneExports(ctx); err != nil || n != 1 {
+			t.Errorf("pruned %d exports, %v; want the expired one", n, err)
+		}
+		if _, err := db.GetExport(ctx, r.ID); !apperr.IsNotFound(err) {
+			t.Errorf("the expired export is still stored: %v", err)
 		}
 	})
 }

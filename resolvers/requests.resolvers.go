@@ -7,9 +7,9 @@ package resolvers
 
 import (
 	"context"
+	"errors"
 	"time"
 
-	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/requests"
@@ -154,6 +154,10 @@ func (r *queryResolver) Subscriber(ctx context.Context, id string, lang *models.
 	return r.meNode(subj, "", answerLang(ctx, lang)), nil
 }
 
+func (r *queryResolver) AccessExportSchema(ctx context.Context) (string, error) {
+	return string(requests.ExportSchema), nil
+}
+
 func (r *requestResolver) FiledBy(ctx context.Context, obj *models.Request) (models.FiledByKind, error) {
 	return obj.FiledByKind, nil
 }
@@ -246,19 +250,12 @@ func (r *requestResolver) Outcomes(ctx context.Context, obj *models.Request) ([]
 }
 
 func (r *requestResolver) Export(ctx context.Context, obj *models.Request) (*models.RequestExport, error) {
-	if obj.Type != models.RequestAccess || obj.Status != models.RequestResolved {
-		return nil, nil
-	}
 	who, err := requestActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if who.ID != obj.SubscriberID || !who.Subscriber {
-		// Only the subscriber downloads their export; staff see the request.
-		return nil, nil
-	}
-	e, err := r.RequestSvc.Export(ctx, who, obj.ID)
-	if apperr.IsNotFound(err) {
+	e, err := r.RequestSvc.Export(ctx, who, obj)
+	if errors.Is(err, requests.ErrNoExport) {
 		return nil, nil
 	}
 	return e, err
@@ -280,8 +277,16 @@ func (r *requestExportResolver) Digest(ctx context.Context, obj *models.RequestE
 	return obj.TokenDigest, nil
 }
 
+func (r *requestExportResolver) Format(ctx context.Context, obj *models.RequestExport) (string, error) {
+	return requests.FormatOf(obj)
+}
+
 func (r *requestExportResolver) Document(ctx context.Context, obj *models.RequestExport) (string, error) {
 	return string(obj.Payload), nil
+}
+
+func (r *requestExportResolver) Rendering(ctx context.Context, obj *models.RequestExport, lang *models.Language) (string, error) {
+	return requests.Render(obj, answerLang(ctx, lang))
 }
 
 func (r *requestOutcomeResolver) Code(ctx context.Context, obj *models.RequestOutcome) (string, error) {

@@ -176,6 +176,13 @@ func (db *DB) GetExport(ctx context.Context, requestID string) (*models.RequestE
 	return &e, nil
 }
 
+// DeleteExpiredExports deletes every access export that expired by now.
+func (db *DB) DeleteExpiredExports(ctx context.Context, now time.Time) (int64, error) {
+	normalizeTimes(&now)
+	res := db.q(ctx).Where("expires_at <= ?", now).Delete(&models.RequestExport{})
+	return res.RowsAffected, translate(res.Error)
+}
+
 // HasAssignedRequest reports whether the agent has an open request of the
 // subscriber assigned to them.
 func (db *DB) HasAssignedRequest(ctx context.Context, agentID, subscriberID string) (bool, error) {

@@ -360,7 +360,7 @@ func (s *Service) Export(ctx context.Context, who Actor, r *models.Request) (*mo
 	if !s.now().Before(e.ExpiresAt) {
 		return nil, ErrNoExport
 	}
-	if err := s.audit(ctx, s.store, who, ActionExportDownload, r, map[string]any{"digest": e.TokenDigest}); err != nil {
+	if err := s.audit(ctx, s.store, who, ActionExportDownload, r, nil); err != nil {
 		return nil, err
 	}
 	return e, nil

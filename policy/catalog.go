@@ -332,6 +332,9 @@ type Catalog struct {
 	RecordKinds       []RecordKind
 	Clauses           []Clause
 	ConsentTopics     []ConsentTopic
+	// Tax is the operator's fiscal year and the holiday calendar the tax
+	// clause counts deadlines by.
+	Tax Tax
 
 	purposes, groups, categories, recordKinds, clauses, topics map[string]int
 	topicOfCategory                                            map[string]int
@@ -352,6 +355,7 @@ type document struct {
 	Categories        []Category         `yaml:"categories"`
 	RecordKinds       []RecordKind       `yaml:"record_kinds"`
 	ConsentTopics     []topicDoc         `yaml:"consent_topics"`
+	Tax               taxDoc             `yaml:"tax"`
 }
 
 // clauseDoc and topicDoc carry periods as written, so that a bad one is
@@ -430,6 +434,16 @@ func Load(src []byte) (*Catalog, error) {
 			c.ConsentTopics[i].Reconfirm = p
 		}
 	}
+	if m, d, err := parseFiscalYearEnd(doc.Tax.FiscalYearEnd); err != nil {
+		v.addf("tax: %v", err)
+	} else {
+		c.Tax.FiscalYearEndMonth, c.Tax.FiscalYearEndDay = m, d
+	}
+	hol, err := DefaultHolidays()
+	if err != nil {
+		return nil, fmt.Errorf("policy: holiday calendar: %w", err)
+	}
+	c.Tax.Holidays = hol
 	c.index(v)
 	v.catalog(c)
 	if err := v.err(); err != nil {

@@ -30,7 +30,7 @@ func TestDefaultCatalogHoldsTheNotice(t *testing.T) {
 	t.Parallel()
 	c := mustDefault(t)
 
-	if c.Version != "2026-11-01" || c.Jurisdiction != "KR" || c.PolicyURL != "https://www.xroshot.com" {
+	if c.Version != "2026-12-02" || c.Jurisdiction != "KR" || c.PolicyURL != "https://www.xroshot.com" {
 		t.Errorf("version, jurisdiction, policy URL = %q, %q, %q", c.Version, c.Jurisdiction, c.PolicyURL)
 	}
 	if c.Controller.En != "Xroshot service operator" {
@@ -120,7 +120,7 @@ func TestClausesKeepWhatTheNoticeSays(t *testing.T) {
 			"applicant.alien_registration_number", "applicant.phone", "applicant.billing_address",
 			"payer.name", "payer.billing_address",
 		},
-		RecordKinds: []string{"BILLING"},
+		RecordKinds: []string{"BILLING", "PAYMENT"},
 	}
 	if diff := cmp.Diff(wantTax, tax.Keeps); diff != "" {
 		t.Errorf("TAX_RECORDS keeps (-want +got):\n%s", diff)

@@ -132,6 +132,49 @@ func (p Period) AddTo(t time.Time) time.Time {
 	return r.AddDate(0, 0, p.Days).UTC()
 }
 
+// Elapse returns the first instant after a period of p counted from an
+// event at t, as the Civil Act counts it in Korea (clock.KST): the day of the
+// event is not counted unless the event is at 00:00 (민법 제157조); years and
+// months follow the calendar, and the period ends on the day before the day
+// that corresponds to its first day, or on the last day of the final month
+// when that month has no such day (제160조); it ends at the end of its last
+// day (제159조). So the result is always midnight KST: data "kept until D"
+// may be erased from the first moment of D+1, never during D.
+func (p Period) Elapse(t time.Time) time.Time {
+	first := StartOfDay(t)
+	if !first.Equal(t) {
+		first = first.AddDate(0, 0, 1)
+	}
+	y, m, d := first.Date()
+	months := int(m) - 1 + p.Months + 12*p.Years
+	y += months / 12
+	months %= 12
+	if months < 0 {
+		months += 12
+		y--
+	}
+	month := time.Month(months + 1)
+	corr := time.Date(y, month, d, 0, 0, 0, 0, clock.KST)
+	if d > daysIn(y, month) {
+		// No corresponding day: the period ends with the month.
+		corr = time.Date(y, month+1, 1, 0, 0, 0, 0, clock.KST)
+	}
+	return corr.AddDate(0, 0, p.Days).UTC()
+}
+
+// StartOfDay returns midnight KST of the Korean calendar day of t.
+func StartOfDay(t time.Time) time.Time {
+	k := t.In(clock.KST)
+	return time.Date(k.Year(), k.Month(), k.Day(), 0, 0, 0, 0, clock.KST)
+}
+
+// LastDay returns the last calendar day (midnight KST) of a period whose
+// first instant after it is end, as Elapse returns it: the "D" of "kept
+// until D".
+func LastDay(end time.Time) time.Time {
+	return StartOfDay(end.Add(-time.Nanosecond))
+}
+
 // daysIn returns the number of days in the month.
 func daysIn(y int, m time.Month) int {
 	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()

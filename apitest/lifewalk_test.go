@@ -132,15 +132,16 @@ func TestLifeOfASubscriberThroughTheAPI(t *testing.T) {
 			t.Run("after termination with unpaid fees, the six months wait until they are settled", func(t *testing.T) {
 				env.Clock.Set(kst(2026, 11, 1))
 				got := inventoryAt(t, env, id)
-				// The unpaid fees also place a hold on everything of the
-				// subscriber (holds.SyncBilling): every item shows HELD.
+				// Unpaid fees stop the post-termination clock and hold
+				// nothing else: message content went on time (issue 12,
+				// finding 1).
 				want := map[string]itemView{
-					"applicant.name":             {"HELD", "", "FEES_UNRESOLVED"},
-					"applicant.email":            {"HELD", "", "FEES_UNRESOLVED"},
-					"PAYMENT@2025-06-01":         {"HELD", "", "FEES_UNRESOLVED"},
-					"BILLING@2025-05-31":         {"HELD", "", "FEES_UNRESOLVED"},
-					"USAGE@2025-06-03":           {"HELD", "", "FEES_UNRESOLVED"},
-					"MESSAGE_CONTENT@2026-03-01": {"HELD", "2026-03-29", ""},
+					"applicant.name":             {"IN_USE", "", "FEES_UNRESOLVED"},
+					"applicant.email":            {"IN_USE", "", "FEES_UNRESOLVED"},
+					"PAYMENT@2025-06-01":         {"IN_USE", "", "FEES_UNRESOLVED"},
+					"BILLING@2025-05-31":         {"IN_USE", "", "FEES_UNRESOLVED"},
+					"USAGE@2025-06-03":           {"IN_USE", "", "FEES_UNRESOLVED"},
+					"MESSAGE_CONTENT@2026-03-01": {"DUE", "2026-03-29", ""},
 				}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("(-want +got):\n%s", diff)
@@ -155,14 +156,18 @@ func TestLifeOfASubscriberThroughTheAPI(t *testing.T) {
 			t.Run("once settled, what only the contract kept is due; statutes keep their fields", func(t *testing.T) {
 				env.Clock.Set(kst(2027, 2, 1))
 				got := inventoryAt(t, env, id)
+				// Tax: the last fee record is the payment of 2025-06-01. Its
+				// VAT return (first half of 2025) was due 2025-07-25, a
+				// Friday; its corporate tax return (fiscal 2025) 2026-03-31,
+				// a Tuesday. The later governs: five years from 2026-04-01,
+				// through 2031-03-31, for the fee records and the name. The
+				// E-Commerce Act's five years for the payment (through
+				// 2030-06-01) end earlier.
 				want := map[string]itemView{
-					"applicant.name":  {"RETAINED_BY_STATUTE", "2031-07-26", ""},
-					"applicant.email": {"DUE", "2027-01-20", ""},
-					// E-commerce Act: payment records 5 years from their own date.
-					"PAYMENT@2025-06-01": {"RETAINED_BY_STATUTE", "2030-06-01", ""},
-					// Tax: fee details of a terminated customer, 5 years from the
-					// day after the filing deadline of the termination's VAT period.
-					"BILLING@2025-05-31":         {"RETAINED_BY_STATUTE", "2031-07-26", ""},
+					"applicant.name":             {"RETAINED_BY_STATUTE", "2031-03-31", ""},
+					"applicant.email":            {"DUE", "2027-01-20", ""},
+					"PAYMENT@2025-06-01":         {"RETAINED_BY_STATUTE", "2031-03-31", ""},
+					"BILLING@2025-05-31":         {"RETAINED_BY_STATUTE", "2031-03-31", ""},
 					"USAGE@2025-06-03":           {"DUE", "2027-01-20", ""},
 					"MESSAGE_CONTENT@2026-03-01": {"DUE", "2026-03-29", ""},
 				}
@@ -171,8 +176,19 @@ func TestLifeOfASubscriberThroughTheAPI(t *testing.T) {
 				}
 			})
 
+			t.Run("the tax clause keeps its fields through its last day in Korea", func(t *testing.T) {
+				env.Clock.Set(time.Date(2031, 3, 31, 14, 59, 59, 0, time.UTC))
+				got := inventoryAt(t, env, id)
+				for _, k := range []string{"applicant.name", "PAYMENT@2025-06-01", "BILLING@2025-05-31"} {
+					if got[k].State != "RETAINED_BY_STATUTE" {
+						t.Errorf("%s at 23:59:59 KST on its last day = %+v, want RETAINED_BY_STATUTE", k, got[k])
+					}
+				}
+			})
+
 			t.Run("years later, the tax clause has ended too", func(t *testing.T) {
-				env.Clock.Set(kst(2031, 8, 1))
+				// Midnight KST: 15:00 UTC the day before.
+				env.Clock.Set(time.Date(2031, 3, 31, 15, 0, 0, 0, time.UTC))
 				got := inventoryAt(t, env, id)
 				for k, v := range got {
 					if v.State != "DUE" {

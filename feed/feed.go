@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/xroshot/portal/apperr"
@@ -34,8 +35,7 @@ type Store interface {
 	AppendRecords(ctx context.Context, recs []*models.Record) (int64, error)
 	OpenFeeIssue(ctx context.Context, fi *models.FeeIssue) (bool, error)
 	ResolveFeeIssues(ctx context.Context, subscriberID string, kinds []models.FeeIssueKind, at time.Time) (int64, error)
-	// holds.Tx places and releases the billing holds in the feed's
-	// transaction (holds.SyncBilling).
+	// holds.Tx: the subscriber lock the feed's writes serialise on.
 	holds.Tx
 	// audit.Store records each feed change in the audit trail, in the
 	// change's own transaction, with the feeding system as actor.
@@ -374,7 +374,18 @@ func (s *Service) appendTx(ctx context.Context, tx Store, subscriberID string, r
 		}
 		rows[i] = &models.Record{SubscriberID: subscriberID, Kind: r.Kind, OccurredAt: r.OccurredAt, ExternalID: r.ExternalID, Summary: r.Summary, PurgeAfter: sch.PurgeAfter, PurgeClause: sch.Clause}
 	}
-	return tx.AppendRecords(ctx, rows)
+	n, err := tx.AppendRecords(ctx, rows)
+	if err != nil || sub.TerminatedAt == nil {
+		return n, err
+	}
+	// A fee record after termination (a final bill, a late settlement)
+	// moves the tax clause's hold on the listed profile fields.
+	for _, r := range recs {
+		if slices.Contains(s.inv.FeeRecordKinds(), r.Kind) {
+			return n, s.inv.Reschedule(ctx, tx, subscriberID)
+		}
+	}
+	return n, nil
 }
 
 // Terminate records the end of a subscription; the date may be in the past
@@ -474,11 +485,9 @@ func (s *Service) billingTx(ctx context.Context, tx Store, subscriberID string, 
 	if err := tx.UpsertSubscriber(ctx, sub); err != nil {
 		return nil, err
 	}
-	// Unpaid or overpaid fees also hold everything of the subscriber until
-	// settled: the last gate the purge checks.
-	if err := holds.SyncBilling(ctx, tx, subscriberID, state, since); err != nil {
-		return nil, err
-	}
+	// Unpaid or overpaid fees stop the clock of the post-termination
+	// clause and nothing else (POLICY.md "until resolved"): rescheduling
+	// applies them; they place no hold on everything.
 	return sub, s.inv.Reschedule(ctx, tx, subscriberID)
 }
 

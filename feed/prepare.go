@@ -1,14 +1,11 @@
 package feed
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
-	"github.com/xroshot/portal/holds"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
 )
@@ -61,11 +58,6 @@ func (s *Service) Prepare(l ImportLine) (*PreparedSubscriber, error) {
 			p.FeeIssues = append(p.FeeIssues, &models.FeeIssue{SubscriberID: l.ID, Kind: kind, Since: since})
 		}
 		p.Subscriber.BillingState, p.Subscriber.BillingSince = c.billing, &since
-		fresh := &freshHolds{subscriberID: l.ID}
-		if err := holds.SyncBilling(context.Background(), fresh, l.ID, c.billing, since); err != nil {
-			return nil, err
-		}
-		p.Holds = fresh.created
 	}
 	type key struct{ kind, ext string }
 	seen := make(map[key]bool, len(c.recs))
@@ -155,44 +147,4 @@ func feeIssueKind(state models.BillingState) (models.FeeIssueKind, bool) {
 		return models.FeeOverpaid, true
 	}
 	return "", false
-}
-
-// freshHolds is the holds.Tx of a subscriber who has nothing yet: no holds,
-// no items. It keeps what is placed, so that Prepare runs the holds
-// package's own rules (holds.SyncBilling) rather than a copy of them.
-type freshHolds struct {
-	subscriberID string
-	created      []*models.Hold
-}
-
-var _ holds.Tx = (*freshHolds)(nil)
-
-func (f *freshHolds) LockSubscriberForHold(context.Context, string) error { return nil }
-
-func (f *freshHolds) CountHoldingsOf(context.Context, string, []string) (int64, error) {
-	return 0, nil
-}
-
-func (f *freshHolds) CountRecordsOf(context.Context, string, []int64) (int64, error) {
-	return 0, nil
-}
-
-func (f *freshHolds) ActiveHolds(context.Context, string) ([]*models.Hold, error) {
-	return f.created, nil
-}
-
-func (f *freshHolds) CreateHold(_ context.Context, h *models.Hold) error {
-	if len(h.Items) > 0 {
-		return errors.New("feed: a prepared subscriber's holds cover all items: its items have no ids yet")
-	}
-	f.created = append(f.created, h)
-	return nil
-}
-
-func (f *freshHolds) ReleaseHold(context.Context, string, time.Time) (bool, error) {
-	return false, errors.New("feed: a prepared subscriber has no hold to release")
-}
-
-func (f *freshHolds) GetHold(_ context.Context, id string) (*models.Hold, error) {
-	return nil, apperr.NotFound("no hold %q", id)
 }

@@ -17,9 +17,11 @@
 // other way and checks holds again after that, so a hold that commits
 // before the batch erases wins, and a batch already erasing finishes first.
 //
-// Who places them: open requests (DISPUTE, DELETION_REQUEST, FEE_DISPUTE),
-// the billing feed (UNPAID_FEES, OVERPAID_FEES, through SyncBilling, on
-// everything of the subscriber), and staff for legal claims (LEGAL).
+// Who places them: open requests (DISPUTE, DELETION_REQUEST, FEE_DISPUTE)
+// and staff for legal claims (LEGAL). Fees place none: unpaid or overpaid
+// fees stop the post-termination clock in the retention calculus and keep
+// nothing else (POLICY.md "until resolved"); the reasons UNPAID_FEES and
+// OVERPAID_FEES remain only for holds recorded before that was so.
 package holds
 
 import (

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"slices"
 	"time"
 
 	"github.com/xroshot/portal/models"
@@ -18,8 +19,14 @@ func (s *Service) ScheduleNew(f retention.Subject, holdings []*models.Holding, r
 	for _, h := range holdings {
 		items = append(items, s.item(h, nil))
 	}
+	fee := s.engine.FeeRecordKinds()
 	for _, r := range records {
 		items = append(items, retention.Item{RecordKind: r.Kind, CollectedAt: r.OccurredAt})
+		// A batch with the subscriber's fee records dates their last one.
+		if slices.Contains(fee, r.Kind) && (f.LastFeeRecordAt == nil || r.OccurredAt.After(*f.LastFeeRecordAt)) {
+			at := r.OccurredAt
+			f.LastFeeRecordAt = &at
+		}
 	}
 	as, err := s.engine.AssessAll(f, items, s.clock.Now())
 	if err != nil {

@@ -35,6 +35,9 @@ type Store interface {
 	// topic ever recorded: a withdrawn topic ends the optional items it
 	// covers.
 	ListConsents(ctx context.Context, subscriberID string) ([]*models.ConsentRow, error)
+	// LastRecordAt returns the date of the subscriber's latest record of
+	// one of kinds, or nil.
+	LastRecordAt(ctx context.Context, subscriberID string, kinds []string) (*time.Time, error)
 }
 
 // Service reads a subscriber's inventory.
@@ -50,6 +53,10 @@ type Service struct {
 func New(s Store, cat *policy.Catalog, keys *protect.Keyring, c clock.Clock) *Service {
 	return &Service{store: s, cat: cat, engine: retention.New(cat), keys: keys, clock: c}
 }
+
+// FeeRecordKinds returns the record kinds that are fee records under the
+// tax clause.
+func (s *Service) FeeRecordKinds() []string { return s.engine.FeeRecordKinds() }
 
 // Catalog is the policy the inventory is assessed against.
 func (s *Service) Catalog() *policy.Catalog { return s.cat }
@@ -79,7 +86,26 @@ func (s *Service) Load(ctx context.Context, subscriberID string) (*Subject, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Subject{Subscriber: sub, Facts: facts(sub, issues), Holds: indexHolds(holds)}, nil
+	f, err := s.loadFacts(ctx, s.store, sub, issues)
+	if err != nil {
+		return nil, err
+	}
+	return &Subject{Subscriber: sub, Facts: f, Holds: indexHolds(holds)}, nil
+}
+
+// loadFacts is facts with what the calculus reads from the records: the
+// date of the last fee record, for a terminated customer's tax-kept fields.
+func (s *Service) loadFacts(ctx context.Context, st Store, sub *models.Subscriber, issues []*models.FeeIssue) (retention.Subject, error) {
+	f := facts(sub, issues)
+	if sub.TerminatedAt == nil {
+		return f, nil
+	}
+	last, err := st.LastRecordAt(ctx, sub.ID, s.engine.FeeRecordKinds())
+	if err != nil {
+		return f, err
+	}
+	f.LastFeeRecordAt = last
+	return f, nil
 }
 
 // facts turns stored rows into the calculus' input.

@@ -26,7 +26,10 @@ func (s *Service) Reschedule(ctx context.Context, st Store, subscriberID string)
 	if err != nil {
 		return err
 	}
-	f := facts(sub, issues)
+	f, err := s.loadFacts(ctx, st, sub, issues)
+	if err != nil {
+		return err
+	}
 	now := s.clock.Now()
 
 	holdings, err := st.ListHoldings(ctx, subscriberID)

@@ -45,7 +45,11 @@ func (s *Service) Snapshot(ctx context.Context, st Store, subscriberID string) (
 	if err != nil {
 		return nil, err
 	}
-	snap := &Snapshot{Subscriber: sub, Facts: facts(sub, issues)}
+	f, err := s.loadFacts(ctx, st, sub, issues)
+	if err != nil {
+		return nil, err
+	}
+	snap := &Snapshot{Subscriber: sub, Facts: f}
 	now := s.clock.Now()
 	holdings, err := st.ListHoldings(ctx, subscriberID)
 	if err != nil {

@@ -113,7 +113,8 @@ type simSub struct {
 	facts retention.Subject
 	// withdrawnAt is when the optional item's consent was withdrawn.
 	withdrawnAt *time.Time
-	// billing is the active billing hold's reason, or "".
+	// billing is the billing state while fees are not settled, or "": it
+	// stops the post-termination clock and holds nothing.
 	billing models.BillingState
 	// dispute is the active dispute hold's id, and whether it is on
 	// everything.
@@ -293,8 +294,8 @@ func (ev simEvent) apply(t *testing.T, s *sim, now time.Time) {
 	s.schedule(t, sub, now)
 }
 
-// setBilling mirrors the billing feed: fee issues opened and resolved, and
-// the billing hold on everything while fees are not settled.
+// setBilling mirrors the billing feed: fee issues opened and resolved. Fees
+// place no hold (POLICY.md "until resolved").
 func (sub *simSub) setBilling(state models.BillingState, at time.Time) {
 	resolve := func(kinds ...string) {
 		for i := range sub.facts.FeeIssues {
@@ -340,6 +341,18 @@ func (s *sim) record(ext string) *simItem {
 // schedule recomputes the model's purge dates of a subscriber's items.
 func (s *sim) schedule(t *testing.T, sub *simSub, now time.Time) {
 	t.Helper()
+	// The tax clause counts a terminated customer's listed fields from
+	// their last fee record still held.
+	sub.facts.LastFeeRecordAt = nil
+	if sub.facts.TerminatedAt != nil {
+		for _, it := range s.items {
+			if it.sub == sub && it.typ == models.ItemRecord && (it.code == "BILLING" || it.code == "PAYMENT") &&
+				(sub.facts.LastFeeRecordAt == nil || it.at.After(*sub.facts.LastFeeRecordAt)) {
+				at := it.at
+				sub.facts.LastFeeRecordAt = &at
+			}
+		}
+	}
 	for _, it := range s.items {
 		if it.sub != sub {
 			continue
@@ -362,7 +375,7 @@ func (s *sim) schedule(t *testing.T, sub *simSub, now time.Time) {
 }
 
 func (it *simItem) isHeld() bool {
-	return it.held || it.sub.billing != "" || it.sub.disputeAll
+	return it.held || it.sub.disputeAll
 }
 
 // erasureKey is one line of what a run erased.

@@ -47,7 +47,7 @@ func (a Assessment) Explain(lang policy.Lang) string {
 	if ko {
 		return explainKept(use, ko) + "; 이후 " + explainStatute(g, ko)
 	}
-	return explainKept(use, ko) + "; then until " + date(*g.End) + " under " + g.Clause.Law.Citation(policy.En) + ": " + label(g.Clause, ko)
+	return explainKept(use, ko) + "; then until " + until(*g.End) + " under " + g.Clause.Law.Citation(policy.En) + ": " + label(g.Clause, ko)
 }
 
 // explainActive: the service period is open; say what follows termination.
@@ -125,20 +125,20 @@ func explainKept(sp *ClauseSpan, ko bool) string {
 		return explainStatute(sp, ko)
 	}
 	if ko {
-		return date(*sp.End) + "까지 보관: " + label(sp.Clause, ko)
+		return until(*sp.End) + "까지 보관: " + label(sp.Clause, ko)
 	}
-	return "Kept until " + date(*sp.End) + ": " + label(sp.Clause, ko)
+	return "Kept until " + until(*sp.End) + ": " + label(sp.Clause, ko)
 }
 
 // explainStatute: a law keeps the item, apart, until a date.
 func explainStatute(sp *ClauseSpan, ko bool) string {
 	if ko {
-		return sp.Clause.Law.Citation(policy.Ko) + "에 따라 " + date(*sp.End) + "까지 보관: " + label(sp.Clause, ko)
+		return sp.Clause.Law.Citation(policy.Ko) + "에 따라 " + until(*sp.End) + "까지 보관: " + label(sp.Clause, ko)
 	}
-	return "Kept until " + date(*sp.End) + " under " + sp.Clause.Law.Citation(policy.En) + ": " + label(sp.Clause, ko)
+	return "Kept until " + until(*sp.End) + " under " + sp.Clause.Law.Citation(policy.En) + ": " + label(sp.Clause, ko)
 }
 
-// explainDue: everything has ended; say since when and what ended last.
+// explainDue: everything has ended; say after which day and what ended last.
 func explainDue(g *ClauseSpan, ko bool) string {
 	var cause string
 	switch {
@@ -153,8 +153,16 @@ func explainDue(g *ClauseSpan, ko bool) string {
 	default:
 		cause = label(g.Clause, ko)
 	}
-	if ko {
+	// A counted period ends at midnight: the item was kept through the day
+	// before. An event (a withdrawal) ends it at its moment: due from then.
+	counted := policy.StartOfDay(*g.End).Equal(*g.End)
+	switch {
+	case ko && counted:
+		return until(*g.End) + " 이후 파기 대상 (" + cause + ")"
+	case ko:
 		return date(*g.End) + "부터 파기 대상 (" + cause + ")"
+	case counted:
+		return "Due for erasure after " + until(*g.End) + " (" + cause + ")"
 	}
 	return "Due for erasure since " + date(*g.End) + " (" + cause + ")"
 }
@@ -165,6 +173,8 @@ var holdWords = map[string]struct{ ko, en, until string }{
 	HoldDeletionRequest: {"삭제 요청으로 보류: 처리될 때까지", "a deletion request", "it is decided"},
 	HoldUnpaidFees:      {"요금 미납으로 보류: 정산될 때까지", "unpaid fees", "they are settled"},
 	HoldOverpaidFees:    {"요금 과납으로 보류: 환급될 때까지", "overpaid fees", "they are refunded"},
+	HoldFeeDispute:      {"요금 관련 분쟁으로 보류: 해결될 때까지", "a fee dispute", "it is resolved"},
+	HoldLegal:           {"법적 청구로 보류: 해결될 때까지", "a legal claim", "it is resolved"},
 	"":                  {"보류됨: 해제될 때까지", "a hold", "it is released"},
 }
 
@@ -202,3 +212,7 @@ func label(cl *policy.Clause, ko bool) string {
 }
 
 func date(t time.Time) string { return t.In(clock.KST).Format(time.DateOnly) }
+
+// until is the last day an end keeps an item ("kept until D"): the day
+// before the first instant it may be erased (민법 제159조).
+func until(end time.Time) string { return date(policy.LastDay(end)) }

@@ -27,12 +27,15 @@ func TestExplain(t *testing.T) {
 		{
 			name: "active, kept longer by a running statute",
 			sub:  active, item: record("PAYMENT", at(2025, 1, 1)), now: at(2026, 1, 1),
-			en: "In use for the service while your subscription is active; erased 6 months after termination, unless kept longer under E-Commerce Act Art. 6",
-			ko: "가입 기간 동안 서비스에 이용 중; 해지 후 6개월이 지나면 파기, 단 전자상거래 등에서의 소비자보호에 관한 법률 제6조에 따라 더 오래 보관될 수 있음",
+			en: "In use for the service while your subscription is active; erased 6 months after termination, unless kept longer under E-Commerce Act Art. 6, National Tax Basic Act Art. 85-3",
+			ko: "가입 기간 동안 서비스에 이용 중; 해지 후 6개월이 지나면 파기, 단 전자상거래 등에서의 소비자보호에 관한 법률 제6조, 국세기본법 제85조의3에 따라 더 오래 보관될 수 있음",
 		},
 		{
 			name: "active, the statute has run out",
-			sub:  active, item: record("PAYMENT", at(2020, 1, 1)), now: at(2026, 1, 1),
+			// Tax: 2019's corporate tax return was due 2020-03-31 (a
+			// Tuesday), so kept through 2025-03-31; E-Commerce through
+			// 2024-01-01.
+			sub: active, item: record("PAYMENT", at(2019, 1, 1)), now: at(2026, 1, 1),
 			en: "In use for the service while your subscription is active; erased 6 months after termination",
 			ko: "가입 기간 동안 서비스에 이용 중; 해지 후 6개월이 지나면 파기",
 		},
@@ -51,8 +54,8 @@ func TestExplain(t *testing.T) {
 		{
 			name: "a statute ended last",
 			sub:  terminated, item: record("COMPLAINT", at(2026, 2, 1)), now: at(2029, 3, 1),
-			en: "Due for erasure since 2029-02-01 (records of consumer complaints and disputes under E-Commerce Act Art. 6)",
-			ko: "2029-02-01부터 파기 대상 (소비자의 불만 또는 분쟁처리에 관한 기록, 전자상거래 등에서의 소비자보호에 관한 법률 제6조)",
+			en: "Due for erasure after 2029-02-01 (records of consumer complaints and disputes under E-Commerce Act Art. 6)",
+			ko: "2029-02-01 이후 파기 대상 (소비자의 불만 또는 분쟁처리에 관한 기록, 전자상거래 등에서의 소비자보호에 관한 법률 제6조)",
 		},
 		{
 			name: "held by a deletion request",
@@ -65,6 +68,18 @@ func TestExplain(t *testing.T) {
 			sub:  terminated, item: withHold(holding("applicant.email", at(2022, 1, 1)), retention.HoldOverpaidFees), now: at(2026, 4, 1),
 			en: "Held by overpaid fees: erasure paused until they are refunded",
 			ko: "요금 과납으로 보류: 환급될 때까지 파기 중지",
+		},
+		{
+			name: "held by a fee dispute",
+			sub:  terminated, item: withHold(holding("applicant.email", at(2022, 1, 1)), retention.HoldFeeDispute), now: at(2026, 4, 1),
+			en: "Held by a fee dispute: erasure paused until it is resolved",
+			ko: "요금 관련 분쟁으로 보류: 해결될 때까지 파기 중지",
+		},
+		{
+			name: "held by a legal claim",
+			sub:  terminated, item: withHold(holding("applicant.email", at(2022, 1, 1)), retention.HoldLegal), now: at(2026, 4, 1),
+			en: "Held by a legal claim: erasure paused until it is resolved",
+			ko: "법적 청구로 보류: 해결될 때까지 파기 중지",
 		},
 		{
 			name: "held for a reason the portal does not name",

@@ -39,7 +39,7 @@ func record(kind string, date time.Time) retention.Item {
 // "open" for no end yet.
 type want struct {
 	State      retention.State
-	PurgeAfter string // "" while open-ended
+	PurgeAfter string // the last day kept; "" while open-ended
 	OpenReason retention.Reason
 	Governing  string
 	Clauses    []string
@@ -47,10 +47,14 @@ type want struct {
 
 func day(t time.Time) string { return t.In(clock.KST).Format(time.DateOnly) }
 
+// keptUntil is the last day an end keeps an item: ends are the first instant
+// an item may go (midnight KST after its last day, 민법 제159조).
+func keptUntil(end time.Time) string { return day(end.Add(-time.Nanosecond)) }
+
 func summarize(a retention.Assessment) want {
 	w := want{State: a.State, OpenReason: a.OpenReason}
 	if a.PurgeAfter != nil {
-		w.PurgeAfter = day(*a.PurgeAfter)
+		w.PurgeAfter = keptUntil(*a.PurgeAfter)
 	}
 	if a.Governing != nil {
 		w.Governing = a.Governing.Clause.Code
@@ -61,7 +65,7 @@ func summarize(a retention.Assessment) want {
 			start = day(sp.Start)
 		}
 		if sp.End != nil {
-			end = day(*sp.End)
+			end = keptUntil(*sp.End)
 		}
 		s := fmt.Sprintf("%s %s→%s", sp.Clause.Code, start, end)
 		if sp.Active {

@@ -10,6 +10,8 @@ import (
 
 // A subscriber signs up, pays, uses the service, sends messages, withdraws
 // an optional consent, terminates with unpaid fees, settles, and years pass.
+// Every date below is counted here from the rule's text (민법 157, 159, 160;
+// 국세기본법 5, 85조의3; 부가가치세법 49; 법인세법 60), never by the calculus.
 func TestLifeOfATerminatedSubscriberWithUnpaidFees(t *testing.T) {
 	t.Parallel()
 	e := engine(t)
@@ -48,25 +50,38 @@ func TestLifeOfATerminatedSubscriberWithUnpaidFees(t *testing.T) {
 	if got, want := a.Explain(policy.Ko), "가입 기간 동안 서비스에 이용 중; 해지 후 6개월이 지나면 파기"; got != want {
 		t.Errorf("Explain(Ko) = %q, want %q", got, want)
 	}
-	// A payment record is also under the E-Commerce Act from its own date.
+	// A payment record is under the E-Commerce Act from its own date: paid
+	// at noon on 2024-05-20, the first day counted is 05-21 and the five
+	// years end on 2029-05-20. It is a fee record too, kept under the tax
+	// clause whatever the subscriber's status: its VAT return (first half
+	// of 2024) was due 2024-07-25, a Thursday; its corporate tax return
+	// (fiscal year 2024) on 2025-03-31, a Monday. The later governs: kept
+	// five years from 2025-04-01, through 2030-03-31.
 	check(t, e, sub, payment, now, want{
 		State: retention.StateInUse, OpenReason: retention.ReasonActiveSubscription, Governing: "SERVICE_PERIOD",
 		Clauses: []string{
 			"SERVICE_PERIOD 2024-05-20→open active",
 			"POST_TERMINATION -→open",
 			"PAYMENT_RECORDS 2024-05-20→2029-05-20 active",
+			"TAX_RECORDS 2024-05-20→2030-03-31 active",
 		},
 	})
-	// Message content is kept 28 days, active subscriber or not.
-	check(t, e, sub, message, now, want{
+	// Message content: 28 days not counting the day it was sent (sent at
+	// noon on 02-20, counted from 02-21), so kept through 2025-03-20 and
+	// erasable from midnight in Korea, 15:00 UTC on 03-20.
+	check(t, e, sub, message, at(2025, 3, 20), want{
 		State: retention.StateInUse, PurgeAfter: "2025-03-20", Governing: "MESSAGE_CONTENT",
 		Clauses: []string{"MESSAGE_CONTENT 2025-02-20→2025-03-20 active"},
 	})
-	a = check(t, e, sub, message, at(2025, 3, 20), want{
+	check(t, e, sub, message, time.Date(2025, 3, 20, 14, 59, 59, 0, time.UTC), want{
+		State: retention.StateInUse, PurgeAfter: "2025-03-20", Governing: "MESSAGE_CONTENT",
+		Clauses: []string{"MESSAGE_CONTENT 2025-02-20→2025-03-20 active"},
+	})
+	a = check(t, e, sub, message, time.Date(2025, 3, 20, 15, 0, 0, 0, time.UTC), want{
 		State: retention.StateDue, PurgeAfter: "2025-03-20", Governing: "MESSAGE_CONTENT",
 		Clauses: []string{"MESSAGE_CONTENT 2025-02-20→2025-03-20"},
 	})
-	if got, want := a.Explain(policy.En), "Due for erasure since 2025-03-20 (message content and similar service records)"; got != want {
+	if got, want := a.Explain(policy.En), "Due for erasure after 2025-03-20 (message content and similar service records)"; got != want {
 		t.Errorf("Explain(En) = %q, want %q", got, want)
 	}
 
@@ -93,8 +108,13 @@ func TestLifeOfATerminatedSubscriberWithUnpaidFees(t *testing.T) {
 		Clauses: []string{"SERVICE_PERIOD 2020-01-15→2025-06-01 active", "POST_TERMINATION 2025-06-01→2025-06-01"},
 	})
 
-	// 2026-03-10. Terminates with fees unpaid since February.
+	// 2026-03-10. Terminates with fees unpaid since February. The last fee
+	// record is the bill of 2026-02-28: VAT (first half of 2026) due
+	// 2026-07-25, a Saturday, moved to Monday 07-27; corporate tax (fiscal
+	// year 2026) due 2027-03-31, a Wednesday. The later governs: the
+	// listed fields are kept five years from 2027-04-01, through 2032-03-31.
 	sub.TerminatedAt = new(at(2026, 3, 10))
+	sub.LastFeeRecordAt = new(at(2026, 2, 28))
 	unpaid := retention.FeeIssue{Kind: policy.ConditionUnpaidFees, Since: at(2026, 2, 1)}
 	sub.FeeIssues = []retention.FeeIssue{unpaid}
 
@@ -116,30 +136,38 @@ func TestLifeOfATerminatedSubscriberWithUnpaidFees(t *testing.T) {
 		Clauses: []string{
 			"SERVICE_PERIOD 2020-01-15→2026-03-10",
 			"POST_TERMINATION 2026-03-10→open active",
-			"TAX_RECORDS 2026-03-10→2031-07-26 active",
+			"TAX_RECORDS 2026-03-10→2032-03-31 active",
 		},
 	})
+	// Unpaid fees keep nothing but what POST_TERMINATION keeps: message
+	// content went on time.
 	check(t, e, sub, message, now, want{
 		State: retention.StateDue, PurgeAfter: "2025-03-20", Governing: "MESSAGE_CONTENT",
 		Clauses: []string{"MESSAGE_CONTENT 2025-02-20→2025-03-20"},
 	})
 
-	// 2027-01-20: the fees are settled. Six months after termination have
-	// long passed, so what only POST_TERMINATION kept is due from then on.
+	// 2027-01-20: the fees are settled at noon. Six months after
+	// termination have long passed, so what only POST_TERMINATION kept is
+	// kept through the day of settlement and due from the next midnight.
 	unpaid.ResolvedAt = new(at(2027, 1, 20))
 	sub.FeeIssues = []retention.FeeIssue{unpaid}
+	now = at(2027, 1, 20)
+	check(t, e, sub, email, now, want{
+		State: retention.StateInUse, PurgeAfter: "2027-01-20", Governing: "POST_TERMINATION",
+		Clauses: []string{"SERVICE_PERIOD 2020-01-15→2026-03-10", "POST_TERMINATION 2026-03-10→2027-01-20 active"},
+	})
 	now = at(2027, 1, 21)
 	a = check(t, e, sub, email, now, want{
 		State: retention.StateDue, PurgeAfter: "2027-01-20", Governing: "POST_TERMINATION",
 		Clauses: []string{"SERVICE_PERIOD 2020-01-15→2026-03-10", "POST_TERMINATION 2026-03-10→2027-01-20"},
 	})
-	if !a.PurgeAfter.Equal(at(2027, 1, 20)) {
-		t.Errorf("email PurgeAfter = %s, want the settlement", a.PurgeAfter)
+	if !a.PurgeAfter.Equal(midnight(2027, 1, 21)) {
+		t.Errorf("email PurgeAfter = %s, want midnight after the settlement day", a.PurgeAfter)
 	}
-	if got, want := a.Explain(policy.En), "Due for erasure since 2027-01-20 (retention after termination)"; got != want {
+	if got, want := a.Explain(policy.En), "Due for erasure after 2027-01-20 (retention after termination)"; got != want {
 		t.Errorf("Explain(En) = %q, want %q", got, want)
 	}
-	if got, want := a.Explain(policy.Ko), "2027-01-20부터 파기 대상 (해지 후 보유기간)"; got != want {
+	if got, want := a.Explain(policy.Ko), "2027-01-20 이후 파기 대상 (해지 후 보유기간)"; got != want {
 		t.Errorf("Explain(Ko) = %q, want %q", got, want)
 	}
 	check(t, e, sub, account, now, want{
@@ -150,43 +178,43 @@ func TestLifeOfATerminatedSubscriberWithUnpaidFees(t *testing.T) {
 		State: retention.StateDue, PurgeAfter: "2027-01-20", Governing: "POST_TERMINATION",
 		Clauses: []string{"SERVICE_PERIOD 2025-12-01→2026-03-10", "POST_TERMINATION 2026-03-10→2027-01-20"},
 	})
-	// The name is a tax field: kept apart, by statute, five years from the
-	// day after the filing deadline of the tax period of termination.
+	// The name is a tax field: kept apart, by statute, through 2032-03-31.
 	a = check(t, e, sub, name, now, want{
-		State: retention.StateRetainedByStatute, PurgeAfter: "2031-07-26", Governing: "TAX_RECORDS",
+		State: retention.StateRetainedByStatute, PurgeAfter: "2032-03-31", Governing: "TAX_RECORDS",
 		Clauses: []string{
 			"SERVICE_PERIOD 2020-01-15→2026-03-10",
 			"POST_TERMINATION 2026-03-10→2027-01-20",
-			"TAX_RECORDS 2026-03-10→2031-07-26 active",
+			"TAX_RECORDS 2026-03-10→2032-03-31 active",
 		},
 	})
-	if !a.PurgeAfter.Equal(midnight(2031, 7, 26)) {
-		t.Errorf("name PurgeAfter = %s, want the start of 2031-07-26 in Korea", a.PurgeAfter)
+	if !a.PurgeAfter.Equal(midnight(2032, 4, 1)) {
+		t.Errorf("name PurgeAfter = %s, want the start of 2032-04-01 in Korea", a.PurgeAfter)
 	}
-	if got, want := a.Explain(policy.En), "Kept until 2031-07-26 under National Tax Basic Act Art. 85-3: tax records of terminated customers"; got != want {
+	if got, want := a.Explain(policy.En), "Kept until 2032-03-31 under National Tax Basic Act Art. 85-3: tax records of terminated customers"; got != want {
 		t.Errorf("Explain(En) = %q, want %q", got, want)
 	}
-	if got, want := a.Explain(policy.Ko), "국세기본법 제85조의3에 따라 2031-07-26까지 보관: 해지 고객의 세무 기록"; got != want {
+	if got, want := a.Explain(policy.Ko), "국세기본법 제85조의3에 따라 2032-03-31까지 보관: 해지 고객의 세무 기록"; got != want {
 		t.Errorf("Explain(Ko) = %q, want %q", got, want)
 	}
 	check(t, e, sub, billing, now, want{
-		State: retention.StateRetainedByStatute, PurgeAfter: "2031-07-26", Governing: "TAX_RECORDS",
+		State: retention.StateRetainedByStatute, PurgeAfter: "2032-03-31", Governing: "TAX_RECORDS",
 		Clauses: []string{
 			"SERVICE_PERIOD 2026-02-28→2026-03-10",
 			"POST_TERMINATION 2026-03-10→2027-01-20",
-			"TAX_RECORDS 2026-03-10→2031-07-26 active",
+			"TAX_RECORDS 2026-02-28→2032-03-31 active",
 		},
 	})
-	// Payment records: five years from their own date.
+	// The payment record: the tax clause outlasts the E-Commerce Act.
 	a = check(t, e, sub, payment, now, want{
-		State: retention.StateRetainedByStatute, PurgeAfter: "2029-05-20", Governing: "PAYMENT_RECORDS",
+		State: retention.StateRetainedByStatute, PurgeAfter: "2030-03-31", Governing: "TAX_RECORDS",
 		Clauses: []string{
 			"SERVICE_PERIOD 2024-05-20→2026-03-10",
 			"POST_TERMINATION 2026-03-10→2027-01-20",
 			"PAYMENT_RECORDS 2024-05-20→2029-05-20 active",
+			"TAX_RECORDS 2024-05-20→2030-03-31 active",
 		},
 	})
-	if got, want := a.Explain(policy.En), "Kept until 2029-05-20 under E-Commerce Act Art. 6: records of payment and supply"; got != want {
+	if got, want := a.Explain(policy.En), "Kept until 2030-03-31 under National Tax Basic Act Art. 85-3: tax records of terminated customers"; got != want {
 		t.Errorf("Explain(En) = %q, want %q", got, want)
 	}
 
@@ -196,11 +224,11 @@ func TestLifeOfATerminatedSubscriberWithUnpaidFees(t *testing.T) {
 	held := name
 	held.Holds = []retention.Hold{{ID: "hold-1", Reason: retention.HoldDispute}}
 	a = check(t, e, sub, held, now, want{
-		State: retention.StateHeld, PurgeAfter: "2031-07-26", Governing: "TAX_RECORDS",
+		State: retention.StateHeld, PurgeAfter: "2032-03-31", Governing: "TAX_RECORDS",
 		Clauses: []string{
 			"SERVICE_PERIOD 2020-01-15→2026-03-10",
 			"POST_TERMINATION 2026-03-10→2027-01-20",
-			"TAX_RECORDS 2026-03-10→2031-07-26 active",
+			"TAX_RECORDS 2026-03-10→2032-03-31 active",
 		},
 	})
 	if got, want := a.Explain(policy.En), "Held by a dispute: erasure paused until it is resolved"; got != want {
@@ -209,38 +237,43 @@ func TestLifeOfATerminatedSubscriberWithUnpaidFees(t *testing.T) {
 	if got, want := a.Explain(policy.Ko), "분쟁으로 보류: 해결될 때까지 파기 중지"; got != want {
 		t.Errorf("Explain(Ko) = %q, want %q", got, want)
 	}
-	heldEmail := email
-	heldEmail.Holds = held.Holds
-	check(t, e, sub, heldEmail, now, want{
-		State: retention.StateHeld, PurgeAfter: "2027-01-20", Governing: "POST_TERMINATION",
-		Clauses: []string{"SERVICE_PERIOD 2020-01-15→2026-03-10", "POST_TERMINATION 2026-03-10→2027-01-20"},
-	})
 
-	// 2029-05-20: the payment record's five years are over.
-	check(t, e, sub, payment, at(2029, 5, 20), want{
-		State: retention.StateDue, PurgeAfter: "2029-05-20", Governing: "PAYMENT_RECORDS",
+	// 2030-04-01 00:00 KST (15:00 UTC on 03-31): the payment record goes.
+	check(t, e, sub, payment, time.Date(2030, 3, 31, 14, 59, 59, 0, time.UTC), want{
+		State: retention.StateRetainedByStatute, PurgeAfter: "2030-03-31", Governing: "TAX_RECORDS",
 		Clauses: []string{
 			"SERVICE_PERIOD 2024-05-20→2026-03-10",
 			"POST_TERMINATION 2026-03-10→2027-01-20",
 			"PAYMENT_RECORDS 2024-05-20→2029-05-20",
+			"TAX_RECORDS 2024-05-20→2030-03-31 active",
+		},
+	})
+	check(t, e, sub, payment, time.Date(2030, 3, 31, 15, 0, 0, 0, time.UTC), want{
+		State: retention.StateDue, PurgeAfter: "2030-03-31", Governing: "TAX_RECORDS",
+		Clauses: []string{
+			"SERVICE_PERIOD 2024-05-20→2026-03-10",
+			"POST_TERMINATION 2026-03-10→2027-01-20",
+			"PAYMENT_RECORDS 2024-05-20→2029-05-20",
+			"TAX_RECORDS 2024-05-20→2030-03-31",
 		},
 	})
 
-	// 2031-07-26: the tax fields go, at the start of the day in Korea.
-	check(t, e, sub, name, midnight(2031, 7, 26).Add(-time.Second), want{
-		State: retention.StateRetainedByStatute, PurgeAfter: "2031-07-26", Governing: "TAX_RECORDS",
+	// 2032-04-01: the tax fields go, at the start of the day in Korea,
+	// never during 2032-03-31.
+	check(t, e, sub, name, midnight(2032, 4, 1).Add(-time.Second), want{
+		State: retention.StateRetainedByStatute, PurgeAfter: "2032-03-31", Governing: "TAX_RECORDS",
 		Clauses: []string{
 			"SERVICE_PERIOD 2020-01-15→2026-03-10",
 			"POST_TERMINATION 2026-03-10→2027-01-20",
-			"TAX_RECORDS 2026-03-10→2031-07-26 active",
+			"TAX_RECORDS 2026-03-10→2032-03-31 active",
 		},
 	})
-	check(t, e, sub, name, midnight(2031, 7, 26), want{
-		State: retention.StateDue, PurgeAfter: "2031-07-26", Governing: "TAX_RECORDS",
+	check(t, e, sub, name, midnight(2032, 4, 1), want{
+		State: retention.StateDue, PurgeAfter: "2032-03-31", Governing: "TAX_RECORDS",
 		Clauses: []string{
 			"SERVICE_PERIOD 2020-01-15→2026-03-10",
 			"POST_TERMINATION 2026-03-10→2027-01-20",
-			"TAX_RECORDS 2026-03-10→2031-07-26",
+			"TAX_RECORDS 2026-03-10→2032-03-31",
 		},
 	})
 }
@@ -267,8 +300,9 @@ func TestAnActiveSubscriber(t *testing.T) {
 			t.Fatal(err)
 		}
 		if r.Code == "MESSAGE_CONTENT" {
-			if a.State != retention.StateDue || day(*a.PurgeAfter) != "2019-01-29" {
-				t.Errorf("old message content: %+v, want due since 2019-01-29", summarize(a))
+			// Sent at noon on 2019-01-01: 28 days from 01-02.
+			if a.State != retention.StateDue || keptUntil(*a.PurgeAfter) != "2019-01-29" {
+				t.Errorf("old message content: %+v, want due after 2019-01-29", summarize(a))
 			}
 			continue
 		}
@@ -288,26 +322,33 @@ func TestTerminatedSevenMonthsAgoWithSettledFees(t *testing.T) {
 		SignedUpAt:   at(2021, 5, 3),
 		TerminatedAt: new(at(2026, 3, 10)),
 		// Settled before termination: it does not reach into the period.
-		FeeIssues: []retention.FeeIssue{{Kind: policy.ConditionUnpaidFees, Since: at(2026, 1, 1), ResolvedAt: new(at(2026, 2, 15))}},
+		FeeIssues:       []retention.FeeIssue{{Kind: policy.ConditionUnpaidFees, Since: at(2026, 1, 1), ResolvedAt: new(at(2026, 2, 15))}},
+		LastFeeRecordAt: new(at(2025, 11, 1)),
 	}
 	now := at(2026, 10, 10)
 	recorded := at(2025, 11, 1)
 
 	// What is still kept, and until when; everything else is due.
 	kept := map[string]string{
-		// §3(2): the tax fields, until five years after the day after the
-		// July 2026 filing deadline.
-		"applicant.name":                      "2031-07-26",
-		"applicant.birth_date":                "2031-07-26",
-		"applicant.passport_number":           "2031-07-26",
-		"applicant.alien_registration_number": "2031-07-26",
-		"applicant.phone":                     "2031-07-26",
-		"applicant.billing_address":           "2031-07-26",
-		"payer.name":                          "2031-07-26",
-		"payer.billing_address":               "2031-07-26",
-		"BILLING":                             "2031-07-26",
-		// §3(3): from the record's own date.
-		"PAYMENT":   "2030-11-01",
+		// §3(2): the last fee record is of 2025-11-01. Its VAT return
+		// (second half of 2025) was due 2026-01-25, a Sunday, moved to
+		// Monday 01-26; its corporate tax return (fiscal year 2025)
+		// 2026-03-31, a Tuesday. The later governs: five years from
+		// 2026-04-01, through 2031-03-31.
+		"applicant.name":                      "2031-03-31",
+		"applicant.birth_date":                "2031-03-31",
+		"applicant.passport_number":           "2031-03-31",
+		"applicant.alien_registration_number": "2031-03-31",
+		"applicant.phone":                     "2031-03-31",
+		"applicant.billing_address":           "2031-03-31",
+		"payer.name":                          "2031-03-31",
+		"payer.billing_address":               "2031-03-31",
+		"BILLING":                             "2031-03-31",
+		// A payment is a fee record too: the tax clause outlasts the
+		// E-Commerce Act's five years (through 2030-11-01).
+		"PAYMENT": "2031-03-31",
+		// §3(3): from the record's own date, noon on 2025-11-01, so
+		// counted from 11-02.
 		"CONTRACT":  "2030-11-01",
 		"COMPLAINT": "2028-11-01",
 		"CREDIT":    "2028-11-01",
@@ -326,18 +367,20 @@ func TestTerminatedSevenMonthsAgoWithSettledFees(t *testing.T) {
 	for i, a := range as {
 		code := items[i].Category + items[i].RecordKind
 		if until, ok := kept[code]; ok {
-			if a.State != retention.StateRetainedByStatute || day(*a.PurgeAfter) != until {
+			if a.State != retention.StateRetainedByStatute || keptUntil(*a.PurgeAfter) != until {
 				t.Errorf("%s: %+v, want retained by statute until %s", code, summarize(a), until)
 			}
 			continue
 		}
-		wantDue := "2026-09-10" // six months after termination
+		// Six months after termination at noon on 2026-03-10: counted
+		// from 03-11, ending the day before 09-11.
+		wantDue := "2026-09-10"
 		switch code {
 		case "MESSAGE_CONTENT":
-			wantDue = "2025-11-29"
+			wantDue = "2025-11-29" // 28 days from 11-02: 11-02 to 11-29
 		}
-		if a.State != retention.StateDue || a.PurgeAfter == nil || day(*a.PurgeAfter) != wantDue {
-			t.Errorf("%s: %+v, want due since %s", code, summarize(a), wantDue)
+		if a.State != retention.StateDue || a.PurgeAfter == nil || keptUntil(*a.PurgeAfter) != wantDue {
+			t.Errorf("%s: %+v, want due after %s", code, summarize(a), wantDue)
 		}
 	}
 	// Advertising records ran out (6 months from 2025-11-01) before the
@@ -492,17 +535,20 @@ func TestWithinSixMonthsOfTermination(t *testing.T) {
 			t.Errorf("Explain(%s) = %q, want %q", lang, got, want)
 		}
 	}
+	// No fee record: counted from termination (2026-03-10), whose
+	// corporate tax return is due 2027-03-31 (a Wednesday), later than the
+	// VAT return (2026-07-25, a Saturday, moved to Monday 07-27).
 	a = check(t, e, sub, holding("applicant.phone", at(2022, 1, 1)), now, want{
-		State: retention.StateInUse, PurgeAfter: "2031-07-26", Governing: "TAX_RECORDS",
+		State: retention.StateInUse, PurgeAfter: "2032-03-31", Governing: "TAX_RECORDS",
 		Clauses: []string{
 			"SERVICE_PERIOD 2022-01-01→2026-03-10",
 			"POST_TERMINATION 2026-03-10→2026-09-10 active",
-			"TAX_RECORDS 2026-03-10→2031-07-26 active",
+			"TAX_RECORDS 2026-03-10→2032-03-31 active",
 		},
 	})
 	for lang, want := range map[policy.Lang]string{
-		policy.En: "Kept until 2026-09-10: retention after termination; then until 2031-07-26 under National Tax Basic Act Art. 85-3: tax records of terminated customers",
-		policy.Ko: "2026-09-10까지 보관: 해지 후 보유기간; 이후 국세기본법 제85조의3에 따라 2031-07-26까지 보관: 해지 고객의 세무 기록",
+		policy.En: "Kept until 2026-09-10: retention after termination; then until 2032-03-31 under National Tax Basic Act Art. 85-3: tax records of terminated customers",
+		policy.Ko: "2026-09-10까지 보관: 해지 후 보유기간; 이후 국세기본법 제85조의3에 따라 2032-03-31까지 보관: 해지 고객의 세무 기록",
 	} {
 		if got := a.Explain(lang); got != want {
 			t.Errorf("Explain(%s) = %q, want %q", lang, got, want)
@@ -511,7 +557,8 @@ func TestWithinSixMonthsOfTermination(t *testing.T) {
 }
 
 // A withdrawn optional item after termination ends at the withdrawal, even
-// with fees unresolved: its purpose is gone. A hold still stops its purge.
+// with fees unresolved: its purpose is gone. A dispute's hold still stops
+// its purge.
 func TestOptionalItemWithdrawnAfterTermination(t *testing.T) {
 	t.Parallel()
 	e := engine(t)
@@ -526,15 +573,15 @@ func TestOptionalItemWithdrawnAfterTermination(t *testing.T) {
 		State: retention.StateDue, PurgeAfter: "2026-04-02", Governing: "POST_TERMINATION",
 		Clauses: []string{"SERVICE_PERIOD 2023-06-01→2026-03-10", "POST_TERMINATION 2026-03-10→2026-04-02"},
 	})
-	info.Holds = []retention.Hold{{ID: "h", Reason: retention.HoldUnpaidFees}}
+	info.Holds = []retention.Hold{{ID: "h", Reason: retention.HoldDispute}}
 	a := check(t, e, sub, info, at(2026, 4, 3), want{
 		State: retention.StateHeld, PurgeAfter: "2026-04-02", Governing: "POST_TERMINATION",
 		Clauses: []string{"SERVICE_PERIOD 2023-06-01→2026-03-10", "POST_TERMINATION 2026-03-10→2026-04-02"},
 	})
-	if got, want := a.Explain(policy.En), "Held by unpaid fees: erasure paused until they are settled"; got != want {
+	if got, want := a.Explain(policy.En), "Held by a dispute: erasure paused until it is resolved"; got != want {
 		t.Errorf("Explain(En) = %q, want %q", got, want)
 	}
-	if got, want := a.Explain(policy.Ko), "요금 미납으로 보류: 정산될 때까지 파기 중지"; got != want {
+	if got, want := a.Explain(policy.Ko), "분쟁으로 보류: 해결될 때까지 파기 중지"; got != want {
 		t.Errorf("Explain(Ko) = %q, want %q", got, want)
 	}
 }

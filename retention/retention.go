@@ -23,6 +23,10 @@ type Subject struct {
 	// FeeIssues are the billing states and fee disputes, open and resolved,
 	// from the operator's billing feed and DISPUTE requests.
 	FeeIssues []FeeIssue
+	// LastFeeRecordAt is the date of the subscriber's latest fee record
+	// (a record kind the tax clause keeps), nil if none: the tax clause
+	// keeps a terminated customer's listed profile fields counted from it.
+	LastFeeRecordAt *time.Time
 }
 
 // FeeIssue is a period during which the subscriber's fees were unpaid or
@@ -64,6 +68,8 @@ const (
 	HoldDeletionRequest = "DELETION_REQUEST"
 	HoldUnpaidFees      = "UNPAID_FEES"
 	HoldOverpaidFees    = "OVERPAID_FEES"
+	HoldFeeDispute      = "FEE_DISPUTE"
+	HoldLegal           = "LEGAL"
 )
 
 // State is where an item stands at a moment.
@@ -126,7 +132,10 @@ type Assessment struct {
 	// order of the catalog entry, so the subscriber sees the full story.
 	Clauses []ClauseSpan
 	// PurgeAfter is the end of the longest clause: the item may be erased
-	// from then on. Nil while any clause is open-ended.
+	// from then on. Ends are counted as the Civil Act counts (policy.Period
+	// Elapse): the first instant after the last day kept, midnight KST, so
+	// the "kept until" date shown is the day before (policy.LastDay). Nil
+	// while any clause is open-ended.
 	PurgeAfter *time.Time
 	// OpenReason says why PurgeAfter is nil.
 	OpenReason Reason
@@ -144,6 +153,7 @@ type Engine struct {
 	categories  map[string]entry
 	recordKinds map[string]entry
 	maxRules    int
+	feeKinds    []string
 }
 
 // entry is a category or record kind with its clauses resolved.
@@ -187,10 +197,21 @@ func New(cat *policy.Catalog) *Engine {
 		e.categories[c.Code] = entry{clauses: resolve("category", c.Code, c.Clauses), consent: c.ConsentTopic != ""}
 	}
 	for _, r := range cat.RecordKinds {
-		e.recordKinds[r.Code] = entry{clauses: resolve("record kind", r.Code, r.Clauses)}
+		ent := entry{clauses: resolve("record kind", r.Code, r.Clauses)}
+		e.recordKinds[r.Code] = ent
+		for _, ref := range ent.clauses {
+			if ref.clause.Role == policy.RoleTax {
+				e.feeKinds = append(e.feeKinds, r.Code)
+				break
+			}
+		}
 	}
 	return e
 }
+
+// FeeRecordKinds returns the record kinds the tax clause keeps record by
+// record: the subscriber's fee records.
+func (e *Engine) FeeRecordKinds() []string { return e.feeKinds }
 
 // Catalog returns the catalog the engine was built for.
 func (e *Engine) Catalog() *policy.Catalog { return e.cat }
@@ -227,6 +248,7 @@ func (e *Engine) AssessAll(s Subject, items []Item, now time.Time) ([]Assessment
 func (e *Engine) newRun(s Subject, now time.Time, n int) *run {
 	n *= e.maxRules
 	return &run{
+		e:       e,
 		s:       s,
 		now:     now,
 		subject: make([]cached, len(e.cat.Clauses)),
@@ -237,6 +259,7 @@ func (e *Engine) newRun(s Subject, now time.Time, n int) *run {
 
 // run is the state of one AssessAll call.
 type run struct {
+	e       *Engine
 	s       Subject
 	now     time.Time
 	subject []cached     // per clause of the catalog: windows that depend on the subject only
@@ -303,6 +326,10 @@ func (r *run) window(ref clauseRef, it *Item) window {
 		return messageContent(cl, it.CollectedAt)
 	case policy.RoleStatute:
 		return statuteRecord(cl, it.CollectedAt)
+	case policy.RoleTax:
+		if it.RecordKind != "" {
+			return taxRecord(cl, &r.e.cat.Tax, it.CollectedAt)
+		}
 	}
 	c := &r.subject[ref.idx]
 	if !c.done {
@@ -310,7 +337,7 @@ func (r *run) window(ref clauseRef, it *Item) window {
 		case policy.RolePostTermination:
 			c.w = postTermination(cl, r.s)
 		case policy.RoleTax:
-			c.w = taxRecords(cl, r.s)
+			c.w = taxProfile(cl, &r.e.cat.Tax, r.s)
 		default:
 			panic(fmt.Sprintf("retention: clause %s: unknown role %s (catalog not validated?)", cl.Code, cl.Role))
 		}

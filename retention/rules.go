@@ -4,7 +4,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/policy"
 )
 
@@ -28,28 +27,32 @@ func servicePeriod(s Subject) window {
 }
 
 // postTermination is §3(1)나 (보유기간): from termination for the clause's
-// duration (6 months), and "until resolved" while fees are unpaid or
-// overpaid or a fee dispute continues (POLICY.md: they stop the clock).
+// duration (6 months, counted as the Civil Act counts: policy.Period.Elapse),
+// and "until resolved" while fees are unpaid or overpaid or a fee dispute
+// continues (POLICY.md: they stop the clock of this clause, and of no other).
 //
 // An issue counts when it was open at some time during the period: one still
 // open leaves the end open (FEES_UNRESOLVED); resolved ones push the end to
-// their resolution, and an issue raised while an earlier one kept the period
-// running counts too. An issue raised after the period ended does not revive
-// it. Before termination the clause has not started.
+// the end of the day of their resolution, and an issue raised while an
+// earlier one kept the period running counts too. An issue raised after the
+// period ended does not revive it. Before termination the clause has not
+// started.
 func postTermination(cl *policy.Clause, s Subject) window {
 	if s.TerminatedAt == nil {
 		return window{open: true, reason: ReasonActiveSubscription}
 	}
 	t := *s.TerminatedAt
-	w := window{start: t, end: cl.Duration.AddTo(t), started: true}
+	w := window{start: t, end: cl.Duration.Elapse(t), started: true}
 	counts := func(fi FeeIssue) bool {
-		return slices.Contains(cl.UntilResolved, fi.Kind) && !fi.Since.After(w.end)
+		return slices.Contains(cl.UntilResolved, fi.Kind) && fi.Since.Before(w.end)
 	}
 	for changed := true; changed; {
 		changed = false
 		for _, fi := range s.FeeIssues {
-			if counts(fi) && fi.ResolvedAt != nil && fi.ResolvedAt.After(w.end) {
-				w.end, changed = *fi.ResolvedAt, true
+			if counts(fi) && fi.ResolvedAt != nil {
+				if end := endOfDay(*fi.ResolvedAt); end.After(w.end) {
+					w.end, changed = end, true
+				}
 			}
 		}
 	}
@@ -66,36 +69,52 @@ func postTermination(cl *policy.Clause, s Subject) window {
 	return w
 }
 
-// messageContent is §3(1)나 단서: message content is kept under a month
-// from its creation, whether or not the subscriber is still active
-// (POLICY.md §3 "Reading of the rules").
-func messageContent(cl *policy.Clause, created time.Time) window {
-	return window{start: created, end: cl.Duration.AddTo(created), started: true}
+// endOfDay is the first instant after the KST day of t ("until resolved":
+// kept through the day the issue was resolved).
+func endOfDay(t time.Time) time.Time {
+	return policy.StartOfDay(t).AddDate(0, 0, 1).UTC()
 }
 
-// taxRecords is §3(2) and 국세기본법 제85조의3: the listed fields of
-// terminated customers are kept five years, counted from the day after the
-// VAT filing deadline of the tax period of termination (LAW.md), and never
-// less than five years from termination (the notice). Active subscribers'
-// data is not under it yet.
-func taxRecords(cl *policy.Clause, s Subject) window {
+// messageContent is §3(1)나 단서: message content is kept under a month
+// from its creation, whether or not the subscriber is still active and
+// whatever the fees (POLICY.md §3 "Reading of the rules").
+func messageContent(cl *policy.Clause, created time.Time) window {
+	return window{start: created, end: cl.Duration.Elapse(created), started: true}
+}
+
+// taxRecord is §3(2) for one fee record (국세기본법 제85조의3②): kept for
+// the clause's duration from the day after the latest statutory filing
+// deadline of the taxes the fee falls under, whatever the subscriber's
+// status. The period starts at 00:00 of that day, so that day counts.
+func taxRecord(cl *policy.Clause, tax *policy.Tax, recorded time.Time) window {
+	from := tax.FilingDeadline(recorded).Due.AddDate(0, 0, 1)
+	return window{start: recorded, end: cl.Duration.Elapse(from), started: true}
+}
+
+// taxProfile is §3(2) for the listed profile fields of a terminated
+// customer: counted like a fee record, from their last fee record (a final
+// bill or a late settlement can come after termination); from termination,
+// the last day fees could arise, for a customer with no fee record. Active
+// subscribers' profile fields are not under it: the contract keeps them.
+func taxProfile(cl *policy.Clause, tax *policy.Tax, s Subject) window {
 	if s.TerminatedAt == nil {
 		return window{open: true, reason: ReasonActiveSubscription}
 	}
 	t := *s.TerminatedAt
-	from := TaxFilingDeadline(t).AddDate(0, 0, 1)
-	end := cl.Duration.AddTo(t)
-	if byDeadline := cl.Duration.AddTo(from); byDeadline.After(end) {
-		end = byDeadline
+	last := t
+	if s.LastFeeRecordAt != nil {
+		last = *s.LastFeeRecordAt
 	}
-	return window{start: t, end: end, started: true}
+	w := taxRecord(cl, tax, last)
+	w.start = t
+	return w
 }
 
 // statuteRecord is §3(3) (전자상거래법 제6조, 신용정보법 제20조②): a
 // record is kept for the clause's duration from its own date, whatever the
 // state of the subscription.
 func statuteRecord(cl *policy.Clause, recorded time.Time) window {
-	return window{start: recorded, end: cl.Duration.AddTo(recorded), started: true}
+	return window{start: recorded, end: cl.Duration.Elapse(recorded), started: true}
 }
 
 // consentWithdrawn applies LAW.md 법 37 and 21① to an optional item: when
@@ -111,23 +130,4 @@ func consentWithdrawn(w window, at time.Time) window {
 		w.start, w.started = w.end, true
 	}
 	return w
-}
-
-// TaxFilingDeadline returns the deadline of the final VAT return for the
-// tax period containing t, as midnight KST of that day. Korean VAT periods
-// are half-years; the final return is due 25 days after the period ends
-// (부가가치세법 제49조): 25 July for January–June, 25 January of the next
-// year for July–December.
-//
-// A deadline falling on a weekend or public holiday moves to the next working
-// day (국세기본법 제5조). That is not modelled: the deadline is always the
-// 25th, as the portal's reading of the notice counts it (terminated on
-// 2026-03-10, kept until 2031-07-26), so such data may be purged up to a few
-// days before the moved deadline's five years are over.
-func TaxFilingDeadline(t time.Time) time.Time {
-	k := t.In(clock.KST)
-	if k.Month() <= time.June {
-		return time.Date(k.Year(), time.July, 25, 0, 0, 0, 0, clock.KST)
-	}
-	return time.Date(k.Year()+1, time.January, 25, 0, 0, 0, 0, clock.KST)
 }

@@ -132,3 +132,20 @@ func (db *DB) RecordKeys(ctx context.Context, subscriberID string, afterID int64
 		Order("id").Limit(limit).Scan(&rows).Error
 	return rows, translate(err)
 }
+
+// LastRecordAt returns the date of the subscriber's latest record of one of
+// kinds, or nil if there is none: the tax clause counts a terminated
+// customer's profile fields from their last fee record.
+func (db *DB) LastRecordAt(ctx context.Context, subscriberID string, kinds []string) (*time.Time, error) {
+	if len(kinds) == 0 {
+		return nil, nil
+	}
+	var recs []models.Record
+	err := db.q(ctx).Select("occurred_at").Where("subscriber_id = ? AND kind IN ?", subscriberID, kinds).
+		Order("occurred_at DESC").Limit(1).Find(&recs).Error
+	if err != nil || len(recs) == 0 {
+		return nil, translate(err)
+	}
+	t := recs[0].OccurredAt.UTC()
+	return &t, nil
+}

@@ -1,6 +1,10 @@
 package models
 
-import "time"
+import (
+	"time"
+
+	"github.com/xroshot/portal/policy"
+)
 
 // MeNode is the subscriber answering `me`. Subject carries the loaded
 // subscriber and retention facts from the me resolver to its list fields,
@@ -43,6 +47,9 @@ type RecordNode struct {
 // ErasedNode is what the purge erased of a subscriber's data, as the API
 // shows it.
 type ErasedNode struct {
+	// Lang is the language of the me query the node was read through:
+	// the explanation's default.
+	Lang     policy.Lang
 	ItemType string
 	Code     string
 	Clause   *ClauseView

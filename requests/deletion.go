@@ -2,21 +2,39 @@ package requests
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/retention"
 )
 
-// The outcomes of a deletion, item by item.
+// The outcomes of a deletion, item by item; their words are retention's.
 const (
-	OutcomeErased    = "ERASED"
-	OutcomeRetained  = "RETAINED"
-	OutcomeHeld      = "HELD"
-	OutcomeWithdrawn = "WITHDRAWN"
+	OutcomeErased    = retention.OutcomeErased
+	OutcomeRetained  = retention.OutcomeRetained
+	OutcomeHeld      = retention.OutcomeHeld
+	OutcomeWithdrawn = retention.OutcomeWithdrawn
 )
+
+// heldNotePrefix starts the note of a HELD outcome; the hold's reason
+// follows, so the words can name it.
+const heldNotePrefix = "held by "
+
+// HoldReasonOfNote returns the hold reason a HELD outcome's note names, or
+// "".
+func HoldReasonOfNote(note string) string {
+	r, _ := strings.CutPrefix(note, heldNotePrefix)
+	if r == note {
+		return ""
+	}
+	return r
+}
 
 // decideDeletion decides every item in a deletion request's scope, erases
 // what may go at once, and records each outcome (PIPA 36):
@@ -78,33 +96,14 @@ func (s *Service) decideDeletion(ctx context.Context, tx Store, r *models.Reques
 	)
 	decide := func(itemType, ref, category string, id int64, a retention.Assessment, required bool) {
 		o := &models.RequestOutcome{SubscriberID: r.SubscriberID, RequestID: r.ID, ItemType: itemType, ItemRef: ref, Category: category, DecidedAt: now}
-		if h := heldBy(itemType, ref); h != nil {
-			o.Outcome, o.HoldID = OutcomeHeld, &h.ID
-			note := "held by " + string(h.Reason)
-			o.Note = &note
-		} else if span := statuteSpan(a); span != nil {
-			o.Outcome, o.Clause, o.UntilAt = OutcomeRetained, &span.Clause.Code, span.End
-		} else if required && subscriptionRuns {
-			if span := roleSpan(a, policy.RoleService); span != nil {
-				o.Outcome, o.Clause = OutcomeRetained, &span.Clause.Code
-				note := "needed to perform the subscription; erased 6 months after termination"
-				o.Note = &note
-			}
-		}
-		if o.Outcome == "" {
-			o.Outcome = OutcomeErased
-			clause := ""
-			if a.Governing != nil {
-				clause = a.Governing.Clause.Code
-				o.Clause = &clause
-			}
+		judge(o, heldBy(itemType, ref), a, required && subscriptionRuns)
+		if o.Outcome == OutcomeErased {
 			if itemType == "HOLDING" {
 				eraseHoldings = append(eraseHoldings, ref)
 			} else {
 				eraseRecords = append(eraseRecords, id)
 			}
-		}
-		if o.Outcome != OutcomeErased {
+		} else {
 			kept = true
 		}
 		outcomes = append(outcomes, o)
@@ -156,6 +155,150 @@ func (s *Service) decideDeletion(ctx context.Context, tx Store, r *models.Reques
 		return false, nil, err
 	}
 	return kept, topics, nil
+}
+
+// judge decides one item of a deletion, the same way when the deletion is
+// decided and when a hold that paused it ends: HELD by a hold that still
+// covers it (a dispute or legal claim: the deletion is carried out when it
+// ends); RETAINED under a statute that still keeps it, until its end, the
+// refusal 36① 단서 requires; RETAINED under the service clause while the
+// subscription runs and the item is required for it; otherwise ERASED.
+func judge(o *models.RequestOutcome, hold *models.Hold, a retention.Assessment, neededForService bool) {
+	o.Outcome, o.Clause, o.UntilAt, o.HoldID, o.Note = "", nil, nil, nil, nil
+	switch {
+	case hold != nil:
+		o.Outcome, o.HoldID = OutcomeHeld, &hold.ID
+		note := heldNotePrefix + string(hold.Reason)
+		o.Note = &note
+	case statuteSpan(a) != nil:
+		span := statuteSpan(a)
+		o.Outcome, o.Clause, o.UntilAt = OutcomeRetained, &span.Clause.Code, span.End
+	case neededForService && roleSpan(a, policy.RoleService) != nil:
+		o.Outcome, o.Clause = OutcomeRetained, &roleSpan(a, policy.RoleService).Clause.Code
+	default:
+		o.Outcome = OutcomeErased
+		if a.Governing != nil {
+			clause := a.Governing.Clause.Code
+			o.Clause = &clause
+		}
+	}
+}
+
+// NoticeOutcomes is the outbox kind of the notice that tells a subscriber
+// that items their deletion request found held have now been decided.
+const NoticeOutcomes = "REQUEST_OUTCOMES_UPDATED"
+
+// outcomesNotice names the request and counts what became of the items;
+// never their values.
+type outcomesNotice struct {
+	Kind         string         `json:"kind"`
+	SubscriberID string         `json:"subscriberId"`
+	RequestID    string         `json:"requestId"`
+	Outcomes     map[string]int `json:"outcomes"`
+	At           time.Time      `json:"at"`
+	Sender       policy.Text    `json:"sender"`
+}
+
+// carryOutDeferred carries out what deletions found held, once the holds
+// are gone (a deletion's intent survives its holds): every HELD outcome of
+// the subscriber is judged again — erased now unless a law or another hold
+// still keeps it — its outcome updated, and the subscriber told, per
+// request, in the same transaction.
+func (s *Service) carryOutDeferred(ctx context.Context, tx Store, subscriberID string, now time.Time) error {
+	pending, err := tx.ListHeldOutcomes(ctx, subscriberID)
+	if err != nil || len(pending) == 0 {
+		return err
+	}
+	if err := tx.LockSubscriberForHold(ctx, subscriberID); err != nil {
+		return err
+	}
+	active, err := tx.ActiveHolds(ctx, subscriberID)
+	if err != nil {
+		return err
+	}
+	snap, err := s.inv.Snapshot(ctx, tx, subscriberID)
+	if err != nil {
+		return err
+	}
+	holdings := make(map[string]inventory.AssessedHolding, len(snap.Holdings))
+	for _, h := range snap.Holdings {
+		holdings[h.ID] = h
+	}
+	records := make(map[string]inventory.AssessedRecord, len(snap.Records))
+	for _, r := range snap.Records {
+		records[strconv.FormatInt(r.ID, 10)] = r
+	}
+	subscriptionRuns := snap.Subscriber.TerminatedAt == nil
+	var (
+		eraseHoldings []string
+		eraseRecords  []int64
+		changed       = map[string]map[string]int{}
+	)
+	for _, o := range pending {
+		var hold *models.Hold
+		for _, h := range active {
+			if covers(h, o.ItemType, o.ItemRef) {
+				hold = h
+				break
+			}
+		}
+		if hold != nil {
+			continue // still held: decided when that hold ends
+		}
+		before := o.Outcome
+		o.DecidedAt = now
+		switch o.ItemType {
+		case "HOLDING":
+			h, ok := holdings[o.ItemRef]
+			if !ok {
+				// Gone already: the purge erased it when it fell due.
+				judge(o, nil, retention.Assessment{}, false)
+				break
+			}
+			cat, _ := s.cat.Category(h.Category)
+			judge(o, nil, h.Assessment, subscriptionRuns && (cat == nil || cat.Class == policy.ClassRequired))
+			if o.Outcome == OutcomeErased {
+				eraseHoldings = append(eraseHoldings, h.ID)
+			}
+		case "RECORD":
+			rec, ok := records[o.ItemRef]
+			if !ok {
+				judge(o, nil, retention.Assessment{}, false)
+				break
+			}
+			judge(o, nil, rec.Assessment, false)
+			if o.Outcome == OutcomeErased {
+				eraseRecords = append(eraseRecords, rec.ID)
+			}
+		default:
+			continue
+		}
+		if err := tx.UpdateOutcome(ctx, o); err != nil {
+			return err
+		}
+		if o.Outcome != before {
+			if changed[o.RequestID] == nil {
+				changed[o.RequestID] = map[string]int{}
+			}
+			changed[o.RequestID][o.Outcome]++
+		}
+	}
+	if _, err := tx.DeleteHoldingsByID(ctx, subscriberID, eraseHoldings); err != nil {
+		return err
+	}
+	if _, err := tx.DeleteRecordsByID(ctx, subscriberID, eraseRecords); err != nil {
+		return err
+	}
+	for id, counts := range changed {
+		b, err := json.Marshal(outcomesNotice{Kind: NoticeOutcomes, SubscriberID: subscriberID, RequestID: id, Outcomes: counts, At: now, Sender: s.cat.Controller})
+		if err != nil {
+			return fmt.Errorf("outcomes notice: %w", err)
+		}
+		if err := tx.EnqueueOutbox(ctx, &models.OutboxRow{SubscriberID: subscriberID, Kind: NoticeOutcomes, Payload: string(b), DueBy: now, CreatedAt: now}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // statuteSpan is the running statute-only clause that keeps an item

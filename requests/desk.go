@@ -352,6 +352,10 @@ func (s *Service) release(ctx context.Context, tx Store, r *models.Request, now 
 		if err := s.releaseHolds(ctx, tx, r, now); err != nil {
 			return err
 		}
+		// What deletions found held by these holds is decided now.
+		if err := s.carryOutDeferred(ctx, tx, r.SubscriberID, now); err != nil {
+			return err
+		}
 	}
 	if r.Type == models.RequestDispute && r.FeeRelated {
 		if _, err := tx.ResolveFeeIssueBySource(ctx, r.SubscriberID, r.ID, now); err != nil {

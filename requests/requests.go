@@ -76,6 +76,10 @@ type Store interface {
 	QueueRequests(ctx context.Context, f models.QueueFilter, after *models.QueueKey, limit int) ([]*models.Request, bool, error)
 	AddOutcomes(ctx context.Context, out []*models.RequestOutcome) error
 	ListOutcomes(ctx context.Context, requestIDs []string) ([]*models.RequestOutcome, error)
+	// ListHeldOutcomes returns the subscriber's HELD deletion outcomes,
+	// waiting for their holds to end; UpdateOutcome rewrites one.
+	ListHeldOutcomes(ctx context.Context, subscriberID string) ([]*models.RequestOutcome, error)
+	UpdateOutcome(ctx context.Context, o *models.RequestOutcome) error
 	SaveExport(ctx context.Context, e *models.RequestExport) error
 	GetExport(ctx context.Context, requestID string) (*models.RequestExport, error)
 	// DeleteExpiredExports deletes the exports that expired by now.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -364,7 +365,9 @@ func outcomesOf(t *testing.T, e *env, id string) map[string]outcome {
 			v.Clause = *o.Clause
 		}
 		if o.UntilAt != nil {
-			v.Until = models.DateOf(*o.UntilAt).String()
+			// The last day kept: the stored end is the first instant the
+			// item may go (midnight KST after it).
+			v.Until = models.DateOf(o.UntilAt.Add(-time.Nanosecond)).String()
 		}
 		m[k] = v
 	}
@@ -412,12 +415,15 @@ func TestDeletionOutcomesItemByItem(t *testing.T) {
 			}
 		}
 		want := map[string]outcome{
-			// Tax: the name of a terminated customer, 5 years from the day after
-			// the VAT filing deadline of the termination's period (2026-07-25).
-			"applicant.name":                {Outcome: "RETAINED", Clause: "TAX_RECORDS", Until: "2031-07-26"},
+			// Tax: the last fee record is the payment of 2025-06-01. Its VAT
+			// return (first half of 2025) was due 2025-07-25, a Friday; its
+			// corporate tax return (fiscal 2025) 2026-03-31, a Tuesday. The
+			// later governs: five years from 2026-04-01, through 2031-03-31,
+			// for the payment and for the name of the terminated customer.
+			"applicant.name":                {Outcome: "RETAINED", Clause: "TAX_RECORDS", Until: "2031-03-31"},
 			"applicant.email":               {Outcome: "ERASED", Clause: "POST_TERMINATION"},
 			"optional.discount_certificate": {Outcome: "ERASED", Clause: "POST_TERMINATION"},
-			fmt.Sprintf("PAYMENT#%d", pay):  {Outcome: "RETAINED", Clause: "PAYMENT_RECORDS", Until: "2030-06-01"},
+			fmt.Sprintf("PAYMENT#%d", pay):  {Outcome: "RETAINED", Clause: "TAX_RECORDS", Until: "2031-03-31"},
 			fmt.Sprintf("USAGE#%d", use1):   {Outcome: "ERASED", Clause: "POST_TERMINATION"},
 			fmt.Sprintf("USAGE#%d", use2):   {Outcome: "HELD"},
 		}
@@ -517,6 +523,108 @@ func TestAccessRequestCompletesWithAnExport(t *testing.T) {
 	})
 }
 
+// A deletion's intent survives its holds: the usage record a dispute held
+// when the deletion was decided is erased when the dispute ends, the
+// outcome says so and the subscriber is told (issue 12, finding 5).
+func TestADeletionPausedByADisputeIsCarriedOutWhenItEnds(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		e.seed(t, true)
+		keys, _ := db.RecordKeys(ctx, "sub-1", 0, 10)
+		var use2 int64
+		for _, k := range keys {
+			if k.Kind == "USAGE" && k.OccurredAt.Equal(at(2025, 7, 3)) {
+				use2 = k.ID
+			}
+		}
+		dispute := file(t, e, sub, requests.FileInput{Type: models.RequestDispute, Scope: requests.Scope{RecordIDs: []int64{use2}}, Reason: "이 사용 기록은 틀렸습니다", IdempotencyKey: "key-000070"})
+		del := file(t, e, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{All: true}, Reason: "모두 삭제해 주세요", IdempotencyKey: "key-000071"})
+		for _, id := range []string{dispute.ID, del.ID} {
+			if _, err := e.reqs.Assign(ctx, agent, id, agent.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.reqs.Resolve(ctx, agent, del.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "DELETED", Text: "삭제했습니다"}); err != nil {
+			t.Fatal(err)
+		}
+		key := fmt.Sprintf("USAGE#%d", use2)
+		if got := outcomesOf(t, e, del.ID)[key]; got.Outcome != "HELD" {
+			t.Fatalf("while the dispute is open: %+v, want HELD", got)
+		}
+		e.clk.Set(at(2026, 11, 28))
+		if _, err := e.reqs.Resolve(ctx, agent, dispute.ID, requests.ResolveInput{Resolution: models.ResolutionRejected, ReasonCode: "CORRECT", Text: "기록이 맞습니다"}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := outcomesOf(t, e, del.ID)[key], (outcome{Outcome: "ERASED", Clause: "POST_TERMINATION"}); got != want {
+			t.Errorf("after the dispute: %+v, want %+v", got, want)
+		}
+		keys, _ = db.RecordKeys(ctx, "sub-1", 0, 10)
+		for _, k := range keys {
+			if k.ID == use2 {
+				t.Errorf("the usage record survived the end of the dispute")
+			}
+		}
+		var n int
+		if err := db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox WHERE kind = '"+requests.NoticeOutcomes+"' AND subscriber_id = 'sub-1'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("%d outcome notices, want 1", n)
+		}
+	})
+}
+
+// Fee records are kept under the tax law whatever the subscriber's status:
+// a deletion by an active subscriber refuses them, citing the law, until
+// the date it gives (issue 12, finding 3).
+func TestADeletionKeepsAnActiveSubscribersFeeRecords(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		e.seed(t, false)
+		if _, err := e.feed.AppendRecords(ctx, "sub-1", []feed.RecordInput{{Kind: "BILLING", OccurredAt: at(2025, 12, 20), ExternalID: "bill-1"}}); err != nil {
+			t.Fatal(err)
+		}
+		del := file(t, e, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{RecordKinds: []string{"BILLING", "PAYMENT", "USAGE"}}, Reason: "기록을 삭제해 주세요", IdempotencyKey: "key-000080"})
+		if _, err := e.reqs.Assign(ctx, agent, del.ID, agent.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.reqs.Resolve(ctx, agent, del.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "DELETED", Text: "삭제했습니다"}); err != nil {
+			t.Fatal(err)
+		}
+		// The bill of 2025-12-20: VAT (second half of 2025) due
+		// 2026-01-25, a Sunday, moved to 01-26; corporate tax (fiscal 2025)
+		// 2026-03-31, a Tuesday: kept through 2031-03-31. The payment of
+		// 2025-06-01 falls under the same corporate tax return.
+		got := outcomesOf(t, e, del.ID)
+		for k, o := range got {
+			switch {
+			case strings.HasPrefix(k, "BILLING#"), strings.HasPrefix(k, "PAYMENT#"):
+				if o != (outcome{Outcome: "RETAINED", Clause: "TAX_RECORDS", Until: "2031-03-31"}) {
+					t.Errorf("%s: %+v, want retained under the tax law through 2031-03-31", k, o)
+				}
+			case strings.HasPrefix(k, "USAGE#"):
+				// The subscription still runs, but usage records are not
+				// required items: erased.
+				if o.Outcome != "ERASED" {
+					t.Errorf("%s: %+v, want erased", k, o)
+				}
+			}
+		}
+		keys, _ := db.RecordKeys(ctx, "sub-1", 0, 10)
+		kinds := map[string]int{}
+		for _, k := range keys {
+			kinds[k.Kind]++
+		}
+		if kinds["BILLING"] != 1 || kinds["PAYMENT"] != 1 || kinds["USAGE"] != 0 {
+			t.Errorf("records left %v, want the bill and the payment only", kinds)
+		}
+	})
+}
+
 // A fee dispute stops the post-termination clock until it is resolved.
 func TestFeeDisputeStopsThePostTerminationClock(t *testing.T) {
 	t.Parallel()
@@ -550,8 +658,10 @@ func TestFeeDisputeStopsThePostTerminationClock(t *testing.T) {
 		if _, err := e.reqs.Resolve(ctx, admin, r.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "REFUNDED", Text: "환불했습니다"}); err != nil {
 			t.Fatal(err)
 		}
-		if d := emailDate(); d == nil || models.DateOf(*d).String() != "2026-12-10" {
-			t.Errorf("e-mail purge date after the dispute = %v, want 2026-12-10 (resolution, past termination + 6 months)", d)
+		// Kept through the day of resolution: erasable from the next
+		// midnight in Korea.
+		if d := emailDate(); d == nil || !d.Equal(time.Date(2026, 12, 11, 0, 0, 0, 0, clock.KST)) {
+			t.Errorf("e-mail purge date after the dispute = %v, want 2026-12-11 00:00 KST (kept through the resolution day, past termination + 6 months)", d)
 		}
 	})
 }

@@ -56,13 +56,13 @@ func (r *Resolver) recordConnection(p inventory.RecordsPage, hasPrev bool, l pol
 
 func retentionNode(a retention.Assessment, l policy.Lang) *models.Retention {
 	out := &models.Retention{
-		State: models.RetentionState(a.State), PurgeAfter: models.DatePtr(a.PurgeAfter),
+		State: models.RetentionState(a.State), PurgeAfter: lastDay(a.PurgeAfter),
 		OpenReason: openReason(a.OpenReason), Explanation: a.Explain(l),
 		Clauses: make([]*models.AppliedClause, len(a.Clauses)),
 	}
 	for i, c := range a.Clauses {
 		out.Clauses[i] = &models.AppliedClause{
-			Clause: &models.ClauseView{C: c.Clause, Lang: l}, Since: instantPtr(c.Start), Until: models.DatePtr(c.End),
+			Clause: &models.ClauseView{C: c.Clause, Lang: l}, Since: instantPtr(c.Start), Until: lastDay(c.End),
 			OpenReason: openReason(c.OpenReason), Active: c.Active,
 		}
 	}
@@ -70,6 +70,16 @@ func retentionNode(a retention.Assessment, l policy.Lang) *models.Retention {
 		out.GoverningClause = &models.ClauseView{C: a.Governing.Clause, Lang: l}
 	}
 	return out
+}
+
+// lastDay is the "kept until" date of an end the calculus counts as the
+// first instant an item may go.
+func lastDay(end *time.Time) *models.Date {
+	if end == nil {
+		return nil
+	}
+	d := models.DateOf(policy.LastDay(*end))
+	return &d
 }
 
 func openReason(r retention.Reason) *models.OpenReason {

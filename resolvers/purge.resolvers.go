@@ -7,36 +7,24 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/purge"
+	"github.com/xroshot/portal/retention"
 )
 
 func (r *erasedItemsResolver) Explanation(ctx context.Context, obj *models.ErasedNode, lang *models.Language) (string, error) {
-	l := answerLang(ctx, lang)
-	date := models.DateOf(obj.ErasedAt).String()
-	label, citation := "", ""
+	l := obj.Lang
+	if lang != nil || l == "" {
+		l = answerLang(ctx, lang)
+	}
+	var cl *policy.Clause
 	if obj.Clause != nil {
-		label = obj.Clause.C.Label.In(l)
-		if obj.Clause.C.Law != nil {
-			citation = obj.Clause.C.Law.Citation(l)
-		}
+		cl = obj.Clause.C
 	}
-	if l == policy.En {
-		s := fmt.Sprintf("%d erased on %s under %s", obj.Count, date, label)
-		if citation != "" {
-			s += " (" + citation + ")"
-		}
-		return s, nil
-	}
-	s := fmt.Sprintf("%s에 %s에 따라 %d건 삭제됨", date, label, obj.Count)
-	if citation != "" {
-		s += " (" + citation + ")"
-	}
-	return s, nil
+	return retention.ExplainErased(cl, obj.Count, obj.ErasedAt, l), nil
 }
 
 func (r *meResolver) Erased(ctx context.Context, obj *models.MeNode) ([]*models.ErasedNode, error) {
@@ -47,7 +35,7 @@ func (r *meResolver) Erased(ctx context.Context, obj *models.MeNode) ([]*models.
 	l := langOf(obj.Language)
 	out := make([]*models.ErasedNode, len(erased))
 	for i, e := range erased {
-		n := &models.ErasedNode{ItemType: string(e.Type), Code: e.Code, Count: int(e.Count), ErasedAt: e.ErasedAt}
+		n := &models.ErasedNode{ItemType: string(e.Type), Code: e.Code, Count: int(e.Count), ErasedAt: e.ErasedAt, Lang: l}
 		if c, ok := r.Catalog.Clause(e.Clause); ok {
 			n.Clause = &models.ClauseView{C: c, Lang: l}
 		}

@@ -305,7 +305,7 @@ func (r *requestOutcomeResolver) Clause(ctx context.Context, obj *models.Request
 }
 
 func (r *requestOutcomeResolver) Until(ctx context.Context, obj *models.RequestOutcome) (*models.Date, error) {
-	return models.DatePtr(obj.UntilAt), nil
+	return lastDay(obj.UntilAt), nil
 }
 
 func (r *requestOutcomeResolver) Explanation(ctx context.Context, obj *models.RequestOutcome, lang *models.Language) (string, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/requests"
+	"github.com/xroshot/portal/retention"
 )
 
 // requestActor is the principal as the requests domain sees it.
@@ -155,47 +156,16 @@ func fill[V any](ids []string, m map[string][]V) map[string][]V {
 	return m
 }
 
-// outcomeExplanation is one line on what a deletion did to an item.
+// outcomeExplanation maps a stored outcome to the words retention owns.
 func (r *Resolver) outcomeExplanation(o *models.RequestOutcome, l policy.Lang) string {
-	date := models.DateOf(o.DecidedAt).String()
-	var clause *policy.Clause
+	out := retention.Outcome{Kind: o.Outcome, DecidedAt: o.DecidedAt, Category: o.Category, Until: o.UntilAt}
 	if o.Clause != nil {
-		clause, _ = r.Catalog.Clause(*o.Clause)
+		out.Clause, _ = r.Catalog.Clause(*o.Clause)
 	}
-	en := l == policy.En
-	switch o.Outcome {
-	case requests.OutcomeErased:
-		if en {
-			return "Erased on " + date + " at your request"
-		}
-		return date + " 요청에 따라 삭제됨"
-	case requests.OutcomeWithdrawn:
-		if en {
-			return "Consent withdrawn on " + date + " at your request"
-		}
-		return date + " 요청에 따라 동의 철회됨"
-	case requests.OutcomeHeld:
-		if en {
-			return "Not erased: held by an open dispute or unsettled fees; erasure is paused until it is resolved"
-		}
-		return "삭제되지 않음: 진행 중인 분쟁 또는 미정산 요금으로 보류되어, 해결될 때까지 삭제가 중지됩니다"
-	case requests.OutcomeRetained:
-		if clause == nil {
-			break
-		}
-		if clause.Law != nil && o.UntilAt != nil {
-			until := models.DateOf(*o.UntilAt).String()
-			if en {
-				return "Not erased: kept until " + until + " under " + clause.Law.Citation(l) + " (" + clause.Label.In(l) + "); you may object as the resolution says"
-			}
-			return "삭제되지 않음: " + clause.Law.Citation(l) + "에 따라 " + until + "까지 보관 (" + clause.Label.In(l) + ")"
-		}
-		if en {
-			return "Not erased: needed while your subscription runs (" + clause.Label.In(l) + "); erased 6 months after termination"
-		}
-		return "삭제되지 않음: 서비스 이용 중 필요한 정보입니다 (" + clause.Label.In(l) + "); 해지 후 6개월 뒤 삭제됩니다"
+	if o.Note != nil {
+		out.HoldReason = requests.HoldReasonOfNote(*o.Note)
 	}
-	return o.Outcome
+	return retention.ExplainOutcome(r.Catalog, out, l)
 }
 
 func nonNil(s []string) []string {

@@ -125,7 +125,9 @@ func (s *Service) keptBy(o *models.RequestOutcome, l policy.Lang) string {
 	}
 	until := ""
 	if o.UntilAt != nil {
-		until = models.DateOf(*o.UntilAt).String()
+		// The stored end is the first instant the item may go; the
+		// subscriber is told the last day it is kept.
+		until = models.DateOf(policy.LastDay(*o.UntilAt)).String()
 	}
 	switch {
 	case l == policy.En && until != "":

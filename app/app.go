@@ -25,18 +25,20 @@ import (
 	"github.com/xroshot/portal/httpapi"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/live"
+	"github.com/xroshot/portal/notify"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/purge"
 	"github.com/xroshot/portal/requests"
 	"github.com/xroshot/portal/resolvers"
 	"github.com/xroshot/portal/store"
+	"github.com/xroshot/portal/telemetry"
 )
 
 // NewLogger is the portal's logger: text for a person in development, JSON
 // for the log pipeline in production.
 func NewLogger(cfg Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: telemetry.ReplaceAttr}
 	if cfg.Development() {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
@@ -85,6 +87,9 @@ type App struct {
 	// Relay carries request changes between replicas (LISTEN/NOTIFY); nil
 	// on SQLite, where one process fans out in memory.
 	Relay *live.Postgres
+	// Observer is told of the deliverer's attempts (the metrics); nil for
+	// none. Serve sets it before starting the notifier.
+	Observer notify.Observer
 }
 
 // New builds the portal of the configuration: it checks the keys, opens and
@@ -195,16 +200,16 @@ func (a *App) Handler(reg *prometheus.Registry) http.Handler {
 // Edge is the HTTP edge over a schema built by Schema, for a caller that
 // keeps the schema too (tests building a second edge over it).
 func (a *App) Edge(schema graphql.ExecutableSchema, loaders graphql.OperationMiddleware, reg *prometheus.Registry) http.Handler {
-	return httpapi.New(httpapi.Config{
+	return telemetry.HTTP(httpapi.New(httpapi.Config{
 		Schema:      schema,
 		Development: a.Config.Development(),
 		Logger:      a.Log,
 		Verifier:    a.Verifier,
 		Ready:       a.DB.Ping,
 		Registry:    reg,
-		Around:      []graphql.OperationMiddleware{loaders},
+		Around:      []graphql.OperationMiddleware{telemetry.OperationSpans, loaders},
 		RateLimit:   rateLimit(a.Config.RateLimit),
-	})
+	}))
 }
 
 // rateLimit turns PORTAL_RATE_LIMIT into the edge's limit: 0 is off.

@@ -13,6 +13,7 @@ import (
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/notify"
 	"github.com/xroshot/portal/protect"
+	"github.com/xroshot/portal/telemetry"
 )
 
 // Config is everything the portal reads from its environment. It is loaded
@@ -36,6 +37,7 @@ type Config struct {
 	WebhookSecret        string        // PORTAL_WEBHOOK_SECRET: key signing webhook requests, "whsec_" + base64 (Standard Webhooks) or raw text
 	WebhookLegacyHeaders bool          // PORTAL_WEBHOOK_LEGACY_HEADERS: also send the old X-Portal-Signature headers
 	NotifyInterval       time.Duration // PORTAL_NOTIFY_INTERVAL: how often the deliverer looks for due notices
+	Tracing              bool          // OpenTelemetry export on: an OTLP endpoint in OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT (see telemetry.TracingEnabled)
 	devSecretFallback    bool
 	devEncryptionDefault bool
 }
@@ -120,6 +122,7 @@ func LoadConfig(getenv func(string) string, devKey string) (Config, error) {
 		}
 	}
 	errs = append(errs, c.loadNotify(getenv)...)
+	c.Tracing = telemetry.TracingEnabled(getenv)
 
 	sources := 0
 	for _, s := range []string{c.JWTSecret, c.JWTPublicKeyFile, c.JWTJWKSURL} {
@@ -203,6 +206,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("webhook_secret", set(c.WebhookSecret)),
 		slog.Bool("webhook_legacy_headers", c.WebhookLegacyHeaders),
 		slog.Duration("notify_interval", c.NotifyInterval),
+		slog.Bool("tracing", c.Tracing),
 	)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/xroshot/portal/live"
 	"github.com/xroshot/portal/notify"
 	"github.com/xroshot/portal/purge"
+	"github.com/xroshot/portal/telemetry"
 )
 
 // Serve runs the API server until ctx ends, then finishes in-flight
@@ -25,11 +26,27 @@ import (
 func Serve(ctx context.Context, cfg Config, log *slog.Logger, version string) error {
 	log.Info("starting portal", "version", version, "config", cfg)
 	tuneGC(log)
+	stopTracing, err := telemetry.SetupTracing(ctx, cfg.Tracing, version)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(sctx); err != nil {
+			log.Warn("tracing: spans not flushed at shutdown", "err", err)
+		}
+	}()
 	a, err := New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := telemetry.NewMetrics(reg, telemetry.Build{Version: version, Store: a.DB.Dialect()})
+	telemetry.RegisterStore(reg, a.DB.SQL(), a.DB.Dialect(), a.DB, log)
+	a.Observer = metrics
 
 	if cfg.Development() {
 		if err := a.seedDemo(ctx); err != nil {
@@ -52,12 +69,14 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, version string) er
 		defer waitRelay()
 	}
 	sessions := live.NewSessions()
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var listening func() bool
+	if a.Relay != nil {
+		listening = a.Relay.Listening
+	}
+	telemetry.RegisterLive(reg, a.Requests.Broker().Subscribers, sessions.Open, listening)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           sessions.Wrap(a.Handler(reg)),
+		Handler:           sessions.Wrap(telemetry.HTTP(a.Handler(reg))),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -73,8 +92,11 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, version string) er
 	log.Info("serving", "addr", ln.Addr().String(), "graphql", "/graphql", "graphiql", cfg.Development(), "store", a.DB.Dialect())
 
 	if cfg.PurgeInterval > 0 {
-		// Every replica runs the purge; row locks keep their runs apart.
-		sched := &purge.Scheduler{Purge: a.Purge, Interval: cfg.PurgeInterval, Logger: log}
+		// Every replica runs the scheduler; the job lock lets one purge at a
+		// time, and row locks (SKIP LOCKED) would keep even overlapping runs
+		// from erasing a row twice.
+		sched := &purge.Scheduler{Purge: a.Purge, Interval: cfg.PurgeInterval, Logger: log, Observer: metrics,
+			Lock: func(ctx context.Context) (func(), bool, error) { return a.DB.TryLock(ctx, "purge") }}
 		go func() {
 			if err := sched.Run(ctx); err != nil {
 				log.Error("purge scheduler stopped", "err", err)
@@ -141,6 +163,10 @@ func (a *App) seedDemo(ctx context.Context) error {
 // NewDeliverer builds the notification deliverer of the configuration, or
 // nil when no webhook is configured.
 func NewDeliverer(cfg Config, log *slog.Logger, db notify.Store, c clock.Clock) (*notify.Deliverer, error) {
+	return newDeliverer(cfg, log, db, c, nil)
+}
+
+func newDeliverer(cfg Config, log *slog.Logger, db notify.Store, c clock.Clock, obs notify.Observer) (*notify.Deliverer, error) {
 	if cfg.WebhookURL == "" {
 		return nil, nil
 	}
@@ -150,7 +176,7 @@ func NewDeliverer(cfg Config, log *slog.Logger, db notify.Store, c clock.Clock) 
 	}
 	d, err := notify.New(db, notify.Config{
 		URL: cfg.WebhookURL, Secret: key, LegacyHeaders: cfg.WebhookLegacyHeaders, Interval: cfg.NotifyInterval,
-		Clock: c, Logger: log.With("job", "notify"),
+		Clock: c, Logger: log.With("job", "notify"), Observer: obs,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("notifications: %w", err)
@@ -163,7 +189,7 @@ func NewDeliverer(cfg Config, log *slog.Logger, db notify.Store, c clock.Clock) 
 // before the store closes. Without PORTAL_WEBHOOK_URL notices wait in the
 // outbox, and it says so.
 func (a *App) StartNotifier(ctx context.Context) (wait func(), err error) {
-	d, err := NewDeliverer(a.Config, a.Log, a.DB.ForNotify(), a.Clock)
+	d, err := newDeliverer(a.Config, a.Log, a.DB.ForNotify(), a.Clock, a.Observer)
 	if err != nil {
 		return nil, err
 	}

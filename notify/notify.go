@@ -158,6 +158,16 @@ type Config struct {
 	// Jitter returns a number in [0, 1) choosing how much of a delay's
 	// jitter to apply; nil draws at random. Tests fix it.
 	Jitter func() float64
+	// Observer is told of every attempt made, for metrics; nil for none.
+	Observer Observer
+}
+
+// Observer watches the deliverer's attempts: the metrics of webhook latency
+// and failures.
+type Observer interface {
+	// ObserveAttempt reports one post: its outcome, the gateway's status
+	// (0 when no answer came) and how long it took.
+	ObserveAttempt(outcome models.DeliveryOutcome, status int, took time.Duration)
 }
 
 // Deliverer posts due outbox messages to the webhook. Several may run at
@@ -619,6 +629,9 @@ func retryAfter(v string, now time.Time) time.Duration {
 // delivered it.
 func (d *Deliverer) finish(ctx context.Context, token string, m *models.OutboxRow, a *attempt, outcome models.DeliveryOutcome, next time.Time) (models.DeliveryOutcome, error) {
 	k := Key{SubscriberID: m.SubscriberID, ID: m.ID}
+	if a != nil && d.cfg.Observer != nil {
+		d.cfg.Observer.ObserveAttempt(outcome, a.status, a.took)
+	}
 	fctx, cancel := outcomeContext(ctx)
 	defer cancel()
 	var changed bool

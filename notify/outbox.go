@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
@@ -73,4 +74,17 @@ func (o *Outbox) Requeue(ctx context.Context, k Key, by audit.Actor) error {
 			TargetType: "outbox", TargetID: strconv.FormatInt(k.ID, 10),
 		})
 	})
+}
+
+// Backlog is the outbox's state at a moment, for monitoring.
+type Backlog struct {
+	// Pending counts messages neither delivered nor given up on.
+	Pending int64
+	// Overdue counts pending messages past their legal due-by time.
+	Overdue int64
+	// Dead counts messages given up on, waiting for an admin.
+	Dead int64
+	// OldestPending is when the oldest pending message was written; zero
+	// when none is pending.
+	OldestPending time.Time
 }

@@ -61,7 +61,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/xroshot/portal/auth"
@@ -212,7 +211,7 @@ func (r *Recorder) Record(ctx context.Context, tx Store, e Event) error {
 		// order on one clock.
 		row.Seq = tail.Seq + 1
 		row.PrevHash = tail.Hash
-		row.OccurredAt = r.clock.Now().UTC().Truncate(time.Microsecond)
+		row.OccurredAt = clock.Stored(r.clock.Now())
 		row.Hash = Hash(row)
 		return row, nil
 	})

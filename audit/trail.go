@@ -128,11 +128,11 @@ func (t *Trail) List(ctx context.Context, f Filter, first int, after string) (*P
 	}
 	q := models.AuditQuery{ActorID: f.Actor, SubjectID: f.Subject, Action: f.Action, BeforeSeq: before, Limit: first + 1}
 	if f.From != nil {
-		t := f.From.UTC().Truncate(time.Microsecond)
+		t := clock.Stored(*f.From)
 		q.From = &t
 	}
 	if f.To != nil {
-		t := f.To.UTC().Truncate(time.Microsecond)
+		t := clock.Stored(*f.To)
 		q.To = &t
 	}
 	rows, err := t.store.ListAuditEvents(ctx, q)

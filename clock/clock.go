@@ -52,3 +52,15 @@ func (m *Manual) Advance(d time.Duration) {
 // exact and needs no tz database on the machine. Retention dates are calendar
 // dates in this zone.
 var KST = time.FixedZone("KST", 9*60*60)
+
+// Precision is the resolution at which the stores keep instants:
+// PostgreSQL's timestamptz holds microseconds (SQLite keeps what it is
+// given, so the portal gives it the same).
+const Precision = time.Microsecond
+
+// Stored is t as the stores keep it: in UTC at Precision. Every instant
+// that is written, hashed into the audit chain or put in a cursor goes
+// through it first, so that what is read back compares equal to what was
+// written and a hash or cursor made before the write matches the one made
+// after. It is the one place the portal decides time precision.
+func Stored(t time.Time) time.Time { return t.UTC().Truncate(Precision) }

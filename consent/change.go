@@ -11,6 +11,7 @@ import (
 
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
+	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
 )
@@ -397,7 +398,7 @@ func (s *Service) event(req Request, a actor, p planned, prev *models.ConsentRow
 		ev.ClientRequestID = &c
 	}
 	if p.to == Granted && !p.topic.Reconfirm.IsZero() {
-		by := p.topic.Reconfirm.AddTo(now).Truncate(time.Microsecond)
+		by := clock.Stored(p.topic.Reconfirm.AddTo(now))
 		ev.ReconfirmBy = &by
 	}
 	r, err := s.newReceipt(p.topic, ev)

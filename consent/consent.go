@@ -205,7 +205,7 @@ func (s *Service) topic(field, code string) (*policy.ConsentTopic, error) {
 
 // now is the clock at the precision the store keeps, so a receipt's
 // timestamp reads back equal from the history.
-func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
+func (s *Service) now() time.Time { return clock.Stored(s.clock.Now()) }
 
 // newReceiptID returns a time-ordered UUID (RFC 9562 version 7).
 func newReceiptID() (string, error) {

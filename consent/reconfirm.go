@@ -7,6 +7,7 @@ import (
 
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
+	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
 )
@@ -187,7 +188,7 @@ func (s *Service) RecordReconfirmationNotice(ctx context.Context, subscriberID s
 			if !ok || t.Reconfirm.IsZero() || State(r.State) != Granted || r.ReconfirmBy == nil || r.ReconfirmBy.After(until) {
 				continue
 			}
-			next := t.Reconfirm.AddTo(*r.ReconfirmBy).Truncate(time.Microsecond)
+			next := clock.Stored(t.Reconfirm.AddTo(*r.ReconfirmBy))
 			if err := tx.NoteReconfirmNotice(ctx, subscriberID, r.Topic, r.Seq, *r.ReconfirmBy, next, now); err != nil {
 				return err
 			}

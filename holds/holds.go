@@ -130,7 +130,7 @@ func PlaceIn(ctx context.Context, tx Tx, p Placement, placedAt time.Time) (*mode
 	}
 	h := &models.Hold{
 		ID: uuid.NewString(), SubscriberID: p.SubscriberID, Reason: p.Reason, AllItems: p.AllItems,
-		SourceRef: p.SourceRef, PlacedBy: p.PlacedBy, PlacedAt: placedAt.UTC().Truncate(time.Microsecond),
+		SourceRef: p.SourceRef, PlacedBy: p.PlacedBy, PlacedAt: clock.Stored(placedAt),
 	}
 	if !p.AllItems && linked+len(p.Holdings)+len(p.Records) > MaxLinkedItems {
 		// Too many to link: hold everything, whatever the items named.
@@ -235,7 +235,7 @@ func ReleaseIn(ctx context.Context, tx Tx, id string, at, now time.Time) (*model
 	if at.Before(h.PlacedAt) {
 		return nil, apperr.BadInput("at", "is before the hold was placed (%s)", h.PlacedAt.Format(time.RFC3339))
 	}
-	at = at.UTC().Truncate(time.Microsecond)
+	at = clock.Stored(at)
 	if _, err := tx.ReleaseHold(ctx, id, at); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/xroshot/portal/clock"
 )
 
 // Requests says what LoadRequests adds to a seeded database.
@@ -71,7 +73,7 @@ func LoadRequests(ctx context.Context, url string, o Requests) (Loaded, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	now = now.UTC().Truncate(time.Microsecond)
+	now = clock.Stored(now)
 	start := time.Now()
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
@@ -233,7 +235,7 @@ func (g *requestGen) next() (loadedRequest, bool) {
 	if r.Float64() < g.o.Overdue {
 		age = dueIn + time.Duration(r.Int64N(int64(2*dueIn)))
 	}
-	lr.filed = g.now.Add(-age - time.Minute).Truncate(time.Microsecond)
+	lr.filed = clock.Stored(g.now.Add(-age - time.Minute))
 	lr.due = lr.filed.Add(dueIn)
 	lr.updated = lr.filed
 	if r.IntN(4) == 0 {

@@ -259,7 +259,7 @@ func (s *Service) Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	now := clock.Stored(s.clock.Now())
 	look, err := s.store.Outlook(ctx, now)
 	if err != nil {
 		return nil, err
@@ -451,7 +451,7 @@ func (s *Service) finish(ctx context.Context, run *models.PurgeRun, rep *Report,
 	case runErr != nil:
 		rep.Outcome = models.PurgeFailed
 	}
-	rep.FinishedAt = s.clock.Now().UTC().Truncate(time.Microsecond)
+	rep.FinishedAt = clock.Stored(s.clock.Now())
 	if rep.FinishedAt.Before(rep.StartedAt) {
 		rep.FinishedAt = rep.StartedAt
 	}

@@ -139,7 +139,7 @@ func New(d Deps) *Service {
 // Broker is the service's change feed, for subscriptions.
 func (s *Service) Broker() *Broker { return s.bus }
 
-func (s *Service) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
+func (s *Service) now() time.Time { return clock.Stored(s.clock.Now()) }
 
 // inventoryAll is the inventory filter that matches every holding.
 var inventoryAll = inventory.HoldingFilter{}

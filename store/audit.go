@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 )
 
@@ -121,7 +122,7 @@ func (db *DB) PruneAuditEvents(ctx context.Context, before time.Time) (int64, er
 		})
 		return n, err
 	}
-	n, err := db.dialect.pruneAudit(db.q(ctx), before.UTC().Truncate(time.Microsecond))
+	n, err := db.dialect.pruneAudit(db.q(ctx), clock.Stored(before))
 	return n, translate(err)
 }
 
@@ -154,7 +155,7 @@ func pruneAuditPortable(tx *gorm.DB, before time.Time) (int64, error) {
 	// The anchor moves first: the delete trigger lets go only of events
 	// before it.
 	err := tx.Model(&models.AuditAnchor{}).Where("id = 1").
-		Updates(map[string]any{"seq": keep.Seq, "prev_hash": keep.PrevHash, "moved_at": time.Now().UTC().Truncate(time.Microsecond)}).Error
+		Updates(map[string]any{"seq": keep.Seq, "prev_hash": keep.PrevHash, "moved_at": clock.Stored(time.Now())}).Error
 	if err != nil {
 		return 0, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 
+	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/models"
 )
@@ -244,7 +245,7 @@ func insertSQL(table string, cols []string, k int) string {
 }
 
 // bulkNow is the creation time of bulk rows, as gorm's NowFunc gives it.
-func bulkNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+func bulkNow() time.Time { return clock.Stored(time.Now()) }
 
 // translateSQLite maps constraint failures of raw statements, which gorm's
 // error translation does not see, to ErrConflict.

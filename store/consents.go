@@ -6,6 +6,7 @@ import (
 
 	"gorm.io/gorm/clause"
 
+	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 )
 
@@ -96,7 +97,7 @@ func (db *DB) AppendConsentEvents(ctx context.Context, evs []*models.ConsentEven
 func (db *DB) ListConsentEvents(ctx context.Context, p models.ConsentEventPage) ([]*models.ConsentEventRow, bool, error) {
 	q := db.q(ctx).Where("subscriber_id = ?", p.SubscriberID)
 	if p.After != nil {
-		t := p.After.OccurredAt.UTC().Truncate(time.Microsecond)
+		t := clock.Stored(p.After.OccurredAt)
 		q = q.Where("(occurred_at < ? OR (occurred_at = ? AND id < ?))", t, t, p.After.ID)
 	}
 	var rows []*models.ConsentEventRow
@@ -170,7 +171,7 @@ func (db *DB) ListReconfirmationsDue(ctx context.Context, p models.ReconfirmPage
 	normalizeTimes(&until)
 	q := db.q(ctx).Where("reconfirm_by IS NOT NULL AND reconfirm_by <= ?", until)
 	if a := p.After; a != nil {
-		t := a.ReconfirmBy.UTC().Truncate(time.Microsecond)
+		t := clock.Stored(a.ReconfirmBy)
 		q = q.Where("(reconfirm_by > ? OR (reconfirm_by = ? AND (subscriber_id > ? OR (subscriber_id = ? AND topic > ?))))",
 			t, t, a.SubscriberID, a.SubscriberID, a.Topic)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"gorm.io/gorm/clause"
 
+	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 )
 
@@ -77,7 +78,7 @@ func (db *DB) ListRecords(ctx context.Context, p models.RecordPage) ([]*models.R
 		q = q.Where("kind = ?", p.Kind)
 	}
 	if p.After != nil {
-		t := p.After.OccurredAt.UTC().Truncate(time.Microsecond)
+		t := clock.Stored(p.After.OccurredAt)
 		q = q.Where("(occurred_at < ? OR (occurred_at = ? AND id < ?))", t, t, p.After.ID)
 	}
 	var rows []*models.Record

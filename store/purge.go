@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/purge"
 )
@@ -311,7 +312,7 @@ func (db *DB) ListErasures(ctx context.Context, subscriberID string, limit int) 
 	return out, translate(err)
 }
 
-func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+func utc(t time.Time) time.Time { return clock.Stored(t) }
 
 // textArray and int8Array pass a Go slice to PostgreSQL as one array
 // parameter (text format), where gorm would expand a slice into one

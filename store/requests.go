@@ -6,6 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/requests"
 )
@@ -87,7 +88,7 @@ func (db *DB) ListRequestEvents(ctx context.Context, requestIDs []string, withIn
 func (db *DB) ListSubscriberRequests(ctx context.Context, subscriberID string, after *models.RequestKey, limit int) ([]*models.Request, bool, error) {
 	q := db.q(ctx).Where("subscriber_id = ?", subscriberID)
 	if after != nil {
-		t := after.FiledAt.UTC().Truncate(time.Microsecond)
+		t := clock.Stored(after.FiledAt)
 		q = q.Where("(filed_at < ? OR (filed_at = ? AND id < ?))", t, t, after.ID)
 	}
 	var rows []*models.Request
@@ -120,10 +121,10 @@ func (db *DB) QueueRequests(ctx context.Context, f models.QueueFilter, after *mo
 		q = q.Where(unassigned)
 	}
 	if f.OverdueAt != nil {
-		q = q.Where("due_at < ?", f.OverdueAt.UTC().Truncate(time.Microsecond))
+		q = q.Where("due_at < ?", clock.Stored(*f.OverdueAt))
 	}
 	if after != nil {
-		t := after.DueAt.UTC().Truncate(time.Microsecond)
+		t := clock.Stored(after.DueAt)
 		q = q.Where("(due_at > ? OR (due_at = ? AND id > ?))", t, t, after.ID)
 	}
 	var rows []*models.Request

@@ -23,6 +23,7 @@ import (
 	gormlogger "gorm.io/gorm/logger"
 
 	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/clock"
 )
 
 // Sentinel errors every store method returns instead of driver errors, so the
@@ -65,7 +66,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		TranslateError:         true,
 		SkipDefaultTransaction: true,
 		PrepareStmt:            false,
-		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		NowFunc:                func() time.Time { return clock.Stored(time.Now()) },
 		Logger:                 newGormLogger(log),
 	}
 	var (

@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"time"
+
+	"github.com/xroshot/portal/clock"
 )
 
 // errorf wraps a sentinel with a message safe to show a client.
@@ -16,7 +18,7 @@ func errorf(sentinel error, format string, args ...any) error {
 func normalizeTimes(ts ...*time.Time) {
 	for _, t := range ts {
 		if t != nil {
-			*t = t.UTC().Truncate(time.Microsecond)
+			*t = clock.Stored(*t)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -181,6 +183,16 @@ func TestImportOfAMissingFileOpensNoDatabase(t *testing.T) {
 	emptyDir(t, dir, []string{"import", "missing.jsonl"})
 }
 
+// randomSecret is a JWT secret production accepts: 32 random bytes.
+func randomSecret(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
 // production is a complete production configuration over db.
 func production(t *testing.T, db string) map[string]string {
 	t.Helper()
@@ -189,7 +201,7 @@ func production(t *testing.T, db string) map[string]string {
 		t.Fatal(err)
 	}
 	return map[string]string{
-		"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strings.Repeat("s", 40), "PORTAL_JWT_ISSUER": "https://id.example",
+		"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": randomSecret(t), "PORTAL_JWT_ISSUER": "https://id.example",
 		"PORTAL_JWT_AUDIENCE": "portal", "PORTAL_ENCRYPTION_KEY": key, "PORTAL_DATABASE_URL": db,
 	}
 }

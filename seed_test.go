@@ -45,7 +45,7 @@ func TestSeedRefusesProduction(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PORTAL_ENV", "production")
-	t.Setenv("PORTAL_JWT_SECRET", strings.Repeat("s", 40))
+	t.Setenv("PORTAL_JWT_SECRET", randomSecret(t))
 	t.Setenv("PORTAL_JWT_ISSUER", "https://id.example")
 	t.Setenv("PORTAL_JWT_AUDIENCE", "portal")
 	t.Setenv("PORTAL_ENCRYPTION_KEY", spec)

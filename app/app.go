@@ -209,6 +209,10 @@ func (a *App) Edge(schema graphql.ExecutableSchema, loaders graphql.OperationMid
 		Registry:    reg,
 		Around:      []graphql.OperationMiddleware{telemetry.OperationSpans, loaders},
 		RateLimit:   rateLimit(a.Config.RateLimit),
+		// The verifier checks expiry on the same clock.
+		Now:            a.Clock.Now,
+		AllowedOrigins: a.Config.AllowedOrigins,
+		MetricsApart:   a.Config.MetricsAddr != "",
 	}))
 }
 

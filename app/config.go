@@ -38,6 +38,8 @@ type Config struct {
 	WebhookLegacyHeaders bool          // PORTAL_WEBHOOK_LEGACY_HEADERS: also send the old X-Portal-Signature headers
 	NotifyInterval       time.Duration // PORTAL_NOTIFY_INTERVAL: how often the deliverer looks for due notices
 	Tracing              bool          // OpenTelemetry export on: an OTLP endpoint in OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT (see telemetry.TracingEnabled)
+	AllowedOrigins       []string      // PORTAL_ALLOWED_ORIGINS: comma-separated browser origins besides the server's own (CORS and WebSocket upgrades)
+	MetricsAddr          string        // PORTAL_METRICS_ADDR: serve /metrics on this address instead of the API's
 	devSecretFallback    bool
 	devEncryptionDefault bool
 }
@@ -112,6 +114,17 @@ func LoadConfig(getenv func(string) string, devKey string) (Config, error) {
 			c.RateLimit = f
 		}
 	}
+	for _, o := range strings.Split(getenv("PORTAL_ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("PORTAL_ALLOWED_ORIGINS: %q is not an origin like https://app.example.com", o))
+			continue
+		}
+		c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimRight(o, "/"))
+	}
+	c.MetricsAddr = getenv("PORTAL_METRICS_ADDR")
 	c.ShutdownGrace = 20 * time.Second
 	if v := getenv("PORTAL_SHUTDOWN_GRACE"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/demo"
+	"github.com/xroshot/portal/httpapi"
 	"github.com/xroshot/portal/live"
 	"github.com/xroshot/portal/notify"
 	"github.com/xroshot/portal/purge"
@@ -90,6 +91,20 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, version string) er
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "graphql", "/graphql", "graphiql", cfg.Development(), "store", a.DB.Dialect())
+	if cfg.MetricsAddr != "" {
+		// Metrics on an internal address only: they show operation names,
+		// latencies and the process's state to anyone who can read them.
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s for metrics: %w", cfg.MetricsAddr, err)
+		}
+		mmux := http.NewServeMux()
+		mmux.Handle("GET /metrics", httpapi.MetricsHandler(reg))
+		msrv := &http.Server{Handler: mmux, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		log.Info("serving metrics", "addr", mln.Addr().String(), "path", "/metrics")
+	}
 
 	if cfg.PurgeInterval > 0 {
 		// Every replica runs the scheduler; the job lock lets one purge at a

@@ -71,9 +71,26 @@ type Config struct {
 	Limits   Limits
 	// Around runs around every operation, e.g. to give it dataloaders.
 	Around []graphql.OperationMiddleware
-	// RateLimit bounds each client's request rate; the zero value means
-	// DefaultRateLimit, a negative PerSecond none.
+	// RateLimit bounds each client's request rate, over HTTP and on
+	// WebSockets alike; the zero value means DefaultRateLimit, a negative
+	// PerSecond none.
 	RateLimit RateLimit
+	// WebSocket caps subscriptions and connections; the zero value means
+	// DefaultWebSocketLimits.
+	WebSocket WebSocketLimits
+	// AllowedOrigins are the browser origins ("https://app.example.com")
+	// other than the server's own that may call /graphql (CORS) and open
+	// WebSockets on it. Empty means the same origin only.
+	AllowedOrigins []string
+	// MetricsApart leaves /metrics off this handler, for a server that
+	// serves MetricsHandler on a separate (internal) address.
+	MetricsApart bool
+	// RequestTimeout bounds one HTTP request to /graphql (WebSockets
+	// excepted); the zero value means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// Now is the clock token expiry is measured against (time.Now when
+	// nil); the verifier must use the same one.
+	Now func() time.Time
 }
 
 // New builds the portal's HTTP handler.
@@ -86,10 +103,15 @@ func New(cfg Config) http.Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	m := newMetrics(cfg.Registry)
-	gql := newGraphQL(cfg, log, m)
+	if cfg.RateLimit == (RateLimit{}) {
+		cfg.RateLimit = DefaultRateLimit
+	}
+	lim := newLimiter(cfg.RateLimit)
+	ws := newWSEdge(cfg, lim)
+	gql := newGraphQL(cfg, log, m, ws)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", graphqlGuard(cfg.Limits.MaxBodyBytes, gql))
+	mux.Handle("/graphql", ws.wrap(graphqlGuard(cfg.Limits.MaxBodyBytes, gql)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
@@ -108,8 +130,8 @@ func New(cfg Config) http.Handler {
 		}
 		_, _ = w.Write([]byte(`{"status":"ready"}`))
 	})
-	if cfg.Registry != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
+	if cfg.Registry != nil && !cfg.MetricsApart {
+		mux.Handle("GET /metrics", MetricsHandler(cfg.Registry))
 	}
 	if cfg.Development {
 		mux.Handle("GET /{$}", playground.Handler("Privacy portal — GraphiQL", "/graphql"))
@@ -117,17 +139,45 @@ func New(cfg Config) http.Handler {
 
 	var h http.Handler = mux
 	h = withLanguage(h)
-	if cfg.RateLimit == (RateLimit{}) {
-		cfg.RateLimit = DefaultRateLimit
-	}
-	h = withRateLimit(cfg.RateLimit, h)
+	h = withRateLimit(lim, h)
+	h = withDeadline(cfg.RequestTimeout, h)
 	if cfg.Verifier != nil {
 		h = auth.Middleware(cfg.Verifier)(h)
 	}
+	h = withCORS(cfg.AllowedOrigins, h)
 	h = withAccessLog(log, m, h)
 	h = withRequestID(h)
 	h = withRecover(log, h)
 	return h
+}
+
+// MetricsHandler serves the registry's metrics in the Prometheus format.
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+}
+
+// DefaultRequestTimeout is how long one GraphQL request over HTTP may take.
+// The store's own bounds are shorter (PostgreSQL's lock_timeout 5 s and
+// statement_timeout 10 s), so a slow statement fails with its own error
+// first; this deadline also ends waits those do not cover (a connection
+// that never answers, a pool exhausted by them). A request cut short
+// answers INTERNAL; the person may retry.
+const DefaultRequestTimeout = 15 * time.Second
+
+// withDeadline gives every /graphql request over HTTP a deadline.
+func withDeadline(d time.Duration, next http.Handler) http.Handler {
+	if d == 0 {
+		d = DefaultRequestTimeout
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d < 0 || r.URL.Path != "/graphql" || r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 func init() {
@@ -136,13 +186,9 @@ func init() {
 	errcode.RegisterErrorType("COMPLEXITY_LIMIT_EXCEEDED", errcode.KindProtocol)
 }
 
-func newGraphQL(cfg Config, log *slog.Logger, m *metrics) *handler.Server {
+func newGraphQL(cfg Config, log *slog.Logger, m *metrics, ws *wsEdge) *handler.Server {
 	srv := handler.New(cfg.Schema)
-	srv.AddTransport(transport.Websocket{
-		KeepAlivePingInterval: 15 * time.Second,
-		InitTimeout:           10 * time.Second,
-		InitFunc:              websocketInit(cfg.Verifier),
-	})
+	srv.AddTransport(ws.transport())
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -160,12 +206,14 @@ func newGraphQL(cfg Config, log *slog.Logger, m *metrics) *handler.Server {
 	// measures the text before gqlgen parses and validates it; the limits
 	// run on the validated operation, and only then is a new persisted
 	// query registered.
+	srv.Use(operationGate{ws: ws})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	srv.Use(costGate{limits: cfg.Limits, introspection: cfg.Development, docs: docs})
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.ComplexityLimit))
 	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
 	srv.Use(apqCommit{cache: apq})
 	srv.AroundResponses(capErrors(cfg.Limits.MaxErrors))
+	srv.AroundOperations(ws.capSubscriptions)
 	srv.AroundOperations(m.aroundOperations)
 	for _, f := range cfg.Around {
 		srv.AroundOperations(f)
@@ -173,24 +221,6 @@ func newGraphQL(cfg Config, log *slog.Logger, m *metrics) *handler.Server {
 	srv.SetErrorPresenter(errorPresenter(log))
 	srv.SetRecoverFunc(recoverFunc(log))
 	return srv
-}
-
-// websocketInit authenticates a subscription from its connection_init
-// payload: browsers cannot set headers on a WebSocket upgrade.
-func websocketInit(v *auth.Verifier) transport.WebsocketInitFunc {
-	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		if v == nil {
-			return ctx, &payload, nil
-		}
-		p, err := auth.FromWebSocketInit(v, payload)
-		switch {
-		case err == nil && p != nil:
-			ctx = auth.WithPrincipal(ctx, p)
-		case err != nil:
-			ctx = auth.WithAuthError(ctx, err)
-		}
-		return ctx, &payload, nil
-	}
 }
 
 // validationRules is gqlparser's rule set; in production every rule that

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -14,6 +15,15 @@ import (
 
 // RateLimit bounds how fast one client may call the API: per token subject
 // when authenticated, per address otherwise. Zero PerSecond turns it off.
+//
+// Anonymous clients behind one address (a carrier's NAT, an office proxy)
+// share that address's bucket. That is deliberate: the only anonymous
+// operations are reading the policy and starting a login elsewhere, which
+// the burst covers for many people at once, and a per-client key an
+// anonymous caller chooses (a header, a cookie) would let one client mint
+// itself unlimited buckets. Behind a reverse proxy, the proxy must set the
+// client address (RemoteAddr) or every anonymous client shares the
+// proxy's one bucket; see the deployment guide.
 type RateLimit struct {
 	PerSecond float64
 	Burst     int
@@ -25,12 +35,18 @@ type RateLimit struct {
 // portal makes a few calls a second; a feeding system batches.
 var DefaultRateLimit = RateLimit{PerSecond: 50, Burst: 100, Clients: 100_000}
 
-// withRateLimit answers 429 with a RATE_LIMITED GraphQL error and
-// Retry-After when a client exceeds its rate. It sits after authentication,
-// so a subscriber's budget follows their token, not their address.
-func withRateLimit(rl RateLimit, next http.Handler) http.Handler {
+// limiter holds the clients' token buckets. One limiter serves HTTP
+// requests and every operation on a WebSocket, so a connection is no way
+// around the rate.
+type limiter struct {
+	rl      RateLimit
+	buckets *lru.Cache[string, *rate.Limiter]
+}
+
+// newLimiter returns nil when rl turns limiting off.
+func newLimiter(rl RateLimit) *limiter {
 	if rl.PerSecond <= 0 {
-		return next
+		return nil
 	}
 	if rl.Burst <= 0 {
 		rl.Burst = int(rl.PerSecond) * 2
@@ -39,23 +55,45 @@ func withRateLimit(rl RateLimit, next http.Handler) http.Handler {
 		rl.Clients = DefaultRateLimit.Clients
 	}
 	buckets, _ := lru.New[string, *rate.Limiter](rl.Clients)
+	return &limiter{rl: rl, buckets: buckets}
+}
+
+// allow takes one token from the bucket of the client of ctx.
+func (l *limiter) allow(ctx context.Context) bool {
+	if l == nil {
+		return true
+	}
+	key := "addr:" + reqctx.ClientAddr(ctx)
+	if p, ok := auth.FromContext(ctx); ok && p != nil {
+		key = "sub:" + p.Subject
+	}
+	b, ok := l.buckets.Get(key)
+	if !ok {
+		b = rate.NewLimiter(rate.Limit(l.rl.PerSecond), l.rl.Burst)
+		if prev, found, _ := l.buckets.PeekOrAdd(key, b); found {
+			b = prev // another request made it first
+		}
+	}
+	return b.Allow()
+}
+
+const rateLimitedMessage = "too many requests; slow down and retry after a second"
+
+// withRateLimit answers 429 with a RATE_LIMITED GraphQL error and
+// Retry-After when a client exceeds its rate. It sits after authentication,
+// so a subscriber's budget follows their token, not their address.
+func withRateLimit(l *limiter, next http.Handler) http.Handler {
+	if l == nil {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/graphql" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		key := "addr:" + reqctx.ClientAddr(r.Context())
-		if p, ok := auth.FromContext(r.Context()); ok && p != nil {
-			key = "sub:" + p.Subject
-		}
-		l, ok := buckets.Get(key)
-		if !ok {
-			l = rate.NewLimiter(rate.Limit(rl.PerSecond), rl.Burst)
-			buckets.Add(key, l)
-		}
-		if !l.Allow() {
+		if !l.allow(r.Context()) {
 			w.Header().Set("Retry-After", strconv.Itoa(1))
-			writeError(w, r, http.StatusTooManyRequests, apperr.CodeRateLimited, "too many requests; slow down and retry after a second")
+			writeError(w, r, http.StatusTooManyRequests, apperr.CodeRateLimited, rateLimitedMessage)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -184,7 +184,7 @@ func TestConsentChangesAreAuditedAndAgentsActThroughRequests(t *testing.T) {
 		t.Fatalf("agent without an assigned request: %v", res.Codes())
 	}
 	var filed struct{ FileRequest struct{ ID string } }
-	do(t, env, subTok, `mutation { fileRequest(input: {type: SUSPENSION, scope: {categories: ["applicant.email"]}, reason: "광고 문자를 그만 받고 싶습니다", idempotencyKey: "suspend-0001"}) { id } }`, nil, &filed)
+	do(t, env, subTok, `mutation { fileRequest(input: {type: SUSPENSION, purposes: ["MARKETING"], reason: "광고 문자를 그만 받고 싶습니다", idempotencyKey: "suspend-0001"}) { id } }`, nil, &filed)
 	do(t, env, agentTok, `mutation($id: ID!) { assignRequest(id: $id, assigneeId: "agent-1") { id } }`, map[string]any{"id": filed.FileRequest.ID}, nil)
 	do(t, env, agentTok, setByAgent, nil, nil)
 

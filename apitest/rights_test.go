@@ -78,6 +78,9 @@ func TestOnlyAccessMayBePostponedAndOverdueStaysOverdue(t *testing.T) {
 		var ids []string
 		for _, typ := range []string{"DELETION", "CORRECTION", "SUSPENSION", "DISPUTE"} {
 			in := map[string]any{"type": typ, "scope": map[string]any{"categories": []string{"optional.discount_certificate"}}, "reason": "요청합니다", "idempotencyKey": "deadline-" + typ}
+			if typ == "SUSPENSION" {
+				in["purposes"] = []string{"OPERATIONS"}
+			}
 			r := fileReq(t, env, subTok, in)
 			assign(t, env, adminTok, r.ID, "agent-1")
 			res := env.Query(t, agentTok, extendMut, map[string]any{"id": r.ID})
@@ -191,7 +194,7 @@ func TestRefusalsCiteTheLaw(t *testing.T) {
 		}
 
 		// A suspension refused needs a legal ground from the catalog.
-		susp := map[string]any{"type": "SUSPENSION", "scope": map[string]any{"categories": []string{"applicant.phone"}}, "reason": "분석에 쓰지 마세요", "idempotencyKey": "suspend-ops-1"}
+		susp := map[string]any{"type": "SUSPENSION", "purposes": []string{"OPERATIONS"}, "reason": "분석에 쓰지 마세요", "idempotencyKey": "suspend-ops-1"}
 		s := fileReq(t, env, subTok, susp)
 		assign(t, env, adminTok, s.ID, "agent-1")
 		refuse := func(ground any) apitest.Response {

@@ -98,6 +98,9 @@ type Store interface {
 	// consent's ReconfirmBy to next, provided the consent is still at seq
 	// with ReconfirmBy was; otherwise ErrConflict.
 	NoteReconfirmNotice(ctx context.Context, subscriberID, topic string, seq int64, was, next, at time.Time) error
+	// ProcessingSuspended reports whether the subscriber suspended
+	// processing for a purpose (법 37): nothing is sent under it.
+	ProcessingSuspended(ctx context.Context, subscriberID, purpose string) (bool, error)
 	AppendConsentEvents(ctx context.Context, evs []*models.ConsentEventRow) error
 	ListConsentEvents(ctx context.Context, p models.ConsentEventPage) ([]*models.ConsentEventRow, bool, error)
 	GetConsentEvents(ctx context.Context, subscriberID string, receiptIDs []string) ([]*models.ConsentEventRow, error)

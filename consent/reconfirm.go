@@ -99,6 +99,10 @@ type DueSubscriber struct {
 	Topics []string
 }
 
+// marketingPurpose is the catalog purpose of marketing consents, whose
+// suspension stops reconfirmation notices.
+const marketingPurpose = "MARKETING"
+
 // MaxDueBatch caps one listing of the reconfirmation job.
 const MaxDueBatch = 1000
 
@@ -173,6 +177,11 @@ func (s *Service) RecordReconfirmationNotice(ctx context.Context, subscriberID s
 	until := NoticeLead.AddTo(asOf)
 	n := 0
 	err := s.store.InTx(ctx, func(tx Store) error {
+		// A reconfirmation is a marketing message: none while the subscriber
+		// has suspended marketing processing.
+		if suspended, err := tx.ProcessingSuspended(ctx, subscriberID, marketingPurpose); err != nil || suspended {
+			return err
+		}
 		rows, err := tx.ListConsents(ctx, subscriberID)
 		if err != nil {
 			return err

@@ -234,6 +234,7 @@ type ComplexityRoot struct {
 		RequiredProcessing func(childComplexity int) int
 		SignedUpAt         func(childComplexity int) int
 		Status             func(childComplexity int) int
+		Suspensions        func(childComplexity int) int
 		TerminatedAt       func(childComplexity int) int
 	}
 
@@ -244,6 +245,7 @@ type ComplexityRoot struct {
 		CommentOnRequest           func(childComplexity int, id string, body string, internal *bool) int
 		ExtendRequest              func(childComplexity int, id string, reason string) int
 		FileRequest                func(childComplexity int, input models.FileRequestInput) int
+		LiftSuspension             func(childComplexity int, id string) int
 		ReconfirmMarketingConsents func(childComplexity int, input *models.ReconfirmMarketingConsentsInput) int
 		ResolveRequest             func(childComplexity int, input models.ResolveRequestInput) int
 		RunPurge                   func(childComplexity int, dryRun *bool, clauses []string) int
@@ -312,6 +314,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AccessExportSchema func(childComplexity int) int
+		ActiveSuspensions  func(childComplexity int, subscriberID *string, first *int, after *string) int
 		AuditEvents        func(childComplexity int, filter *models.AuditFilter, first *int, after *string) int
 		Me                 func(childComplexity int, lang *models.Language) int
 		Policy             func(childComplexity int, lang *models.Language) int
@@ -366,35 +369,37 @@ type ComplexityRoot struct {
 	}
 
 	Request struct {
-		ApprovalRequired func(childComplexity int) int
-		Approved         func(childComplexity int) int
-		Assigned         func(childComplexity int) int
-		AssigneeID       func(childComplexity int) int
-		Decision         func(childComplexity int, lang *models.Language) int
-		DueAt            func(childComplexity int) int
-		Events           func(childComplexity int) int
-		Export           func(childComplexity int) int
-		Extended         func(childComplexity int) int
-		ExtensionReason  func(childComplexity int) int
-		FeeRelated       func(childComplexity int) int
-		FiledAt          func(childComplexity int) int
-		FiledBy          func(childComplexity int) int
-		HowToObject      func(childComplexity int) int
-		ID               func(childComplexity int) int
-		Late             func(childComplexity int) int
-		LegalGround      func(childComplexity int) int
-		Outcomes         func(childComplexity int) int
-		Overdue          func(childComplexity int) int
-		Reason           func(childComplexity int) int
-		ReasonCode       func(childComplexity int) int
-		Resolution       func(childComplexity int) int
-		ResolutionText   func(childComplexity int) int
-		ResolvedAt       func(childComplexity int) int
-		Scope            func(childComplexity int) int
-		Status           func(childComplexity int) int
-		SubscriberID     func(childComplexity int) int
-		Type             func(childComplexity int) int
-		Verification     func(childComplexity int) int
+		ApprovalRequired  func(childComplexity int) int
+		Approved          func(childComplexity int) int
+		Assigned          func(childComplexity int) int
+		AssigneeID        func(childComplexity int) int
+		Decision          func(childComplexity int, lang *models.Language) int
+		DueAt             func(childComplexity int) int
+		Events            func(childComplexity int) int
+		Export            func(childComplexity int) int
+		Extended          func(childComplexity int) int
+		ExtensionReason   func(childComplexity int) int
+		FeeRelated        func(childComplexity int) int
+		FiledAt           func(childComplexity int) int
+		FiledBy           func(childComplexity int) int
+		HowToObject       func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Late              func(childComplexity int) int
+		LegalGround       func(childComplexity int) int
+		Outcomes          func(childComplexity int) int
+		Overdue           func(childComplexity int) int
+		Reason            func(childComplexity int) int
+		ReasonCode        func(childComplexity int) int
+		Resolution        func(childComplexity int) int
+		ResolutionText    func(childComplexity int) int
+		ResolvedAt        func(childComplexity int) int
+		Scope             func(childComplexity int) int
+		Status            func(childComplexity int) int
+		SubscriberID      func(childComplexity int) int
+		SuspendedPurposes func(childComplexity int) int
+		SuspensionActive  func(childComplexity int) int
+		Type              func(childComplexity int) int
+		Verification      func(childComplexity int) int
 	}
 
 	RequestConnection struct {
@@ -476,6 +481,24 @@ type ComplexityRoot struct {
 	Subscription struct {
 		RequestUpdated func(childComplexity int, id string) int
 	}
+
+	Suspension struct {
+		Purposes     func(childComplexity int) int
+		RequestID    func(childComplexity int) int
+		Since        func(childComplexity int) int
+		Status       func(childComplexity int) int
+		SubscriberID func(childComplexity int) int
+	}
+
+	SuspensionConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	SuspensionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -501,6 +524,7 @@ type MeResolver interface {
 	ConsentReceipt(ctx context.Context, obj *models.MeNode, id string) (*models.ConsentReceipt, error)
 	Erased(ctx context.Context, obj *models.MeNode) ([]*models.ErasedNode, error)
 	Requests(ctx context.Context, obj *models.MeNode, first *int, after *string) (*models.RequestConnection, error)
+	Suspensions(ctx context.Context, obj *models.MeNode) ([]*models.Suspension, error)
 }
 type MutationResolver interface {
 	SetConsent(ctx context.Context, input models.SetConsentInput) (*models.ConsentChangeResult, error)
@@ -517,6 +541,7 @@ type MutationResolver interface {
 	CommentOnRequest(ctx context.Context, id string, body string, internal *bool) (*models.Request, error)
 	ExtendRequest(ctx context.Context, id string, reason string) (*models.Request, error)
 	ApproveRequest(ctx context.Context, id string) (*models.Request, error)
+	LiftSuspension(ctx context.Context, id string) (*models.Request, error)
 	ResolveRequest(ctx context.Context, input models.ResolveRequestInput) (*models.Request, error)
 }
 type QueryResolver interface {
@@ -528,6 +553,7 @@ type QueryResolver interface {
 	Requests(ctx context.Context, filter *models.RequestFilter, first *int, after *string) (*models.RequestConnection, error)
 	Subscriber(ctx context.Context, id string, lang *models.Language) (*models.MeNode, error)
 	AccessExportSchema(ctx context.Context) (string, error)
+	ActiveSuspensions(ctx context.Context, subscriberID *string, first *int, after *string) (*models.SuspensionConnection, error)
 }
 type RequestResolver interface {
 	FiledBy(ctx context.Context, obj *models.Request) (models.FiledByKind, error)
@@ -546,6 +572,8 @@ type RequestResolver interface {
 
 	Decision(ctx context.Context, obj *models.Request, lang *models.Language) (*string, error)
 	LegalGround(ctx context.Context, obj *models.Request) (*models.ClauseView, error)
+	SuspendedPurposes(ctx context.Context, obj *models.Request) ([]string, error)
+	SuspensionActive(ctx context.Context, obj *models.Request) (bool, error)
 
 	Events(ctx context.Context, obj *models.Request) ([]*models.RequestEvent, error)
 	Outcomes(ctx context.Context, obj *models.Request) ([]*models.RequestOutcome, error)
@@ -1451,6 +1479,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Status(childComplexity), true
+	case "Me.suspensions":
+		if e.ComplexityRoot.Me.Suspensions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.Suspensions(childComplexity), true
 	case "Me.terminatedAt":
 		if e.ComplexityRoot.Me.TerminatedAt == nil {
 			break
@@ -1524,6 +1558,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.FileRequest(childComplexity, args["input"].(models.FileRequestInput)), true
+	case "Mutation.liftSuspension":
+		if e.ComplexityRoot.Mutation.LiftSuspension == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_liftSuspension_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LiftSuspension(childComplexity, args["id"].(string)), true
 	case "Mutation.reconfirmMarketingConsents":
 		if e.ComplexityRoot.Mutation.ReconfirmMarketingConsents == nil {
 			break
@@ -1880,6 +1925,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AccessExportSchema(childComplexity), true
+	case "Query.activeSuspensions":
+		if e.ComplexityRoot.Query.ActiveSuspensions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_activeSuspensions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ActiveSuspensions(childComplexity, args["subscriberId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -2271,6 +2327,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Request.SubscriberID(childComplexity), true
+	case "Request.suspendedPurposes":
+		if e.ComplexityRoot.Request.SuspendedPurposes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.SuspendedPurposes(childComplexity), true
+	case "Request.suspensionActive":
+		if e.ComplexityRoot.Request.SuspensionActive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.SuspensionActive(childComplexity), true
 	case "Request.type":
 		if e.ComplexityRoot.Request.Type == nil {
 			break
@@ -2608,6 +2676,63 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.RequestUpdated(childComplexity, args["id"].(string)), true
+
+	case "Suspension.purposes":
+		if e.ComplexityRoot.Suspension.Purposes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suspension.Purposes(childComplexity), true
+	case "Suspension.requestId":
+		if e.ComplexityRoot.Suspension.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suspension.RequestID(childComplexity), true
+	case "Suspension.since":
+		if e.ComplexityRoot.Suspension.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suspension.Since(childComplexity), true
+	case "Suspension.status":
+		if e.ComplexityRoot.Suspension.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suspension.Status(childComplexity), true
+	case "Suspension.subscriberId":
+		if e.ComplexityRoot.Suspension.SubscriberID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Suspension.SubscriberID(childComplexity), true
+
+	case "SuspensionConnection.edges":
+		if e.ComplexityRoot.SuspensionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuspensionConnection.Edges(childComplexity), true
+	case "SuspensionConnection.pageInfo":
+		if e.ComplexityRoot.SuspensionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuspensionConnection.PageInfo(childComplexity), true
+
+	case "SuspensionEdge.cursor":
+		if e.ComplexityRoot.SuspensionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuspensionEdge.Cursor(childComplexity), true
+	case "SuspensionEdge.node":
+		if e.ComplexityRoot.SuspensionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuspensionEdge.Node(childComplexity), true
 
 	}
 	return 0, false
@@ -3127,6 +3252,8 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_erased(ctx, field)
 	case "requests":
 		return ec.fieldContext_Me_requests(ctx, field)
+	case "suspensions":
+		return ec.fieldContext_Me_suspensions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Me", field.Name)
 }
@@ -3379,6 +3506,10 @@ func (ec *executionContext) childFields_Request(ctx context.Context, field graph
 		return ec.fieldContext_Request_decision(ctx, field)
 	case "legalGround":
 		return ec.fieldContext_Request_legalGround(ctx, field)
+	case "suspendedPurposes":
+		return ec.fieldContext_Request_suspendedPurposes(ctx, field)
+	case "suspensionActive":
+		return ec.fieldContext_Request_suspensionActive(ctx, field)
 	case "howToObject":
 		return ec.fieldContext_Request_howToObject(ctx, field)
 	case "resolvedAt":
@@ -3543,6 +3674,42 @@ func (ec *executionContext) childFields_RetentionClause(ctx context.Context, fie
 		return ec.fieldContext_RetentionClause_citation(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RetentionClause", field.Name)
+}
+
+func (ec *executionContext) childFields_Suspension(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "requestId":
+		return ec.fieldContext_Suspension_requestId(ctx, field)
+	case "subscriberId":
+		return ec.fieldContext_Suspension_subscriberId(ctx, field)
+	case "purposes":
+		return ec.fieldContext_Suspension_purposes(ctx, field)
+	case "since":
+		return ec.fieldContext_Suspension_since(ctx, field)
+	case "status":
+		return ec.fieldContext_Suspension_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Suspension", field.Name)
+}
+
+func (ec *executionContext) childFields_SuspensionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SuspensionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SuspensionConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SuspensionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SuspensionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SuspensionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SuspensionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SuspensionEdge", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3915,6 +4082,20 @@ func (ec *executionContext) field_Mutation_fileRequest_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_liftSuspension_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_reconfirmMarketingConsents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4098,6 +4279,36 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_activeSuspensions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "subscriberId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subscriberId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -7856,6 +8067,38 @@ func (ec *executionContext) fieldContext_Me_requests(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Me_suspensions(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_suspensions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().Suspensions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.Suspension) graphql.Marshaler {
+			return ec.marshalNSuspension2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_suspensions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Suspension(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8718,6 +8961,68 @@ func (ec *executionContext) fieldContext_Mutation_approveRequest(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_approveRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_liftSuspension(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_liftSuspension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().LiftSuspension(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
+				if err != nil {
+					var zeroVal *models.Request
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.Request
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Request) graphql.Marshaler {
+			return ec.marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_liftSuspension(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Request(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_liftSuspension_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10211,6 +10516,68 @@ func (ec *executionContext) fieldContext_Query_accessExportSchema(_ context.Cont
 	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
 }
 
+func (ec *executionContext) _Query_activeSuspensions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_activeSuspensions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ActiveSuspensions(ctx, fc.Args["subscriberId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SYSTEM"})
+				if err != nil {
+					var zeroVal *models.SuspensionConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.SuspensionConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.SuspensionConnection) graphql.Marshaler {
+			return ec.marshalNSuspensionConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_activeSuspensions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SuspensionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_activeSuspensions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11513,6 +11880,52 @@ func (ec *executionContext) fieldContext_Request_legalGround(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Request_suspendedPurposes(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_suspendedPurposes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().SuspendedPurposes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_suspendedPurposes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, true, true, "String")
+}
+
+func (ec *executionContext) _Request_suspensionActive(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_suspensionActive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().SuspensionActive(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Request_suspensionActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Request", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Request_howToObject(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
@@ -12942,6 +13355,240 @@ func (ec *executionContext) fieldContext_Subscription_requestUpdated(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Suspension_requestId(ctx context.Context, field graphql.CollectedField, obj *models.Suspension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suspension_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suspension_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suspension", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Suspension_subscriberId(ctx context.Context, field graphql.CollectedField, obj *models.Suspension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suspension_subscriberId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubscriberID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suspension_subscriberId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suspension", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Suspension_purposes(ctx context.Context, field graphql.CollectedField, obj *models.Suspension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suspension_purposes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purposes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suspension_purposes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suspension", field, false, false, "String")
+}
+
+func (ec *executionContext) _Suspension_since(ctx context.Context, field graphql.CollectedField, obj *models.Suspension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suspension_since(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Since, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suspension_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suspension", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Suspension_status(ctx context.Context, field graphql.CollectedField, obj *models.Suspension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Suspension_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.RequestStatus) graphql.Marshaler {
+			return ec.marshalNRequestStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Suspension_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Suspension", field, false, false, "RequestStatus")
+}
+
+func (ec *executionContext) _SuspensionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.SuspensionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuspensionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.SuspensionEdge) graphql.Marshaler {
+			return ec.marshalNSuspensionEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuspensionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SuspensionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SuspensionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SuspensionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.SuspensionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuspensionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuspensionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SuspensionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SuspensionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.SuspensionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuspensionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuspensionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SuspensionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _SuspensionEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.SuspensionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuspensionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Suspension) graphql.Marshaler {
+			return ec.marshalNSuspension2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspension(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuspensionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SuspensionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Suspension(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14152,7 +14799,7 @@ func (ec *executionContext) unmarshalInputFileRequestInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"subscriberId", "type", "scope", "reason", "idempotencyKey", "feeRelated", "via", "verification"}
+	fieldsInOrder := [...]string{"subscriberId", "type", "scope", "reason", "idempotencyKey", "feeRelated", "via", "verification", "purposes"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14215,6 +14862,13 @@ func (ec *executionContext) unmarshalInputFileRequestInput(ctx context.Context, 
 				return it, err
 			}
 			it.Verification = data
+		case "purposes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purposes = data
 		}
 	}
 	return it, nil
@@ -16140,6 +16794,12 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Me_requests(ctx, field, obj)
 				})
+		case "suspensions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_suspensions(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16270,6 +16930,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "approveRequest":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_approveRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "liftSuspension":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_liftSuspension(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -16704,6 +17371,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_accessExportSchema(ctx, field)
+				})
+		case "activeSuspensions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_activeSuspensions(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -17189,6 +17862,18 @@ func (ec *executionContext) _Request(ctx context.Context, sel ast.SelectionSet, 
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Request_legalGround(ctx, field, obj)
+				})
+		case "suspendedPurposes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_suspendedPurposes(ctx, field, obj)
+				})
+		case "suspensionActive":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_suspensionActive(ctx, field, obj)
 				})
 		case "howToObject":
 			out.Values[i] = ec._Request_howToObject(ctx, field, obj)
@@ -17761,6 +18446,135 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var suspensionImplementors = []string{"Suspension"}
+
+func (ec *executionContext) _Suspension(ctx context.Context, sel ast.SelectionSet, obj *models.Suspension) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, suspensionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Suspension")
+		case "requestId":
+			out.Values[i] = ec._Suspension_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subscriberId":
+			out.Values[i] = ec._Suspension_subscriberId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purposes":
+			out.Values[i] = ec._Suspension_purposes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "since":
+			out.Values[i] = ec._Suspension_since(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Suspension_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var suspensionConnectionImplementors = []string{"SuspensionConnection"}
+
+func (ec *executionContext) _SuspensionConnection(ctx context.Context, sel ast.SelectionSet, obj *models.SuspensionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, suspensionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SuspensionConnection")
+		case "edges":
+			out.Values[i] = ec._SuspensionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SuspensionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var suspensionEdgeImplementors = []string{"SuspensionEdge"}
+
+func (ec *executionContext) _SuspensionEdge(ctx context.Context, sel ast.SelectionSet, obj *models.SuspensionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, suspensionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SuspensionEdge")
+		case "cursor":
+			out.Values[i] = ec._SuspensionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SuspensionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -19107,6 +19921,62 @@ func (ec *executionContext) marshalNSubscriberStatus2githubᚗcomᚋxroshotᚋpo
 		graphql.AddInvalidNullFromMarshaler(ctx, "SubscriberStatus!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNSuspension2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Suspension) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSuspension2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSuspension2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspension(ctx context.Context, sel ast.SelectionSet, v *models.Suspension) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Suspension!")
+		return graphql.Null
+	}
+	return ec._Suspension(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSuspensionConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionConnection(ctx context.Context, sel ast.SelectionSet, v *models.SuspensionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SuspensionConnection!")
+		return graphql.Null
+	}
+	return ec._SuspensionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSuspensionEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.SuspensionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSuspensionEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSuspensionEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionEdge(ctx context.Context, sel ast.SelectionSet, v *models.SuspensionEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SuspensionEdge!")
+		return graphql.Null
+	}
+	return ec._SuspensionEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {

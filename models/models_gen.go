@@ -178,6 +178,10 @@ type FileRequestInput struct {
 	// subscriber's identity or the requester's authority was verified. Refused
 	// from a subscriber's or guardian's own token.
 	Verification *VerificationInput `json:"verification,omitempty"`
+	// For SUSPENSION, required: the purpose codes (Purpose.code) whose
+	// processing is to stop, such as OPERATIONS or MARKETING. It takes effect
+	// when filed. Refused for other types.
+	Purposes []string `json:"purposes,omitempty"`
 }
 
 type HoldingFilter struct {
@@ -394,6 +398,31 @@ type SubscriberInput struct {
 }
 
 type Subscription struct {
+}
+
+// A suspension of processing in force (법 37).
+type Suspension struct {
+	// The suspension request.
+	RequestID    string `json:"requestId"`
+	SubscriberID string `json:"subscriberId"`
+	// Purpose codes whose processing is stopped.
+	Purposes []string `json:"purposes"`
+	// Since when processing is stopped: the filing.
+	Since time.Time `json:"since"`
+	// The request's status: open, or resolved in the subscriber's favour.
+	Status RequestStatus `json:"status"`
+}
+
+// A page of suspensions in force, by request id.
+type SuspensionConnection struct {
+	Edges    []*SuspensionEdge `json:"edges"`
+	PageInfo *PageInfo         `json:"pageInfo"`
+}
+
+// One suspension in a page.
+type SuspensionEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *Suspension `json:"node"`
 }
 
 // A verification recorded by staff.

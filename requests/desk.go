@@ -122,6 +122,11 @@ func (s *Service) Withdraw(ctx context.Context, who Actor, id string) (*models.R
 		}
 		now := s.now()
 		from, to := r.Status, models.RequestWithdrawn
+		if r.Type == models.RequestSuspension {
+			if err := s.suspensionChanged(ctx, tx, r, NoticeResumed, now); err != nil {
+				return err
+			}
+		}
 		r.Status, r.ResolvedAt = to, &now
 		if err := s.release(ctx, tx, r, now); err != nil {
 			return err
@@ -319,6 +324,12 @@ func (s *Service) Resolve(ctx context.Context, who Actor, id string, in ResolveI
 				res = models.ResolutionPartiallyApproved
 			}
 			if outcomes, err = tx.ListOutcomes(ctx, []string{r.ID}); err != nil {
+				return err
+			}
+		}
+		if r.Type == models.RequestSuspension && res == models.ResolutionRejected {
+			// Refused with its legal ground: processing resumes.
+			if err := s.suspensionChanged(ctx, tx, r, NoticeResumed, now); err != nil {
 				return err
 			}
 		}

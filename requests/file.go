@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,6 +44,8 @@ type FileInput struct {
 	FeeRelated bool
 	// Via is the channel: WEB, APP or AGENT_DESK.
 	Via string
+	// Purposes are the purpose codes a suspension stops (법 37).
+	Purposes []string
 	// Verification is how staff filing for a subscriber verified who asks:
 	// required of staff, refused of anyone else.
 	Verification *Verification
@@ -92,6 +95,9 @@ func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*Filed, er
 	if err != nil {
 		return nil, err
 	}
+	if err := s.validatePurposes(&in); err != nil {
+		return nil, err
+	}
 	if err := s.validateFiling(&in); err != nil {
 		return nil, err
 	}
@@ -123,6 +129,11 @@ func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*Filed, er
 		method, ref := in.Verification.Method, in.Verification.Reference
 		r.VerificationMethod, r.VerificationRef = &method, &ref
 	}
+	if r.Type == models.RequestSuspension {
+		b, _ := json.Marshal(in.Purposes)
+		ps := string(b)
+		r.SuspendedPurposes = &ps
+	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.CreateRequest(ctx, r); err != nil {
 			return err
@@ -132,6 +143,12 @@ func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*Filed, er
 			return err
 		}
 		switch r.Type {
+		case models.RequestSuspension:
+			// Processing stops without delay (법 37①): the operator's
+			// systems are told now, not when the desk decides.
+			if err := s.suspensionChanged(ctx, tx, r, NoticeSuspended, now); err != nil {
+				return err
+			}
 		case models.RequestDeletion, models.RequestDispute:
 			if err := s.placeHold(ctx, tx, r, in.Scope, now); err != nil {
 				return err
@@ -258,6 +275,9 @@ func bodyDigest(subscriberID string, in FileInput) string {
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%t", subscriberID, in.Type, in.Scope.encode(), in.Reason, in.FeeRelated)
 	if v := in.Verification; v != nil {
 		fmt.Fprintf(h, "\x00%s\x00%s", v.Method, v.Reference)
+	}
+	if len(in.Purposes) > 0 {
+		fmt.Fprintf(h, "\x00%s", strings.Join(in.Purposes, ","))
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

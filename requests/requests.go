@@ -88,6 +88,9 @@ type Store interface {
 	// newest first, for the access export.
 	ListConsentEvents(ctx context.Context, p models.ConsentEventPage) ([]*models.ConsentEventRow, bool, error)
 	HasAssignedRequest(ctx context.Context, agentID, subscriberID string) (bool, error)
+	// ListActiveSuspensions pages by id through the suspensions in force
+	// (SuspensionActive), of one subscriber or, with "", of all.
+	ListActiveSuspensions(ctx context.Context, subscriberID, afterID string, limit int) ([]*models.Request, bool, error)
 	OpenFeeIssue(ctx context.Context, fi *models.FeeIssue) (bool, error)
 	ResolveFeeIssueBySource(ctx context.Context, subscriberID, sourceRef string, at time.Time) (int64, error)
 	// EnqueueOutbox queues a notice for the operator's gateway.

@@ -5,6 +5,7 @@ import (
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/requests"
 )
 
 // setComplexity gives lists a cost proportional to what they can return, so
@@ -27,6 +28,13 @@ func setComplexity(c *graph.ComplexityRoot) {
 	}
 	c.Query.ReconfirmationsDue = func(child int, first *int, _ *string) int {
 		return 1 + pageCost(first, consent.DefaultPage, consent.MaxPage)*child
+	}
+	c.Query.ActiveSuspensions = func(child int, _ *string, first *int, _ *string) int {
+		return 1 + pageCost(first, requests.DefaultPage, requests.MaxPage)*child
+	}
+	c.Me.Suspensions = func(child int) int {
+		// Capped at one page of a subscriber's suspensions.
+		return 1 + requests.MaxPage*child
 	}
 }
 

@@ -35,6 +35,18 @@ func (r *meResolver) Requests(ctx context.Context, obj *models.MeNode, first *in
 	return requestConnection(p, ok, ownCursor), nil
 }
 
+func (r *meResolver) Suspensions(ctx context.Context, obj *models.MeNode) ([]*models.Suspension, error) {
+	rs, err := r.RequestSvc.Suspensions(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*models.Suspension, len(rs))
+	for i, q := range rs {
+		out[i] = suspensionView(q)
+	}
+	return out, nil
+}
+
 func (r *mutationResolver) FileRequest(ctx context.Context, input models.FileRequestInput) (*models.Request, error) {
 	who, err := requestActor(ctx)
 	if err != nil {
@@ -89,6 +101,14 @@ func (r *mutationResolver) ApproveRequest(ctx context.Context, id string) (*mode
 		return nil, err
 	}
 	return r.RequestSvc.Approve(ctx, who, id)
+}
+
+func (r *mutationResolver) LiftSuspension(ctx context.Context, id string) (*models.Request, error) {
+	who, err := requestActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.RequestSvc.Lift(ctx, who, id)
 }
 
 func (r *mutationResolver) ResolveRequest(ctx context.Context, input models.ResolveRequestInput) (*models.Request, error) {
@@ -156,6 +176,26 @@ func (r *queryResolver) Subscriber(ctx context.Context, id string, lang *models.
 
 func (r *queryResolver) AccessExportSchema(ctx context.Context) (string, error) {
 	return string(requests.ExportSchema), nil
+}
+
+func (r *queryResolver) ActiveSuspensions(ctx context.Context, subscriberID *string, first *int, after *string) (*models.SuspensionConnection, error) {
+	n, err := pageSize(first, requests.DefaultPage, requests.MaxPage)
+	if err != nil {
+		return nil, err
+	}
+	afterID, err := decodeIDCursor(suspensionCursorTag, after)
+	if err != nil {
+		return nil, err
+	}
+	sub := ""
+	if subscriberID != nil {
+		sub = *subscriberID
+	}
+	p, err := r.RequestSvc.ActiveSuspensions(ctx, sub, afterID, n)
+	if err != nil {
+		return nil, err
+	}
+	return suspensionConnection(p, afterID != ""), nil
 }
 
 func (r *requestResolver) FiledBy(ctx context.Context, obj *models.Request) (models.FiledByKind, error) {
@@ -239,6 +279,14 @@ func (r *requestResolver) LegalGround(ctx context.Context, obj *models.Request) 
 		return nil, nil
 	}
 	return &models.ClauseView{C: c, Lang: answerLang(ctx, nil)}, nil
+}
+
+func (r *requestResolver) SuspendedPurposes(ctx context.Context, obj *models.Request) ([]string, error) {
+	return requests.SuspendedPurposes(obj), nil
+}
+
+func (r *requestResolver) SuspensionActive(ctx context.Context, obj *models.Request) (bool, error) {
+	return requests.SuspensionActive(obj), nil
 }
 
 func (r *requestResolver) Events(ctx context.Context, obj *models.Request) ([]*models.RequestEvent, error) {

@@ -41,6 +41,7 @@ func fileInput(in models.FileRequestInput) (requests.FileInput, error) {
 	if in.Via != nil {
 		out.Via = *in.Via
 	}
+	out.Purposes = in.Purposes
 	if v := in.Verification; v != nil {
 		out.Verification = &requests.Verification{Method: v.Method, Reference: v.Reference}
 	}
@@ -173,4 +174,38 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// suspensionCursorTag tags the cursors of the suspensions list.
+const suspensionCursorTag = "susp"
+
+func encodeIDCursor(tag, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(tag + ":" + id))
+}
+
+func decodeIDCursor(tag string, s *string) (string, error) {
+	if s == nil || *s == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(*s)
+	id, ok := strings.CutPrefix(string(b), tag+":")
+	if err != nil || !ok || id == "" {
+		return "", apperr.BadInput("after", "not a cursor of this list")
+	}
+	return id, nil
+}
+
+func suspensionView(r *models.Request) *models.Suspension {
+	return &models.Suspension{RequestID: r.ID, SubscriberID: r.SubscriberID, Purposes: requests.SuspendedPurposes(r), Since: r.FiledAt, Status: r.Status}
+}
+
+func suspensionConnection(p requests.Page, hasPrev bool) *models.SuspensionConnection {
+	c := &models.SuspensionConnection{Edges: make([]*models.SuspensionEdge, len(p.Requests)), PageInfo: &models.PageInfo{HasNextPage: p.HasNext, HasPreviousPage: hasPrev}}
+	for i, r := range p.Requests {
+		c.Edges[i] = &models.SuspensionEdge{Cursor: encodeIDCursor(suspensionCursorTag, r.ID), Node: suspensionView(r)}
+	}
+	if n := len(c.Edges); n > 0 {
+		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &c.Edges[0].Cursor, &c.Edges[n-1].Cursor
+	}
+	return c
 }

@@ -169,7 +169,9 @@ func (db *DB) ListOutbox(ctx context.Context, subscriberID string, limit int) ([
 func (db *DB) ListReconfirmationsDue(ctx context.Context, p models.ReconfirmPage) ([]*models.ConsentRow, bool, error) {
 	until := p.Until
 	normalizeTimes(&until)
-	q := db.q(ctx).Where("reconfirm_by IS NOT NULL AND reconfirm_by <= ?", until)
+	// No reconfirmation notice goes to a subscriber who suspended marketing
+	// processing (법 37): the portal sends nothing under a suspended purpose.
+	q := db.q(ctx).Where("reconfirm_by IS NOT NULL AND reconfirm_by <= ?", until).Where(notSuspendedFor("consents", "MARKETING"))
 	if a := p.After; a != nil {
 		t := clock.Stored(a.ReconfirmBy)
 		q = q.Where("(reconfirm_by > ? OR (reconfirm_by = ? AND (subscriber_id > ? OR (subscriber_id = ? AND topic > ?))))",

@@ -194,6 +194,45 @@ func (db *DB) HasAssignedRequest(ctx context.Context, agentID, subscriberID stri
 	return n > 0, translate(err)
 }
 
+// activeSuspension selects the suspension requests in force: filed and not
+// withdrawn, refused or lifted (requests.SuspensionActive).
+const activeSuspension = "requests.type = 'SUSPENSION' AND requests.lifted_at IS NULL AND (requests.status IN ('SUBMITTED', 'IN_REVIEW') OR (requests.status = 'RESOLVED' AND requests.resolution <> 'REJECTED'))"
+
+// notSuspendedFor is the condition on a table with a subscriber_id column
+// that its subscriber has not suspended processing for purpose (a catalog
+// code, never user input).
+func notSuspendedFor(table, purpose string) string {
+	return "NOT EXISTS (SELECT 1 FROM requests WHERE requests.subscriber_id = " + table + ".subscriber_id AND " + activeSuspension +
+		" AND requests.suspended_purposes LIKE '%\"" + purpose + "\"%')"
+}
+
+// ListActiveSuspensions pages by id through the suspensions in force, of
+// one subscriber or, with "", of all.
+func (db *DB) ListActiveSuspensions(ctx context.Context, subscriberID, afterID string, limit int) ([]*models.Request, bool, error) {
+	q := db.q(ctx).Table("requests").Where(activeSuspension)
+	if subscriberID != "" {
+		q = q.Where("subscriber_id = ?", subscriberID)
+	}
+	if afterID != "" {
+		q = q.Where("id > ?", afterID)
+	}
+	var rows []*models.Request
+	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, false, translate(err)
+	}
+	return page(rows, limit)
+}
+
+// ProcessingSuspended reports whether the subscriber suspended processing
+// for purpose: the portal then sends nothing under it.
+func (db *DB) ProcessingSuspended(ctx context.Context, subscriberID, purpose string) (bool, error) {
+	var n int64
+	err := db.q(ctx).Model(&models.Request{}).
+		Where("subscriber_id = ? AND "+activeSuspension+" AND suspended_purposes LIKE ?", subscriberID, `%"`+purpose+`"%`).
+		Limit(1).Count(&n).Error
+	return n > 0, translate(err)
+}
+
 // ResolveFeeIssueBySource resolves the open fee issue a request opened.
 func (db *DB) ResolveFeeIssueBySource(ctx context.Context, subscriberID, sourceRef string, at time.Time) (int64, error) {
 	normalizeTimes(&at)

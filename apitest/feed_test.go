@@ -142,6 +142,10 @@ func TestFeedRefusesBadInputAndOtherRoles(t *testing.T) {
 		{name: "record in the future", token: sys, query: `mutation { appendRecords(subscriberId: "feed-1", records: [{kind: "USAGE", occurredAt: "2099-06-03T09:00:00Z", externalId: "d"}]) { appended } }`, wantCode: "BAD_USER_INPUT", wantField: "records[0].occurredAt"},
 		{name: "a record for an unknown subscriber", token: sys, query: `mutation { appendRecords(subscriberId: "nobody", records: [{kind: "USAGE", occurredAt: "2025-06-03T09:00:00Z", externalId: "d"}]) { appended } }`, wantCode: "NOT_FOUND"},
 		{name: "too many records", token: sys, query: `mutation($r: [RecordInput!]!) { appendRecords(subscriberId: "feed-1", records: $r) { appended } }`, vars: map[string]any{"r": many}, wantCode: "BAD_USER_INPUT", wantField: "records"},
+		// Issue 12, bad input: fees dated before the subscriber signed up,
+		// or in the future.
+		{name: "a billing state before sign-up", token: sys, query: `mutation { setBillingState(subscriberId: "feed-1", state: UNPAID, since: "2001-01-01T00:00:00Z") { id } }`, wantCode: "BAD_USER_INPUT", wantField: "since"},
+		{name: "a billing state in the future", token: sys, query: `mutation { setBillingState(subscriberId: "feed-1", state: UNPAID, since: "2099-01-01T00:00:00Z") { id } }`, wantCode: "BAD_USER_INPUT", wantField: "since"},
 		{name: "settled before the unpaid fees began", token: sys, query: `mutation { setBillingState(subscriberId: "feed-1", state: SETTLED, since: "2025-01-01T00:00:00Z") { id } }`, wantCode: "BAD_USER_INPUT", wantField: "since"},
 		{name: "a subscriber feeding", token: env.Token(t, "feed-1", "", auth.RoleSubscriber), query: upsert, vars: subscriberInput("feed-1", nil), wantCode: "FORBIDDEN"},
 		{name: "an agent feeding", token: env.Token(t, "agent-1", "", auth.RoleAgent), query: `mutation { terminateSubscriber(id: "feed-1", at: "2025-01-01T00:00:00Z") { id } }`, wantCode: "FORBIDDEN"},

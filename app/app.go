@@ -156,8 +156,8 @@ type Parts struct {
 func Assemble(p Parts) *App {
 	a := &App{Config: p.Config, Log: p.Log, DB: p.DB, Catalog: p.Catalog, Keys: p.Keys, Verifier: p.Verifier, Clock: p.Clock}
 	a.Inventory = inventory.New(a.DB, a.Catalog, a.Keys, a.Clock)
-	a.Feed = feed.New(a.DB.ForFeed(), a.Inventory, a.Keys, a.Clock)
 	a.Consent = consent.New(a.DB.ForConsent(), a.Inventory, a.Clock)
+	a.Feed = feed.New(a.DB.ForFeed(), a.Inventory, a.Keys, a.Clock, feed.WithMarketingEnder(a.Consent))
 	a.Requests = requests.New(requests.Deps{Store: a.DB.ForRequests(), Inventory: a.Inventory, Clock: a.Clock, Consents: consentWithdrawal(a.Consent)})
 	a.Consent.SetDelegation(a.Requests.AgentMaySee)
 	a.Audit = audit.New(a.DB.ForAudit(), a.Clock)

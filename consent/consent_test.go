@@ -389,7 +389,7 @@ func TestAfterTerminationConsentsCanOnlyBeWithdrawn(t *testing.T) {
 
 func testAfterTerminationConsentsCanOnlyBeWithdrawn(t *testing.T, e *env) {
 	e.adult(t, "sub-1")
-	e.set(t, "sub-1", "marketing.sms", true)
+	e.set(t, "sub-1", "optional.discount_certificate", true)
 	if _, err := e.feed.Terminate(context.Background(), "sub-1", start); err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +397,9 @@ func testAfterTerminationConsentsCanOnlyBeWithdrawn(t *testing.T, e *env) {
 	if code(err) != apperr.CodeConflict {
 		t.Errorf("granting after termination: %v, want CONFLICT", err)
 	}
-	if out := e.set(t, "sub-1", "marketing.sms", false); !out.Changed {
+	// Marketing ended with the termination; an optional item's consent is
+	// the subscriber's to withdraw.
+	if out := e.set(t, "sub-1", "optional.discount_certificate", false); !out.Changed {
 		t.Error("withdrawing after termination changed nothing")
 	}
 }

@@ -174,9 +174,27 @@ func (s *Service) DueConsents(ctx context.Context, asOf time.Time, after *models
 // none was due, or when a concurrent change or another worker got there
 // first (the next listing shows what is still due).
 func (s *Service) RecordReconfirmationNotice(ctx context.Context, subscriberID string, asOf time.Time) (int, error) {
+	n, _, err := s.recordNotice(ctx, subscriberID, asOf)
+	return n, err
+}
+
+// recordNotice is RecordReconfirmationNotice that also reports a
+// terminated subscriber: no reconfirmation notice goes to one (their data
+// is kept, if at all, only under a statute and used for nothing else);
+// their marketing consents are ended instead, which takes them off the
+// list of consents due.
+func (s *Service) recordNotice(ctx context.Context, subscriberID string, asOf time.Time) (n int, ended bool, err error) {
 	until := NoticeLead.AddTo(asOf)
-	n := 0
-	err := s.store.InTx(ctx, func(tx Store) error {
+	var terminatedAt *time.Time
+	err = s.store.InTx(ctx, func(tx Store) error {
+		sub, err := tx.GetSubscriber(ctx, subscriberID)
+		if err != nil {
+			return err
+		}
+		if sub.TerminatedAt != nil {
+			terminatedAt = sub.TerminatedAt
+			return nil
+		}
 		// A reconfirmation is a marketing message: none while the subscriber
 		// has suspended marketing processing.
 		if suspended, err := tx.ProcessingSuspended(ctx, subscriberID, marketingPurpose); err != nil || suspended {
@@ -216,12 +234,15 @@ func (s *Service) RecordReconfirmationNotice(ctx context.Context, subscriberID s
 		return s.rec.Record(ctx, tx, audit.Event{Actor: audit.System(ctx, "reconfirmation"), Action: "consent.reconfirmation_notice", Subject: subscriberID, TargetType: "subscriber", TargetID: subscriberID, Details: map[string]any{"consents": n}})
 	})
 	if errors.Is(err, apperr.ErrConflict) {
-		return 0, nil
+		return 0, false, nil
 	}
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	return n, nil
+	if terminatedAt != nil {
+		return 0, true, s.EndMarketing(ctx, subscriberID, *terminatedAt)
+	}
+	return n, false, nil
 }
 
 // sameDay reports whether two instants fall on the same day in Korea.
@@ -249,9 +270,14 @@ func (s *Service) RunReconfirmation(ctx context.Context, asOf time.Time, batch i
 		}
 		recorded := 0
 		for _, d := range due {
-			n, err := s.RecordReconfirmationNotice(ctx, d.SubscriberID, asOf)
+			n, ended, err := s.recordNotice(ctx, d.SubscriberID, asOf)
 			if err != nil {
 				return subscribers, consents, err
+			}
+			if ended {
+				// Consents ended, no notice: progress all the same.
+				recorded++
+				continue
 			}
 			if n > 0 {
 				recorded++

@@ -51,11 +51,44 @@ type Service struct {
 	inv   *inventory.Service
 	keys  *protect.Keyring
 	clock clock.Clock
+	// marketing ends marketing consents at termination; nil in tools that
+	// feed no consents.
+	marketing MarketingEnder
 }
 
+// MarketingEnder ends a subscriber's marketing consents when the contract
+// ends (POLICY.md: on termination, marketing consents end, recorded in the
+// consent history with the termination as the reason). The consent
+// service is one.
+type MarketingEnder interface {
+	EndMarketing(ctx context.Context, subscriberID string, terminatedAt time.Time) error
+}
+
+// Option configures the feed service.
+type Option func(*Service)
+
+// WithMarketingEnder makes termination end the subscriber's marketing
+// consents through m, after the termination commits.
+func WithMarketingEnder(m MarketingEnder) Option { return func(s *Service) { s.marketing = m } }
+
 // New returns the feed service.
-func New(s Store, inv *inventory.Service, keys *protect.Keyring, c clock.Clock) *Service {
-	return &Service{rec: audit.NewRecorder(c), store: s, cat: inv.Catalog(), inv: inv, keys: keys, clock: c}
+func New(s Store, inv *inventory.Service, keys *protect.Keyring, c clock.Clock, opts ...Option) *Service {
+	svc := &Service{rec: audit.NewRecorder(c), store: s, cat: inv.Catalog(), inv: inv, keys: keys, clock: c}
+	for _, o := range opts {
+		o(svc)
+	}
+	return svc
+}
+
+// endMarketing ends the marketing consents of a subscriber whose contract
+// has ended. It runs after the feed's own transaction: consents keep their
+// own history and receipts. Should it fail, the termination stands and the
+// reconfirmation job ends them instead of sending a notice.
+func (s *Service) endMarketing(ctx context.Context, sub *models.Subscriber) error {
+	if s.marketing == nil || sub == nil || sub.TerminatedAt == nil {
+		return nil
+	}
+	return s.marketing.EndMarketing(ctx, sub.ID, *sub.TerminatedAt)
 }
 
 // SubscriberInput is DESIGN.md's SubscriberInput: the operator's view of
@@ -110,7 +143,7 @@ func (s *Service) UpsertSubscriber(ctx context.Context, in SubscriberInput) (*mo
 	if err != nil {
 		return nil, err
 	}
-	return sub, nil
+	return sub, s.endMarketing(ctx, sub)
 }
 
 // prepareSubscriber validates the input and seals its items, before any
@@ -417,7 +450,10 @@ func (s *Service) Terminate(ctx context.Context, subscriberID string, at time.Ti
 		}
 		return s.audit(ctx, tx, audit.ActionFeedTerminateSub, subscriberID, nil)
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, s.endMarketing(ctx, out)
 }
 
 // SetBillingState records the billing system's fee position. Unpaid or
@@ -452,6 +488,12 @@ func (s *Service) billingTx(ctx context.Context, tx Store, subscriberID string, 
 			return nil, apperr.NotFound("no subscriber %q", subscriberID)
 		}
 		return nil, err
+	}
+	// Fees of a subscription arise after it began: a state dated before
+	// sign-up would stop the post-termination clock on a date the
+	// subscriber had no fees.
+	if since.Before(sub.SignedUpAt) {
+		return nil, apperr.BadInput("since", "is before the subscriber signed up (%s)", models.DateOf(sub.SignedUpAt))
 	}
 	// An open fee issue cannot be resolved before it began: the feed has
 	// its dates the wrong way round.

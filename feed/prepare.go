@@ -124,6 +124,9 @@ func (s *Service) checkLine(l ImportLine) (*checkedLine, error) {
 		if l.BillingSince == nil || l.BillingSince.After(s.clock.Now()) {
 			return nil, apperr.BadInput("billingSince", "is required with billingState and must not be in the future")
 		}
+		if l.BillingSince.Before(sub.SignedUpAt) {
+			return nil, apperr.BadInput("billingSince", "is before the subscriber signed up")
+		}
 	}
 	return &checkedLine{sub: sub, holdings: holdings, recs: recs, billing: billing}, nil
 }

@@ -231,7 +231,7 @@ type ResolveInput struct {
 
 // DefaultHowToObject tells the subscriber how to object when staff give no
 // more specific text (PIPA 38⑤; 영 48).
-const DefaultHowToObject = "이 결정에 이의가 있으시면 90일 이내에 포털 또는 고객센터를 통해 이의를 제기하실 수 있으며, 개인정보 분쟁조정위원회(www.kopico.go.kr)에 분쟁조정을 신청하실 수 있습니다. / If you disagree, you may object within 90 days through the portal or customer centre, or apply to the Personal Information Dispute Mediation Committee (www.kopico.go.kr)."
+const DefaultHowToObject = "이 결정에 이의가 있으시면 포털 또는 고객센터를 통해 이의를 제기하실 수 있으며, 개인정보 분쟁조정위원회(www.kopico.go.kr)에 분쟁조정을 신청하실 수 있습니다. / If you disagree, you may object through the portal or customer centre, or apply to the Personal Information Dispute Mediation Committee (www.kopico.go.kr)."
 
 // Approve records a second staff member's approval of a deletion staff
 // filed for a subscriber: it takes effect only once someone other than

@@ -704,3 +704,14 @@ func TestEveryStatusChangeQueuesANotice(t *testing.T) {
 		}
 	})
 }
+
+// The default answer on how to object invents no time limit: PIPA sets
+// none (issue 12, finding 7).
+func TestDefaultObjectionInventsNoTimeLimit(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"90", "일 이내", "within"} {
+		if strings.Contains(requests.DefaultHowToObject, s) {
+			t.Errorf("DefaultHowToObject says %q: %s", s, requests.DefaultHowToObject)
+		}
+	}
+}

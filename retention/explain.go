@@ -30,7 +30,7 @@ func (a Assessment) Explain(lang policy.Lang) string {
 	}
 	switch g.OpenReason {
 	case ReasonActiveSubscription:
-		return explainActive(a.Clauses, ko)
+		return explainActive(a.Clauses, a.Purpose, ko)
 	case ReasonFeesUnresolved:
 		return explainFees(g.Unresolved, ko)
 	}
@@ -51,7 +51,7 @@ func (a Assessment) Explain(lang policy.Lang) string {
 }
 
 // explainActive: the service period is open; say what follows termination.
-func explainActive(spans []ClauseSpan, ko bool) string {
+func explainActive(spans []ClauseSpan, purpose *policy.Purpose, ko bool) string {
 	var after string
 	var laws []string
 	for _, sp := range spans {
@@ -66,7 +66,11 @@ func explainActive(spans []ClauseSpan, ko bool) string {
 	}
 	var b strings.Builder
 	if ko {
-		b.WriteString("가입 기간 동안 서비스에 이용 중")
+		if purpose != nil {
+			b.WriteString("가입 기간 동안 " + purpose.Label.In(policy.Ko) + "에 이용 중")
+		} else {
+			b.WriteString("가입 기간 동안 서비스에 이용 중")
+		}
 		if after != "" {
 			b.WriteString("; 해지 후 " + after + "이 지나면 파기")
 		}
@@ -75,7 +79,11 @@ func explainActive(spans []ClauseSpan, ko bool) string {
 		}
 		return b.String()
 	}
-	b.WriteString("In use for the service while your subscription is active")
+	if purpose != nil {
+		b.WriteString("In use for " + lowerFirst(purpose.Label.In(policy.En)) + " while your subscription is active")
+	} else {
+		b.WriteString("In use for the service while your subscription is active")
+	}
 	if after != "" {
 		b.WriteString("; erased " + after + " after termination")
 	}
@@ -204,6 +212,16 @@ func label(cl *policy.Clause, ko bool) string {
 	if ko {
 		return s
 	}
+	r, n := utf8.DecodeRuneInString(s)
+	if next, _ := utf8.DecodeRuneInString(s[n:]); unicode.IsLower(next) {
+		return string(unicode.ToLower(r)) + s[n:]
+	}
+	return s
+}
+
+// lowerFirst lowers a label's capital for use inside a sentence, unless it
+// starts with an acronym.
+func lowerFirst(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	if next, _ := utf8.DecodeRuneInString(s[n:]); unicode.IsLower(next) {
 		return string(unicode.ToLower(r)) + s[n:]

@@ -40,6 +40,14 @@ func TestExplain(t *testing.T) {
 			ko: "가입 기간 동안 서비스에 이용 중; 해지 후 6개월이 지나면 파기",
 		},
 		{
+			// Advertising records serve marketing, not the service (issue
+			// 12, finding 7).
+			name: "advertising records of an active subscriber",
+			sub:  active, item: record("ADVERTISING", at(2026, 1, 1)), now: at(2026, 2, 1),
+			en: "In use for marketing and customer management while your subscription is active; erased 6 months after termination, unless kept longer under E-Commerce Act Art. 6",
+			ko: "가입 기간 동안 마케팅 및 고객관리에 이용 중; 해지 후 6개월이 지나면 파기, 단 전자상거래 등에서의 소비자보호에 관한 법률 제6조에 따라 더 오래 보관될 수 있음",
+		},
+		{
 			name: "message content, active subscriber",
 			sub:  active, item: record("MESSAGE_CONTENT", at(2026, 1, 1)), now: at(2026, 1, 2),
 			en: "Kept until 2026-01-29: message content and similar service records",

@@ -10,6 +10,7 @@ package retention
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/xroshot/portal/policy"
@@ -145,6 +146,10 @@ type Assessment struct {
 	Governing *ClauseSpan
 	// Holds are the item's holds, as given.
 	Holds []Hold
+	// Purpose is, for an item not in use for the service itself, the
+	// purpose it is in use for (advertising records: marketing); nil
+	// otherwise.
+	Purpose *policy.Purpose
 }
 
 // Engine computes assessments for one catalog. It is safe for concurrent use.
@@ -161,6 +166,10 @@ type entry struct {
 	clauses []clauseRef
 	// consent is set for optional items, which consent withdrawal ends.
 	consent bool
+	// purpose is, for an item not used for the service itself (such as
+	// advertising records, kept for marketing), the purpose explanations
+	// name; nil for items in use for the service.
+	purpose *policy.Purpose
 }
 
 type clauseRef struct {
@@ -194,10 +203,10 @@ func New(cat *policy.Catalog) *Engine {
 		return refs
 	}
 	for _, c := range cat.Categories {
-		e.categories[c.Code] = entry{clauses: resolve("category", c.Code, c.Clauses), consent: c.ConsentTopic != ""}
+		e.categories[c.Code] = entry{clauses: resolve("category", c.Code, c.Clauses), consent: c.ConsentTopic != "", purpose: namedPurpose(cat, c.Purposes)}
 	}
 	for _, r := range cat.RecordKinds {
-		ent := entry{clauses: resolve("record kind", r.Code, r.Clauses)}
+		ent := entry{clauses: resolve("record kind", r.Code, r.Clauses), purpose: namedPurpose(cat, r.Purposes)}
 		e.recordKinds[r.Code] = ent
 		for _, ref := range ent.clauses {
 			if ref.clause.Role == policy.RoleTax {
@@ -207,6 +216,19 @@ func New(cat *policy.Catalog) *Engine {
 		}
 	}
 	return e
+}
+
+// servicePurpose is the purpose of providing the service (POLICY.md §1 가).
+const servicePurpose = "SERVICE"
+
+// namedPurpose is the purpose an explanation names for an item that is not
+// used for the service itself, or nil.
+func namedPurpose(cat *policy.Catalog, codes []string) *policy.Purpose {
+	if len(codes) == 0 || slices.Contains(codes, servicePurpose) {
+		return nil
+	}
+	p, _ := cat.Purpose(codes[0])
+	return p
 }
 
 // FeeRecordKinds returns the record kinds the tax clause keeps record by
@@ -306,6 +328,7 @@ func (e *Engine) assess(r *run, it *Item, a *Assessment) error {
 	}
 	a.Clauses = r.spans[first:len(r.spans):len(r.spans)]
 	a.Holds = it.Holds
+	a.Purpose = ent.purpose
 	a.Governing = governing(a.Clauses)
 	if a.Governing.End != nil {
 		a.PurgeAfter = a.Governing.End

@@ -23,6 +23,7 @@ import (
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
+	"github.com/xroshot/portal/textin"
 )
 
 // Store is what the feed writes, inside one transaction per call.
@@ -257,6 +258,20 @@ func (s *Service) upsertTx(ctx context.Context, tx Store, sub *models.Subscriber
 }
 
 func (s *Service) validateSubscriber(in SubscriberInput, now time.Time) error {
+	if err := textin.Check("id", in.ID); err != nil {
+		return err
+	}
+	if in.GuardianID != nil {
+		if err := textin.Check("guardianId", *in.GuardianID); err != nil {
+			return err
+		}
+	}
+	for i, it := range in.Items {
+		field := fmt.Sprintf("items[%d]", i)
+		if err := textin.CheckAll(field+".category", it.Category, field+".value", it.Value, field+".source", it.Source); err != nil {
+			return err
+		}
+	}
 	if in.ID == "" || len(in.ID) > 64 {
 		return apperr.BadInput("id", "a subscriber id of 1 to 64 characters is required")
 	}
@@ -366,6 +381,9 @@ func (s *Service) validateRecords(recs []RecordInput) error {
 	now := s.clock.Now()
 	for i, r := range recs {
 		field := fmt.Sprintf("records[%d]", i)
+		if err := textin.CheckAll(field+".kind", r.Kind, field+".externalId", r.ExternalID, field+".summary", r.Summary); err != nil {
+			return err
+		}
 		if _, ok := s.cat.RecordKind(r.Kind); !ok {
 			return apperr.BadInput(field+".kind", "unknown record kind %q", r.Kind)
 		}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
@@ -228,6 +229,10 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (
 }
 
 func (s *Service) importLine(ctx context.Context, line []byte) (int64, error) {
+	if !utf8.Valid(line) {
+		// The JSON decoder would store U+FFFD in place of the broken bytes.
+		return 0, apperr.BadInput("", "the line is not valid UTF-8")
+	}
 	var l ImportLine
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()

@@ -31,6 +31,9 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 					ext["reason"] = c
 				}
 			}
+			if f, ok := gqlErr.Extensions["field"].(string); ok && f != "" {
+				ext["field"] = f // the text rule names the offending input
+			}
 			out.Extensions = ext
 			return &out
 		}

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/xroshot/portal/apperr"
 )
@@ -73,6 +74,11 @@ func graphqlGuard(maxBody int64, next http.Handler) http.Handler {
 // checkParams validates the shape of a GraphQL-over-HTTP request body and
 // returns what is wrong, without quoting the body.
 func checkParams(body []byte) string {
+	if !utf8.Valid(body) {
+		// Go's JSON decoder would turn the broken bytes into U+FFFD and
+		// the request would go on with a value the client never sent.
+		return "the request body is not valid UTF-8"
+	}
 	var p map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&p); err != nil {

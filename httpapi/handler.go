@@ -211,6 +211,7 @@ func newGraphQL(cfg Config, log *slog.Logger, m *metrics, ws *wsEdge) *handler.S
 	srv.Use(costGate{limits: cfg.Limits, introspection: cfg.Development, docs: docs})
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.ComplexityLimit))
 	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
+	srv.Use(textGate{})
 	srv.Use(apqCommit{cache: apq})
 	srv.AroundResponses(capErrors(cfg.Limits.MaxErrors))
 	srv.AroundOperations(ws.capSubscriptions)

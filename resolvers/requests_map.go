@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/xroshot/portal/apperr"
@@ -117,18 +118,38 @@ type loadersKey struct{}
 // per operation would cache the first push's lists and repeat them in every
 // later push.
 func (r *Resolver) WithLoaders(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	who, _ := requestActor(ctx)
+	who, err := requestActor(ctx)
 	staff := requests.SeesInternal(who)
+	// A subscription's pushes are authorised when their change arrives
+	// (follow), but the lists are read a moment later: internal comments
+	// read for staff are checked again after the read, so a reassignment
+	// committed in between cannot leak the next assignee's comments.
+	var recheck func(context.Context, string) error
+	if staff && err == nil && graphql.HasOperationContext(ctx) {
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
+			recheck = func(ctx context.Context, id string) error {
+				_, err := r.RequestSvc.Get(ctx, who, id)
+				return err
+			}
+		}
+	}
 	respond := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
-		return respond(context.WithValue(ctx, loadersKey{}, r.newLoaders(staff)))
+		return respond(context.WithValue(ctx, loadersKey{}, r.newLoaders(staff, recheck)))
 	}
 }
 
-func (r *Resolver) newLoaders(staff bool) *loaders {
+func (r *Resolver) newLoaders(staff bool, recheck func(context.Context, string) error) *loaders {
 	return &loaders{
 		events: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string][]*models.RequestEvent, error) {
 			m, err := r.RequestSvc.Events(ctx, ids, staff)
+			if err == nil && recheck != nil {
+				for _, id := range ids {
+					if err := recheck(ctx, id); err != nil {
+						return nil, err
+					}
+				}
+			}
 			return fill(ids, m), err
 		}, dataloadgen.WithWait(time.Millisecond)),
 		outcomes: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string][]*models.RequestOutcome, error) {

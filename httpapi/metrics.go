@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -17,6 +18,34 @@ type metrics struct {
 	httpLatency  *prometheus.HistogramVec
 	gqlOps       *prometheus.CounterVec
 	gqlLatency   *prometheus.HistogramVec
+	names        nameSet
+}
+
+// maxOperationNames bounds the operation label: clients choose operation
+// names, so past this many distinct ones the rest count as "other" and the
+// series stay few whatever is sent.
+const maxOperationNames = 200
+
+// nameSet remembers the operation names already given a series.
+type nameSet struct {
+	mu   sync.Mutex
+	seen map[string]struct{}
+}
+
+func (s *nameSet) bound(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.seen[name]; ok {
+		return name
+	}
+	if s.seen == nil {
+		s.seen = map[string]struct{}{}
+	}
+	if len(s.seen) >= maxOperationNames {
+		return "other"
+	}
+	s.seen[name] = struct{}{}
+	return name
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -66,6 +95,7 @@ func (m *metrics) aroundOperations(ctx context.Context, next graphql.OperationHa
 	if len(name) > 64 {
 		name = name[:64]
 	}
+	name = m.names.bound(name)
 	start := time.Now()
 	h := next(ctx)
 	return func(ctx context.Context) *graphql.Response {

@@ -54,20 +54,26 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, version string) er
 			return err
 		}
 	}
-	waitNotifier, err := a.StartNotifier(ctx)
+	// The background workers stop with jobs, which ends when ctx does or
+	// when Serve returns early (a port already taken): their waits, deferred
+	// before the cancel, would otherwise wait for a signal that never comes.
+	jobs, stopJobs := context.WithCancel(ctx)
+	waitNotifier, err := a.StartNotifier(jobs)
 	if err != nil {
+		stopJobs()
 		return err
 	}
 	defer waitNotifier()
+	defer stopJobs()
 
 	if a.Relay != nil {
 		// Listening before serving: a change made once this replica takes
 		// traffic reaches its subscribers.
-		waitRelay, err := a.Relay.Start(ctx, a.Requests.Broker())
+		waitRelay, err := a.Relay.Start(jobs, a.Requests.Broker())
 		if err != nil {
 			return err
 		}
-		defer waitRelay()
+		defer func() { stopJobs(); waitRelay() }()
 	}
 	sessions := live.NewSessions()
 	var listening func() bool
@@ -113,7 +119,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, version string) er
 		sched := &purge.Scheduler{Purge: a.Purge, Interval: cfg.PurgeInterval, Logger: log, Observer: metrics,
 			Lock: func(ctx context.Context) (func(), bool, error) { return a.DB.TryLock(ctx, "purge") }}
 		go func() {
-			if err := sched.Run(ctx); err != nil {
+			if err := sched.Run(jobs); err != nil {
 				log.Error("purge scheduler stopped", "err", err)
 			}
 		}()

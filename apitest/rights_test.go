@@ -78,8 +78,11 @@ func TestOnlyAccessMayBePostponedAndOverdueStaysOverdue(t *testing.T) {
 		var ids []string
 		for _, typ := range []string{"DELETION", "CORRECTION", "SUSPENSION", "DISPUTE"} {
 			in := map[string]any{"type": typ, "scope": map[string]any{"categories": []string{"optional.discount_certificate"}}, "reason": "요청합니다", "idempotencyKey": "deadline-" + typ}
-			if typ == "SUSPENSION" {
+			switch typ {
+			case "SUSPENSION":
 				in["purposes"] = []string{"OPERATIONS"}
+			case "CORRECTION":
+				in["correction"] = map[string]any{"category": "applicant.phone", "value": "010-9876-5432"}
 			}
 			r := fileReq(t, env, subTok, in)
 			assign(t, env, adminTok, r.ID, "agent-1")

@@ -32,6 +32,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	AuditEvent() AuditEventResolver
 	ErasedItems() ErasedItemsResolver
+	Holding() HoldingResolver
 	Me() MeResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -188,6 +189,30 @@ type ComplexityRoot struct {
 		ReconfirmEvery func(childComplexity int) int
 	}
 
+	CorrectionProposal struct {
+		Category      func(childComplexity int) int
+		ProposedValue func(childComplexity int) int
+	}
+
+	CorrectionTask struct {
+		Category     func(childComplexity int) int
+		DueAt        func(childComplexity int) int
+		FiledAt      func(childComplexity int) int
+		RequestID    func(childComplexity int) int
+		SubscriberID func(childComplexity int) int
+		Value        func(childComplexity int) int
+	}
+
+	CorrectionTaskConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	CorrectionTaskEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ErasedItems struct {
 		Clause      func(childComplexity int) int
 		Code        func(childComplexity int) int
@@ -207,14 +232,15 @@ type ComplexityRoot struct {
 	}
 
 	Holding struct {
-		Category    func(childComplexity int) int
-		CollectedAt func(childComplexity int) int
-		Encrypted   func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Purposes    func(childComplexity int) int
-		Retention   func(childComplexity int) int
-		Source      func(childComplexity int) int
-		Value       func(childComplexity int) int
+		Category            func(childComplexity int) int
+		CollectedAt         func(childComplexity int) int
+		CorrectionRequested func(childComplexity int) int
+		Encrypted           func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Purposes            func(childComplexity int) int
+		Retention           func(childComplexity int) int
+		Source              func(childComplexity int) int
+		Value               func(childComplexity int) int
 	}
 
 	Me struct {
@@ -316,6 +342,7 @@ type ComplexityRoot struct {
 		AccessExportSchema func(childComplexity int) int
 		ActiveSuspensions  func(childComplexity int, subscriberID *string, first *int, after *string) int
 		AuditEvents        func(childComplexity int, filter *models.AuditFilter, first *int, after *string) int
+		CorrectionTasks    func(childComplexity int, first *int, after *string) int
 		Me                 func(childComplexity int, lang *models.Language) int
 		Policy             func(childComplexity int, lang *models.Language) int
 		ReconfirmationsDue func(childComplexity int, first *int, after *string) int
@@ -373,6 +400,7 @@ type ComplexityRoot struct {
 		Approved          func(childComplexity int) int
 		Assigned          func(childComplexity int) int
 		AssigneeID        func(childComplexity int) int
+		Correction        func(childComplexity int) int
 		Decision          func(childComplexity int, lang *models.Language) int
 		DueAt             func(childComplexity int) int
 		Events            func(childComplexity int) int
@@ -515,6 +543,9 @@ type AuditEventResolver interface {
 type ErasedItemsResolver interface {
 	Explanation(ctx context.Context, obj *models.ErasedNode, lang *models.Language) (string, error)
 }
+type HoldingResolver interface {
+	CorrectionRequested(ctx context.Context, obj *models.HoldingNode) (bool, error)
+}
 type MeResolver interface {
 	Holdings(ctx context.Context, obj *models.MeNode, filter *models.HoldingFilter) ([]*models.HoldingNode, error)
 	Records(ctx context.Context, obj *models.MeNode, kind *string, first *int, after *string) (*models.RecordConnection, error)
@@ -554,6 +585,7 @@ type QueryResolver interface {
 	Subscriber(ctx context.Context, id string, lang *models.Language) (*models.MeNode, error)
 	AccessExportSchema(ctx context.Context) (string, error)
 	ActiveSuspensions(ctx context.Context, subscriberID *string, first *int, after *string) (*models.SuspensionConnection, error)
+	CorrectionTasks(ctx context.Context, first *int, after *string) (*models.CorrectionTaskConnection, error)
 }
 type RequestResolver interface {
 	FiledBy(ctx context.Context, obj *models.Request) (models.FiledByKind, error)
@@ -572,6 +604,7 @@ type RequestResolver interface {
 
 	Decision(ctx context.Context, obj *models.Request, lang *models.Language) (*string, error)
 	LegalGround(ctx context.Context, obj *models.Request) (*models.ClauseView, error)
+	Correction(ctx context.Context, obj *models.Request) (*models.CorrectionProposal, error)
 	SuspendedPurposes(ctx context.Context, obj *models.Request) ([]string, error)
 	SuspensionActive(ctx context.Context, obj *models.Request) (bool, error)
 
@@ -1230,6 +1263,82 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConsentTopic.ReconfirmEvery(childComplexity), true
 
+	case "CorrectionProposal.category":
+		if e.ComplexityRoot.CorrectionProposal.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionProposal.Category(childComplexity), true
+	case "CorrectionProposal.proposedValue":
+		if e.ComplexityRoot.CorrectionProposal.ProposedValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionProposal.ProposedValue(childComplexity), true
+
+	case "CorrectionTask.category":
+		if e.ComplexityRoot.CorrectionTask.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionTask.Category(childComplexity), true
+	case "CorrectionTask.dueAt":
+		if e.ComplexityRoot.CorrectionTask.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionTask.DueAt(childComplexity), true
+	case "CorrectionTask.filedAt":
+		if e.ComplexityRoot.CorrectionTask.FiledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionTask.FiledAt(childComplexity), true
+	case "CorrectionTask.requestId":
+		if e.ComplexityRoot.CorrectionTask.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionTask.RequestID(childComplexity), true
+	case "CorrectionTask.subscriberId":
+		if e.ComplexityRoot.CorrectionTask.SubscriberID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionTask.SubscriberID(childComplexity), true
+	case "CorrectionTask.value":
+		if e.ComplexityRoot.CorrectionTask.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionTask.Value(childComplexity), true
+
+	case "CorrectionTaskConnection.edges":
+		if e.ComplexityRoot.CorrectionTaskConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionTaskConnection.Edges(childComplexity), true
+	case "CorrectionTaskConnection.pageInfo":
+		if e.ComplexityRoot.CorrectionTaskConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionTaskConnection.PageInfo(childComplexity), true
+
+	case "CorrectionTaskEdge.cursor":
+		if e.ComplexityRoot.CorrectionTaskEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionTaskEdge.Cursor(childComplexity), true
+	case "CorrectionTaskEdge.node":
+		if e.ComplexityRoot.CorrectionTaskEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectionTaskEdge.Node(childComplexity), true
+
 	case "ErasedItems.clause":
 		if e.ComplexityRoot.ErasedItems.Clause == nil {
 			break
@@ -1321,6 +1430,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Holding.CollectedAt(childComplexity), true
+	case "Holding.correctionRequested":
+		if e.ComplexityRoot.Holding.CorrectionRequested == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Holding.CorrectionRequested(childComplexity), true
 	case "Holding.encrypted":
 		if e.ComplexityRoot.Holding.Encrypted == nil {
 			break
@@ -1947,6 +2062,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditEvents(childComplexity, args["filter"].(*models.AuditFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.correctionTasks":
+		if e.ComplexityRoot.Query.CorrectionTasks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_correctionTasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CorrectionTasks(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -2184,6 +2310,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Request.AssigneeID(childComplexity), true
+	case "Request.correction":
+		if e.ComplexityRoot.Request.Correction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Request.Correction(childComplexity), true
 	case "Request.decision":
 		if e.ComplexityRoot.Request.Decision == nil {
 			break
@@ -2745,6 +2877,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("ConsentChoice", ec.unmarshalInputConsentChoice),
+			graphql.NewInputUnmarshaler("CorrectionInput", ec.unmarshalInputCorrectionInput),
 			graphql.NewInputUnmarshaler("FileRequestInput", ec.unmarshalInputFileRequestInput),
 			graphql.NewInputUnmarshaler("HoldingFilter", ec.unmarshalInputHoldingFilter),
 			graphql.NewInputUnmarshaler("ItemInput", ec.unmarshalInputItemInput),
@@ -3158,6 +3291,54 @@ func (ec *executionContext) childFields_ConsentTopic(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ConsentTopic", field.Name)
 }
 
+func (ec *executionContext) childFields_CorrectionProposal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_CorrectionProposal_category(ctx, field)
+	case "proposedValue":
+		return ec.fieldContext_CorrectionProposal_proposedValue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CorrectionProposal", field.Name)
+}
+
+func (ec *executionContext) childFields_CorrectionTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "requestId":
+		return ec.fieldContext_CorrectionTask_requestId(ctx, field)
+	case "subscriberId":
+		return ec.fieldContext_CorrectionTask_subscriberId(ctx, field)
+	case "category":
+		return ec.fieldContext_CorrectionTask_category(ctx, field)
+	case "value":
+		return ec.fieldContext_CorrectionTask_value(ctx, field)
+	case "filedAt":
+		return ec.fieldContext_CorrectionTask_filedAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_CorrectionTask_dueAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CorrectionTask", field.Name)
+}
+
+func (ec *executionContext) childFields_CorrectionTaskConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CorrectionTaskConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CorrectionTaskConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CorrectionTaskConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CorrectionTaskEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CorrectionTaskEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CorrectionTaskEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CorrectionTaskEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ErasedItems(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "itemType":
@@ -3212,6 +3393,8 @@ func (ec *executionContext) childFields_Holding(ctx context.Context, field graph
 		return ec.fieldContext_Holding_purposes(ctx, field)
 	case "retention":
 		return ec.fieldContext_Holding_retention(ctx, field)
+	case "correctionRequested":
+		return ec.fieldContext_Holding_correctionRequested(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Holding", field.Name)
 }
@@ -3506,6 +3689,8 @@ func (ec *executionContext) childFields_Request(ctx context.Context, field graph
 		return ec.fieldContext_Request_decision(ctx, field)
 	case "legalGround":
 		return ec.fieldContext_Request_legalGround(ctx, field)
+	case "correction":
+		return ec.fieldContext_Request_correction(ctx, field)
 	case "suspendedPurposes":
 		return ec.fieldContext_Request_suspendedPurposes(ctx, field)
 	case "suspensionActive":
@@ -4339,6 +4524,28 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_correctionTasks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -7027,6 +7234,309 @@ func (ec *executionContext) fieldContext_ConsentTopic_reconfirmEvery(_ context.C
 	return graphql.NewScalarFieldContext("ConsentTopic", field, true, false, "String")
 }
 
+func (ec *executionContext) _CorrectionProposal_category(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionProposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionProposal_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionProposal_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorrectionProposal", field, false, false, "String")
+}
+
+func (ec *executionContext) _CorrectionProposal_proposedValue(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionProposal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionProposal_proposedValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProposedValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionProposal_proposedValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorrectionProposal", field, false, false, "String")
+}
+
+func (ec *executionContext) _CorrectionTask_requestId(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionTask_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionTask_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorrectionTask", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CorrectionTask_subscriberId(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionTask_subscriberId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubscriberID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionTask_subscriberId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorrectionTask", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CorrectionTask_category(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionTask_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionTask_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorrectionTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _CorrectionTask_value(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionTask_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionTask_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorrectionTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _CorrectionTask_filedAt(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionTask_filedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FiledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionTask_filedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorrectionTask", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CorrectionTask_dueAt(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionTask_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionTask_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorrectionTask", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CorrectionTaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTaskConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionTaskConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.CorrectionTaskEdge) graphql.Marshaler {
+			return ec.marshalNCorrectionTaskEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionTaskConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CorrectionTaskConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CorrectionTaskEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CorrectionTaskConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTaskConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionTaskConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionTaskConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CorrectionTaskConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CorrectionTaskEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTaskEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionTaskEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionTaskEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CorrectionTaskEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CorrectionTaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTaskEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CorrectionTaskEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CorrectionTask) graphql.Marshaler {
+			return ec.marshalNCorrectionTask2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CorrectionTaskEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CorrectionTaskEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CorrectionTask(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ErasedItems_itemType(ctx context.Context, field graphql.CollectedField, obj *models.ErasedNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7542,6 +8052,29 @@ func (ec *executionContext) fieldContext_Holding_retention(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Holding_correctionRequested(ctx context.Context, field graphql.CollectedField, obj *models.HoldingNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Holding_correctionRequested(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Holding().CorrectionRequested(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Holding_correctionRequested(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Holding", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Me_id(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
@@ -10578,6 +11111,68 @@ func (ec *executionContext) fieldContext_Query_activeSuspensions(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_correctionTasks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_correctionTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CorrectionTasks(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SYSTEM"})
+				if err != nil {
+					var zeroVal *models.CorrectionTaskConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.CorrectionTaskConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CorrectionTaskConnection) graphql.Marshaler {
+			return ec.marshalNCorrectionTaskConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_correctionTasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CorrectionTaskConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_correctionTasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11877,6 +12472,38 @@ func (ec *executionContext) fieldContext_Request_legalGround(_ context.Context, 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RetentionClause(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Request_correction(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Request_correction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Request().Correction(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CorrectionProposal) graphql.Marshaler {
+			return ec.marshalOCorrectionProposal2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionProposal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Request_correction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Request",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CorrectionProposal(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14788,6 +15415,55 @@ func UnmarshalConsentChoice(ctx context.Context, raw any) (models.ConsentChoice,
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCorrectionInput(ctx context.Context, obj any) (models.CorrectionInput, error) {
+	var it models.CorrectionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"category", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCorrectionInput unmarshals raw into the CorrectionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCorrectionInput(ctx context.Context, raw any) (models.CorrectionInput, error) {
+	var out models.CorrectionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CorrectionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputFileRequestInput(ctx context.Context, obj any) (models.FileRequestInput, error) {
 	var it models.FileRequestInput
 	if obj == nil {
@@ -14799,7 +15475,7 @@ func (ec *executionContext) unmarshalInputFileRequestInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"subscriberId", "type", "scope", "reason", "idempotencyKey", "feeRelated", "via", "verification", "purposes"}
+	fieldsInOrder := [...]string{"subscriberId", "type", "scope", "reason", "idempotencyKey", "feeRelated", "via", "verification", "purposes", "correction"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14869,6 +15545,13 @@ func (ec *executionContext) unmarshalInputFileRequestInput(ctx context.Context, 
 				return it, err
 			}
 			it.Purposes = data
+		case "correction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correction"))
+			data, err := ec.unmarshalOCorrectionInput2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Correction = data
 		}
 	}
 	return it, nil
@@ -16505,6 +17188,178 @@ func (ec *executionContext) _ConsentTopic(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var correctionProposalImplementors = []string{"CorrectionProposal"}
+
+func (ec *executionContext) _CorrectionProposal(ctx context.Context, sel ast.SelectionSet, obj *models.CorrectionProposal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, correctionProposalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CorrectionProposal")
+		case "category":
+			out.Values[i] = ec._CorrectionProposal_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "proposedValue":
+			out.Values[i] = ec._CorrectionProposal_proposedValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var correctionTaskImplementors = []string{"CorrectionTask"}
+
+func (ec *executionContext) _CorrectionTask(ctx context.Context, sel ast.SelectionSet, obj *models.CorrectionTask) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, correctionTaskImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CorrectionTask")
+		case "requestId":
+			out.Values[i] = ec._CorrectionTask_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subscriberId":
+			out.Values[i] = ec._CorrectionTask_subscriberId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "category":
+			out.Values[i] = ec._CorrectionTask_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._CorrectionTask_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "filedAt":
+			out.Values[i] = ec._CorrectionTask_filedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueAt":
+			out.Values[i] = ec._CorrectionTask_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var correctionTaskConnectionImplementors = []string{"CorrectionTaskConnection"}
+
+func (ec *executionContext) _CorrectionTaskConnection(ctx context.Context, sel ast.SelectionSet, obj *models.CorrectionTaskConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, correctionTaskConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CorrectionTaskConnection")
+		case "edges":
+			out.Values[i] = ec._CorrectionTaskConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CorrectionTaskConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var correctionTaskEdgeImplementors = []string{"CorrectionTaskEdge"}
+
+func (ec *executionContext) _CorrectionTaskEdge(ctx context.Context, sel ast.SelectionSet, obj *models.CorrectionTaskEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, correctionTaskEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CorrectionTaskEdge")
+		case "cursor":
+			out.Values[i] = ec._CorrectionTaskEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CorrectionTaskEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var erasedItemsImplementors = []string{"ErasedItems"}
 
 func (ec *executionContext) _ErasedItems(ctx context.Context, sel ast.SelectionSet, obj *models.ErasedNode) graphql.Marshaler {
@@ -16636,43 +17491,49 @@ func (ec *executionContext) _Holding(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Holding_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "category":
 			out.Values[i] = ec._Holding_category(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "value":
 			out.Values[i] = ec._Holding_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "encrypted":
 			out.Values[i] = ec._Holding_encrypted(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "source":
 			out.Values[i] = ec._Holding_source(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "collectedAt":
 			out.Values[i] = ec._Holding_collectedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "purposes":
 			out.Values[i] = ec._Holding_purposes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "retention":
 			out.Values[i] = ec._Holding_retention(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "correctionRequested":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Holding_correctionRequested(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17378,6 +18239,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_activeSuspensions(ctx, field)
 				})
+		case "correctionTasks":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_correctionTasks(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -17862,6 +18729,12 @@ func (ec *executionContext) _Request(ctx context.Context, sel ast.SelectionSet, 
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Request_legalGround(ctx, field, obj)
+				})
+		case "correction":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Request_correction(ctx, field, obj)
 				})
 		case "suspendedPurposes":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -19261,6 +20134,46 @@ func (ec *executionContext) marshalNConsentTopic2ᚖgithubᚗcomᚋxroshotᚋpor
 	return ec._ConsentTopic(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCorrectionTask2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTask(ctx context.Context, sel ast.SelectionSet, v *models.CorrectionTask) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CorrectionTask!")
+		return graphql.Null
+	}
+	return ec._CorrectionTask(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCorrectionTaskConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskConnection(ctx context.Context, sel ast.SelectionSet, v *models.CorrectionTaskConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CorrectionTaskConnection!")
+		return graphql.Null
+	}
+	return ec._CorrectionTaskConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCorrectionTaskEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.CorrectionTaskEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCorrectionTaskEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCorrectionTaskEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskEdge(ctx context.Context, sel ast.SelectionSet, v *models.CorrectionTaskEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CorrectionTaskEdge!")
+		return graphql.Null
+	}
+	return ec._CorrectionTaskEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDate2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx context.Context, v any) (models.Date, error) {
 	var res models.Date
 	err := res.UnmarshalGQL(v)
@@ -20257,6 +21170,21 @@ func (ec *executionContext) marshalOConsentTopic2ᚖgithubᚗcomᚋxroshotᚋpor
 		return graphql.Null
 	}
 	return ec._ConsentTopic(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCorrectionInput2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionInput(ctx context.Context, v any) (*models.CorrectionInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCorrectionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCorrectionProposal2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionProposal(ctx context.Context, sel ast.SelectionSet, v *models.CorrectionProposal) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CorrectionProposal(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx context.Context, v any) (*models.Date, error) {

@@ -223,6 +223,21 @@ func (s *Service) maskHolding(h *models.Holding, cat *policy.Category) (string, 
 	return protect.Mask(cat.Mask, plain), nil
 }
 
+// Seal encrypts a value about the subscriber that is not yet a holding —
+// the value a correction request proposes — bound to its purpose by aad.
+func (s *Service) Seal(subscriberID, purpose, value string) ([]byte, string, error) {
+	return s.keys.Encrypt([]byte(value), protect.AAD(subscriberID, purpose))
+}
+
+// Unseal decrypts what Seal sealed.
+func (s *Service) Unseal(subscriberID, purpose, keyID string, sealed []byte) (string, error) {
+	b, err := s.keys.Decrypt(keyID, sealed, protect.AAD(subscriberID, purpose))
+	if err != nil {
+		return "", fmt.Errorf("sealed %s of %s: %w", purpose, subscriberID, err)
+	}
+	return string(b), nil
+}
+
 // Reveal returns a holding's value in the clear, decrypting it if it is
 // sealed. Only the subscriber's own access export (법 35) shows values
 // unmasked; every other view masks them.

@@ -161,6 +161,47 @@ type ConsentReceipt struct {
 	Verified bool `json:"verified"`
 }
 
+// The corrected value a subscriber proposes for one profile item.
+type CorrectionInput struct {
+	// The item's category code (POLICY.md), such as applicant.email.
+	Category string `json:"category"`
+	// The corrected value, in the category's format.
+	Value string `json:"value"`
+}
+
+// What a correction request proposes, as its viewers may see it.
+type CorrectionProposal struct {
+	// The item's category code.
+	Category string `json:"category"`
+	// The proposed value, masked as the item is.
+	ProposedValue string `json:"proposedValue"`
+}
+
+// An open correction for the operator's systems to carry out.
+type CorrectionTask struct {
+	RequestID    string `json:"requestId"`
+	SubscriberID string `json:"subscriberId"`
+	// The item's category code.
+	Category string `json:"category"`
+	// The corrected value the subscriber proposes, in the clear: the operator's systems apply it, then feed it back.
+	Value   string    `json:"value"`
+	FiledAt time.Time `json:"filedAt"`
+	// The statutory answer date.
+	DueAt time.Time `json:"dueAt"`
+}
+
+// A page of open correction tasks, by request id.
+type CorrectionTaskConnection struct {
+	Edges    []*CorrectionTaskEdge `json:"edges"`
+	PageInfo *PageInfo             `json:"pageInfo"`
+}
+
+// One correction task in a page.
+type CorrectionTaskEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *CorrectionTask `json:"node"`
+}
+
 type FileRequestInput struct {
 	// Staff filing on a subscriber's behalf name them; a subscriber's token may omit it.
 	SubscriberID *string     `json:"subscriberId,omitempty"`
@@ -182,6 +223,8 @@ type FileRequestInput struct {
 	// processing is to stop, such as OPERATIONS or MARKETING. It takes effect
 	// when filed. Refused for other types.
 	Purposes []string `json:"purposes,omitempty"`
+	// For CORRECTION, required: the item and its corrected value. Refused for other types.
+	Correction *CorrectionInput `json:"correction,omitempty"`
 }
 
 type HoldingFilter struct {

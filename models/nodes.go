@@ -25,14 +25,17 @@ type MeNode struct {
 // HoldingNode is a profile item as the API shows it: value masked,
 // retention assessed.
 type HoldingNode struct {
-	ID          string
-	Category    *CategoryView
-	Value       string
-	Encrypted   bool
-	Source      string
-	CollectedAt time.Time
-	Purposes    []*PurposeView
-	Retention   *Retention
+	ID string
+	// SubscriberID is whose item it is, for fields that look up the
+	// subscriber's open requests.
+	SubscriberID string
+	Category     *CategoryView
+	Value        string
+	Encrypted    bool
+	Source       string
+	CollectedAt  time.Time
+	Purposes     []*PurposeView
+	Retention    *Retention
 }
 
 // RecordNode is a generated record as the API shows it.

@@ -307,6 +307,9 @@ func (s *Service) Resolve(ctx context.Context, who Actor, id string, in ResolveI
 		if err != nil {
 			return err
 		}
+		if r.Type == models.RequestCorrection && in.Resolution != models.ResolutionRejected {
+			return apperr.Conflict("a correction is approved when the operator's systems deliver the corrected value through the feed; refuse it with the reason it was not corrected")
+		}
 		if NeedsSecondApproval(r) && in.Resolution != models.ResolutionRejected && r.ApprovedBy == nil {
 			return apperr.Conflict("this deletion was filed by staff: a second staff member must approve it (approveRequest) before it takes effect")
 		}

@@ -46,6 +46,8 @@ type FileInput struct {
 	Via string
 	// Purposes are the purpose codes a suspension stops (법 37).
 	Purposes []string
+	// Correction is the item and value a correction proposes (법 36).
+	Correction *Correction
 	// Verification is how staff filing for a subscriber verified who asks:
 	// required of staff, refused of anyone else.
 	Verification *Verification
@@ -98,6 +100,9 @@ func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*Filed, er
 	if err := s.validatePurposes(&in); err != nil {
 		return nil, err
 	}
+	if err := s.validateCorrection(&in); err != nil {
+		return nil, err
+	}
 	if err := s.validateFiling(&in); err != nil {
 		return nil, err
 	}
@@ -129,6 +134,11 @@ func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*Filed, er
 		method, ref := in.Verification.Method, in.Verification.Reference
 		r.VerificationMethod, r.VerificationRef = &method, &ref
 	}
+	if in.Correction != nil {
+		if err := s.seal(r, in.Correction); err != nil {
+			return nil, err
+		}
+	}
 	if r.Type == models.RequestSuspension {
 		b, _ := json.Marshal(in.Purposes)
 		ps := string(b)
@@ -143,6 +153,10 @@ func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*Filed, er
 			return err
 		}
 		switch r.Type {
+		case models.RequestCorrection:
+			if err := s.correctionFiled(ctx, tx, r, in.Correction, now); err != nil {
+				return err
+			}
 		case models.RequestSuspension:
 			// Processing stops without delay (법 37①): the operator's
 			// systems are told now, not when the desk decides.
@@ -278,6 +292,9 @@ func bodyDigest(subscriberID string, in FileInput) string {
 	}
 	if len(in.Purposes) > 0 {
 		fmt.Fprintf(h, "\x00%s", strings.Join(in.Purposes, ","))
+	}
+	if c := in.Correction; c != nil {
+		fmt.Fprintf(h, "\x00%s\x00%s", c.Category, c.Value)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -88,6 +88,9 @@ type Store interface {
 	// newest first, for the access export.
 	ListConsentEvents(ctx context.Context, p models.ConsentEventPage) ([]*models.ConsentEventRow, bool, error)
 	HasAssignedRequest(ctx context.Context, agentID, subscriberID string) (bool, error)
+	// ListOpenOfType pages by id through the open requests of a type, of
+	// one subscriber or, with "", of all.
+	ListOpenOfType(ctx context.Context, t models.RequestType, subscriberID, afterID string, limit int) ([]*models.Request, bool, error)
 	// ListActiveSuspensions pages by id through the suspensions in force
 	// (SuspensionActive), of one subscriber or, with "", of all.
 	ListActiveSuspensions(ctx context.Context, subscriberID, afterID string, limit int) ([]*models.Request, bool, error)

@@ -25,7 +25,16 @@ func (r *mutationResolver) UpsertSubscriber(ctx context.Context, input models.Su
 		}
 		in.Items = append(in.Items, item)
 	}
-	return r.Feed.UpsertSubscriber(ctx, in)
+	sub, err := r.Feed.UpsertSubscriber(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	// A correction takes effect when the operator's systems feed the
+	// corrected value: its request is approved now.
+	if err := r.RequestSvc.SettleCorrections(ctx, sub.ID); err != nil {
+		return nil, err
+	}
+	return sub, nil
 }
 
 func (r *mutationResolver) TerminateSubscriber(ctx context.Context, id string, at time.Time) (*models.Subscriber, error) {

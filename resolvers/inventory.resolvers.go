@@ -64,6 +64,11 @@ func (r *queryResolver) Me(ctx context.Context, lang *models.Language) (*models.
 	return r.meNode(subj, p.Actor, answerLang(ctx, lang)), nil
 }
 
+func (r *Resolver) Holding() graph.HoldingResolver { return &holdingResolver{r} }
+
 func (r *Resolver) Me() graph.MeResolver { return &meResolver{r} }
 
-type meResolver struct{ *Resolver }
+type (
+	holdingResolver struct{ *Resolver }
+	meResolver      struct{ *Resolver }
+)

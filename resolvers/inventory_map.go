@@ -33,7 +33,7 @@ func (r *Resolver) meNode(subj *inventory.Subject, actor string, l policy.Lang) 
 func (r *Resolver) holdingNode(h inventory.Holding, l policy.Lang) *models.HoldingNode {
 	cv := &models.CategoryView{C: h.Category, Cat: r.Catalog, Lang: l}
 	return &models.HoldingNode{
-		ID: h.Holding.ID, Category: cv, Value: h.Masked, Encrypted: len(h.Holding.ValueCipher) > 0,
+		ID: h.Holding.ID, SubscriberID: h.Holding.SubscriberID, Category: cv, Value: h.Masked, Encrypted: len(h.Holding.ValueCipher) > 0,
 		Source: h.Holding.Source, CollectedAt: h.Holding.CollectedAt,
 		Purposes: cv.Purposes(), Retention: retentionNode(h.Assessment, l),
 	}

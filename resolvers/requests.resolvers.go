@@ -15,6 +15,14 @@ import (
 	"github.com/xroshot/portal/requests"
 )
 
+func (r *holdingResolver) CorrectionRequested(ctx context.Context, obj *models.HoldingNode) (bool, error) {
+	cats, err := loadersFrom(ctx).corrections.Load(ctx, obj.SubscriberID)
+	if err != nil {
+		return false, err
+	}
+	return cats[obj.Category.C.Code], nil
+}
+
 func (r *meResolver) Requests(ctx context.Context, obj *models.MeNode, first *int, after *string) (*models.RequestConnection, error) {
 	n, err := pageSize(first, requests.DefaultPage, requests.MaxPage)
 	if err != nil {
@@ -198,6 +206,22 @@ func (r *queryResolver) ActiveSuspensions(ctx context.Context, subscriberID *str
 	return suspensionConnection(p, afterID != ""), nil
 }
 
+func (r *queryResolver) CorrectionTasks(ctx context.Context, first *int, after *string) (*models.CorrectionTaskConnection, error) {
+	n, err := pageSize(first, requests.DefaultPage, requests.MaxPage)
+	if err != nil {
+		return nil, err
+	}
+	afterID, err := decodeIDCursor(correctionCursorTag, after)
+	if err != nil {
+		return nil, err
+	}
+	tasks, more, err := r.RequestSvc.CorrectionTasks(ctx, afterID, n)
+	if err != nil {
+		return nil, err
+	}
+	return correctionConnection(tasks, more, afterID != ""), nil
+}
+
 func (r *requestResolver) FiledBy(ctx context.Context, obj *models.Request) (models.FiledByKind, error) {
 	return obj.FiledByKind, nil
 }
@@ -279,6 +303,17 @@ func (r *requestResolver) LegalGround(ctx context.Context, obj *models.Request) 
 		return nil, nil
 	}
 	return &models.ClauseView{C: c, Lang: answerLang(ctx, nil)}, nil
+}
+
+func (r *requestResolver) Correction(ctx context.Context, obj *models.Request) (*models.CorrectionProposal, error) {
+	if obj.CorrectionCategory == nil {
+		return nil, nil
+	}
+	v, err := r.RequestSvc.MaskedProposal(obj)
+	if err != nil {
+		return nil, err
+	}
+	return &models.CorrectionProposal{Category: *obj.CorrectionCategory, ProposedValue: v}, nil
 }
 
 func (r *requestResolver) SuspendedPurposes(ctx context.Context, obj *models.Request) ([]string, error) {

@@ -43,6 +43,9 @@ func fileInput(in models.FileRequestInput) (requests.FileInput, error) {
 		out.Via = *in.Via
 	}
 	out.Purposes = in.Purposes
+	if c := in.Correction; c != nil {
+		out.Correction = &requests.Correction{Category: c.Category, Value: c.Value}
+	}
 	if v := in.Verification; v != nil {
 		out.Verification = &requests.Verification{Method: v.Method, Reference: v.Reference}
 	}
@@ -108,6 +111,9 @@ func queueCursor(r *models.Request) string { return encodeTimeCursor(queueCursor
 type loaders struct {
 	events   *dataloadgen.Loader[string, []*models.RequestEvent]
 	outcomes *dataloadgen.Loader[string, []*models.RequestOutcome]
+	// corrections maps a subscriber to the categories of their items with
+	// a correction open.
+	corrections *dataloadgen.Loader[string, map[string]bool]
 }
 
 type loadersKey struct{}
@@ -155,6 +161,18 @@ func (r *Resolver) newLoaders(staff bool, recheck func(context.Context, string) 
 		outcomes: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string][]*models.RequestOutcome, error) {
 			m, err := r.RequestSvc.Outcomes(ctx, ids)
 			return fill(ids, m), err
+		}, dataloadgen.WithWait(time.Millisecond)),
+		corrections: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []string) (map[string]map[string]bool, error) {
+			out := make(map[string]map[string]bool, len(ids))
+			for _, id := range ids {
+				// One subscriber per `me` or `subscriber(id)`: one query.
+				m, err := r.RequestSvc.CorrectionsRequested(ctx, id)
+				if err != nil {
+					return nil, err
+				}
+				out[id] = m
+			}
+			return out, nil
 		}, dataloadgen.WithWait(time.Millisecond)),
 	}
 }
@@ -224,6 +242,27 @@ func suspensionConnection(p requests.Page, hasPrev bool) *models.SuspensionConne
 	c := &models.SuspensionConnection{Edges: make([]*models.SuspensionEdge, len(p.Requests)), PageInfo: &models.PageInfo{HasNextPage: p.HasNext, HasPreviousPage: hasPrev}}
 	for i, r := range p.Requests {
 		c.Edges[i] = &models.SuspensionEdge{Cursor: encodeIDCursor(suspensionCursorTag, r.ID), Node: suspensionView(r)}
+	}
+	if n := len(c.Edges); n > 0 {
+		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &c.Edges[0].Cursor, &c.Edges[n-1].Cursor
+	}
+	return c
+}
+
+// correctionCursorTag tags the cursors of the correction tasks.
+const correctionCursorTag = "corr"
+
+func correctionConnection(tasks []requests.CorrectionTask, more, hasPrev bool) *models.CorrectionTaskConnection {
+	c := &models.CorrectionTaskConnection{Edges: make([]*models.CorrectionTaskEdge, len(tasks)), PageInfo: &models.PageInfo{HasNextPage: more, HasPreviousPage: hasPrev}}
+	for i, t := range tasks {
+		r := t.Request
+		cat := ""
+		if r.CorrectionCategory != nil {
+			cat = *r.CorrectionCategory
+		}
+		c.Edges[i] = &models.CorrectionTaskEdge{Cursor: encodeIDCursor(correctionCursorTag, r.ID), Node: &models.CorrectionTask{
+			RequestID: r.ID, SubscriberID: r.SubscriberID, Category: cat, Value: t.Value, FiledAt: r.FiledAt, DueAt: r.DueAt,
+		}}
 	}
 	if n := len(c.Edges); n > 0 {
 		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &c.Edges[0].Cursor, &c.Edges[n-1].Cursor

@@ -223,6 +223,23 @@ func (db *DB) ListActiveSuspensions(ctx context.Context, subscriberID, afterID s
 	return page(rows, limit)
 }
 
+// ListOpenOfType pages by id through the open requests of a type, of one
+// subscriber or, with "", of all (on requests_open_type).
+func (db *DB) ListOpenOfType(ctx context.Context, t models.RequestType, subscriberID, afterID string, limit int) ([]*models.Request, bool, error) {
+	q := db.q(ctx).Where("type = ? AND status IN ?", t, []models.RequestStatus{models.RequestSubmitted, models.RequestInReview})
+	if subscriberID != "" {
+		q = q.Where("subscriber_id = ?", subscriberID)
+	}
+	if afterID != "" {
+		q = q.Where("id > ?", afterID)
+	}
+	var rows []*models.Request
+	if err := q.Order("id").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, false, translate(err)
+	}
+	return page(rows, limit)
+}
+
 // ProcessingSuspended reports whether the subscriber suspended processing
 // for purpose: the portal then sends nothing under it.
 func (db *DB) ProcessingSuspended(ctx context.Context, subscriberID, purpose string) (bool, error) {

@@ -394,3 +394,46 @@ func TestIntrospectionQueryOfGraphQLJS(t *testing.T) {
 		t.Errorf("only %d types", len(s.Types))
 	}
 }
+
+// TestMetricsLabelsBounded: operation names chosen by clients do not make
+// unbounded series; past the bound they count as "other". With
+// MetricsApart the API's handler does not serve /metrics, for a server
+// that serves MetricsHandler on an internal address.
+func TestMetricsLabelsBounded(t *testing.T) {
+	env := apitest.New(t, "sqlite")
+	reg := prometheus.NewRegistry()
+	h := httpapi.New(httpapi.Config{Schema: env.Schema, Registry: reg, RateLimit: httpapi.RateLimit{PerSecond: -1}, MetricsApart: true})
+	for i := range 260 {
+		post(t, h, map[string]any{"query": fmt.Sprintf("query Op%d { policy { version } }", i), "operationName": fmt.Sprintf("Op%d", i)})
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, mf := range mfs {
+		if mf.GetName() != "portal_graphql_operations_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "operation" {
+					names[l.GetValue()] = true
+				}
+			}
+		}
+	}
+	if len(names) == 0 || len(names) > 205 || !names["other"] {
+		t.Errorf("%d operation label values (want at most 205, with other)", len(names))
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code == http.StatusOK {
+		t.Errorf("/metrics served on the API with MetricsApart")
+	}
+	rec = httptest.NewRecorder()
+	httpapi.MetricsHandler(reg).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "portal_graphql_operations_total") {
+		t.Errorf("MetricsHandler: %d", rec.Code)
+	}
+}

@@ -213,6 +213,7 @@ func (a *App) Edge(schema graphql.ExecutableSchema, loaders graphql.OperationMid
 		Now:            a.Clock.Now,
 		AllowedOrigins: a.Config.AllowedOrigins,
 		MetricsApart:   a.Config.MetricsAddr != "",
+		GraphiQL:       a.graphiqlDefaults(),
 	}))
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -88,6 +87,8 @@ type Config struct {
 	// RequestTimeout bounds one HTTP request to /graphql (WebSockets
 	// excepted); the zero value means DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// GraphiQL prefills the development explorer's headers.
+	GraphiQL GraphiQLDefaults
 	// Now is the clock token expiry is measured against (time.Now when
 	// nil); the verifier must use the same one.
 	Now func() time.Time
@@ -134,7 +135,9 @@ func New(cfg Config) http.Handler {
 		mux.Handle("GET /metrics", MetricsHandler(cfg.Registry))
 	}
 	if cfg.Development {
-		mux.Handle("GET /{$}", playground.Handler("Privacy portal — GraphiQL", "/graphql"))
+		page, assets := graphiqlHandler(cfg.GraphiQL)
+		mux.Handle("GET /{$}", page)
+		mux.Handle("GET /graphiql/", assets)
 	}
 
 	var h http.Handler = mux

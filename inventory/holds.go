@@ -15,7 +15,10 @@ type Holds struct {
 	records  map[int64][]retention.Hold
 }
 
-// indexHolds builds the index from the store's active holds.
+// indexHolds builds the index from the store's active holds. It is the
+// rule of holds.Covers for the active holds of one subscriber, indexed so
+// that an inventory of any size costs one pass (TestTheHoldRuleIsOneRule
+// pins the two to the same fixtures).
 func indexHolds(hs []*models.Hold) Holds {
 	var out Holds
 	for _, h := range hs {

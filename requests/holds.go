@@ -85,20 +85,24 @@ func (s *Service) releaseHolds(ctx context.Context, tx Store, r *models.Request,
 	return nil
 }
 
-// covers reports whether an active hold covers an item.
+// covers reports whether an active hold covers an item of a request's
+// outcome (itemType HOLDING or RECORD, ref its id): the hold rule is the
+// holds package's.
 func covers(h *models.Hold, itemType, ref string) bool {
-	if h.AllItems {
-		return true
-	}
-	for _, it := range h.Items {
-		if itemType == "HOLDING" && it.HoldingID != nil && *it.HoldingID == ref {
-			return true
+	it := holds.Item{SubscriberID: h.SubscriberID}
+	switch itemType {
+	case "HOLDING":
+		it.HoldingID = ref
+	case "RECORD":
+		id, err := strconv.ParseInt(ref, 10, 64)
+		if err != nil {
+			return false
 		}
-		if itemType == "RECORD" && it.RecordID != nil && strconv.FormatInt(*it.RecordID, 10) == ref {
-			return true
-		}
+		it.RecordID = id
+	default:
+		return false
 	}
-	return false
+	return holds.Covers(h, it)
 }
 
 func contains(ids []int64, id int64) bool {

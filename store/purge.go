@@ -28,7 +28,9 @@ func tableOf(t models.ItemType) itemTable {
 }
 
 // held is true for a row of alias t that an active hold covers: one on
-// everything of its subscriber, or one linked to the row itself. Both are
+// everything of its subscriber, or one linked to the row itself — the rule
+// of holds.Covers, stated for rows (inventory's TestTheHoldRuleIsOneRule
+// pins the two, and the inventory's assessment, to the same fixtures). Both are
 // index probes (holds_active_all; hold_items_holding / hold_items_record).
 func (it itemTable) held() string {
 	return "(EXISTS (SELECT 1 FROM holds h WHERE h.subscriber_id = t.subscriber_id AND h.all_items AND h.released_at IS NULL)" +

@@ -1,6 +1,7 @@
 package apitest_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -266,6 +267,15 @@ func TestSubscriptionOverPOSTRefused(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("a subscription over POST hangs")
+	}
+	// Under the GraphQL-over-HTTP media type, a request error is 400.
+	body, _ := json.Marshal(map[string]any{"query": requestUpdated, "variables": map[string]any{"id": id}})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/graphql-response+json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if r := env.Do(t, req); r.Status != http.StatusBadRequest || len(r.Errors) != 1 {
+		t.Errorf("graphql-response+json: %d %+v", r.Status, r.Errors)
 	}
 }
 

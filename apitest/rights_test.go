@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xroshot/portal/apitest"
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/requests"
+	"github.com/xroshot/portal/telemetry"
 )
 
 // The tests of issue 14 (rights as LAW.md writes them), through the API on
@@ -117,6 +119,25 @@ func TestOnlyAccessMayBePostponedAndOverdueStaysOverdue(t *testing.T) {
 			if !e.Node.Overdue || !e.Node.Late || !e.Node.DueAt.Equal(filedAt.Add(10*24*time.Hour)) {
 				t.Errorf("overdue request = %+v, want overdue, late, due 10 days after %s", e.Node, filedAt)
 			}
+		}
+		// And in the metrics the operator alerts on, one per type.
+		reg := prometheus.NewRegistry()
+		telemetry.RegisterRequests(reg, env.Requests, nil)
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		overdue := map[string]float64{}
+		for _, mf := range mfs {
+			if mf.GetName() != "portal_requests_overdue" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				overdue[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+			}
+		}
+		if diff := cmp.Diff(map[string]float64{"DELETION": 1, "CORRECTION": 1, "SUSPENSION": 1, "DISPUTE": 1, "ACCESS": 0}, overdue); diff != "" {
+			t.Errorf("portal_requests_overdue (-want +got):\n%s", diff)
 		}
 	})
 }

@@ -47,6 +47,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, version string) er
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := telemetry.NewMetrics(reg, telemetry.Build{Version: version, Store: a.DB.Dialect()})
 	telemetry.RegisterStore(reg, a.DB.SQL(), a.DB.Dialect(), a.DB, log)
+	telemetry.RegisterRequests(reg, a.Requests, log)
 	a.Observer = metrics
 
 	if cfg.Development() {

@@ -51,6 +51,44 @@ func Late(r *models.Request, now time.Time) bool {
 	return Overdue(r, now)
 }
 
+// IsOverdue reports whether r is overdue now, by the service's clock.
+func (s *Service) IsOverdue(r *models.Request) bool { return Overdue(r, s.clock.Now()) }
+
+// IsLate reports whether r was (or is being) answered late, by the
+// service's clock.
+func (s *Service) IsLate(r *models.Request) bool { return Late(r, s.clock.Now()) }
+
+// Backlog is the desk's load of one request type: open requests, and how
+// many of them are overdue.
+type Backlog struct {
+	Type    models.RequestType
+	Open    int64
+	Overdue int64
+}
+
+// Types are the request types, in the schema's order.
+var Types = []models.RequestType{models.RequestDeletion, models.RequestDispute, models.RequestAccess, models.RequestCorrection, models.RequestSuspension}
+
+// Backlog counts open and overdue requests per type, every type listed:
+// an overdue request stays counted until it is answered, for the metrics
+// the operator alerts on.
+func (s *Service) Backlog(ctx context.Context) ([]Backlog, error) {
+	got, err := s.store.RequestBacklog(ctx, s.now())
+	if err != nil {
+		return nil, err
+	}
+	by := map[models.RequestType]Backlog{}
+	for _, b := range got {
+		by[b.Type] = b
+	}
+	out := make([]Backlog, len(Types))
+	for i, t := range Types {
+		out[i] = by[t]
+		out[i].Type = t
+	}
+	return out, nil
+}
+
 // Store is what requests read and write. It includes the inventory's
 // store, so a request can reschedule a subscriber's data in its own
 // transaction.
@@ -88,6 +126,9 @@ type Store interface {
 	// newest first, for the access export.
 	ListConsentEvents(ctx context.Context, p models.ConsentEventPage) ([]*models.ConsentEventRow, bool, error)
 	HasAssignedRequest(ctx context.Context, agentID, subscriberID string) (bool, error)
+	// RequestBacklog counts open requests per type, and those due before
+	// now (Overdue).
+	RequestBacklog(ctx context.Context, now time.Time) ([]Backlog, error)
 	// ListOpenOfType pages by id through the open requests of a type, of
 	// one subscriber or, with "", of all.
 	ListOpenOfType(ctx context.Context, t models.RequestType, subscriberID, afterID string, limit int) ([]*models.Request, bool, error)

@@ -227,7 +227,7 @@ func (r *requestResolver) FiledBy(ctx context.Context, obj *models.Request) (mod
 }
 
 func (r *requestResolver) Overdue(ctx context.Context, obj *models.Request) (bool, error) {
-	return requests.Overdue(obj, r.Clock.Now()), nil
+	return r.RequestSvc.IsOverdue(obj), nil
 }
 
 func (r *requestResolver) Extended(ctx context.Context, obj *models.Request) (bool, error) {
@@ -235,7 +235,7 @@ func (r *requestResolver) Extended(ctx context.Context, obj *models.Request) (bo
 }
 
 func (r *requestResolver) Late(ctx context.Context, obj *models.Request) (bool, error) {
-	return requests.Late(obj, r.Clock.Now()), nil
+	return r.RequestSvc.IsLate(obj), nil
 }
 
 func (r *requestResolver) Scope(ctx context.Context, obj *models.Request) (*models.RequestScope, error) {

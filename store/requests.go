@@ -223,6 +223,29 @@ func (db *DB) ListActiveSuspensions(ctx context.Context, subscriberID, afterID s
 	return page(rows, limit)
 }
 
+// RequestBacklog counts open requests per type, and those due before now
+// (requests.Overdue), on requests_queue_type.
+func (db *DB) RequestBacklog(ctx context.Context, now time.Time) ([]requests.Backlog, error) {
+	normalizeTimes(&now)
+	var rows []struct {
+		Type    models.RequestType
+		Open    int64
+		Overdue int64
+	}
+	err := db.q(ctx).Model(&models.Request{}).
+		Select("type, COUNT(*) AS open, SUM(CASE WHEN due_at < ? THEN 1 ELSE 0 END) AS overdue", now).
+		Where("status IN ?", []models.RequestStatus{models.RequestSubmitted, models.RequestInReview}).
+		Group("type").Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make([]requests.Backlog, len(rows))
+	for i, r := range rows {
+		out[i] = requests.Backlog{Type: r.Type, Open: r.Open, Overdue: r.Overdue}
+	}
+	return out, nil
+}
+
 // ListOpenOfType pages by id through the open requests of a type, of one
 // subscriber or, with "", of all (on requests_open_type).
 func (db *DB) ListOpenOfType(ctx context.Context, t models.RequestType, subscriberID, afterID string, limit int) ([]*models.Request, bool, error) {

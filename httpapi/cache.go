@@ -35,19 +35,32 @@ func newDocCache(maxBytes uint64) *docCache {
 
 var _ graphql.Cache[*ast.QueryDocument] = (*docCache)(nil)
 
-// Get implements graphql.Cache.
+// Get implements graphql.Cache. The exact text is tried first: a client
+// sends the same text every time, and lexing it costs more than the
+// lookup.
 func (d *docCache) Get(_ context.Context, query string) (*ast.QueryDocument, bool) {
+	if doc, ok := d.c.GetIfPresent(query); ok {
+		return doc, true
+	}
 	return d.c.GetIfPresent(normalizeQuery(query))
 }
 
 // Add implements graphql.Cache; gqlgen calls it only for a document that
-// parsed and validated.
+// parsed and validated. It is stored under its normalized text and, when
+// that differs, under the exact text too (each entry weighed apart).
 func (d *docCache) Add(_ context.Context, query string, doc *ast.QueryDocument) {
-	d.c.Set(normalizeQuery(query), doc)
+	key := normalizeQuery(query)
+	d.c.Set(key, doc)
+	if key != query {
+		d.c.Set(query, doc)
+	}
 }
 
 // Has reports whether query is cached, without counting as a use.
 func (d *docCache) Has(query string) bool {
+	if _, ok := d.c.GetEntryQuietly(query); ok {
+		return true
+	}
 	_, ok := d.c.GetEntryQuietly(normalizeQuery(query))
 	return ok
 }

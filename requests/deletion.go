@@ -38,12 +38,13 @@ func HoldReasonOfNote(note string) string {
 
 // decideDeletion decides every item in a deletion request's scope, erases
 // what may go at once, and records each outcome (PIPA 36):
-//   - an item another hold covers (a dispute, unsettled fees) is HELD by it;
+//   - an item another hold covers (a dispute, a legal claim) is HELD by it,
+//     and carried out when that hold ends (carryOutDeferred);
 //   - an item a statute still keeps is RETAINED under that clause until its
 //     end — the refusal 36① 단서 requires, naming the law;
 //   - a required profile item of a subscription still running is RETAINED
-//     under the service clause: the contract needs it, and it goes
-//     6 months after termination;
+//     under the service clause: the contract needs it; after termination
+//     its own clauses decide (retention.ExplainOutcome says which);
 //   - everything else — optional items, records no statute keeps, data of a
 //     terminated subscriber whose clauses ended — is ERASED now.
 //

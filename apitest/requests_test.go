@@ -173,7 +173,7 @@ func TestRequestJourneyThroughTheAPI(t *testing.T) {
 			}
 
 			// Every staff read of the subscriber is in the audit trail.
-			trail := audit.New(env.DB.ForAudit(), env.Clock)
+			trail := env.Audit
 			rep, err := trail.Verify(ctx, 0, 0)
 			if err != nil || !rep.OK() {
 				t.Fatalf("audit chain: %+v %v", rep, err)

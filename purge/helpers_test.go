@@ -10,7 +10,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/xroshot/portal/app/apptest"
+	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/consent"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/holds"
 	"github.com/xroshot/portal/inventory"
@@ -22,19 +24,21 @@ import (
 
 // env is the purge with everything that feeds it, over one database.
 type env struct {
-	db    *store.DB
-	clock *clock.Manual
-	cat   *policy.Catalog
-	inv   *inventory.Service
-	feed  *feed.Service
-	holds *holds.Service
-	purge *purge.Service
+	db      *store.DB
+	clock   *clock.Manual
+	cat     *policy.Catalog
+	inv     *inventory.Service
+	feed    *feed.Service
+	holds   *holds.Service
+	purge   *purge.Service
+	consent *consent.Service
+	audit   *audit.Trail
 }
 
 func newEnv(t testing.TB, db *store.DB, start time.Time) *env {
 	t.Helper()
 	a := apptest.On(t, db, start)
-	return &env{db: db, clock: a.Clock, cat: a.Catalog, inv: a.Inventory, feed: a.Feed, holds: a.Holds, purge: a.Purge}
+	return &env{db: db, clock: a.Clock, cat: a.Catalog, inv: a.Inventory, feed: a.Feed, holds: a.Holds, purge: a.Purge, consent: a.Consent, audit: a.Audit}
 }
 
 // kst is a calendar instant in Korea.

@@ -97,7 +97,7 @@ func TestRunsAreAuditedWithTheirTally(t *testing.T) {
 				}
 			})
 		}
-		if rep, err := audit.New(db.ForAudit(), e.clock).Verify(ctx, 0, 0); err != nil || !rep.OK() {
+		if rep, err := e.audit.Verify(ctx, 0, 0); err != nil || !rep.OK() {
 			t.Errorf("chain after the runs: %+v, %v", rep, err)
 		}
 	})
@@ -278,7 +278,7 @@ func TestRunsPruneTheAuditTrailPastItsRetention(t *testing.T) {
 		if len(es) == 0 || !strings.Contains(es[len(es)-1].Details, `"auditPruned":1`) {
 			t.Errorf("the run's end does not record the pruning: %+v", es)
 		}
-		v, err := audit.New(db.ForAudit(), e.clock).Verify(ctx, 0, 0)
+		v, err := e.audit.Verify(ctx, 0, 0)
 		if err != nil || !v.OK() || v.From != 2 {
 			t.Errorf("chain after the run's pruning = %+v, %v; want sound from seq 2", v, err)
 		}

@@ -152,7 +152,7 @@ var simItems = []feed.ItemInput{
 func newSim(t *testing.T, db *store.DB) *sim {
 	e := newEnv(t, db, simStart)
 	s := &sim{
-		env: e, consent: consent.New(db.ForConsent(), e.inv, e.clock), engine: retention.New(e.cat),
+		env: e, consent: e.consent, engine: retention.New(e.cat),
 		events: map[int][]simEvent{}, nextExt: 1_000_000,
 	}
 	rng := rand.New(rand.NewPCG(6, 2025))

@@ -32,12 +32,14 @@ type env struct {
 	feed *feed.Service
 	inv  *inventory.Service
 	reqs *requests.Service
+	// audit is the trail every change is recorded in.
+	audit *audit.Trail
 }
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	a := apptest.On(t, db, at(2026, 11, 26))
-	return &env{db: db, clk: a.Clock, inv: a.Inventory, feed: a.Feed, reqs: a.Requests}
+	return &env{db: db, clk: a.Clock, inv: a.Inventory, feed: a.Feed, reqs: a.Requests, audit: a.Audit}
 }
 
 var (
@@ -287,7 +289,7 @@ func TestTheDeskLifecycle(t *testing.T) {
 			t.Errorf("staff see %d events, want 6", n)
 		}
 		// Every change is an audit event, and the chain verifies.
-		trail := audit.New(db.ForAudit(), e.clk)
+		trail := e.audit
 		rep, err := trail.Verify(ctx, 0, 0)
 		if err != nil || !rep.OK() {
 			t.Fatalf("audit chain: %+v, %v", rep, err)

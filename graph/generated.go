@@ -18,6 +18,7 @@ import (
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/views"
 )
 
 // region    ***************************** api!.gotpl *****************************
@@ -547,15 +548,15 @@ type HoldingResolver interface {
 	CorrectionRequested(ctx context.Context, obj *models.HoldingNode) (bool, error)
 }
 type MeResolver interface {
-	Holdings(ctx context.Context, obj *models.MeNode, filter *models.HoldingFilter) ([]*models.HoldingNode, error)
-	Records(ctx context.Context, obj *models.MeNode, kind *string, first *int, after *string) (*models.RecordConnection, error)
-	Consents(ctx context.Context, obj *models.MeNode) ([]*models.Consent, error)
-	RequiredProcessing(ctx context.Context, obj *models.MeNode) ([]*models.PurposeView, error)
-	ConsentHistory(ctx context.Context, obj *models.MeNode, first *int, after *string) (*models.ConsentEventConnection, error)
-	ConsentReceipt(ctx context.Context, obj *models.MeNode, id string) (*models.ConsentReceipt, error)
-	Erased(ctx context.Context, obj *models.MeNode) ([]*models.ErasedNode, error)
-	Requests(ctx context.Context, obj *models.MeNode, first *int, after *string) (*models.RequestConnection, error)
-	Suspensions(ctx context.Context, obj *models.MeNode) ([]*models.Suspension, error)
+	Holdings(ctx context.Context, obj *views.MeNode, filter *models.HoldingFilter) ([]*models.HoldingNode, error)
+	Records(ctx context.Context, obj *views.MeNode, kind *string, first *int, after *string) (*models.RecordConnection, error)
+	Consents(ctx context.Context, obj *views.MeNode) ([]*models.Consent, error)
+	RequiredProcessing(ctx context.Context, obj *views.MeNode) ([]*models.PurposeView, error)
+	ConsentHistory(ctx context.Context, obj *views.MeNode, first *int, after *string) (*models.ConsentEventConnection, error)
+	ConsentReceipt(ctx context.Context, obj *views.MeNode, id string) (*models.ConsentReceipt, error)
+	Erased(ctx context.Context, obj *views.MeNode) ([]*models.ErasedNode, error)
+	Requests(ctx context.Context, obj *views.MeNode, first *int, after *string) (*models.RequestConnection, error)
+	Suspensions(ctx context.Context, obj *views.MeNode) ([]*models.Suspension, error)
 }
 type MutationResolver interface {
 	SetConsent(ctx context.Context, input models.SetConsentInput) (*models.ConsentChangeResult, error)
@@ -579,10 +580,10 @@ type QueryResolver interface {
 	Policy(ctx context.Context, lang *models.Language) (*models.PolicyView, error)
 	AuditEvents(ctx context.Context, filter *models.AuditFilter, first *int, after *string) (*models.AuditEventConnection, error)
 	ReconfirmationsDue(ctx context.Context, first *int, after *string) (*models.ReconfirmationDueConnection, error)
-	Me(ctx context.Context, lang *models.Language) (*models.MeNode, error)
+	Me(ctx context.Context, lang *models.Language) (*views.MeNode, error)
 	Request(ctx context.Context, id string) (*models.Request, error)
 	Requests(ctx context.Context, filter *models.RequestFilter, first *int, after *string) (*models.RequestConnection, error)
-	Subscriber(ctx context.Context, id string, lang *models.Language) (*models.MeNode, error)
+	Subscriber(ctx context.Context, id string, lang *models.Language) (*views.MeNode, error)
 	AccessExportSchema(ctx context.Context) (string, error)
 	ActiveSuspensions(ctx context.Context, subscriberID *string, first *int, after *string) (*models.SuspensionConnection, error)
 	CorrectionTasks(ctx context.Context, first *int, after *string) (*models.CorrectionTaskConnection, error)
@@ -8077,7 +8078,7 @@ func (ec *executionContext) fieldContext_Holding_correctionRequested(_ context.C
 	return graphql.NewScalarFieldContext("Holding", field, true, true, "Boolean")
 }
 
-func (ec *executionContext) _Me_id(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_id(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8100,7 +8101,7 @@ func (ec *executionContext) fieldContext_Me_id(_ context.Context, field graphql.
 	return graphql.NewScalarFieldContext("Me", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Me_language(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_language(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8123,7 +8124,7 @@ func (ec *executionContext) fieldContext_Me_language(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Me", field, false, false, "Language")
 }
 
-func (ec *executionContext) _Me_status(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_status(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8146,7 +8147,7 @@ func (ec *executionContext) fieldContext_Me_status(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Me", field, false, false, "SubscriberStatus")
 }
 
-func (ec *executionContext) _Me_signedUpAt(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_signedUpAt(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8169,7 +8170,7 @@ func (ec *executionContext) fieldContext_Me_signedUpAt(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Me", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Me_terminatedAt(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_terminatedAt(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8192,7 +8193,7 @@ func (ec *executionContext) fieldContext_Me_terminatedAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Me", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Me_birthDate(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_birthDate(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8215,7 +8216,7 @@ func (ec *executionContext) fieldContext_Me_birthDate(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Me", field, false, false, "String")
 }
 
-func (ec *executionContext) _Me_minor(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_minor(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8238,7 +8239,7 @@ func (ec *executionContext) fieldContext_Me_minor(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Me", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Me_actingGuardianId(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_actingGuardianId(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8261,7 +8262,7 @@ func (ec *executionContext) fieldContext_Me_actingGuardianId(_ context.Context, 
 	return graphql.NewScalarFieldContext("Me", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Me_billingState(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_billingState(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8284,7 +8285,7 @@ func (ec *executionContext) fieldContext_Me_billingState(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Me", field, false, false, "BillingState")
 }
 
-func (ec *executionContext) _Me_holdings(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_holdings(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8328,7 +8329,7 @@ func (ec *executionContext) fieldContext_Me_holdings(ctx context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Me_records(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_records(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8372,7 +8373,7 @@ func (ec *executionContext) fieldContext_Me_records(ctx context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Me_consents(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_consents(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8404,7 +8405,7 @@ func (ec *executionContext) fieldContext_Me_consents(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Me_requiredProcessing(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_requiredProcessing(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8436,7 +8437,7 @@ func (ec *executionContext) fieldContext_Me_requiredProcessing(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Me_consentHistory(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_consentHistory(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8480,7 +8481,7 @@ func (ec *executionContext) fieldContext_Me_consentHistory(ctx context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Me_consentReceipt(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_consentReceipt(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8524,7 +8525,7 @@ func (ec *executionContext) fieldContext_Me_consentReceipt(ctx context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Me_erased(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_erased(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8556,7 +8557,7 @@ func (ec *executionContext) fieldContext_Me_erased(_ context.Context, field grap
 	return fc, nil
 }
 
-func (ec *executionContext) _Me_requests(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_requests(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8600,7 +8601,7 @@ func (ec *executionContext) fieldContext_Me_requests(ctx context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Me_suspensions(ctx context.Context, field graphql.CollectedField, obj *models.MeNode) (ret graphql.Marshaler) {
+func (ec *executionContext) _Me_suspensions(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10796,11 +10797,11 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			directive1 := func(ctx context.Context) (any, error) {
 				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
 				if err != nil {
-					var zeroVal *models.MeNode
+					var zeroVal *views.MeNode
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.MeNode
+					var zeroVal *views.MeNode
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, roles)
@@ -10809,8 +10810,8 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.MeNode) graphql.Marshaler {
-			return ec.marshalNMe2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐMeNode(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *views.MeNode) graphql.Marshaler {
+			return ec.marshalNMe2ᚖgithubᚗcomᚋxroshotᚋportalᚋviewsᚐMeNode(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10982,11 +10983,11 @@ func (ec *executionContext) _Query_subscriber(ctx context.Context, field graphql
 			directive1 := func(ctx context.Context) (any, error) {
 				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
 				if err != nil {
-					var zeroVal *models.MeNode
+					var zeroVal *views.MeNode
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.MeNode
+					var zeroVal *views.MeNode
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, roles)
@@ -10995,8 +10996,8 @@ func (ec *executionContext) _Query_subscriber(ctx context.Context, field graphql
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.MeNode) graphql.Marshaler {
-			return ec.marshalNMe2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐMeNode(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *views.MeNode) graphql.Marshaler {
+			return ec.marshalNMe2ᚖgithubᚗcomᚋxroshotᚋportalᚋviewsᚐMeNode(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17553,7 +17554,7 @@ func (ec *executionContext) _Holding(ctx context.Context, sel ast.SelectionSet, 
 
 var meImplementors = []string{"Me"}
 
-func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *models.MeNode) graphql.Marshaler {
+func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *views.MeNode) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, meImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -20332,7 +20333,7 @@ func (ec *executionContext) marshalNLanguage2githubᚗcomᚋxroshotᚋportalᚋm
 	return v
 }
 
-func (ec *executionContext) marshalNMe2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐMeNode(ctx context.Context, sel ast.SelectionSet, v *models.MeNode) graphql.Marshaler {
+func (ec *executionContext) marshalNMe2ᚖgithubᚗcomᚋxroshotᚋportalᚋviewsᚐMeNode(ctx context.Context, sel ast.SelectionSet, v *views.MeNode) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Me!")
 		return graphql.Null

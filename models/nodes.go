@@ -6,22 +6,6 @@ import (
 	"github.com/xroshot/portal/policy"
 )
 
-// MeNode is the subscriber answering `me`. Subject carries the loaded
-// subscriber and retention facts from the me resolver to its list fields,
-// so they are read once per request; it is opaque to GraphQL.
-type MeNode struct {
-	ID               string
-	Language         Language
-	Status           SubscriberStatus
-	SignedUpAt       time.Time
-	TerminatedAt     *time.Time
-	BirthDate        *string
-	Minor            bool
-	ActingGuardianID *string
-	BillingState     BillingState
-	Subject          any
-}
-
 // HoldingNode is a profile item as the API shows it: value masked,
 // retention assessed.
 type HoldingNode struct {

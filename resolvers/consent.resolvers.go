@@ -10,12 +10,12 @@ import (
 
 	"github.com/xroshot/portal/consent"
 	"github.com/xroshot/portal/graph"
-	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/views"
 )
 
-func (r *meResolver) Consents(ctx context.Context, obj *models.MeNode) ([]*models.Consent, error) {
-	subj := obj.Subject.(*inventory.Subject)
+func (r *meResolver) Consents(ctx context.Context, obj *views.MeNode) ([]*models.Consent, error) {
+	subj := obj.Subject
 	cs, err := r.Consent.Current(ctx, subj.Subscriber.ID)
 	if err != nil {
 		return nil, err
@@ -28,12 +28,12 @@ func (r *meResolver) Consents(ctx context.Context, obj *models.MeNode) ([]*model
 	return out, nil
 }
 
-func (r *meResolver) RequiredProcessing(ctx context.Context, obj *models.MeNode) ([]*models.PurposeView, error) {
+func (r *meResolver) RequiredProcessing(ctx context.Context, obj *views.MeNode) ([]*models.PurposeView, error) {
 	return r.requiredProcessing(langOf(obj.Language)), nil
 }
 
-func (r *meResolver) ConsentHistory(ctx context.Context, obj *models.MeNode, first *int, after *string) (*models.ConsentEventConnection, error) {
-	subj := obj.Subject.(*inventory.Subject)
+func (r *meResolver) ConsentHistory(ctx context.Context, obj *views.MeNode, first *int, after *string) (*models.ConsentEventConnection, error) {
+	subj := obj.Subject
 	n, err := pageSize(first, consent.DefaultPage, consent.MaxPage)
 	if err != nil {
 		return nil, err
@@ -49,8 +49,8 @@ func (r *meResolver) ConsentHistory(ctx context.Context, obj *models.MeNode, fir
 	return r.consentEventConnection(page, cur != nil, langOf(obj.Language)), nil
 }
 
-func (r *meResolver) ConsentReceipt(ctx context.Context, obj *models.MeNode, id string) (*models.ConsentReceipt, error) {
-	subj := obj.Subject.(*inventory.Subject)
+func (r *meResolver) ConsentReceipt(ctx context.Context, obj *views.MeNode, id string) (*models.ConsentReceipt, error) {
+	subj := obj.Subject
 	rc, err := r.Consent.Receipt(ctx, subj.Subscriber.ID, id)
 	if err != nil {
 		return nil, err

@@ -11,10 +11,11 @@ import (
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/views"
 )
 
-func (r *meResolver) Holdings(ctx context.Context, obj *models.MeNode, filter *models.HoldingFilter) ([]*models.HoldingNode, error) {
-	subj := obj.Subject.(*inventory.Subject)
+func (r *meResolver) Holdings(ctx context.Context, obj *views.MeNode, filter *models.HoldingFilter) ([]*models.HoldingNode, error) {
+	subj := obj.Subject
 	f, err := holdingFilter(filter)
 	if err != nil {
 		return nil, err
@@ -31,8 +32,8 @@ func (r *meResolver) Holdings(ctx context.Context, obj *models.MeNode, filter *m
 	return out, nil
 }
 
-func (r *meResolver) Records(ctx context.Context, obj *models.MeNode, kind *string, first *int, after *string) (*models.RecordConnection, error) {
-	subj := obj.Subject.(*inventory.Subject)
+func (r *meResolver) Records(ctx context.Context, obj *views.MeNode, kind *string, first *int, after *string) (*models.RecordConnection, error) {
+	subj := obj.Subject
 	n, err := pageSize(first, inventory.DefaultPage, inventory.MaxPage)
 	if err != nil {
 		return nil, err
@@ -52,7 +53,7 @@ func (r *meResolver) Records(ctx context.Context, obj *models.MeNode, kind *stri
 	return r.recordConnection(page, after != nil && *after != "", langOf(obj.Language)), nil
 }
 
-func (r *queryResolver) Me(ctx context.Context, lang *models.Language) (*models.MeNode, error) {
+func (r *queryResolver) Me(ctx context.Context, lang *models.Language) (*views.MeNode, error) {
 	p, err := principal(ctx)
 	if err != nil {
 		return nil, err

@@ -8,13 +8,14 @@ import (
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/retention"
+	"github.com/xroshot/portal/views"
 )
 
 // The mapping from the inventory's domain results to the API's nodes.
 
-func (r *Resolver) meNode(subj *inventory.Subject, actor string, l policy.Lang) *models.MeNode {
+func (r *Resolver) meNode(subj *inventory.Subject, actor string, l policy.Lang) *views.MeNode {
 	s := subj.Subscriber
-	n := &models.MeNode{
+	n := &views.MeNode{
 		ID: s.ID, Language: languageOf(l), Status: models.SubscriberStatus(s.Status),
 		SignedUpAt: s.SignedUpAt, TerminatedAt: s.TerminatedAt,
 		Minor: s.IsMinorAt(r.Clock.Now()), BillingState: models.BillingState(s.BillingState),

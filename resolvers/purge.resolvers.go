@@ -13,6 +13,7 @@ import (
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/purge"
 	"github.com/xroshot/portal/retention"
+	"github.com/xroshot/portal/views"
 )
 
 func (r *erasedItemsResolver) Explanation(ctx context.Context, obj *models.ErasedNode, lang *models.Language) (string, error) {
@@ -27,7 +28,7 @@ func (r *erasedItemsResolver) Explanation(ctx context.Context, obj *models.Erase
 	return retention.ExplainErased(cl, obj.Count, obj.ErasedAt, l), nil
 }
 
-func (r *meResolver) Erased(ctx context.Context, obj *models.MeNode) ([]*models.ErasedNode, error) {
+func (r *meResolver) Erased(ctx context.Context, obj *views.MeNode) ([]*models.ErasedNode, error) {
 	erased, err := r.Purge.ErasedFor(ctx, obj.ID)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/requests"
+	"github.com/xroshot/portal/views"
 )
 
 func (r *holdingResolver) CorrectionRequested(ctx context.Context, obj *models.HoldingNode) (bool, error) {
@@ -23,7 +24,7 @@ func (r *holdingResolver) CorrectionRequested(ctx context.Context, obj *models.H
 	return cats[obj.Category.C.Code], nil
 }
 
-func (r *meResolver) Requests(ctx context.Context, obj *models.MeNode, first *int, after *string) (*models.RequestConnection, error) {
+func (r *meResolver) Requests(ctx context.Context, obj *views.MeNode, first *int, after *string) (*models.RequestConnection, error) {
 	n, err := pageSize(first, requests.DefaultPage, requests.MaxPage)
 	if err != nil {
 		return nil, err
@@ -43,7 +44,7 @@ func (r *meResolver) Requests(ctx context.Context, obj *models.MeNode, first *in
 	return requestConnection(p, ok, ownCursor), nil
 }
 
-func (r *meResolver) Suspensions(ctx context.Context, obj *models.MeNode) ([]*models.Suspension, error) {
+func (r *meResolver) Suspensions(ctx context.Context, obj *views.MeNode) ([]*models.Suspension, error) {
 	rs, err := r.RequestSvc.Suspensions(ctx, obj.ID)
 	if err != nil {
 		return nil, err
@@ -170,7 +171,7 @@ func (r *queryResolver) Requests(ctx context.Context, filter *models.RequestFilt
 	return requestConnection(p, ok, queueCursor), nil
 }
 
-func (r *queryResolver) Subscriber(ctx context.Context, id string, lang *models.Language) (*models.MeNode, error) {
+func (r *queryResolver) Subscriber(ctx context.Context, id string, lang *models.Language) (*views.MeNode, error) {
 	who, err := requestActor(ctx)
 	if err != nil {
 		return nil, err

@@ -54,3 +54,21 @@ func TestProductionRefusesDevelopmentKeyAnySpelling(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowedOriginsAndMetricsAddr: PORTAL_ALLOWED_ORIGINS takes origins
+// only (scheme and host), PORTAL_METRICS_ADDR is kept as given.
+func TestAllowedOriginsAndMetricsAddr(t *testing.T) {
+	t.Parallel()
+	c, err := LoadConfig(envOf(map[string]string{"PORTAL_ALLOWED_ORIGINS": " https://app.example.com/, http://localhost:5173 ", "PORTAL_METRICS_ADDR": "127.0.0.1:9090"}), protect.DevelopmentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.AllowedOrigins) != 2 || c.AllowedOrigins[0] != "https://app.example.com" || c.AllowedOrigins[1] != "http://localhost:5173" || c.MetricsAddr != "127.0.0.1:9090" {
+		t.Errorf("config = %v %q", c.AllowedOrigins, c.MetricsAddr)
+	}
+	for _, bad := range []string{"app.example.com", "https://app.example.com/path", "ftp://x.example", "https://", "https://a.example?x=1"} {
+		if _, err := LoadConfig(envOf(map[string]string{"PORTAL_ALLOWED_ORIGINS": bad}), protect.DevelopmentKey); err == nil || !strings.Contains(err.Error(), "PORTAL_ALLOWED_ORIGINS") {
+			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+}

@@ -100,6 +100,15 @@ func importFile(ctx context.Context, a *app.App, in io.Reader, size int64, stdou
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
+	// Corrections the subscribers asked for take effect when the corrected
+	// values are fed: approve those this import delivered.
+	settled, err := a.Requests.SettleAllCorrections(ctx)
+	if err != nil {
+		return fmt.Errorf("import: settle corrections: %w", err)
+	}
+	if settled > 0 {
+		fmt.Fprintf(stdout, "%d correction requests took effect\n", settled)
+	}
 	if rep.Failed > 0 {
 		return fmt.Errorf("import: %d of %d lines failed", rep.Failed, rep.Lines)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/xroshot/portal/apitest"
 	"github.com/xroshot/portal/auth"
+	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/requests"
 )
 
@@ -141,6 +142,26 @@ func TestCorrectionTakesEffectThroughTheFeed(t *testing.T) {
 		do(t, env, adminTok, `mutation($id: ID!) { resolveRequest(input: {id: $id, resolution: REJECTED, reasonCode: "ID_MISMATCH", text: "신분증의 성명과 다릅니다"}) { status resolution } }`, map[string]any{"id": n.ID}, &refused)
 		if refused.ResolveRequest.Resolution != "REJECTED" || len(openTasks()) != 0 || len(requested()) != 0 {
 			t.Errorf("refused correction = %+v, tasks %v", refused.ResolveRequest, openTasks())
+		}
+
+		// The import feed carries a correction out too (the import command
+		// settles what it delivered).
+		e := fileReq(t, env, env.Token(t, "sub-1", "", auth.RoleSubscriber), map[string]any{"type": "CORRECTION", "correction": map[string]any{"category": "applicant.name", "value": "김민준호"}, "reason": "개명했습니다", "idempotencyKey": "corr-name-02"})
+		line := `{"id":"sub-1","status":"ACTIVE","signedUpAt":"2021-03-02T12:00:00+09:00","birthDate":"1988-04-17","items":[` +
+			`{"category":"applicant.name","value":"김민준호"},{"category":"applicant.phone","value":"` + newPhone + `"},` +
+			`{"category":"applicant.passport_number","value":"M12345678"},{"category":"optional.discount_certificate","value":"복지할인증명 제2024-117호"}]}`
+		if rep, err := env.Feed.Import(ctx, strings.NewReader(line), feed.ImportOptions{}); err != nil || rep.Imported != 1 {
+			t.Fatalf("import: %+v, %v", rep, err)
+		}
+		if n, err := env.Requests.SettleAllCorrections(ctx); err != nil || n != 1 {
+			t.Errorf("settled %d corrections after the import (%v), want 1", n, err)
+		}
+		var imp struct {
+			Request struct{ Status, Resolution string }
+		}
+		do(t, env, env.Token(t, "sub-1", "", auth.RoleSubscriber), `query($id: ID!) { request(id: $id) { status resolution } }`, map[string]any{"id": e.ID}, &imp)
+		if imp.Request.Resolution != "APPROVED" {
+			t.Errorf("correction after the import = %+v", imp.Request)
 		}
 	})
 }

@@ -161,23 +161,58 @@ func (s *Service) CorrectionsRequested(ctx context.Context, subscriberID string)
 	return out, nil
 }
 
+// SettleAllCorrections settles the open corrections of every subscriber
+// that has one, after a bulk feed (the import command), and returns how
+// many it approved.
+func (s *Service) SettleAllCorrections(ctx context.Context) (int, error) {
+	var subs []string
+	seen := map[string]bool{}
+	after := ""
+	for {
+		rs, more, err := s.store.ListOpenOfType(ctx, models.RequestCorrection, "", after, MaxPage)
+		if err != nil {
+			return 0, err
+		}
+		for _, r := range rs {
+			if !seen[r.SubscriberID] {
+				seen[r.SubscriberID] = true
+				subs = append(subs, r.SubscriberID)
+			}
+			after = r.ID
+		}
+		if !more || len(rs) == 0 {
+			break
+		}
+	}
+	settled := 0
+	for _, id := range subs {
+		n, err := s.SettleCorrections(ctx, id)
+		if err != nil {
+			return settled, err
+		}
+		settled += n
+	}
+	return settled, nil
+}
+
 // SettleCorrections approves every open correction of the subscriber whose
 // proposed value a feed has now delivered: the correction took effect.
-// Feeds call it after writing a subscriber's items.
-func (s *Service) SettleCorrections(ctx context.Context, subscriberID string) error {
+// Feeds call it after writing a subscriber's items; it returns how many it
+// approved.
+func (s *Service) SettleCorrections(ctx context.Context, subscriberID string) (int, error) {
 	rs, _, err := s.store.ListOpenOfType(ctx, models.RequestCorrection, subscriberID, "", MaxPage)
 	if err != nil || len(rs) == 0 {
-		return err
+		return 0, err
 	}
 	holdings, err := s.store.ListHoldings(ctx, subscriberID)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	held := map[string]map[string]bool{}
 	for _, h := range holdings {
 		v, err := s.inv.Reveal(h)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if held[h.Category] == nil {
 			held[h.Category] = map[string]bool{}
@@ -185,14 +220,16 @@ func (s *Service) SettleCorrections(ctx context.Context, subscriberID string) er
 		held[h.Category][v] = true
 	}
 	system := Actor{ID: "feed", Admin: true}
+	settled := 0
 	for _, r := range rs {
 		want, err := s.ProposedValue(r)
 		if err != nil {
-			return err
+			return settled, err
 		}
 		if r.CorrectionCategory == nil || !held[*r.CorrectionCategory][want] {
 			continue
 		}
+		done := false
 		if _, err := s.change(ctx, system, audit.ActionRequestResolve, r.ID, func(*models.Request) error { return nil }, func(tx Store, q *models.Request) error {
 			if !q.Status.Open() {
 				return nil
@@ -205,10 +242,14 @@ func (s *Service) SettleCorrections(ctx context.Context, subscriberID string) er
 			text := s.Summary(q, nil, policy.Ko) + " / " + s.Summary(q, nil, policy.En) + "\n\n" + note
 			how := DefaultHowToObject
 			q.ReasonCode, q.ResolutionText, q.HowToObject = &code, &text, &how
+			done = true
 			return s.event(ctx, tx, q, "RESOLVED", &from, &to, "SYSTEM", system.ID, &note, true)
 		}); err != nil && !apperr.IsConflict(err) {
-			return err
+			return settled, err
+		}
+		if done {
+			settled++
 		}
 	}
-	return nil
+	return settled, nil
 }

@@ -31,7 +31,7 @@ func (r *mutationResolver) UpsertSubscriber(ctx context.Context, input models.Su
 	}
 	// A correction takes effect when the operator's systems feed the
 	// corrected value: its request is approved now.
-	if err := r.RequestSvc.SettleCorrections(ctx, sub.ID); err != nil {
+	if _, err := r.RequestSvc.SettleCorrections(ctx, sub.ID); err != nil {
 		return nil, err
 	}
 	return sub, nil

@@ -190,10 +190,10 @@ func TestLifeOfATerminatedSubscriberWithUnpaidFees(t *testing.T) {
 	if !a.PurgeAfter.Equal(midnight(2032, 4, 1)) {
 		t.Errorf("name PurgeAfter = %s, want the start of 2032-04-01 in Korea", a.PurgeAfter)
 	}
-	if got, want := a.Explain(policy.En), "Kept until 2032-03-31 under National Tax Basic Act Art. 85-3: tax records of terminated customers"; got != want {
+	if got, want := a.Explain(policy.En), "Kept until 2032-03-31 under National Tax Basic Act Art. 85-3: fee records kept for tax"; got != want {
 		t.Errorf("Explain(En) = %q, want %q", got, want)
 	}
-	if got, want := a.Explain(policy.Ko), "국세기본법 제85조의3에 따라 2032-03-31까지 보관: 해지 고객의 세무 기록"; got != want {
+	if got, want := a.Explain(policy.Ko), "국세기본법 제85조의3에 따라 2032-03-31까지 보관: 요금 관련 세무 기록"; got != want {
 		t.Errorf("Explain(Ko) = %q, want %q", got, want)
 	}
 	check(t, e, sub, billing, now, want{
@@ -214,7 +214,7 @@ func TestLifeOfATerminatedSubscriberWithUnpaidFees(t *testing.T) {
 			"TAX_RECORDS 2024-05-20→2030-03-31 active",
 		},
 	})
-	if got, want := a.Explain(policy.En), "Kept until 2030-03-31 under National Tax Basic Act Art. 85-3: tax records of terminated customers"; got != want {
+	if got, want := a.Explain(policy.En), "Kept until 2030-03-31 under National Tax Basic Act Art. 85-3: fee records kept for tax"; got != want {
 		t.Errorf("Explain(En) = %q, want %q", got, want)
 	}
 
@@ -547,8 +547,8 @@ func TestWithinSixMonthsOfTermination(t *testing.T) {
 		},
 	})
 	for lang, want := range map[policy.Lang]string{
-		policy.En: "Kept until 2026-09-10: retention after termination; then until 2032-03-31 under National Tax Basic Act Art. 85-3: tax records of terminated customers",
-		policy.Ko: "2026-09-10까지 보관: 해지 후 보유기간; 이후 국세기본법 제85조의3에 따라 2032-03-31까지 보관: 해지 고객의 세무 기록",
+		policy.En: "Kept until 2026-09-10: retention after termination; then until 2032-03-31 under National Tax Basic Act Art. 85-3: fee records kept for tax",
+		policy.Ko: "2026-09-10까지 보관: 해지 후 보유기간; 이후 국세기본법 제85조의3에 따라 2032-03-31까지 보관: 요금 관련 세무 기록",
 	} {
 		if got := a.Explain(lang); got != want {
 			t.Errorf("Explain(%s) = %q, want %q", lang, got, want)

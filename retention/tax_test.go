@@ -191,8 +191,8 @@ func TestOutcomeWords(t *testing.T) {
 		{
 			name: "a bill kept under the tax law",
 			o:    retention.Outcome{Kind: retention.OutcomeRetained, Category: "BILLING", Clause: tax, Until: &until, DecidedAt: at(2026, 6, 1)},
-			en:   "Not erased: kept until 2032-03-31 under National Tax Basic Act Art. 85-3 (tax records of terminated customers). You may object as the resolution of your request says.",
-			ko:   "삭제되지 않음: 국세기본법 제85조의3에 따라 2032-03-31까지 보관 (해지 고객의 세무 기록). 이 결정에 이의가 있으시면 요청의 처리 결과에 안내된 방법으로 이의를 제기하실 수 있습니다.",
+			en:   "Not erased: kept until 2032-03-31 under National Tax Basic Act Art. 85-3 (fee records kept for tax). You may object as the resolution of your request says.",
+			ko:   "삭제되지 않음: 국세기본법 제85조의3에 따라 2032-03-31까지 보관 (요금 관련 세무 기록). 이 결정에 이의가 있으시면 요청의 처리 결과에 안내된 방법으로 이의를 제기하실 수 있습니다.",
 		},
 		{
 			name: "a tax-listed field of an active subscriber",

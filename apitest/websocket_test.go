@@ -214,6 +214,32 @@ func TestWebSocketCaps(t *testing.T) {
 		t.Errorf("third connection closed with %d, want 4429", status)
 	}
 
+	// Without a token, connections are counted per address.
+	anon := func() (websocket.StatusCode, []wsFrame, *websocket.Conn) {
+		c, _ := wsDial(ctx, t, srv, "-")
+		if err := wsjson.Write(ctx, c, map[string]any{"type": "connection_init"}); err != nil {
+			t.Fatal(err)
+		}
+		var f wsFrame
+		err := wsjson.Read(ctx, c, &f)
+		if err == nil && f.Type == "connection_ack" {
+			return 0, []wsFrame{f}, c
+		}
+		if err != nil {
+			return websocket.CloseStatus(err), nil, c
+		}
+		st, fs := readUntilClose(ctx, c)
+		return st, append([]wsFrame{f}, fs...), c
+	}
+	for range 2 {
+		if st, fs, _ := anon(); st != 0 {
+			t.Fatalf("anonymous connection refused: %d %v", st, fs)
+		}
+	}
+	if st, _, _ := anon(); st != 4429 {
+		t.Errorf("third anonymous connection from one address closed with %d, want 4429", st)
+	}
+
 	// No connection_init: closed with 4408.
 	c4, _ := wsDial(ctx, t, srv, "-")
 	if status, _ := readUntilClose(ctx, c4); status != 4408 {

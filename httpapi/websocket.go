@@ -20,6 +20,7 @@ import (
 
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/auth"
+	"github.com/xroshot/portal/reqctx"
 )
 
 // WebSocketLimits bound what one WebSocket connection may hold.
@@ -27,8 +28,9 @@ type WebSocketLimits struct {
 	// MaxSubscriptions is how many subscriptions one connection may run at
 	// once (each holds a goroutine and a broker slot).
 	MaxSubscriptions int
-	// MaxConnsPerSubject is how many connections one token subject may hold
-	// open at once on this replica.
+	// MaxConnsPerSubject is how many connections one token subject (or,
+	// without a valid token, one client address) may hold open at once on
+	// this replica.
 	MaxConnsPerSubject int
 	// InitTimeout is how long a connection may wait before connection_init.
 	InitTimeout time.Duration
@@ -170,27 +172,33 @@ var errTooManyConnections = errors.New("too many open connections for this token
 // carries no payload: echoing connection_init would send the bearer token
 // back down the wire, into whatever logs the client's frames.
 func (e *wsEdge) init(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	if e.verifier == nil {
-		return ctx, nil, nil
-	}
-	p, err := auth.FromWebSocketInit(e.verifier, payload)
-	switch {
-	case err == nil && p != nil:
-		ctx = auth.WithPrincipal(ctx, p)
-	case err != nil:
-		return auth.WithAuthError(ctx, err), nil, nil
-	default:
-		return ctx, nil, nil
+	var p *auth.Principal
+	if e.verifier != nil {
+		var err error
+		p, err = auth.FromWebSocketInit(e.verifier, payload)
+		switch {
+		case err == nil && p != nil:
+			ctx = auth.WithPrincipal(ctx, p)
+		case err != nil:
+			ctx = auth.WithAuthError(ctx, err)
+			p = nil
+		}
 	}
 	c := wsConnFrom(ctx)
 	if c == nil {
 		return ctx, nil, nil
 	}
-	if !e.acquire(c, p.Subject) {
+	// Connections without a valid token are counted per address, like
+	// anonymous HTTP requests.
+	holder := "addr:" + reqctx.ClientAddr(ctx)
+	if p != nil {
+		holder = "sub:" + p.Subject
+	}
+	if !e.acquire(c, holder) {
 		c.setClose(closeTooMany, "too many connections")
 		return transport.WithWebsocketCloseCode(ctx, closeTooMany), nil, errTooManyConnections
 	}
-	if !p.ExpiresAt.IsZero() {
+	if p != nil && !p.ExpiresAt.IsZero() {
 		// The connection lives no longer than its token: at expiry the
 		// transport's context is cancelled, which ends every subscription
 		// and closes the socket with 4403, as an HTTP request with the

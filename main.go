@@ -126,6 +126,8 @@ func newCLI(getenv func(string) string, stdout, stderr io.Writer) *cli.Command {
 			purgeCommand(),
 			reconfirmCommand(),
 			notifyCommand(),
+			transmitCommand(),
+			usageNoticeCommand(),
 			verifyCommand(),
 			loadtestCommand(),
 			schemaCommand(),

@@ -33,6 +33,8 @@ import (
 	"github.com/xroshot/portal/resolvers"
 	"github.com/xroshot/portal/store"
 	"github.com/xroshot/portal/telemetry"
+	"github.com/xroshot/portal/transmit"
+	"github.com/xroshot/portal/usenotice"
 )
 
 // NewLogger is the portal's logger: text for a person in development, JSON
@@ -84,6 +86,10 @@ type App struct {
 	Requests  *requests.Service
 	Audit     *audit.Trail
 	Purge     *purge.Service
+	// Transmit serves transmission requests (법 35조의2) and UsageNotice
+	// the yearly notice of use and provision (법 20조의2).
+	Transmit    *transmit.Service
+	UsageNotice *usenotice.Service
 	// Relay carries request changes between replicas (LISTEN/NOTIFY); nil
 	// on SQLite, where one process fans out in memory.
 	Relay *live.Postgres
@@ -162,6 +168,8 @@ func Assemble(p Parts) *App {
 	a.Consent.SetDelegation(a.Requests.AgentMaySee)
 	a.Audit = audit.New(a.DB.ForAudit(), a.Clock)
 	a.Purge = purge.New(a.DB.ForPurge(), a.Catalog, a.Clock)
+	a.Transmit = transmit.New(a.DB.ForTransmit(), a.Inventory, a.Keys, a.Clock)
+	a.UsageNotice = usenotice.New(a.DB.ForUsageNotice(), a.Inventory, a.Clock)
 	if a.DB.Dialect() == "postgres" && p.Config.DatabaseURL != "" {
 		a.Relay = live.NewPostgres(p.Config.DatabaseURL, a.DB.SQL(), a.Log)
 		a.Requests.Broker().UseRelay(a.Relay, a.Log)
@@ -187,7 +195,8 @@ func (a *App) Minter() auth.Minter {
 // resolvers' per-operation middleware (the data loaders) that must run
 // around it.
 func (a *App) Schema() (graphql.ExecutableSchema, graphql.OperationMiddleware) {
-	res := resolvers.New(resolvers.Deps{Catalog: a.Catalog, Clock: a.Clock, Inventory: a.Inventory, Feed: a.Feed, Consent: a.Consent, RequestSvc: a.Requests, Audit: a.Audit, Purge: a.Purge})
+	res := resolvers.New(resolvers.Deps{Catalog: a.Catalog, Clock: a.Clock, Inventory: a.Inventory, Feed: a.Feed, Consent: a.Consent, RequestSvc: a.Requests, Audit: a.Audit, Purge: a.Purge,
+		Transmit: a.Transmit, UsageNotice: a.UsageNotice})
 	return graph.NewExecutableSchema(resolvers.Config(res)), res.WithLoaders
 }
 

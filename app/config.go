@@ -40,6 +40,7 @@ type Config struct {
 	Tracing              bool          // OpenTelemetry export on: an OTLP endpoint in OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT (see telemetry.TracingEnabled)
 	AllowedOrigins       []string      // PORTAL_ALLOWED_ORIGINS: comma-separated browser origins besides the server's own (CORS and WebSocket upgrades)
 	MetricsAddr          string        // PORTAL_METRICS_ADDR: serve /metrics on this address instead of the API's
+	TransmitInterval     time.Duration // PORTAL_TRANSMIT_INTERVAL: how often serve's transmission worker runs; 0 disables it
 	devSecretFallback    bool
 	devEncryptionDefault bool
 }
@@ -136,6 +137,7 @@ func LoadConfig(getenv func(string) string, devKey string) (Config, error) {
 	}
 	errs = append(errs, c.loadNotify(getenv)...)
 	c.Tracing = telemetry.TracingEnabled(getenv)
+	errs = append(errs, c.loadTransmit(getenv)...)
 
 	sources := 0
 	for _, s := range []string{c.JWTSecret, c.JWTPublicKeyFile, c.JWTJWKSURL} {
@@ -220,6 +222,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("webhook_legacy_headers", c.WebhookLegacyHeaders),
 		slog.Duration("notify_interval", c.NotifyInterval),
 		slog.Bool("tracing", c.Tracing),
+		slog.Duration("transmit_interval", c.TransmitInterval),
 	)
 }
 
@@ -284,3 +287,27 @@ func webhookOrigin(u string) string {
 }
 
 func FromEnv(devKey string) (Config, error) { return LoadConfig(os.Getenv, devKey) }
+
+// loadTransmit reads how often serve runs the transmission worker
+// (package transmit): a minute by default, "0" to leave it to a separate
+// `portal transmit run` process.
+func (c *Config) loadTransmit(getenv func(string) string) []error {
+	c.TransmitInterval = time.Minute
+	v := getenv("PORTAL_TRANSMIT_INTERVAL")
+	if v == "" {
+		return nil
+	}
+	if v == "0" {
+		c.TransmitInterval = 0
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return []error{fmt.Errorf("PORTAL_TRANSMIT_INTERVAL: %q is not a duration such as 1m", v)}
+	case d < time.Second:
+		return []error{errors.New("PORTAL_TRANSMIT_INTERVAL must be at least 1s, or 0 to disable")}
+	}
+	c.TransmitInterval = d
+	return nil
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/xroshot/portal/notify"
 	"github.com/xroshot/portal/purge"
 	"github.com/xroshot/portal/telemetry"
+	"github.com/xroshot/portal/transmit"
 )
 
 // Serve runs the API server until ctx ends, then finishes in-flight
@@ -126,6 +127,24 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, version string) er
 		}()
 	}
 
+	if cfg.TransmitInterval > 0 {
+		// Every replica runs the worker; its claims skip what another
+		// replica holds, so a delivery is made by one of them at a time.
+		w, err := a.TransmitWorker(cfg.TransmitInterval)
+		if err != nil {
+			return err
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := w.Run(ctx); err != nil {
+				log.Error("transmission worker stopped", "err", err)
+			}
+		}()
+		// Waited for before the store closes.
+		defer func() { <-done }()
+	}
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -231,4 +250,11 @@ func (a *App) StartNotifier(ctx context.Context) (wait func(), err error) {
 		}
 	}()
 	return func() { <-done }, nil
+}
+
+// TransmitWorker is the transmission worker of the portal (package
+// transmit), passing every interval: serve runs it, and so does
+// `portal transmit run`.
+func (a *App) TransmitWorker(interval time.Duration) (*transmit.Worker, error) {
+	return transmit.NewWorker(a.Transmit, transmit.WorkerConfig{Interval: interval, Logger: a.Log.With("job", "transmit")})
 }

@@ -73,6 +73,13 @@ var DetailKeys = map[string]DetailKind{
 	"parts":       DetailCount,
 	"auditPruned": DetailCount,
 	"copies":      DetailCodes,
+	// Transmission requests and the yearly notice: the category and
+	// record-kind codes of a request's scope, the year of a notice run and
+	// how many notices it queued or skipped.
+	"scope":   DetailCodes,
+	"year":    DetailCount,
+	"queued":  DetailCount,
+	"skipped": DetailCount,
 }
 
 // validCode is a code of the portal's vocabulary; see DetailKind.

@@ -42,6 +42,7 @@ type ResolverRoot interface {
 	RequestExport() RequestExportResolver
 	RequestOutcome() RequestOutcomeResolver
 	Subscription() SubscriptionResolver
+	TransmissionRequest() TransmissionRequestResolver
 }
 
 type DirectiveRoot struct {
@@ -245,43 +246,50 @@ type ComplexityRoot struct {
 	}
 
 	Me struct {
-		ActingGuardianID   func(childComplexity int) int
-		BillingState       func(childComplexity int) int
-		BirthDate          func(childComplexity int) int
-		ConsentHistory     func(childComplexity int, first *int, after *string) int
-		ConsentReceipt     func(childComplexity int, id string) int
-		Consents           func(childComplexity int) int
-		Erased             func(childComplexity int) int
-		Holdings           func(childComplexity int, filter *models.HoldingFilter) int
-		ID                 func(childComplexity int) int
-		Language           func(childComplexity int) int
-		Minor              func(childComplexity int) int
-		Records            func(childComplexity int, kind *string, first *int, after *string) int
-		Requests           func(childComplexity int, first *int, after *string) int
-		RequiredProcessing func(childComplexity int) int
-		SignedUpAt         func(childComplexity int) int
-		Status             func(childComplexity int) int
-		Suspensions        func(childComplexity int) int
-		TerminatedAt       func(childComplexity int) int
+		ActingGuardianID     func(childComplexity int) int
+		BillingState         func(childComplexity int) int
+		BirthDate            func(childComplexity int) int
+		ConsentHistory       func(childComplexity int, first *int, after *string) int
+		ConsentReceipt       func(childComplexity int, id string) int
+		Consents             func(childComplexity int) int
+		Erased               func(childComplexity int) int
+		Holdings             func(childComplexity int, filter *models.HoldingFilter) int
+		ID                   func(childComplexity int) int
+		Language             func(childComplexity int) int
+		LastUsageNotice      func(childComplexity int) int
+		Minor                func(childComplexity int) int
+		Records              func(childComplexity int, kind *string, first *int, after *string) int
+		Requests             func(childComplexity int, first *int, after *string) int
+		RequiredProcessing   func(childComplexity int) int
+		SignedUpAt           func(childComplexity int) int
+		Status               func(childComplexity int) int
+		Suspensions          func(childComplexity int) int
+		TerminatedAt         func(childComplexity int) int
+		TransmissionRequests func(childComplexity int) int
 	}
 
 	Mutation struct {
-		AppendRecords              func(childComplexity int, subscriberID string, records []*models.RecordInput) int
-		ApproveRequest             func(childComplexity int, id string) int
-		AssignRequest              func(childComplexity int, id string, assigneeID string) int
-		CommentOnRequest           func(childComplexity int, id string, body string, internal *bool) int
-		ExtendRequest              func(childComplexity int, id string, reason string) int
-		FileRequest                func(childComplexity int, input models.FileRequestInput) int
-		LiftSuspension             func(childComplexity int, id string) int
-		ReconfirmMarketingConsents func(childComplexity int, input *models.ReconfirmMarketingConsentsInput) int
-		ResolveRequest             func(childComplexity int, input models.ResolveRequestInput) int
-		RunPurge                   func(childComplexity int, dryRun *bool, clauses []string) int
-		SetBillingState            func(childComplexity int, subscriberID string, state models.BillingState, since time.Time) int
-		SetConsent                 func(childComplexity int, input models.SetConsentInput) int
-		SetConsents                func(childComplexity int, input models.SetConsentsInput) int
-		TerminateSubscriber        func(childComplexity int, id string, at time.Time) int
-		UpsertSubscriber           func(childComplexity int, input models.SubscriberInput) int
-		WithdrawRequest            func(childComplexity int, id string) int
+		AppendRecords                  func(childComplexity int, subscriberID string, records []*models.RecordInput) int
+		ApproveRequest                 func(childComplexity int, id string) int
+		AssignRequest                  func(childComplexity int, id string, assigneeID string) int
+		CommentOnRequest               func(childComplexity int, id string, body string, internal *bool) int
+		CreateTransmissionRecipient    func(childComplexity int, input models.TransmissionRecipientInput) int
+		ExtendRequest                  func(childComplexity int, id string, reason string) int
+		FileRequest                    func(childComplexity int, input models.FileRequestInput) int
+		FileTransmissionRequest        func(childComplexity int, input models.FileTransmissionInput) int
+		LiftSuspension                 func(childComplexity int, id string) int
+		ReconfirmMarketingConsents     func(childComplexity int, input *models.ReconfirmMarketingConsentsInput) int
+		ResolveRequest                 func(childComplexity int, input models.ResolveRequestInput) int
+		RunPurge                       func(childComplexity int, dryRun *bool, clauses []string) int
+		SetBillingState                func(childComplexity int, subscriberID string, state models.BillingState, since time.Time) int
+		SetConsent                     func(childComplexity int, input models.SetConsentInput) int
+		SetConsents                    func(childComplexity int, input models.SetConsentsInput) int
+		SetTransmissionRecipientStatus func(childComplexity int, id string, status models.RecipientStatus) int
+		TerminateSubscriber            func(childComplexity int, id string, at time.Time) int
+		UpdateTransmissionRecipient    func(childComplexity int, id string, input models.TransmissionRecipientInput) int
+		UpsertSubscriber               func(childComplexity int, input models.SubscriberInput) int
+		WithdrawRequest                func(childComplexity int, id string) int
+		WithdrawTransmissionRequest    func(childComplexity int, id string) int
 	}
 
 	PageInfo struct {
@@ -340,16 +348,19 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AccessExportSchema func(childComplexity int) int
-		ActiveSuspensions  func(childComplexity int, subscriberID *string, first *int, after *string) int
-		AuditEvents        func(childComplexity int, filter *models.AuditFilter, first *int, after *string) int
-		CorrectionTasks    func(childComplexity int, first *int, after *string) int
-		Me                 func(childComplexity int, lang *models.Language) int
-		Policy             func(childComplexity int, lang *models.Language) int
-		ReconfirmationsDue func(childComplexity int, first *int, after *string) int
-		Request            func(childComplexity int, id string) int
-		Requests           func(childComplexity int, filter *models.RequestFilter, first *int, after *string) int
-		Subscriber         func(childComplexity int, id string, lang *models.Language) int
+		AccessExportSchema     func(childComplexity int) int
+		ActiveSuspensions      func(childComplexity int, subscriberID *string, first *int, after *string) int
+		AuditEvents            func(childComplexity int, filter *models.AuditFilter, first *int, after *string) int
+		CorrectionTasks        func(childComplexity int, first *int, after *string) int
+		Me                     func(childComplexity int, lang *models.Language) int
+		Policy                 func(childComplexity int, lang *models.Language) int
+		ReconfirmationsDue     func(childComplexity int, first *int, after *string) int
+		Request                func(childComplexity int, id string) int
+		Requests               func(childComplexity int, filter *models.RequestFilter, first *int, after *string) int
+		Subscriber             func(childComplexity int, id string, lang *models.Language) int
+		TransmissionDownload   func(childComplexity int, deliveryID string) int
+		TransmissionRecipients func(childComplexity int) int
+		UsageNoticeCoverage    func(childComplexity int, year int) int
 	}
 
 	ReconfirmationDue struct {
@@ -528,6 +539,90 @@ type ComplexityRoot struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
+
+	TransmissionDelivery struct {
+		Attempts     func(childComplexity int) int
+		DeliveredAt  func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		FailedAt     func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Items        func(childComplexity int) int
+		Records      func(childComplexity int) int
+		ScheduledFor func(childComplexity int) int
+		Sequence     func(childComplexity int) int
+		Status       func(childComplexity int) int
+	}
+
+	TransmissionDownload struct {
+		DeliveryID func(childComplexity int) int
+		ExpiresAt  func(childComplexity int) int
+		Format     func(childComplexity int) int
+		Payload    func(childComplexity int) int
+	}
+
+	TransmissionRecipient struct {
+		Categories func(childComplexity int) int
+		Endpoint   func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Status     func(childComplexity int) int
+	}
+
+	TransmissionRequest struct {
+		AnsweredAt     func(childComplexity int) int
+		Categories     func(childComplexity int) int
+		Deliveries     func(childComplexity int) int
+		Destination    func(childComplexity int) int
+		DueAt          func(childComplexity int) int
+		ExpiresAt      func(childComplexity int) int
+		FiledAt        func(childComplexity int) int
+		FiledBy        func(childComplexity int) int
+		ID             func(childComplexity int) int
+		NextDeliveryAt func(childComplexity int) int
+		ReasonCode     func(childComplexity int) int
+		Recipient      func(childComplexity int) int
+		RecordKinds    func(childComplexity int) int
+		Schedule       func(childComplexity int) int
+		StartsAt       func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Until          func(childComplexity int) int
+		WithdrawnAt    func(childComplexity int) int
+	}
+
+	UsageNotice struct {
+		CreatedAt  func(childComplexity int) int
+		Outcome    func(childComplexity int) int
+		Purposes   func(childComplexity int) int
+		Recipients func(childComplexity int) int
+		Status     func(childComplexity int) int
+		Year       func(childComplexity int) int
+	}
+
+	UsageNoticeCoverage struct {
+		Failed             func(childComplexity int) int
+		Notified           func(childComplexity int) int
+		Pending            func(childComplexity int) int
+		Remaining          func(childComplexity int) int
+		SkippedNoContact   func(childComplexity int) int
+		SkippedStatuteOnly func(childComplexity int) int
+		Year               func(childComplexity int) int
+	}
+
+	UsageNoticePurpose struct {
+		Categories  func(childComplexity int) int
+		Code        func(childComplexity int) int
+		LabelEn     func(childComplexity int) int
+		LabelKo     func(childComplexity int) int
+		RecordKinds func(childComplexity int) int
+		Records     func(childComplexity int) int
+	}
+
+	UsageNoticeRecipient struct {
+		Categories func(childComplexity int) int
+		Deliveries func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Name       func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -557,6 +652,8 @@ type MeResolver interface {
 	Erased(ctx context.Context, obj *views.MeNode) ([]*models.ErasedNode, error)
 	Requests(ctx context.Context, obj *views.MeNode, first *int, after *string) (*models.RequestConnection, error)
 	Suspensions(ctx context.Context, obj *views.MeNode) ([]*models.Suspension, error)
+	TransmissionRequests(ctx context.Context, obj *views.MeNode) ([]*models.TransmissionRequest, error)
+	LastUsageNotice(ctx context.Context, obj *views.MeNode) (*models.UsageNotice, error)
 }
 type MutationResolver interface {
 	SetConsent(ctx context.Context, input models.SetConsentInput) (*models.ConsentChangeResult, error)
@@ -575,6 +672,11 @@ type MutationResolver interface {
 	ApproveRequest(ctx context.Context, id string) (*models.Request, error)
 	LiftSuspension(ctx context.Context, id string) (*models.Request, error)
 	ResolveRequest(ctx context.Context, input models.ResolveRequestInput) (*models.Request, error)
+	FileTransmissionRequest(ctx context.Context, input models.FileTransmissionInput) (*models.TransmissionRequest, error)
+	WithdrawTransmissionRequest(ctx context.Context, id string) (*models.TransmissionRequest, error)
+	CreateTransmissionRecipient(ctx context.Context, input models.TransmissionRecipientInput) (*models.TransmissionRecipient, error)
+	UpdateTransmissionRecipient(ctx context.Context, id string, input models.TransmissionRecipientInput) (*models.TransmissionRecipient, error)
+	SetTransmissionRecipientStatus(ctx context.Context, id string, status models.RecipientStatus) (*models.TransmissionRecipient, error)
 }
 type QueryResolver interface {
 	Policy(ctx context.Context, lang *models.Language) (*models.PolicyView, error)
@@ -587,6 +689,9 @@ type QueryResolver interface {
 	AccessExportSchema(ctx context.Context) (string, error)
 	ActiveSuspensions(ctx context.Context, subscriberID *string, first *int, after *string) (*models.SuspensionConnection, error)
 	CorrectionTasks(ctx context.Context, first *int, after *string) (*models.CorrectionTaskConnection, error)
+	TransmissionRecipients(ctx context.Context) ([]*models.TransmissionRecipient, error)
+	TransmissionDownload(ctx context.Context, deliveryID string) (*models.TransmissionDownload, error)
+	UsageNoticeCoverage(ctx context.Context, year int) (*models.UsageNoticeCoverage, error)
 }
 type RequestResolver interface {
 	FiledBy(ctx context.Context, obj *models.Request) (models.FiledByKind, error)
@@ -636,6 +741,11 @@ type RequestOutcomeResolver interface {
 }
 type SubscriptionResolver interface {
 	RequestUpdated(ctx context.Context, id string) (<-chan *models.Request, error)
+}
+type TransmissionRequestResolver interface {
+	Recipient(ctx context.Context, obj *models.TransmissionRequest) (*models.TransmissionRecipient, error)
+
+	Deliveries(ctx context.Context, obj *models.TransmissionRequest) ([]*models.TransmissionDelivery, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1549,6 +1659,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.Language(childComplexity), true
+	case "Me.lastUsageNotice":
+		if e.ComplexityRoot.Me.LastUsageNotice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.LastUsageNotice(childComplexity), true
 	case "Me.minor":
 		if e.ComplexityRoot.Me.Minor == nil {
 			break
@@ -1607,6 +1723,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Me.TerminatedAt(childComplexity), true
+	case "Me.transmissionRequests":
+		if e.ComplexityRoot.Me.TransmissionRequests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Me.TransmissionRequests(childComplexity), true
 
 	case "Mutation.appendRecords":
 		if e.ComplexityRoot.Mutation.AppendRecords == nil {
@@ -1652,6 +1774,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CommentOnRequest(childComplexity, args["id"].(string), args["body"].(string), args["internal"].(*bool)), true
+	case "Mutation.createTransmissionRecipient":
+		if e.ComplexityRoot.Mutation.CreateTransmissionRecipient == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTransmissionRecipient_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTransmissionRecipient(childComplexity, args["input"].(models.TransmissionRecipientInput)), true
 	case "Mutation.extendRequest":
 		if e.ComplexityRoot.Mutation.ExtendRequest == nil {
 			break
@@ -1674,6 +1807,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.FileRequest(childComplexity, args["input"].(models.FileRequestInput)), true
+	case "Mutation.fileTransmissionRequest":
+		if e.ComplexityRoot.Mutation.FileTransmissionRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fileTransmissionRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FileTransmissionRequest(childComplexity, args["input"].(models.FileTransmissionInput)), true
 	case "Mutation.liftSuspension":
 		if e.ComplexityRoot.Mutation.LiftSuspension == nil {
 			break
@@ -1751,6 +1895,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetConsents(childComplexity, args["input"].(models.SetConsentsInput)), true
+	case "Mutation.setTransmissionRecipientStatus":
+		if e.ComplexityRoot.Mutation.SetTransmissionRecipientStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setTransmissionRecipientStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetTransmissionRecipientStatus(childComplexity, args["id"].(string), args["status"].(models.RecipientStatus)), true
 	case "Mutation.terminateSubscriber":
 		if e.ComplexityRoot.Mutation.TerminateSubscriber == nil {
 			break
@@ -1762,6 +1917,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TerminateSubscriber(childComplexity, args["id"].(string), args["at"].(time.Time)), true
+	case "Mutation.updateTransmissionRecipient":
+		if e.ComplexityRoot.Mutation.UpdateTransmissionRecipient == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateTransmissionRecipient_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateTransmissionRecipient(childComplexity, args["id"].(string), args["input"].(models.TransmissionRecipientInput)), true
 	case "Mutation.upsertSubscriber":
 		if e.ComplexityRoot.Mutation.UpsertSubscriber == nil {
 			break
@@ -1784,6 +1950,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.WithdrawRequest(childComplexity, args["id"].(string)), true
+	case "Mutation.withdrawTransmissionRequest":
+		if e.ComplexityRoot.Mutation.WithdrawTransmissionRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawTransmissionRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawTransmissionRequest(childComplexity, args["id"].(string)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2141,6 +2318,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Subscriber(childComplexity, args["id"].(string), args["lang"].(*models.Language)), true
+	case "Query.transmissionDownload":
+		if e.ComplexityRoot.Query.TransmissionDownload == nil {
+			break
+		}
+
+		args, err := ec.field_Query_transmissionDownload_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TransmissionDownload(childComplexity, args["deliveryId"].(string)), true
+	case "Query.transmissionRecipients":
+		if e.ComplexityRoot.Query.TransmissionRecipients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.TransmissionRecipients(childComplexity), true
+	case "Query.usageNoticeCoverage":
+		if e.ComplexityRoot.Query.UsageNoticeCoverage == nil {
+			break
+		}
+
+		args, err := ec.field_Query_usageNoticeCoverage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UsageNoticeCoverage(childComplexity, args["year"].(int)), true
 
 	case "ReconfirmationDue.reconfirmBy":
 		if e.ComplexityRoot.ReconfirmationDue.ReconfirmBy == nil {
@@ -2867,6 +3072,374 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SuspensionEdge.Node(childComplexity), true
 
+	case "TransmissionDelivery.attempts":
+		if e.ComplexityRoot.TransmissionDelivery.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDelivery.Attempts(childComplexity), true
+	case "TransmissionDelivery.deliveredAt":
+		if e.ComplexityRoot.TransmissionDelivery.DeliveredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDelivery.DeliveredAt(childComplexity), true
+	case "TransmissionDelivery.expiresAt":
+		if e.ComplexityRoot.TransmissionDelivery.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDelivery.ExpiresAt(childComplexity), true
+	case "TransmissionDelivery.failedAt":
+		if e.ComplexityRoot.TransmissionDelivery.FailedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDelivery.FailedAt(childComplexity), true
+	case "TransmissionDelivery.id":
+		if e.ComplexityRoot.TransmissionDelivery.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDelivery.ID(childComplexity), true
+	case "TransmissionDelivery.items":
+		if e.ComplexityRoot.TransmissionDelivery.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDelivery.Items(childComplexity), true
+	case "TransmissionDelivery.records":
+		if e.ComplexityRoot.TransmissionDelivery.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDelivery.Records(childComplexity), true
+	case "TransmissionDelivery.scheduledFor":
+		if e.ComplexityRoot.TransmissionDelivery.ScheduledFor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDelivery.ScheduledFor(childComplexity), true
+	case "TransmissionDelivery.sequence":
+		if e.ComplexityRoot.TransmissionDelivery.Sequence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDelivery.Sequence(childComplexity), true
+	case "TransmissionDelivery.status":
+		if e.ComplexityRoot.TransmissionDelivery.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDelivery.Status(childComplexity), true
+
+	case "TransmissionDownload.deliveryId":
+		if e.ComplexityRoot.TransmissionDownload.DeliveryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDownload.DeliveryID(childComplexity), true
+	case "TransmissionDownload.expiresAt":
+		if e.ComplexityRoot.TransmissionDownload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDownload.ExpiresAt(childComplexity), true
+	case "TransmissionDownload.format":
+		if e.ComplexityRoot.TransmissionDownload.Format == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDownload.Format(childComplexity), true
+	case "TransmissionDownload.payload":
+		if e.ComplexityRoot.TransmissionDownload.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDownload.Payload(childComplexity), true
+
+	case "TransmissionRecipient.categories":
+		if e.ComplexityRoot.TransmissionRecipient.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRecipient.Categories(childComplexity), true
+	case "TransmissionRecipient.endpoint":
+		if e.ComplexityRoot.TransmissionRecipient.Endpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRecipient.Endpoint(childComplexity), true
+	case "TransmissionRecipient.id":
+		if e.ComplexityRoot.TransmissionRecipient.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRecipient.ID(childComplexity), true
+	case "TransmissionRecipient.name":
+		if e.ComplexityRoot.TransmissionRecipient.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRecipient.Name(childComplexity), true
+	case "TransmissionRecipient.status":
+		if e.ComplexityRoot.TransmissionRecipient.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRecipient.Status(childComplexity), true
+
+	case "TransmissionRequest.answeredAt":
+		if e.ComplexityRoot.TransmissionRequest.AnsweredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.AnsweredAt(childComplexity), true
+	case "TransmissionRequest.categories":
+		if e.ComplexityRoot.TransmissionRequest.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.Categories(childComplexity), true
+	case "TransmissionRequest.deliveries":
+		if e.ComplexityRoot.TransmissionRequest.Deliveries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.Deliveries(childComplexity), true
+	case "TransmissionRequest.destination":
+		if e.ComplexityRoot.TransmissionRequest.Destination == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.Destination(childComplexity), true
+	case "TransmissionRequest.dueAt":
+		if e.ComplexityRoot.TransmissionRequest.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.DueAt(childComplexity), true
+	case "TransmissionRequest.expiresAt":
+		if e.ComplexityRoot.TransmissionRequest.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.ExpiresAt(childComplexity), true
+	case "TransmissionRequest.filedAt":
+		if e.ComplexityRoot.TransmissionRequest.FiledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.FiledAt(childComplexity), true
+	case "TransmissionRequest.filedBy":
+		if e.ComplexityRoot.TransmissionRequest.FiledBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.FiledBy(childComplexity), true
+	case "TransmissionRequest.id":
+		if e.ComplexityRoot.TransmissionRequest.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.ID(childComplexity), true
+	case "TransmissionRequest.nextDeliveryAt":
+		if e.ComplexityRoot.TransmissionRequest.NextDeliveryAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.NextDeliveryAt(childComplexity), true
+	case "TransmissionRequest.reasonCode":
+		if e.ComplexityRoot.TransmissionRequest.ReasonCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.ReasonCode(childComplexity), true
+	case "TransmissionRequest.recipient":
+		if e.ComplexityRoot.TransmissionRequest.Recipient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.Recipient(childComplexity), true
+	case "TransmissionRequest.recordKinds":
+		if e.ComplexityRoot.TransmissionRequest.RecordKinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.RecordKinds(childComplexity), true
+	case "TransmissionRequest.schedule":
+		if e.ComplexityRoot.TransmissionRequest.Schedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.Schedule(childComplexity), true
+	case "TransmissionRequest.startsAt":
+		if e.ComplexityRoot.TransmissionRequest.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.StartsAt(childComplexity), true
+	case "TransmissionRequest.status":
+		if e.ComplexityRoot.TransmissionRequest.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.Status(childComplexity), true
+	case "TransmissionRequest.until":
+		if e.ComplexityRoot.TransmissionRequest.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.Until(childComplexity), true
+	case "TransmissionRequest.withdrawnAt":
+		if e.ComplexityRoot.TransmissionRequest.WithdrawnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.WithdrawnAt(childComplexity), true
+
+	case "UsageNotice.createdAt":
+		if e.ComplexityRoot.UsageNotice.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNotice.CreatedAt(childComplexity), true
+	case "UsageNotice.outcome":
+		if e.ComplexityRoot.UsageNotice.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNotice.Outcome(childComplexity), true
+	case "UsageNotice.purposes":
+		if e.ComplexityRoot.UsageNotice.Purposes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNotice.Purposes(childComplexity), true
+	case "UsageNotice.recipients":
+		if e.ComplexityRoot.UsageNotice.Recipients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNotice.Recipients(childComplexity), true
+	case "UsageNotice.status":
+		if e.ComplexityRoot.UsageNotice.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNotice.Status(childComplexity), true
+	case "UsageNotice.year":
+		if e.ComplexityRoot.UsageNotice.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNotice.Year(childComplexity), true
+
+	case "UsageNoticeCoverage.failed":
+		if e.ComplexityRoot.UsageNoticeCoverage.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticeCoverage.Failed(childComplexity), true
+	case "UsageNoticeCoverage.notified":
+		if e.ComplexityRoot.UsageNoticeCoverage.Notified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticeCoverage.Notified(childComplexity), true
+	case "UsageNoticeCoverage.pending":
+		if e.ComplexityRoot.UsageNoticeCoverage.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticeCoverage.Pending(childComplexity), true
+	case "UsageNoticeCoverage.remaining":
+		if e.ComplexityRoot.UsageNoticeCoverage.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticeCoverage.Remaining(childComplexity), true
+	case "UsageNoticeCoverage.skippedNoContact":
+		if e.ComplexityRoot.UsageNoticeCoverage.SkippedNoContact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticeCoverage.SkippedNoContact(childComplexity), true
+	case "UsageNoticeCoverage.skippedStatuteOnly":
+		if e.ComplexityRoot.UsageNoticeCoverage.SkippedStatuteOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticeCoverage.SkippedStatuteOnly(childComplexity), true
+	case "UsageNoticeCoverage.year":
+		if e.ComplexityRoot.UsageNoticeCoverage.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticeCoverage.Year(childComplexity), true
+
+	case "UsageNoticePurpose.categories":
+		if e.ComplexityRoot.UsageNoticePurpose.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticePurpose.Categories(childComplexity), true
+	case "UsageNoticePurpose.code":
+		if e.ComplexityRoot.UsageNoticePurpose.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticePurpose.Code(childComplexity), true
+	case "UsageNoticePurpose.labelEn":
+		if e.ComplexityRoot.UsageNoticePurpose.LabelEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticePurpose.LabelEn(childComplexity), true
+	case "UsageNoticePurpose.labelKo":
+		if e.ComplexityRoot.UsageNoticePurpose.LabelKo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticePurpose.LabelKo(childComplexity), true
+	case "UsageNoticePurpose.recordKinds":
+		if e.ComplexityRoot.UsageNoticePurpose.RecordKinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticePurpose.RecordKinds(childComplexity), true
+	case "UsageNoticePurpose.records":
+		if e.ComplexityRoot.UsageNoticePurpose.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticePurpose.Records(childComplexity), true
+
+	case "UsageNoticeRecipient.categories":
+		if e.ComplexityRoot.UsageNoticeRecipient.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticeRecipient.Categories(childComplexity), true
+	case "UsageNoticeRecipient.deliveries":
+		if e.ComplexityRoot.UsageNoticeRecipient.Deliveries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticeRecipient.Deliveries(childComplexity), true
+	case "UsageNoticeRecipient.kind":
+		if e.ComplexityRoot.UsageNoticeRecipient.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticeRecipient.Kind(childComplexity), true
+	case "UsageNoticeRecipient.name":
+		if e.ComplexityRoot.UsageNoticeRecipient.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageNoticeRecipient.Name(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2880,6 +3453,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ConsentChoice", ec.unmarshalInputConsentChoice),
 			graphql.NewInputUnmarshaler("CorrectionInput", ec.unmarshalInputCorrectionInput),
 			graphql.NewInputUnmarshaler("FileRequestInput", ec.unmarshalInputFileRequestInput),
+			graphql.NewInputUnmarshaler("FileTransmissionInput", ec.unmarshalInputFileTransmissionInput),
 			graphql.NewInputUnmarshaler("HoldingFilter", ec.unmarshalInputHoldingFilter),
 			graphql.NewInputUnmarshaler("ItemInput", ec.unmarshalInputItemInput),
 			graphql.NewInputUnmarshaler("ReconfirmMarketingConsentsInput", ec.unmarshalInputReconfirmMarketingConsentsInput),
@@ -2890,6 +3464,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SetConsentInput", ec.unmarshalInputSetConsentInput),
 			graphql.NewInputUnmarshaler("SetConsentsInput", ec.unmarshalInputSetConsentsInput),
 			graphql.NewInputUnmarshaler("SubscriberInput", ec.unmarshalInputSubscriberInput),
+			graphql.NewInputUnmarshaler("TransmissionRecipientInput", ec.unmarshalInputTransmissionRecipientInput),
+			graphql.NewInputUnmarshaler("TransmissionScopeInput", ec.unmarshalInputTransmissionScopeInput),
 			graphql.NewInputUnmarshaler("VerificationInput", ec.unmarshalInputVerificationInput),
 		)
 	}
@@ -2983,7 +3559,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "audit.graphqls" "consent.graphqls" "feed.graphqls" "inventory.graphqls" "policy.graphqls" "purge.graphqls" "requests.graphqls" "schema.graphqls"
+//go:embed "audit.graphqls" "consent.graphqls" "feed.graphqls" "inventory.graphqls" "policy.graphqls" "purge.graphqls" "requests.graphqls" "schema.graphqls" "transmit.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3003,6 +3579,7 @@ var sources = []*ast.Source{
 	{Name: "purge.graphqls", Input: sourceData("purge.graphqls"), BuiltIn: false},
 	{Name: "requests.graphqls", Input: sourceData("requests.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
+	{Name: "transmit.graphqls", Input: sourceData("transmit.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -3438,6 +4015,10 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_requests(ctx, field)
 	case "suspensions":
 		return ec.fieldContext_Me_suspensions(ctx, field)
+	case "transmissionRequests":
+		return ec.fieldContext_Me_transmissionRequests(ctx, field)
+	case "lastUsageNotice":
+		return ec.fieldContext_Me_lastUsageNotice(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Me", field.Name)
 }
@@ -3898,6 +4479,174 @@ func (ec *executionContext) childFields_SuspensionEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type SuspensionEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_TransmissionDelivery(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TransmissionDelivery_id(ctx, field)
+	case "sequence":
+		return ec.fieldContext_TransmissionDelivery_sequence(ctx, field)
+	case "scheduledFor":
+		return ec.fieldContext_TransmissionDelivery_scheduledFor(ctx, field)
+	case "status":
+		return ec.fieldContext_TransmissionDelivery_status(ctx, field)
+	case "attempts":
+		return ec.fieldContext_TransmissionDelivery_attempts(ctx, field)
+	case "deliveredAt":
+		return ec.fieldContext_TransmissionDelivery_deliveredAt(ctx, field)
+	case "failedAt":
+		return ec.fieldContext_TransmissionDelivery_failedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_TransmissionDelivery_expiresAt(ctx, field)
+	case "items":
+		return ec.fieldContext_TransmissionDelivery_items(ctx, field)
+	case "records":
+		return ec.fieldContext_TransmissionDelivery_records(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransmissionDelivery", field.Name)
+}
+
+func (ec *executionContext) childFields_TransmissionDownload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deliveryId":
+		return ec.fieldContext_TransmissionDownload_deliveryId(ctx, field)
+	case "format":
+		return ec.fieldContext_TransmissionDownload_format(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_TransmissionDownload_expiresAt(ctx, field)
+	case "payload":
+		return ec.fieldContext_TransmissionDownload_payload(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransmissionDownload", field.Name)
+}
+
+func (ec *executionContext) childFields_TransmissionRecipient(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TransmissionRecipient_id(ctx, field)
+	case "name":
+		return ec.fieldContext_TransmissionRecipient_name(ctx, field)
+	case "endpoint":
+		return ec.fieldContext_TransmissionRecipient_endpoint(ctx, field)
+	case "categories":
+		return ec.fieldContext_TransmissionRecipient_categories(ctx, field)
+	case "status":
+		return ec.fieldContext_TransmissionRecipient_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransmissionRecipient", field.Name)
+}
+
+func (ec *executionContext) childFields_TransmissionRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TransmissionRequest_id(ctx, field)
+	case "destination":
+		return ec.fieldContext_TransmissionRequest_destination(ctx, field)
+	case "recipient":
+		return ec.fieldContext_TransmissionRequest_recipient(ctx, field)
+	case "categories":
+		return ec.fieldContext_TransmissionRequest_categories(ctx, field)
+	case "recordKinds":
+		return ec.fieldContext_TransmissionRequest_recordKinds(ctx, field)
+	case "schedule":
+		return ec.fieldContext_TransmissionRequest_schedule(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_TransmissionRequest_startsAt(ctx, field)
+	case "until":
+		return ec.fieldContext_TransmissionRequest_until(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_TransmissionRequest_expiresAt(ctx, field)
+	case "status":
+		return ec.fieldContext_TransmissionRequest_status(ctx, field)
+	case "reasonCode":
+		return ec.fieldContext_TransmissionRequest_reasonCode(ctx, field)
+	case "filedBy":
+		return ec.fieldContext_TransmissionRequest_filedBy(ctx, field)
+	case "filedAt":
+		return ec.fieldContext_TransmissionRequest_filedAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_TransmissionRequest_dueAt(ctx, field)
+	case "answeredAt":
+		return ec.fieldContext_TransmissionRequest_answeredAt(ctx, field)
+	case "nextDeliveryAt":
+		return ec.fieldContext_TransmissionRequest_nextDeliveryAt(ctx, field)
+	case "withdrawnAt":
+		return ec.fieldContext_TransmissionRequest_withdrawnAt(ctx, field)
+	case "deliveries":
+		return ec.fieldContext_TransmissionRequest_deliveries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransmissionRequest", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageNotice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_UsageNotice_year(ctx, field)
+	case "status":
+		return ec.fieldContext_UsageNotice_status(ctx, field)
+	case "outcome":
+		return ec.fieldContext_UsageNotice_outcome(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_UsageNotice_createdAt(ctx, field)
+	case "purposes":
+		return ec.fieldContext_UsageNotice_purposes(ctx, field)
+	case "recipients":
+		return ec.fieldContext_UsageNotice_recipients(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageNotice", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageNoticeCoverage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_UsageNoticeCoverage_year(ctx, field)
+	case "notified":
+		return ec.fieldContext_UsageNoticeCoverage_notified(ctx, field)
+	case "pending":
+		return ec.fieldContext_UsageNoticeCoverage_pending(ctx, field)
+	case "failed":
+		return ec.fieldContext_UsageNoticeCoverage_failed(ctx, field)
+	case "skippedNoContact":
+		return ec.fieldContext_UsageNoticeCoverage_skippedNoContact(ctx, field)
+	case "skippedStatuteOnly":
+		return ec.fieldContext_UsageNoticeCoverage_skippedStatuteOnly(ctx, field)
+	case "remaining":
+		return ec.fieldContext_UsageNoticeCoverage_remaining(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageNoticeCoverage", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageNoticePurpose(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_UsageNoticePurpose_code(ctx, field)
+	case "labelKo":
+		return ec.fieldContext_UsageNoticePurpose_labelKo(ctx, field)
+	case "labelEn":
+		return ec.fieldContext_UsageNoticePurpose_labelEn(ctx, field)
+	case "categories":
+		return ec.fieldContext_UsageNoticePurpose_categories(ctx, field)
+	case "recordKinds":
+		return ec.fieldContext_UsageNoticePurpose_recordKinds(ctx, field)
+	case "records":
+		return ec.fieldContext_UsageNoticePurpose_records(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageNoticePurpose", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageNoticeRecipient(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_UsageNoticeRecipient_kind(ctx, field)
+	case "name":
+		return ec.fieldContext_UsageNoticeRecipient_name(ctx, field)
+	case "categories":
+		return ec.fieldContext_UsageNoticeRecipient_categories(ctx, field)
+	case "deliveries":
+		return ec.fieldContext_UsageNoticeRecipient_deliveries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageNoticeRecipient", field.Name)
+}
+
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -4232,6 +4981,20 @@ func (ec *executionContext) field_Mutation_commentOnRequest_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createTransmissionRecipient_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.TransmissionRecipientInput, error) {
+			return ec.unmarshalNTransmissionRecipientInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipientInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_extendRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4260,6 +5023,20 @@ func (ec *executionContext) field_Mutation_fileRequest_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (models.FileRequestInput, error) {
 			return ec.unmarshalNFileRequestInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐFileRequestInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_fileTransmissionRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.FileTransmissionInput, error) {
+			return ec.unmarshalNFileTransmissionInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐFileTransmissionInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4390,6 +5167,28 @@ func (ec *executionContext) field_Mutation_setConsents_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setTransmissionRecipientStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (models.RecipientStatus, error) {
+			return ec.unmarshalNRecipientStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecipientStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_terminateSubscriber_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4412,6 +5211,28 @@ func (ec *executionContext) field_Mutation_terminateSubscriber_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateTransmissionRecipient_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (models.TransmissionRecipientInput, error) {
+			return ec.unmarshalNTransmissionRecipientInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipientInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_upsertSubscriber_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4427,6 +5248,20 @@ func (ec *executionContext) field_Mutation_upsertSubscriber_args(ctx context.Con
 }
 
 func (ec *executionContext) field_Mutation_withdrawRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawTransmissionRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -4663,6 +5498,34 @@ func (ec *executionContext) field_Query_subscriber_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["lang"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_transmissionDownload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "deliveryId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["deliveryId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_usageNoticeCoverage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg0
 	return args, nil
 }
 
@@ -8633,6 +9496,70 @@ func (ec *executionContext) fieldContext_Me_suspensions(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Me_transmissionRequests(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_transmissionRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().TransmissionRequests(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.TransmissionRequest) graphql.Marshaler {
+			return ec.marshalNTransmissionRequest2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRequestᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Me_transmissionRequests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransmissionRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Me_lastUsageNotice(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Me_lastUsageNotice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Me().LastUsageNotice(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.UsageNotice) graphql.Marshaler {
+			return ec.marshalOUsageNotice2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNotice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Me_lastUsageNotice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Me",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageNotice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9619,6 +10546,316 @@ func (ec *executionContext) fieldContext_Mutation_resolveRequest(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_resolveRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_fileTransmissionRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_fileTransmissionRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FileTransmissionRequest(ctx, fc.Args["input"].(models.FileTransmissionInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
+				if err != nil {
+					var zeroVal *models.TransmissionRequest
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.TransmissionRequest
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.TransmissionRequest) graphql.Marshaler {
+			return ec.marshalNTransmissionRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_fileTransmissionRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransmissionRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_fileTransmissionRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawTransmissionRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawTransmissionRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawTransmissionRequest(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
+				if err != nil {
+					var zeroVal *models.TransmissionRequest
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.TransmissionRequest
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.TransmissionRequest) graphql.Marshaler {
+			return ec.marshalNTransmissionRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawTransmissionRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransmissionRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawTransmissionRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createTransmissionRecipient(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createTransmissionRecipient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateTransmissionRecipient(ctx, fc.Args["input"].(models.TransmissionRecipientInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *models.TransmissionRecipient
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.TransmissionRecipient
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.TransmissionRecipient) graphql.Marshaler {
+			return ec.marshalNTransmissionRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipient(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createTransmissionRecipient(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransmissionRecipient(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createTransmissionRecipient_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateTransmissionRecipient(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateTransmissionRecipient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateTransmissionRecipient(ctx, fc.Args["id"].(string), fc.Args["input"].(models.TransmissionRecipientInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *models.TransmissionRecipient
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.TransmissionRecipient
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.TransmissionRecipient) graphql.Marshaler {
+			return ec.marshalNTransmissionRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipient(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateTransmissionRecipient(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransmissionRecipient(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateTransmissionRecipient_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setTransmissionRecipientStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setTransmissionRecipientStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetTransmissionRecipientStatus(ctx, fc.Args["id"].(string), fc.Args["status"].(models.RecipientStatus))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *models.TransmissionRecipient
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.TransmissionRecipient
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.TransmissionRecipient) graphql.Marshaler {
+			return ec.marshalNTransmissionRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipient(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setTransmissionRecipientStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransmissionRecipient(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setTransmissionRecipientStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11168,6 +12405,180 @@ func (ec *executionContext) fieldContext_Query_correctionTasks(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_correctionTasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_transmissionRecipients(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_transmissionRecipients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().TransmissionRecipients(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "ADMIN"})
+				if err != nil {
+					var zeroVal []*models.TransmissionRecipient
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*models.TransmissionRecipient
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.TransmissionRecipient) graphql.Marshaler {
+			return ec.marshalNTransmissionRecipient2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipientᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_transmissionRecipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransmissionRecipient(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_transmissionDownload(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_transmissionDownload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TransmissionDownload(ctx, fc.Args["deliveryId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
+				if err != nil {
+					var zeroVal *models.TransmissionDownload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.TransmissionDownload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.TransmissionDownload) graphql.Marshaler {
+			return ec.marshalNTransmissionDownload2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDownload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_transmissionDownload(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransmissionDownload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_transmissionDownload_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_usageNoticeCoverage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_usageNoticeCoverage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().UsageNoticeCoverage(ctx, fc.Args["year"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *models.UsageNoticeCoverage
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.UsageNoticeCoverage
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.UsageNoticeCoverage) graphql.Marshaler {
+			return ec.marshalNUsageNoticeCoverage2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeCoverage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_usageNoticeCoverage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageNoticeCoverage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_usageNoticeCoverage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14217,6 +15628,1422 @@ func (ec *executionContext) fieldContext_SuspensionEdge_node(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _TransmissionDelivery_id(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDelivery_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDelivery_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TransmissionDelivery_sequence(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDelivery_sequence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sequence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDelivery_sequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TransmissionDelivery_scheduledFor(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDelivery_scheduledFor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScheduledFor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDelivery_scheduledFor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TransmissionDelivery_status(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDelivery_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.DeliveryStatus) graphql.Marshaler {
+			return ec.marshalNDeliveryStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐDeliveryStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDelivery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "DeliveryStatus")
+}
+
+func (ec *executionContext) _TransmissionDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDelivery_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDelivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TransmissionDelivery_deliveredAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDelivery_deliveredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDelivery_deliveredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TransmissionDelivery_failedAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDelivery_failedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDelivery_failedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TransmissionDelivery_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDelivery_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDelivery_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TransmissionDelivery_items(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDelivery_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDelivery_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TransmissionDelivery_records(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDelivery_records(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Records, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDelivery_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TransmissionDownload_deliveryId(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDownload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDownload_deliveryId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDownload_deliveryId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDownload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TransmissionDownload_format(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDownload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDownload_format(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Format, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDownload_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDownload", field, false, false, "String")
+}
+
+func (ec *executionContext) _TransmissionDownload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDownload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDownload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDownload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDownload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TransmissionDownload_payload(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDownload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDownload_payload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payload, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDownload_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDownload", field, false, false, "String")
+}
+
+func (ec *executionContext) _TransmissionRecipient_id(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRecipient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRecipient_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRecipient_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRecipient", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TransmissionRecipient_name(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRecipient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRecipient_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRecipient_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRecipient", field, false, false, "String")
+}
+
+func (ec *executionContext) _TransmissionRecipient_endpoint(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRecipient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRecipient_endpoint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Endpoint, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRecipient_endpoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRecipient", field, false, false, "String")
+}
+
+func (ec *executionContext) _TransmissionRecipient_categories(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRecipient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRecipient_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Categories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRecipient_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRecipient", field, false, false, "String")
+}
+
+func (ec *executionContext) _TransmissionRecipient_status(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRecipient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRecipient_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.RecipientStatus) graphql.Marshaler {
+			return ec.marshalNRecipientStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecipientStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRecipient_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRecipient", field, false, false, "RecipientStatus")
+}
+
+func (ec *executionContext) _TransmissionRequest_id(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TransmissionRequest_destination(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_destination(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Destination, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.TransmissionDestination) graphql.Marshaler {
+			return ec.marshalNTransmissionDestination2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDestination(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_destination(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "TransmissionDestination")
+}
+
+func (ec *executionContext) _TransmissionRequest_recipient(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_recipient(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TransmissionRequest().Recipient(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.TransmissionRecipient) graphql.Marshaler {
+			return ec.marshalOTransmissionRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipient(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_recipient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransmissionRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransmissionRecipient(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TransmissionRequest_categories(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Categories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _TransmissionRequest_recordKinds(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_recordKinds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordKinds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_recordKinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _TransmissionRequest_schedule(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_schedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Schedule, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.TransmissionSchedule) graphql.Marshaler {
+			return ec.marshalNTransmissionSchedule2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionSchedule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_schedule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "TransmissionSchedule")
+}
+
+func (ec *executionContext) _TransmissionRequest_startsAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TransmissionRequest_until(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TransmissionRequest_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TransmissionRequest_status(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.TransmissionStatus) graphql.Marshaler {
+			return ec.marshalNTransmissionStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "TransmissionStatus")
+}
+
+func (ec *executionContext) _TransmissionRequest_reasonCode(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_reasonCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReasonCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_reasonCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _TransmissionRequest_filedBy(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_filedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FiledBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.FiledByKind) graphql.Marshaler {
+			return ec.marshalNFiledBy2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐFiledByKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_filedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "FiledBy")
+}
+
+func (ec *executionContext) _TransmissionRequest_filedAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_filedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FiledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_filedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TransmissionRequest_dueAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TransmissionRequest_answeredAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_answeredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_answeredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TransmissionRequest_nextDeliveryAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_nextDeliveryAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextDeliveryAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_nextDeliveryAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TransmissionRequest_withdrawnAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_withdrawnAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WithdrawnAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_withdrawnAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TransmissionRequest_deliveries(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_deliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TransmissionRequest().Deliveries(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.TransmissionDelivery) graphql.Marshaler {
+			return ec.marshalNTransmissionDelivery2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDeliveryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_deliveries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransmissionRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransmissionDelivery(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UsageNotice_year(ctx context.Context, field graphql.CollectedField, obj *models.UsageNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNotice_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNotice_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNotice", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageNotice_status(ctx context.Context, field graphql.CollectedField, obj *models.UsageNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNotice_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.UsageNoticeStatus) graphql.Marshaler {
+			return ec.marshalNUsageNoticeStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNotice_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNotice", field, false, false, "UsageNoticeStatus")
+}
+
+func (ec *executionContext) _UsageNotice_outcome(ctx context.Context, field graphql.CollectedField, obj *models.UsageNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNotice_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNotice_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNotice", field, false, false, "String")
+}
+
+func (ec *executionContext) _UsageNotice_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.UsageNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNotice_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNotice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNotice", field, false, false, "Time")
+}
+
+func (ec *executionContext) _UsageNotice_purposes(ctx context.Context, field graphql.CollectedField, obj *models.UsageNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNotice_purposes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purposes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.UsageNoticePurpose) graphql.Marshaler {
+			return ec.marshalNUsageNoticePurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticePurposeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNotice_purposes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UsageNotice",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageNoticePurpose(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UsageNotice_recipients(ctx context.Context, field graphql.CollectedField, obj *models.UsageNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNotice_recipients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recipients, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.UsageNoticeRecipient) graphql.Marshaler {
+			return ec.marshalNUsageNoticeRecipient2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeRecipientᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNotice_recipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UsageNotice",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageNoticeRecipient(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UsageNoticeCoverage_year(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeCoverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticeCoverage_year(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Year, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticeCoverage_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticeCoverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageNoticeCoverage_notified(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeCoverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticeCoverage_notified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticeCoverage_notified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticeCoverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageNoticeCoverage_pending(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeCoverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticeCoverage_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticeCoverage_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticeCoverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageNoticeCoverage_failed(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeCoverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticeCoverage_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticeCoverage_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticeCoverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageNoticeCoverage_skippedNoContact(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeCoverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticeCoverage_skippedNoContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SkippedNoContact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticeCoverage_skippedNoContact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticeCoverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageNoticeCoverage_skippedStatuteOnly(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeCoverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticeCoverage_skippedStatuteOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SkippedStatuteOnly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticeCoverage_skippedStatuteOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticeCoverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageNoticeCoverage_remaining(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeCoverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticeCoverage_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticeCoverage_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticeCoverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageNoticePurpose_code(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticePurpose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticePurpose_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticePurpose_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticePurpose", field, false, false, "String")
+}
+
+func (ec *executionContext) _UsageNoticePurpose_labelKo(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticePurpose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticePurpose_labelKo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LabelKo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticePurpose_labelKo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticePurpose", field, false, false, "String")
+}
+
+func (ec *executionContext) _UsageNoticePurpose_labelEn(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticePurpose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticePurpose_labelEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LabelEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticePurpose_labelEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticePurpose", field, false, false, "String")
+}
+
+func (ec *executionContext) _UsageNoticePurpose_categories(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticePurpose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticePurpose_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Categories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticePurpose_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticePurpose", field, false, false, "String")
+}
+
+func (ec *executionContext) _UsageNoticePurpose_recordKinds(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticePurpose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticePurpose_recordKinds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordKinds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticePurpose_recordKinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticePurpose", field, false, false, "String")
+}
+
+func (ec *executionContext) _UsageNoticePurpose_records(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticePurpose) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticePurpose_records(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Records, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticePurpose_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticePurpose", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageNoticeRecipient_kind(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeRecipient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticeRecipient_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticeRecipient_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticeRecipient", field, false, false, "String")
+}
+
+func (ec *executionContext) _UsageNoticeRecipient_name(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeRecipient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticeRecipient_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticeRecipient_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticeRecipient", field, false, false, "String")
+}
+
+func (ec *executionContext) _UsageNoticeRecipient_categories(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeRecipient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticeRecipient_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Categories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticeRecipient_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticeRecipient", field, false, false, "String")
+}
+
+func (ec *executionContext) _UsageNoticeRecipient_deliveries(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeRecipient) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageNoticeRecipient_deliveries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deliveries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageNoticeRecipient_deliveries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageNoticeRecipient", field, false, false, "Int")
+}
+
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15570,6 +18397,97 @@ func UnmarshalFileRequestInput(ctx context.Context, raw any) (models.FileRequest
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputFileTransmissionInput(ctx context.Context, obj any) (models.FileTransmissionInput, error) {
+	var it models.FileTransmissionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"destination", "recipientId", "scope", "schedule", "startsAt", "until", "expiresAt", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "destination":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("destination"))
+			data, err := ec.unmarshalNTransmissionDestination2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDestination(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Destination = data
+		case "recipientId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recipientId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecipientID = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalNTransmissionScopeInput2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionScopeInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "schedule":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schedule"))
+			data, err := ec.unmarshalNTransmissionSchedule2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionSchedule(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Schedule = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "until":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("until"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Until = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFileTransmissionInput unmarshals raw into the FileTransmissionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFileTransmissionInput(ctx context.Context, raw any) (models.FileTransmissionInput, error) {
+	var out models.FileTransmissionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FileTransmissionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputHoldingFilter(ctx context.Context, obj any) (models.HoldingFilter, error) {
 	var it models.HoldingFilter
 	if obj == nil {
@@ -16239,6 +19157,118 @@ func (ec *executionContext) unmarshalInputSubscriberInput(ctx context.Context, o
 func UnmarshalSubscriberInput(ctx context.Context, raw any) (models.SubscriberInput, error) {
 	var out models.SubscriberInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubscriberInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTransmissionRecipientInput(ctx context.Context, obj any) (models.TransmissionRecipientInput, error) {
+	var it models.TransmissionRecipientInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "endpoint", "secret", "categories"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "endpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endpoint"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Endpoint = data
+		case "secret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Secret = data
+		case "categories":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categories"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Categories = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTransmissionRecipientInput unmarshals raw into the TransmissionRecipientInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTransmissionRecipientInput(ctx context.Context, raw any) (models.TransmissionRecipientInput, error) {
+	var out models.TransmissionRecipientInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TransmissionRecipientInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTransmissionScopeInput(ctx context.Context, obj any) (models.TransmissionScopeInput, error) {
+	var it models.TransmissionScopeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"categories", "recordKinds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "categories":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categories"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Categories = data
+		case "recordKinds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordKinds"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordKinds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTransmissionScopeInput unmarshals raw into the TransmissionScopeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTransmissionScopeInput(ctx context.Context, raw any) (models.TransmissionScopeInput, error) {
+	var out models.TransmissionScopeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TransmissionScopeInput", raw, &out)
 	return out, err
 }
 
@@ -17662,6 +20692,18 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Me_suspensions(ctx, field, obj)
 				})
+		case "transmissionRequests":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_transmissionRequests(ctx, field, obj)
+				})
+		case "lastUsageNotice":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Me_lastUsageNotice(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17806,6 +20848,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "resolveRequest":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_resolveRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fileTransmissionRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_fileTransmissionRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawTransmissionRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawTransmissionRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createTransmissionRecipient":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createTransmissionRecipient(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateTransmissionRecipient":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateTransmissionRecipient(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setTransmissionRecipientStatus":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setTransmissionRecipientStatus(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -18245,6 +21322,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_correctionTasks(ctx, field)
+				})
+		case "transmissionRecipients":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_transmissionRecipients(ctx, field)
+				})
+		case "transmissionDownload":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_transmissionDownload(ctx, field)
+				})
+		case "usageNoticeCoverage":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_usageNoticeCoverage(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -19451,6 +22546,532 @@ func (ec *executionContext) _SuspensionEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var transmissionDeliveryImplementors = []string{"TransmissionDelivery"}
+
+func (ec *executionContext) _TransmissionDelivery(ctx context.Context, sel ast.SelectionSet, obj *models.TransmissionDelivery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transmissionDeliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TransmissionDelivery")
+		case "id":
+			out.Values[i] = ec._TransmissionDelivery_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sequence":
+			out.Values[i] = ec._TransmissionDelivery_sequence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scheduledFor":
+			out.Values[i] = ec._TransmissionDelivery_scheduledFor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._TransmissionDelivery_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._TransmissionDelivery_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deliveredAt":
+			out.Values[i] = ec._TransmissionDelivery_deliveredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "failedAt":
+			out.Values[i] = ec._TransmissionDelivery_failedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._TransmissionDelivery_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "items":
+			out.Values[i] = ec._TransmissionDelivery_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "records":
+			out.Values[i] = ec._TransmissionDelivery_records(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var transmissionDownloadImplementors = []string{"TransmissionDownload"}
+
+func (ec *executionContext) _TransmissionDownload(ctx context.Context, sel ast.SelectionSet, obj *models.TransmissionDownload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transmissionDownloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TransmissionDownload")
+		case "deliveryId":
+			out.Values[i] = ec._TransmissionDownload_deliveryId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "format":
+			out.Values[i] = ec._TransmissionDownload_format(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._TransmissionDownload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payload":
+			out.Values[i] = ec._TransmissionDownload_payload(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var transmissionRecipientImplementors = []string{"TransmissionRecipient"}
+
+func (ec *executionContext) _TransmissionRecipient(ctx context.Context, sel ast.SelectionSet, obj *models.TransmissionRecipient) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transmissionRecipientImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TransmissionRecipient")
+		case "id":
+			out.Values[i] = ec._TransmissionRecipient_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._TransmissionRecipient_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endpoint":
+			out.Values[i] = ec._TransmissionRecipient_endpoint(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "categories":
+			out.Values[i] = ec._TransmissionRecipient_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._TransmissionRecipient_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var transmissionRequestImplementors = []string{"TransmissionRequest"}
+
+func (ec *executionContext) _TransmissionRequest(ctx context.Context, sel ast.SelectionSet, obj *models.TransmissionRequest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transmissionRequestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TransmissionRequest")
+		case "id":
+			out.Values[i] = ec._TransmissionRequest_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "destination":
+			out.Values[i] = ec._TransmissionRequest_destination(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recipient":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TransmissionRequest_recipient(ctx, field, obj)
+				})
+		case "categories":
+			out.Values[i] = ec._TransmissionRequest_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recordKinds":
+			out.Values[i] = ec._TransmissionRequest_recordKinds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "schedule":
+			out.Values[i] = ec._TransmissionRequest_schedule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startsAt":
+			out.Values[i] = ec._TransmissionRequest_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "until":
+			out.Values[i] = ec._TransmissionRequest_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._TransmissionRequest_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._TransmissionRequest_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reasonCode":
+			out.Values[i] = ec._TransmissionRequest_reasonCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "filedBy":
+			out.Values[i] = ec._TransmissionRequest_filedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "filedAt":
+			out.Values[i] = ec._TransmissionRequest_filedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueAt":
+			out.Values[i] = ec._TransmissionRequest_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answeredAt":
+			out.Values[i] = ec._TransmissionRequest_answeredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nextDeliveryAt":
+			out.Values[i] = ec._TransmissionRequest_nextDeliveryAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "withdrawnAt":
+			out.Values[i] = ec._TransmissionRequest_withdrawnAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deliveries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TransmissionRequest_deliveries(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var usageNoticeImplementors = []string{"UsageNotice"}
+
+func (ec *executionContext) _UsageNotice(ctx context.Context, sel ast.SelectionSet, obj *models.UsageNotice) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageNoticeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageNotice")
+		case "year":
+			out.Values[i] = ec._UsageNotice_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._UsageNotice_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._UsageNotice_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._UsageNotice_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purposes":
+			out.Values[i] = ec._UsageNotice_purposes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recipients":
+			out.Values[i] = ec._UsageNotice_recipients(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var usageNoticeCoverageImplementors = []string{"UsageNoticeCoverage"}
+
+func (ec *executionContext) _UsageNoticeCoverage(ctx context.Context, sel ast.SelectionSet, obj *models.UsageNoticeCoverage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageNoticeCoverageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageNoticeCoverage")
+		case "year":
+			out.Values[i] = ec._UsageNoticeCoverage_year(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notified":
+			out.Values[i] = ec._UsageNoticeCoverage_notified(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pending":
+			out.Values[i] = ec._UsageNoticeCoverage_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._UsageNoticeCoverage_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skippedNoContact":
+			out.Values[i] = ec._UsageNoticeCoverage_skippedNoContact(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skippedStatuteOnly":
+			out.Values[i] = ec._UsageNoticeCoverage_skippedStatuteOnly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remaining":
+			out.Values[i] = ec._UsageNoticeCoverage_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var usageNoticePurposeImplementors = []string{"UsageNoticePurpose"}
+
+func (ec *executionContext) _UsageNoticePurpose(ctx context.Context, sel ast.SelectionSet, obj *models.UsageNoticePurpose) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageNoticePurposeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageNoticePurpose")
+		case "code":
+			out.Values[i] = ec._UsageNoticePurpose_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "labelKo":
+			out.Values[i] = ec._UsageNoticePurpose_labelKo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "labelEn":
+			out.Values[i] = ec._UsageNoticePurpose_labelEn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "categories":
+			out.Values[i] = ec._UsageNoticePurpose_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordKinds":
+			out.Values[i] = ec._UsageNoticePurpose_recordKinds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "records":
+			out.Values[i] = ec._UsageNoticePurpose_records(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var usageNoticeRecipientImplementors = []string{"UsageNoticeRecipient"}
+
+func (ec *executionContext) _UsageNoticeRecipient(ctx context.Context, sel ast.SelectionSet, obj *models.UsageNoticeRecipient) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageNoticeRecipientImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageNoticeRecipient")
+		case "kind":
+			out.Values[i] = ec._UsageNoticeRecipient_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._UsageNoticeRecipient_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "categories":
+			out.Values[i] = ec._UsageNoticeRecipient_categories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deliveries":
+			out.Values[i] = ec._UsageNoticeRecipient_deliveries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
@@ -20185,6 +23806,21 @@ func (ec *executionContext) marshalNDate2githubᚗcomᚋxroshotᚋportalᚋmodel
 	return v
 }
 
+func (ec *executionContext) unmarshalNDeliveryStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐDeliveryStatus(ctx context.Context, v any) (models.DeliveryStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.DeliveryStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeliveryStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐDeliveryStatus(ctx context.Context, sel ast.SelectionSet, v models.DeliveryStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DeliveryStatus!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNErasedItems2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐErasedNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ErasedNode) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -20219,6 +23855,11 @@ func (ec *executionContext) marshalNFeedAck2ᚖgithubᚗcomᚋxroshotᚋportal�
 
 func (ec *executionContext) unmarshalNFileRequestInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐFileRequestInput(ctx context.Context, v any) (models.FileRequestInput, error) {
 	res, err := ec.unmarshalInputFileRequestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNFileTransmissionInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐFileTransmissionInput(ctx context.Context, v any) (models.FileTransmissionInput, error) {
+	res, err := ec.unmarshalInputFileTransmissionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -20411,6 +24052,21 @@ func (ec *executionContext) marshalNPurpose2ᚖgithubᚗcomᚋxroshotᚋportal�
 		return graphql.Null
 	}
 	return ec._Purpose(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRecipientStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecipientStatus(ctx context.Context, v any) (models.RecipientStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.RecipientStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecipientStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecipientStatus(ctx context.Context, sel ast.SelectionSet, v models.RecipientStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "RecipientStatus!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNReconfirmationDue2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDue(ctx context.Context, sel ast.SelectionSet, v *models.ReconfirmationDue) graphql.Marshaler {
@@ -20921,6 +24577,212 @@ func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel
 	res := graphql.MarshalTime(*v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNTransmissionDelivery2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TransmissionDelivery) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTransmissionDelivery2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDelivery(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTransmissionDelivery2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDelivery(ctx context.Context, sel ast.SelectionSet, v *models.TransmissionDelivery) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TransmissionDelivery!")
+		return graphql.Null
+	}
+	return ec._TransmissionDelivery(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTransmissionDestination2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDestination(ctx context.Context, v any) (models.TransmissionDestination, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.TransmissionDestination(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTransmissionDestination2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDestination(ctx context.Context, sel ast.SelectionSet, v models.TransmissionDestination) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TransmissionDestination!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNTransmissionDownload2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDownload(ctx context.Context, sel ast.SelectionSet, v *models.TransmissionDownload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TransmissionDownload!")
+		return graphql.Null
+	}
+	return ec._TransmissionDownload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTransmissionRecipient2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipientᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TransmissionRecipient) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTransmissionRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipient(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTransmissionRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipient(ctx context.Context, sel ast.SelectionSet, v *models.TransmissionRecipient) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TransmissionRecipient!")
+		return graphql.Null
+	}
+	return ec._TransmissionRecipient(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTransmissionRecipientInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipientInput(ctx context.Context, v any) (models.TransmissionRecipientInput, error) {
+	res, err := ec.unmarshalInputTransmissionRecipientInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTransmissionRequest2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TransmissionRequest) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTransmissionRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRequest(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTransmissionRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRequest(ctx context.Context, sel ast.SelectionSet, v *models.TransmissionRequest) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TransmissionRequest!")
+		return graphql.Null
+	}
+	return ec._TransmissionRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTransmissionSchedule2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionSchedule(ctx context.Context, v any) (models.TransmissionSchedule, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.TransmissionSchedule(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTransmissionSchedule2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionSchedule(ctx context.Context, sel ast.SelectionSet, v models.TransmissionSchedule) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TransmissionSchedule!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNTransmissionScopeInput2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionScopeInput(ctx context.Context, v any) (*models.TransmissionScopeInput, error) {
+	res, err := ec.unmarshalInputTransmissionScopeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNTransmissionStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionStatus(ctx context.Context, v any) (models.TransmissionStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.TransmissionStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTransmissionStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionStatus(ctx context.Context, sel ast.SelectionSet, v models.TransmissionStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TransmissionStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNUsageNoticeCoverage2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeCoverage(ctx context.Context, sel ast.SelectionSet, v *models.UsageNoticeCoverage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UsageNoticeCoverage!")
+		return graphql.Null
+	}
+	return ec._UsageNoticeCoverage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUsageNoticePurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticePurposeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.UsageNoticePurpose) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUsageNoticePurpose2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticePurpose(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUsageNoticePurpose2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticePurpose(ctx context.Context, sel ast.SelectionSet, v *models.UsageNoticePurpose) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UsageNoticePurpose!")
+		return graphql.Null
+	}
+	return ec._UsageNoticePurpose(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUsageNoticeRecipient2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeRecipientᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.UsageNoticeRecipient) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUsageNoticeRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeRecipient(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUsageNoticeRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeRecipient(ctx context.Context, sel ast.SelectionSet, v *models.UsageNoticeRecipient) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UsageNoticeRecipient!")
+		return graphql.Null
+	}
+	return ec._UsageNoticeRecipient(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUsageNoticeStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeStatus(ctx context.Context, v any) (models.UsageNoticeStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := models.UsageNoticeStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUsageNoticeStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeStatus(ctx context.Context, sel ast.SelectionSet, v models.UsageNoticeStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "UsageNoticeStatus!")
 	}
 	return res
 }
@@ -21566,6 +25428,20 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTransmissionRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipient(ctx context.Context, sel ast.SelectionSet, v *models.TransmissionRecipient) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TransmissionRecipient(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUsageNotice2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNotice(ctx context.Context, sel ast.SelectionSet, v *models.UsageNotice) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UsageNotice(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOVerificationInput2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐVerificationInput(ctx context.Context, v any) (*models.VerificationInput, error) {

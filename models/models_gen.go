@@ -227,6 +227,22 @@ type FileRequestInput struct {
 	Correction *CorrectionInput `json:"correction,omitempty"`
 }
 
+type FileTransmissionInput struct {
+	Destination TransmissionDestination `json:"destination"`
+	// Required for RECIPIENT: an admitted recipient's id.
+	RecipientID *string                 `json:"recipientId,omitempty"`
+	Scope       *TransmissionScopeInput `json:"scope"`
+	Schedule    TransmissionSchedule    `json:"schedule"`
+	// When the first delivery is made; now if absent or past.
+	StartsAt *time.Time `json:"startsAt,omitempty"`
+	// Required for MONTHLY: the last delivery is made no later than this.
+	Until *time.Time `json:"until,omitempty"`
+	// The request's own expiry; defaults to until (MONTHLY) or 30 days after the start (ONCE).
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// A new key per request, the same on retries (8 to 128 characters).
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
 type HoldingFilter struct {
 	// A purpose code (SERVICE, OPERATIONS, MARKETING, OUTSOURCING).
 	Purpose *string         `json:"purpose,omitempty"`
@@ -466,6 +482,23 @@ type SuspensionConnection struct {
 type SuspensionEdge struct {
 	Cursor string      `json:"cursor"`
 	Node   *Suspension `json:"node"`
+}
+
+type TransmissionRecipientInput struct {
+	Name string `json:"name"`
+	// An https URL.
+	Endpoint string `json:"endpoint"`
+	// The Standard Webhooks verification secret, whsec_ and the base64 of 24 or more random bytes. Required to admit.
+	Secret *string `json:"secret,omitempty"`
+	// Profile category codes and record kinds (USAGE, PAYMENT, BILLING) it may receive.
+	Categories []string `json:"categories"`
+}
+
+type TransmissionScopeInput struct {
+	// Profile category codes (POLICY.md).
+	Categories []string `json:"categories,omitempty"`
+	// Record kinds: USAGE, PAYMENT, BILLING.
+	RecordKinds []string `json:"recordKinds,omitempty"`
 }
 
 // A verification recorded by staff.

@@ -22,6 +22,8 @@ import (
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/purge"
 	"github.com/xroshot/portal/requests"
+	"github.com/xroshot/portal/transmit"
+	"github.com/xroshot/portal/usenotice"
 )
 
 // Deps are the services the resolvers call.
@@ -34,6 +36,10 @@ type Deps struct {
 	RequestSvc *requests.Service
 	Audit      *audit.Trail
 	Purge      *purge.Service
+	// Transmit and UsageNotice serve transmission requests and the yearly
+	// notice of use and provision.
+	Transmit    *transmit.Service
+	UsageNotice *usenotice.Service
 }
 
 // Resolver is the root resolver.

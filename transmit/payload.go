@@ -1,0 +1,176 @@
+package transmit
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/xroshot/portal/inventory"
+	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/policy"
+)
+
+// Format names the transmission document's JSON shape; Schema is its
+// published JSON Schema (schema/transmission.v1.json), served to
+// recipients and checked by the tests against real deliveries.
+const Format = "xroshot-privacy-portal/transmission/v1"
+
+// Schema is the JSON Schema (draft 2020-12) of the transmission document.
+//
+//go:embed schema/transmission.v1.json
+var Schema []byte
+
+// MaxRecords bounds the records one delivery carries; a document that hit
+// it says so (recordsTruncated), and the next delivery carries on from
+// where the previous one's records end.
+const MaxRecords = 10_000
+
+// Document is one transmission: the subscriber's data in scope, values in
+// the clear, as the access export reads them (the inventory's decrypted
+// path), without what a statute alone keeps.
+type Document struct {
+	Format        string        `json:"format"`
+	DeliveryID    string        `json:"deliveryId"`
+	RequestID     string        `json:"requestId"`
+	Sequence      int           `json:"sequence"`
+	GeneratedAt   time.Time     `json:"generatedAt"`
+	Controller    Text          `json:"controller"`
+	PolicyVersion string        `json:"policyVersion"`
+	SubscriberID  string        `json:"subscriberId"`
+	Scope         DocScope      `json:"scope"`
+	RecordsSince  *time.Time    `json:"recordsSince"`
+	Profile       []DocItem     `json:"profile"`
+	Records       []DocRecord   `json:"records"`
+	Truncated     bool          `json:"recordsTruncated"`
+	Recipient     *DocRecipient `json:"recipient"`
+}
+
+// DocScope is what the subscriber asked to send.
+type DocScope struct {
+	Categories  []string `json:"categories"`
+	RecordKinds []string `json:"recordKinds"`
+}
+
+// DocRecipient names the recipient a document is addressed to.
+type DocRecipient struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// DocItem is one profile item.
+type DocItem struct {
+	Category     string      `json:"category"`
+	DataCategory string      `json:"dataCategory"`
+	Label        Text        `json:"label"`
+	Value        string      `json:"value"`
+	Source       string      `json:"source"`
+	CollectedAt  time.Time   `json:"collectedAt"`
+}
+
+// DocRecord is one generated record.
+type DocRecord struct {
+	ID           string      `json:"id"`
+	Kind         string      `json:"kind"`
+	DataCategory string      `json:"dataCategory"`
+	Label        Text        `json:"label"`
+	OccurredAt   time.Time   `json:"occurredAt"`
+	ExternalID   string      `json:"externalId"`
+	Summary      string      `json:"summary"`
+}
+
+// build gathers the document of delivery deliveryID of request r at now:
+// the profile items of the scope and, for each record kind of the scope,
+// the records that occurred after since (all when since is nil), newest
+// first; items a statute alone keeps are left out.
+func (s *Service) build(ctx context.Context, r *models.TransmissionRequest, rc *models.TransmissionRecipient, deliveryID string, seq int, since *time.Time, now time.Time) (*Document, error) {
+	subj, err := s.inv.Load(ctx, r.SubscriberID)
+	if err != nil {
+		return nil, err
+	}
+	doc := &Document{
+		Format: Format, DeliveryID: deliveryID, RequestID: r.ID, Sequence: seq, GeneratedAt: now,
+		Controller: text(s.cat.Controller), PolicyVersion: s.cat.Version, SubscriberID: r.SubscriberID,
+		Scope:        DocScope{Categories: nonNil(r.Categories), RecordKinds: nonNil(r.RecordKinds)},
+		RecordsSince: since, Profile: []DocItem{}, Records: []DocRecord{},
+	}
+	if rc != nil {
+		doc.Recipient = &DocRecipient{ID: rc.ID, Name: rc.Name}
+	}
+	if len(r.Categories) > 0 {
+		hs, err := s.inv.Holdings(ctx, subj, inventory.HoldingFilter{})
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range hs {
+			if !slices.Contains(r.Categories, h.Category.Code) || !transmissible(h.Assessment.State) {
+				continue
+			}
+			v, err := s.inv.Reveal(h.Holding)
+			if err != nil {
+				return nil, err
+			}
+			doc.Profile = append(doc.Profile, DocItem{Category: h.Category.Code, DataCategory: h.Category.DataCategory, Label: text(h.Category.Label),
+				Value: v, Source: h.Holding.Source, CollectedAt: h.Holding.CollectedAt.UTC()})
+		}
+	}
+	for _, k := range r.RecordKinds {
+		var after *models.RecordKey
+	pages:
+		for {
+			page, err := s.inv.Records(ctx, subj, k, inventory.MaxPage, after)
+			if err != nil {
+				return nil, err
+			}
+			for _, rec := range page.Records {
+				if since != nil && !rec.Record.OccurredAt.After(*since) {
+					break pages
+				}
+				if !transmissible(rec.Assessment.State) {
+					continue
+				}
+				if len(doc.Records) >= MaxRecords {
+					doc.Truncated = true
+					break pages
+				}
+				doc.Records = append(doc.Records, DocRecord{ID: strconv.FormatInt(rec.Record.ID, 10), Kind: rec.Kind.Code, DataCategory: rec.Kind.DataCategory,
+					Label: text(rec.Kind.Label), OccurredAt: rec.Record.OccurredAt.UTC(), ExternalID: rec.Record.ExternalID, Summary: rec.Record.Summary})
+			}
+			if !page.HasNext || len(page.Records) == 0 {
+				break
+			}
+			last := page.Records[len(page.Records)-1].Record
+			after = &models.RecordKey{OccurredAt: last.OccurredAt, ID: last.ID}
+		}
+	}
+	return doc, nil
+}
+
+// encode renders the document: the bytes signed and sent on every attempt.
+func encode(doc *Document) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Text is a text in Korean (authoritative) and English.
+type Text struct {
+	Ko string `json:"ko"`
+	En string `json:"en"`
+}
+
+func text(t policy.Text) Text { return Text{Ko: t.Ko, En: t.En} }

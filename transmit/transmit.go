@@ -1,0 +1,639 @@
+// Package transmit owns transmission requests (전송요구, 법 35조의2; 영
+// 42조의2): a subscriber, or the guardian of a child under 14, asks for the
+// data processed on their consent or contract — profile items, fee and
+// payment records, usage records — to be sent in a machine-readable format
+// with a published schema (schema/transmission.v1.json), to themselves as a
+// download or to a recipient they choose from the registry the operator
+// admits, once or monthly until a date, and may withdraw the request at any
+// time.
+//
+// # Rules, in one place
+//
+//   - Scope is chosen item by item: profile category codes and the
+//     transmissible record kinds (TransmissibleRecordKinds). A recipient
+//     receives only the codes the operator admitted it for. Data kept only
+//     because a statute requires it (RETAINED_BY_STATUTE) is stored apart
+//     and used for nothing else (법 21③): it is never transmitted, and a
+//     scope naming a category the subscriber holds only that way is refused.
+//   - A request is answered when filed, so within the 10-day deadline of
+//     every right (requests.DueIn); bad input is refused at once with the
+//     field at fault. A request accepted earlier is refused later, with its
+//     reason code and a notice to the subscriber, when its recipient is
+//     suspended or no longer admitted for its scope.
+//   - Deliveries: the scheduler (Worker) makes the request's delivery of
+//     each period — sequence n at StartsAt plus n-1 calendar months (민법
+//     160) — as one row whose id never changes, with the document built at
+//     that moment and kept encrypted until it is done with. A delivery to
+//     a recipient is posted signed (Standard Webhooks, the notify package's
+//     secrets and headers), at least once, retried with backoff, every
+//     attempt recorded and audited; after MaxAttempts it is FAILED and the
+//     subscriber is told through the outbox. A download is READY for
+//     DownloadTTL, each download audited, then expires.
+//   - Withdrawal stops future deliveries at once: the request's next
+//     delivery is cleared and its pending deliveries cancelled in the same
+//     transaction.
+package transmit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/audit"
+	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/inventory"
+	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/notify"
+	"github.com/xroshot/portal/policy"
+	"github.com/xroshot/portal/protect"
+	"github.com/xroshot/portal/requests"
+	"github.com/xroshot/portal/retention"
+)
+
+// TransmissibleRecordKinds are the generated records a transmission may
+// carry: usage, payment and fee records, the records processed on the
+// contract that 영 42조의2 names for the telecom sector. Access logs,
+// call details and message content are not transmitted.
+var TransmissibleRecordKinds = []string{"USAGE", "PAYMENT", "BILLING"}
+
+// DownloadTTL is how long a transmission to the subscriber themselves can
+// be downloaded, as long as an access export.
+const DownloadTTL = requests.ExportTTL
+
+// OnceExpiry is how long a one-time request waits for its start date
+// when no expiry is given.
+const OnceExpiry = 30 * 24 * time.Hour
+
+// Outbox kinds of the notices this package sends the subscriber.
+const (
+	NoticeFailed  = "TRANSMISSION_FAILED"
+	NoticeRefused = "TRANSMISSION_REFUSED"
+)
+
+// Refusal reason codes of a request refused after it was accepted.
+const (
+	ReasonRecipientNotAdmitted = "RECIPIENT_NOT_ADMITTED"
+	ReasonNotTransmissible     = "CATEGORY_NOT_TRANSMISSIBLE"
+)
+
+// Audit actions.
+const (
+	ActionRecipientSave = "transmit.recipient_save"
+	ActionFile          = "transmit.file"
+	ActionWithdraw      = "transmit.withdraw"
+	ActionRefuse        = "transmit.refuse"
+	ActionDelivery      = "transmit.delivery_attempt"
+	ActionFailed        = "transmit.delivery_failed"
+	ActionDownload      = "transmit.download"
+)
+
+// Store is what transmission requests read and write; the gorm store
+// implements it (store.DB.ForTransmit).
+type Store interface {
+	audit.Store
+	InTx(ctx context.Context, fn func(tx Store) error) error
+	EnqueueOutbox(ctx context.Context, m *models.OutboxRow) error
+
+	CreateRecipient(ctx context.Context, r *models.TransmissionRecipient) error
+	SaveRecipient(ctx context.Context, r *models.TransmissionRecipient) error
+	GetRecipient(ctx context.Context, id string) (*models.TransmissionRecipient, error)
+	ListRecipients(ctx context.Context) ([]*models.TransmissionRecipient, error)
+
+	CreateTransmission(ctx context.Context, r *models.TransmissionRequest) error
+	GetTransmission(ctx context.Context, id string) (*models.TransmissionRequest, error)
+	GetTransmissionByKey(ctx context.Context, subscriberID, key string) (*models.TransmissionRequest, error)
+	ListTransmissions(ctx context.Context, subscriberID string) ([]*models.TransmissionRequest, error)
+	// WithdrawTransmission ends an active request at at and cancels its
+	// pending deliveries; it reports whether the request was active.
+	WithdrawTransmission(ctx context.Context, subscriberID, id string, at time.Time) (bool, error)
+	// ClaimDueTransmissions leases up to limit active requests whose next
+	// delivery is due at now to token until leaseUntil, skipping requests
+	// another scheduler holds.
+	ClaimDueTransmissions(ctx context.Context, now time.Time, limit int, token string, leaseUntil time.Time) ([]*models.TransmissionRequest, error)
+	// AdvanceTransmission records that token's delivery of the request was
+	// made: deliveries+1, the next delivery (nil: none), the status and
+	// reason; only while token still holds the active request.
+	AdvanceTransmission(ctx context.Context, r *models.TransmissionRequest, token string) (bool, error)
+
+	CreateDelivery(ctx context.Context, d *models.TransmissionDelivery) error
+	GetDelivery(ctx context.Context, id string) (*models.TransmissionDelivery, error)
+	ListDeliveries(ctx context.Context, subscriberID string, requestIDs []string) ([]*models.TransmissionDelivery, error)
+	ClaimDeliveries(ctx context.Context, now time.Time, limit int, token string, leaseUntil time.Time) ([]*models.TransmissionDelivery, error)
+	RecordAttempt(ctx context.Context, a *models.TransmissionAttempt) error
+	ListAttempts(ctx context.Context, subscriberID, deliveryID string) ([]*models.TransmissionAttempt, error)
+	// FinishDelivery sets a claimed delivery's outcome: DELIVERED or
+	// FAILED (the payload removed) or PENDING again at next; only while
+	// token holds it (a DELIVERED is recorded whoever holds it).
+	FinishDelivery(ctx context.Context, d *models.TransmissionDelivery, token string, status models.DeliveryStatus, at, next time.Time) (bool, error)
+	// ExpireDownloads removes the payloads of downloads expired at now.
+	ExpireDownloads(ctx context.Context, now time.Time) (int64, error)
+}
+
+// Service files, lists and withdraws transmission requests and keeps the
+// recipient registry.
+type Service struct {
+	store Store
+	inv   *inventory.Service
+	cat   *policy.Catalog
+	keys  *protect.Keyring
+	clock clock.Clock
+	rec   *audit.Recorder
+}
+
+// New returns the transmission service.
+func New(s Store, inv *inventory.Service, keys *protect.Keyring, c clock.Clock) *Service {
+	if c == nil {
+		c = clock.Real{}
+	}
+	return &Service{store: s, inv: inv, cat: inv.Catalog(), keys: keys, clock: c, rec: audit.NewRecorder(c)}
+}
+
+// Actor is who asks: the token's subject and, for a guardian acting for a
+// minor, the guardian (act.sub).
+type Actor = inventory.Requester
+
+// ---- the recipient registry (admins) ----
+
+// RecipientInput is what an admin gives to admit or change a recipient.
+// Secret is the Standard Webhooks verification secret ("whsec_…"); empty
+// on a change keeps the current one.
+type RecipientInput struct {
+	Name       string
+	Endpoint   string
+	Secret     string
+	Categories []string
+}
+
+// CheckEndpoint refuses an endpoint that is not an absolute https URL with
+// a host: personal data travels only encrypted in transit.
+func CheckEndpoint(field, endpoint string) error {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || !u.IsAbs() {
+		return apperr.BadInput(field, "the endpoint must be an absolute https URL")
+	}
+	if u.Scheme != "https" {
+		return apperr.BadInput(field, "the endpoint must use https, not %q", u.Scheme)
+	}
+	if u.User != nil {
+		return apperr.BadInput(field, "the endpoint must not carry credentials")
+	}
+	return nil
+}
+
+// checkCodes refuses codes that are neither a profile category nor a
+// transmissible record kind of the catalog.
+func (s *Service) checkCodes(field string, codes []string, wantCategory, wantKind bool) error {
+	for _, c := range codes {
+		_, isCat := s.cat.Category(c)
+		isKind := slices.Contains(TransmissibleRecordKinds, c)
+		if _, known := s.cat.RecordKind(c); known && !isKind && wantKind {
+			return apperr.BadInput(field, "record kind %q is not transmissible (only %s)", c, strings.Join(TransmissibleRecordKinds, ", "))
+		}
+		if !(wantCategory && isCat) && !(wantKind && isKind) {
+			return apperr.BadInput(field, "unknown code %q", c)
+		}
+	}
+	return nil
+}
+
+// SaveRecipient admits a new recipient (id empty) or changes one. The
+// secret is stored encrypted and never returned. Audited.
+func (s *Service) SaveRecipient(ctx context.Context, id string, in RecipientInput) (*models.TransmissionRecipient, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" || len(in.Name) > 200 {
+		return nil, apperr.BadInput("input.name", "a name of 1 to 200 characters is required")
+	}
+	if err := CheckEndpoint("input.endpoint", in.Endpoint); err != nil {
+		return nil, err
+	}
+	if len(in.Categories) == 0 {
+		return nil, apperr.BadInput("input.categories", "name at least one category or record kind")
+	}
+	if err := s.checkCodes("input.categories", in.Categories, true, true); err != nil {
+		return nil, err
+	}
+	cats := slices.Clone(in.Categories)
+	slices.Sort(cats)
+	cats = slices.Compact(cats)
+	now := s.clock.Now()
+	r := &models.TransmissionRecipient{ID: id}
+	if id != "" {
+		cur, err := s.store.GetRecipient(ctx, id)
+		if err != nil {
+			if apperr.IsNotFound(err) {
+				return nil, apperr.NotFound("no recipient %s", id)
+			}
+			return nil, err
+		}
+		r = cur
+	} else {
+		if in.Secret == "" {
+			return nil, apperr.BadInput("input.secret", "a verification secret (whsec_…) is required")
+		}
+		r.ID, r.Status, r.CreatedAt = uuid.NewString(), models.RecipientActive, now
+	}
+	if in.Secret != "" {
+		if !strings.HasPrefix(in.Secret, notify.SecretPrefix) {
+			return nil, apperr.BadInput("input.secret", "the secret must be in the Standard Webhooks form %s<base64>", notify.SecretPrefix)
+		}
+		key, err := notify.ParseSecret(in.Secret)
+		if err != nil || len(key) < 24 {
+			return nil, apperr.BadInput("input.secret", "the secret must be the base64 of at least 24 random bytes")
+		}
+		ct, kid, err := s.keys.Encrypt(key, recipientAAD(r.ID))
+		if err != nil {
+			return nil, err
+		}
+		r.SecretCipher, r.KeyID = ct, kid
+	}
+	r.Name, r.Endpoint, r.Categories, r.UpdatedAt = in.Name, in.Endpoint, cats, now
+	err := s.store.InTx(ctx, func(tx Store) error {
+		var err error
+		if id == "" {
+			err = tx.CreateRecipient(ctx, r)
+		} else {
+			err = tx.SaveRecipient(ctx, r)
+		}
+		if err != nil {
+			return err
+		}
+		return s.rec.Record(ctx, tx, audit.Event{Action: ActionRecipientSave, TargetType: "transmit_recipient", TargetID: r.ID,
+			Details: map[string]any{"status": string(r.Status), "scope": cats}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// SetRecipientStatus admits (ACTIVE) or suspends a recipient. A suspended
+// recipient receives nothing: new requests naming it are refused, and the
+// scheduler refuses the active requests naming it at their next delivery.
+func (s *Service) SetRecipientStatus(ctx context.Context, id string, st models.RecipientStatus) (*models.TransmissionRecipient, error) {
+	if st != models.RecipientActive && st != models.RecipientSuspended {
+		return nil, apperr.BadInput("status", "unknown status %q", st)
+	}
+	var r *models.TransmissionRecipient
+	err := s.store.InTx(ctx, func(tx Store) error {
+		var err error
+		r, err = tx.GetRecipient(ctx, id)
+		if err != nil {
+			if apperr.IsNotFound(err) {
+				return apperr.NotFound("no recipient %s", id)
+			}
+			return err
+		}
+		r.Status, r.UpdatedAt = st, s.clock.Now()
+		if err := tx.SaveRecipient(ctx, r); err != nil {
+			return err
+		}
+		return s.rec.Record(ctx, tx, audit.Event{Action: ActionRecipientSave, TargetType: "transmit_recipient", TargetID: r.ID,
+			Details: map[string]any{"status": string(st)}})
+	})
+	return r, err
+}
+
+// Recipients lists the registry: subscribers choose from it.
+func (s *Service) Recipients(ctx context.Context) ([]*models.TransmissionRecipient, error) {
+	return s.store.ListRecipients(ctx)
+}
+
+// Recipient returns one recipient, or NOT_FOUND.
+func (s *Service) Recipient(ctx context.Context, id string) (*models.TransmissionRecipient, error) {
+	r, err := s.store.GetRecipient(ctx, id)
+	if apperr.IsNotFound(err) {
+		return nil, apperr.NotFound("no recipient %s", id)
+	}
+	return r, err
+}
+
+func recipientAAD(id string) []byte { return []byte("transmit-recipient:" + id) }
+
+func payloadAAD(subscriberID, deliveryID string) []byte {
+	return []byte("transmit-delivery:" + subscriberID + ":" + deliveryID)
+}
+
+// secret decrypts a recipient's signing key.
+func (s *Service) secret(r *models.TransmissionRecipient) ([]byte, error) {
+	return s.keys.Decrypt(r.KeyID, r.SecretCipher, recipientAAD(r.ID))
+}
+
+// ---- requests (subscribers and guardians) ----
+
+// FileInput is a transmission request as the subscriber files it.
+type FileInput struct {
+	Destination    models.TransmissionDestination
+	RecipientID    string
+	Categories     []string
+	RecordKinds    []string
+	Schedule       models.TransmissionSchedule
+	StartsAt       *time.Time
+	Until          *time.Time
+	ExpiresAt      *time.Time
+	IdempotencyKey string
+}
+
+// File files and answers a transmission request of the actor's own data.
+// Filing is idempotent on the key.
+func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*models.TransmissionRequest, error) {
+	subj, err := s.inv.LoadOwn(ctx, who)
+	if err != nil {
+		return nil, err
+	}
+	sub := subj.Subscriber
+	if n := len(in.IdempotencyKey); n < 8 || n > 128 {
+		return nil, apperr.BadInput("input.idempotencyKey", "the idempotency key must be 8 to 128 characters")
+	}
+	if prev, err := s.store.GetTransmissionByKey(ctx, sub.ID, in.IdempotencyKey); err == nil {
+		return prev, nil
+	} else if !apperr.IsNotFound(err) {
+		return nil, err
+	}
+	now := s.clock.Now()
+	r := &models.TransmissionRequest{
+		ID: uuid.NewString(), SubscriberID: sub.ID, FiledBy: models.FiledBySubscriber, FiledByID: who.Subject,
+		Destination: in.Destination, Schedule: in.Schedule, Status: models.TransmissionActive,
+		FiledAt: now, DueAt: now.Add(requests.DueIn), AnsweredAt: &now, IdempotencyKey: in.IdempotencyKey, UpdatedAt: now,
+	}
+	if who.Guardian != "" {
+		r.FiledBy, r.FiledByID = models.FiledByGuardian, who.Guardian
+	}
+	if err := s.checkFile(ctx, subj, in, r, now); err != nil {
+		return nil, err
+	}
+	err = s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.CreateTransmission(ctx, r); err != nil {
+			return err
+		}
+		return s.rec.Record(ctx, tx, audit.Event{Action: ActionFile, Subject: sub.ID, TargetType: "transmission_request", TargetID: r.ID,
+			Details: map[string]any{"type": string(r.Schedule), "via": string(r.Destination), "filedBy": string(r.FiledBy), "scope": scopeCodes(r)}})
+	})
+	if apperr.IsConflict(err) {
+		// A concurrent filing with the same key won the race.
+		if prev, gerr := s.store.GetTransmissionByKey(ctx, sub.ID, in.IdempotencyKey); gerr == nil {
+			return prev, nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func scopeCodes(r *models.TransmissionRequest) []string {
+	return append(slices.Clone(r.Categories), r.RecordKinds...)
+}
+
+// checkFile validates the input against the catalog, the registry and the
+// subscriber's data, and fills r's scope and dates.
+func (s *Service) checkFile(ctx context.Context, subj *inventory.Subject, in FileInput, r *models.TransmissionRequest, now time.Time) error {
+	if len(in.Categories)+len(in.RecordKinds) == 0 {
+		return apperr.BadInput("input.scope", "choose at least one category or record kind")
+	}
+	if err := s.checkCodes("input.scope.categories", in.Categories, true, false); err != nil {
+		return err
+	}
+	if err := s.checkCodes("input.scope.recordKinds", in.RecordKinds, false, true); err != nil {
+		return err
+	}
+	r.Categories, r.RecordKinds = uniq(in.Categories), uniq(in.RecordKinds)
+	switch in.Destination {
+	case models.DestinationSelf:
+		if in.RecipientID != "" {
+			return apperr.BadInput("input.recipientId", "a transmission to yourself names no recipient")
+		}
+	case models.DestinationRecipient:
+		if in.RecipientID == "" {
+			return apperr.BadInput("input.recipientId", "choose a recipient from the registry")
+		}
+		rc, err := s.store.GetRecipient(ctx, in.RecipientID)
+		if apperr.IsNotFound(err) {
+			return apperr.BadInput("input.recipientId", "no admitted recipient %s", in.RecipientID)
+		}
+		if err != nil {
+			return err
+		}
+		if rc.Status != models.RecipientActive {
+			return apperr.BadInput("input.recipientId", "recipient %s is suspended and receives nothing", rc.ID)
+		}
+		if err := CheckEndpoint("input.recipientId", rc.Endpoint); err != nil {
+			return err
+		}
+		for _, c := range r.Categories {
+			if !slices.Contains(rc.Categories, c) {
+				return apperr.BadInput("input.scope.categories", "recipient %s may not receive %q", rc.ID, c)
+			}
+		}
+		for _, k := range r.RecordKinds {
+			if !slices.Contains(rc.Categories, k) {
+				return apperr.BadInput("input.scope.recordKinds", "recipient %s may not receive %q", rc.ID, k)
+			}
+		}
+		r.RecipientID = &rc.ID
+	default:
+		return apperr.BadInput("input.destination", "unknown destination %q", in.Destination)
+	}
+	start := now
+	if in.StartsAt != nil && in.StartsAt.After(now) {
+		start = *in.StartsAt
+	}
+	r.StartsAt = start
+	switch in.Schedule {
+	case models.ScheduleOnce:
+		if in.Until != nil {
+			return apperr.BadInput("input.until", "a one-time transmission has no end date")
+		}
+		r.ExpiresAt = start.Add(OnceExpiry)
+	case models.ScheduleMonthly:
+		if in.Until == nil {
+			return apperr.BadInput("input.until", "a monthly transmission runs until a date")
+		}
+		if in.Until.Before(start) {
+			return apperr.BadInput("input.until", "the period ends (%s) before it starts (%s)", in.Until.UTC().Format(time.RFC3339), start.UTC().Format(time.RFC3339))
+		}
+		r.Until = in.Until
+		r.ExpiresAt = *in.Until
+	default:
+		return apperr.BadInput("input.schedule", "unknown schedule %q", in.Schedule)
+	}
+	if in.ExpiresAt != nil {
+		if in.ExpiresAt.Before(start) {
+			return apperr.BadInput("input.expiresAt", "the request expires (%s) before it starts (%s)", in.ExpiresAt.UTC().Format(time.RFC3339), start.UTC().Format(time.RFC3339))
+		}
+		r.ExpiresAt = *in.ExpiresAt
+	}
+	next := start
+	r.NextDeliveryAt = &next
+	return s.checkNotStatuteOnly(ctx, subj, r)
+}
+
+// checkNotStatuteOnly refuses a scope naming a category or record kind
+// whose data the subscriber holds only because a statute requires it: that
+// data is kept apart and used for nothing else (법 21③).
+func (s *Service) checkNotStatuteOnly(ctx context.Context, subj *inventory.Subject, r *models.TransmissionRequest) error {
+	if len(r.Categories) > 0 {
+		hs, err := s.inv.Holdings(ctx, subj, inventory.HoldingFilter{})
+		if err != nil {
+			return err
+		}
+		for _, c := range r.Categories {
+			held, usable := 0, 0
+			for _, h := range hs {
+				if h.Category.Code != c {
+					continue
+				}
+				held++
+				if transmissible(h.Assessment.State) {
+					usable++
+				}
+			}
+			if held > 0 && usable == 0 {
+				return apperr.BadInput("input.scope.categories", "%q is kept only because a statute requires it, and is not transmissible", c)
+			}
+		}
+	}
+	for _, k := range r.RecordKinds {
+		page, err := s.inv.Records(ctx, subj, k, 100, nil)
+		if err != nil {
+			return err
+		}
+		usable := 0
+		for _, rec := range page.Records {
+			if transmissible(rec.Assessment.State) {
+				usable++
+			}
+		}
+		if len(page.Records) > 0 && usable == 0 {
+			return apperr.BadInput("input.scope.recordKinds", "%q records are kept only because a statute requires it, and are not transmissible", k)
+		}
+	}
+	return nil
+}
+
+// transmissible reports whether an item in state st may be sent: in use or
+// held, never kept only by statute nor due for erasure.
+func transmissible(st retention.State) bool {
+	return st != retention.StateRetainedByStatute && st != retention.StateDue
+}
+
+func uniq(codes []string) []string {
+	out := slices.Clone(codes)
+	slices.Sort(out)
+	out = slices.Compact(out)
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+// Withdraw ends the actor's request at once: no further delivery is made,
+// and pending ones are cancelled. Audited.
+func (s *Service) Withdraw(ctx context.Context, who Actor, id string) (*models.TransmissionRequest, error) {
+	r, err := s.own(ctx, who, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	err = s.store.InTx(ctx, func(tx Store) error {
+		ok, err := tx.WithdrawTransmission(ctx, r.SubscriberID, r.ID, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.Conflict("the transmission request is %s and cannot be withdrawn", r.Status)
+		}
+		return s.rec.Record(ctx, tx, audit.Event{Action: ActionWithdraw, Subject: r.SubscriberID, TargetType: "transmission_request", TargetID: r.ID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.store.GetTransmission(ctx, r.ID)
+}
+
+// own returns the actor's request, NOT_FOUND for anyone else's.
+func (s *Service) own(ctx context.Context, who Actor, id string) (*models.TransmissionRequest, error) {
+	subj, err := s.inv.LoadOwn(ctx, who)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.store.GetTransmission(ctx, id)
+	if err != nil || r.SubscriberID != subj.Subscriber.ID {
+		if err == nil || apperr.IsNotFound(err) {
+			return nil, apperr.NotFound("no transmission request %s", id)
+		}
+		return nil, err
+	}
+	return r, nil
+}
+
+// List returns the subscriber's transmission requests, newest first.
+func (s *Service) List(ctx context.Context, subscriberID string) ([]*models.TransmissionRequest, error) {
+	return s.store.ListTransmissions(ctx, subscriberID)
+}
+
+// Deliveries returns the deliveries of the subscriber's requests, by
+// request id, in sequence.
+func (s *Service) Deliveries(ctx context.Context, subscriberID string, requestIDs []string) (map[string][]*models.TransmissionDelivery, error) {
+	ds, err := s.store.ListDeliveries(ctx, subscriberID, requestIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]*models.TransmissionDelivery, len(requestIDs))
+	for _, d := range ds {
+		out[d.RequestID] = append(out[d.RequestID], d)
+	}
+	return out, nil
+}
+
+// Attempts returns the recorded attempts at one of the actor's deliveries.
+func (s *Service) Attempts(ctx context.Context, subscriberID, deliveryID string) ([]*models.TransmissionAttempt, error) {
+	return s.store.ListAttempts(ctx, subscriberID, deliveryID)
+}
+
+// Download returns a ready download of the actor's own transmission, while
+// it has not expired. Every download is audited.
+func (s *Service) Download(ctx context.Context, who Actor, deliveryID string) (*models.TransmissionDownload, error) {
+	subj, err := s.inv.LoadOwn(ctx, who)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.store.GetDelivery(ctx, deliveryID)
+	if err != nil || d.SubscriberID != subj.Subscriber.ID {
+		if err == nil || apperr.IsNotFound(err) {
+			return nil, apperr.NotFound("no transmission %s", deliveryID)
+		}
+		return nil, err
+	}
+	now := s.clock.Now()
+	if d.Status != models.DeliveryReady || d.ExpiresAt == nil || !now.Before(*d.ExpiresAt) || d.KeyID == nil {
+		return nil, apperr.NotFound("transmission %s is not available for download (%s)", deliveryID, d.Status)
+	}
+	b, err := s.keys.Decrypt(*d.KeyID, d.PayloadCipher, payloadAAD(d.SubscriberID, d.ID))
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.InTx(ctx, func(tx Store) error {
+		return s.rec.Record(ctx, tx, audit.Event{Action: ActionDownload, Subject: d.SubscriberID, TargetType: "transmission_delivery", TargetID: d.ID,
+			Details: map[string]any{"items": d.Items, "records": d.Records}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &models.TransmissionDownload{DeliveryID: d.ID, Format: Format, ExpiresAt: *d.ExpiresAt, Payload: string(b)}, nil
+}
+
+func newToken() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("transmit: claim token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}

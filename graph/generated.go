@@ -360,6 +360,7 @@ type ComplexityRoot struct {
 		Subscriber             func(childComplexity int, id string, lang *models.Language) int
 		TransmissionDownload   func(childComplexity int, deliveryID string) int
 		TransmissionRecipients func(childComplexity int) int
+		TransmissionSchema     func(childComplexity int) int
 		UsageNoticeCoverage    func(childComplexity int, year int) int
 	}
 
@@ -689,6 +690,7 @@ type QueryResolver interface {
 	AccessExportSchema(ctx context.Context) (string, error)
 	ActiveSuspensions(ctx context.Context, subscriberID *string, first *int, after *string) (*models.SuspensionConnection, error)
 	CorrectionTasks(ctx context.Context, first *int, after *string) (*models.CorrectionTaskConnection, error)
+	TransmissionSchema(ctx context.Context) (string, error)
 	TransmissionRecipients(ctx context.Context) ([]*models.TransmissionRecipient, error)
 	TransmissionDownload(ctx context.Context, deliveryID string) (*models.TransmissionDownload, error)
 	UsageNoticeCoverage(ctx context.Context, year int) (*models.UsageNoticeCoverage, error)
@@ -2335,6 +2337,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.TransmissionRecipients(childComplexity), true
+	case "Query.transmissionSchema":
+		if e.ComplexityRoot.Query.TransmissionSchema == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.TransmissionSchema(childComplexity), true
 	case "Query.usageNoticeCoverage":
 		if e.ComplexityRoot.Query.UsageNoticeCoverage == nil {
 			break
@@ -12411,6 +12419,29 @@ func (ec *executionContext) fieldContext_Query_correctionTasks(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_transmissionSchema(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_transmissionSchema(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().TransmissionSchema(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_transmissionSchema(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
 func (ec *executionContext) _Query_transmissionRecipients(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21322,6 +21353,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_correctionTasks(ctx, field)
+				})
+		case "transmissionSchema":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_transmissionSchema(ctx, field)
 				})
 		case "transmissionRecipients":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/transmit"
 	"github.com/xroshot/portal/views"
 )
 
@@ -47,6 +48,10 @@ func (r *mutationResolver) UpdateTransmissionRecipient(ctx context.Context, id s
 
 func (r *mutationResolver) SetTransmissionRecipientStatus(ctx context.Context, id string, status models.RecipientStatus) (*models.TransmissionRecipient, error) {
 	return r.Transmit.SetRecipientStatus(ctx, id, status)
+}
+
+func (r *queryResolver) TransmissionSchema(ctx context.Context) (string, error) {
+	return string(transmit.Schema), nil
 }
 
 func (r *queryResolver) TransmissionRecipients(ctx context.Context) ([]*models.TransmissionRecipient, error) {

@@ -63,23 +63,23 @@ type DocRecipient struct {
 
 // DocItem is one profile item.
 type DocItem struct {
-	Category     string      `json:"category"`
-	DataCategory string      `json:"dataCategory"`
-	Label        Text        `json:"label"`
-	Value        string      `json:"value"`
-	Source       string      `json:"source"`
-	CollectedAt  time.Time   `json:"collectedAt"`
+	Category     string    `json:"category"`
+	DataCategory string    `json:"dataCategory"`
+	Label        Text      `json:"label"`
+	Value        string    `json:"value"`
+	Source       string    `json:"source"`
+	CollectedAt  time.Time `json:"collectedAt"`
 }
 
 // DocRecord is one generated record.
 type DocRecord struct {
-	ID           string      `json:"id"`
-	Kind         string      `json:"kind"`
-	DataCategory string      `json:"dataCategory"`
-	Label        Text        `json:"label"`
-	OccurredAt   time.Time   `json:"occurredAt"`
-	ExternalID   string      `json:"externalId"`
-	Summary      string      `json:"summary"`
+	ID           string    `json:"id"`
+	Kind         string    `json:"kind"`
+	DataCategory string    `json:"dataCategory"`
+	Label        Text      `json:"label"`
+	OccurredAt   time.Time `json:"occurredAt"`
+	ExternalID   string    `json:"externalId"`
+	Summary      string    `json:"summary"`
 }
 
 // build gathers the document of delivery deliveryID of request r at now:

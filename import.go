@@ -3,16 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v3"
-	"golang.org/x/term"
 
 	"github.com/xroshot/portal/app"
-	"github.com/xroshot/portal/feed"
 )
 
 func importCommand() *cli.Command {
@@ -29,7 +23,7 @@ func importCommand() *cli.Command {
 				return err
 			}
 			// The file first: a wrong name opens no database.
-			in, size, err := openInput(cmd.Args().First())
+			in, size, err := app.OpenInput(cmd.Args().First())
 			if err != nil {
 				return fmt.Errorf("import: %w", err)
 			}
@@ -39,84 +33,7 @@ func importCommand() *cli.Command {
 				return err
 			}
 			defer a.Close()
-			return importFile(ctx, a, in, size, cmd.Root().Writer, cmd.Root().ErrWriter)
+			return a.Import(ctx, in, size, cmd.Root().Writer, cmd.Root().ErrWriter)
 		},
 	}
-}
-
-// openInput opens the file to import, or standard input for "-", and its
-// size when known (-1 otherwise).
-func openInput(path string) (io.ReadCloser, int64, error) {
-	if path == "-" {
-		return io.NopCloser(os.Stdin), -1, nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	size := int64(-1)
-	if st, err := f.Stat(); err == nil {
-		size = st.Size()
-	}
-	return f, size, nil
-}
-
-// importFile loads an operator's base from JSON Lines (one subscriber a
-// line, with records), through the same feed and rules as the API. Bad
-// lines are reported by number and skipped; it fails if any did.
-func importFile(ctx context.Context, a *app.App, in io.Reader, size int64, stdout, stderr io.Writer) error {
-	bar := progressbar.NewOptions64(size,
-		progressbar.OptionSetWriter(stderr),
-		progressbar.OptionSetDescription("importing"),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-		// Redrawn into a file or a log pipeline, a bar is noise between
-		// the log lines.
-		progressbar.OptionSetVisibility(isTerminal(stderr)),
-	)
-	start := time.Now()
-	var lastBytes int64
-	rep, err := a.Feed.Import(ctx, in, feed.ImportOptions{
-		OnError: func(e feed.LineError) { fmt.Fprintln(stdout, e.String()) },
-		OnProgress: func(read int64, r feed.ImportReport) {
-			if read > lastBytes {
-				_ = bar.Add64(read - lastBytes)
-				lastBytes = read
-			}
-			done := r.Imported + r.Failed
-			if done%100 == 0 {
-				rate := float64(done) / time.Since(start).Seconds()
-				bar.Describe(fmt.Sprintf("importing: %d subscribers (%.0f/s), %d records, %d failed", done, rate, r.Records, r.Failed))
-			}
-		},
-	})
-	_ = bar.Finish()
-	el := time.Since(start)
-	fmt.Fprintf(stdout, "imported %d of %d subscribers (%d records) in %s, %.0f subscribers/s; %d lines failed\n",
-		rep.Imported, rep.Lines, rep.Records, el.Round(time.Millisecond), float64(rep.Imported)/el.Seconds(), rep.Failed)
-	if err != nil {
-		return fmt.Errorf("import: %w", err)
-	}
-	// Corrections the subscribers asked for take effect when the corrected
-	// values are fed: approve those this import delivered.
-	settled, err := a.Requests.SettleAllCorrections(ctx)
-	if err != nil {
-		return fmt.Errorf("import: settle corrections: %w", err)
-	}
-	if settled > 0 {
-		fmt.Fprintf(stdout, "%d correction requests took effect\n", settled)
-	}
-	if rep.Failed > 0 {
-		return fmt.Errorf("import: %d of %d lines failed", rep.Failed, rep.Lines)
-	}
-	return nil
-}
-
-// isTerminal reports whether w is a terminal a person watches.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

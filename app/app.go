@@ -170,6 +170,7 @@ func Assemble(p Parts) *App {
 	a.Purge = purge.New(a.DB.ForPurge(), a.Catalog, a.Clock)
 	a.Transmit = transmit.New(a.DB.ForTransmit(), a.Inventory, a.Keys, a.Clock)
 	a.UsageNotice = usenotice.New(a.DB.ForUsageNotice(), a.Inventory, a.Clock)
+	a.Purge.SetNoticeWindows(p.Config.NoticeProofWindow, p.Config.DeadNoticeWindow)
 	if a.DB.Dialect() == "postgres" && p.Config.DatabaseURL != "" {
 		a.Relay = live.NewPostgres(p.Config.DatabaseURL, a.DB.SQL(), a.Log)
 		a.Requests.Broker().UseRelay(a.Relay, a.Log)

@@ -13,6 +13,7 @@ import (
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/notify"
 	"github.com/xroshot/portal/protect"
+	"github.com/xroshot/portal/purge"
 	"github.com/xroshot/portal/telemetry"
 )
 
@@ -41,6 +42,8 @@ type Config struct {
 	AllowedOrigins       []string      // PORTAL_ALLOWED_ORIGINS: comma-separated browser origins besides the server's own (CORS and WebSocket upgrades)
 	MetricsAddr          string        // PORTAL_METRICS_ADDR: serve /metrics on this address instead of the API's
 	TransmitInterval     time.Duration // PORTAL_TRANSMIT_INTERVAL: how often serve's transmission worker runs; 0 disables it
+	NoticeProofWindow    time.Duration // PORTAL_NOTICE_PROOF_WINDOW: how long a delivered notice is kept as proof before the purge deletes it
+	DeadNoticeWindow     time.Duration // PORTAL_DEAD_NOTICE_WINDOW: how long a notice the deliverer gave up on is kept for requeueing
 	devSecretFallback    bool
 	devEncryptionDefault bool
 }
@@ -138,6 +141,7 @@ func LoadConfig(getenv func(string) string, devKey string) (Config, error) {
 	errs = append(errs, c.loadNotify(getenv)...)
 	c.Tracing = telemetry.TracingEnabled(getenv)
 	errs = append(errs, c.loadTransmit(getenv)...)
+	errs = append(errs, c.loadNoticeWindows(getenv)...)
 
 	sources := 0
 	for _, s := range []string{c.JWTSecret, c.JWTPublicKeyFile, c.JWTJWKSURL} {
@@ -223,7 +227,36 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("notify_interval", c.NotifyInterval),
 		slog.Bool("tracing", c.Tracing),
 		slog.Duration("transmit_interval", c.TransmitInterval),
+		slog.Duration("notice_proof_window", c.NoticeProofWindow),
+		slog.Duration("dead_notice_window", c.DeadNoticeWindow),
 	)
+}
+
+// loadNoticeWindows reads how long the purge keeps delivered and dead
+// outbox notices (copies of what they report, so kept briefly: long enough
+// to show a notice was sent, or to requeue one that was not).
+func (c *Config) loadNoticeWindows(getenv func(string) string) []error {
+	var errs []error
+	c.NoticeProofWindow, c.DeadNoticeWindow = purge.DefaultNoticeProofWindow, purge.DefaultDeadNoticeWindow
+	for _, w := range []struct {
+		name string
+		into *time.Duration
+	}{{"PORTAL_NOTICE_PROOF_WINDOW", &c.NoticeProofWindow}, {"PORTAL_DEAD_NOTICE_WINDOW", &c.DeadNoticeWindow}} {
+		v := getenv(w.name)
+		if v == "" {
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 720h", w.name, v))
+		case d < time.Hour || d > 366*24*time.Hour:
+			errs = append(errs, fmt.Errorf("%s must be between 1h and 8784h (a year)", w.name))
+		default:
+			*w.into = d
+		}
+	}
+	return errs
 }
 
 // minWebhookSecret is the shortest webhook secret production accepts: a

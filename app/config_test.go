@@ -51,6 +51,10 @@ func TestConfigDevelopmentFallsBackLoudlyProductionRefuses(t *testing.T) {
 		{name: "notify interval not a duration", env: map[string]string{"PORTAL_NOTIFY_INTERVAL": "often"}, wantErr: "PORTAL_NOTIFY_INTERVAL"},
 		{name: "notify interval too short", env: map[string]string{"PORTAL_NOTIFY_INTERVAL": "100ms"}, wantErr: "at least 1s"},
 		{name: "notify interval negative", env: map[string]string{"PORTAL_NOTIFY_INTERVAL": "-30s"}, wantErr: "at least 1s"},
+		{name: "notice proof window", env: map[string]string{"PORTAL_NOTICE_PROOF_WINDOW": "168h", "PORTAL_DEAD_NOTICE_WINDOW": "720h"}},
+		{name: "notice proof window not a duration", env: map[string]string{"PORTAL_NOTICE_PROOF_WINDOW": "a week"}, wantErr: "PORTAL_NOTICE_PROOF_WINDOW"},
+		{name: "notice proof window too short", env: map[string]string{"PORTAL_NOTICE_PROOF_WINDOW": "10m"}, wantErr: "between 1h"},
+		{name: "dead notice window beyond a year", env: map[string]string{"PORTAL_DEAD_NOTICE_WINDOW": "9000h"}, wantErr: "PORTAL_DEAD_NOTICE_WINDOW must be between"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,6 +75,9 @@ func TestConfigDefaults(t *testing.T) {
 	c, err := LoadConfig(envOf(nil), protect.DevelopmentKey)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.NoticeProofWindow != 30*24*time.Hour || c.DeadNoticeWindow != 90*24*time.Hour {
+		t.Errorf("notice windows = %s, %s; want 720h and 2160h", c.NoticeProofWindow, c.DeadNoticeWindow)
 	}
 	if c.Addr != ":8080" || c.PurgeInterval != time.Hour || !c.Development() || c.DatabaseURL != "" || !c.devSecretFallback || !c.devEncryptionDefault {
 		t.Errorf("defaults = %+v", c)

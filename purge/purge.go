@@ -43,6 +43,7 @@ import (
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
+	"github.com/xroshot/portal/retention"
 )
 
 // Batch sizes: the default, and the largest a run accepts, which bounds the
@@ -103,6 +104,8 @@ type Store interface {
 	// DeleteExpiredExports deletes the access exports that expired by now:
 	// a copy of the data lives no longer than it can be downloaded.
 	DeleteExpiredExports(ctx context.Context, now time.Time) (int64, error)
+	// CopyStore erases the copies that go with the data.
+	CopyStore
 	InTx(ctx context.Context, fn func(tx Store) error) error
 }
 
@@ -242,12 +245,21 @@ type Service struct {
 	wall  clock.Clock
 	rec   *audit.Recorder
 	trail *audit.Trail
+	// ret dates the copies no stored schedule dates: requests, as the
+	// complaint records they are.
+	ret *retention.Engine
+	// noticeProof and deadNotice are how long delivered and dead outbox
+	// notices are kept.
+	noticeProof, deadNotice time.Duration
 }
 
 // New returns the purge service. Its runs are audited in the trail kept in
 // s, and prune that trail past its retention.
 func New(s Store, cat *policy.Catalog, c clock.Clock) *Service {
-	return &Service{store: s, cat: cat, clock: c, wall: clock.Real{}, rec: audit.NewRecorder(c), trail: audit.New(s.AuditLog(), c)}
+	return &Service{
+		store: s, cat: cat, clock: c, wall: clock.Real{}, rec: audit.NewRecorder(c), trail: audit.New(s.AuditLog(), c),
+		ret: retention.New(cat), noticeProof: DefaultNoticeProofWindow, deadNotice: DefaultDeadNoticeWindow,
+	}
 }
 
 // Run erases what is due now and not held, or with DryRun counts it. Bad
@@ -298,6 +310,11 @@ func (s *Service) Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if runErr == nil && !o.DryRun {
 		rep.ExportsDeleted, runErr = s.store.DeleteExpiredExports(ctx, now)
+	}
+	// Copies are erased by full runs: a run limited to some clauses erases
+	// only what those clauses govern, and a dry run nothing.
+	if runErr == nil && !o.DryRun && len(o.Clauses) == 0 {
+		runErr = s.eraseCopies(ctx, t, now, o.BatchSize)
 	}
 	var pruneErr error
 	if runErr == nil && !o.DryRun {

@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/purge"
+)
+
+// ClosedRequests returns up to limit requests resolved or withdrawn at or
+// before before, after the key after (nil from the start), oldest first:
+// the candidates of the complaint-records clause. Requests of a subscriber
+// under a hold on everything (a legal claim or dispute) are left out: the
+// hold keeps them as it keeps the data.
+func (db *DB) ClosedRequests(ctx context.Context, before time.Time, after *purge.RequestKey, limit int) ([]purge.ClosedRequest, error) {
+	g := db.q(ctx).Table("requests r").Select("r.id, r.subscriber_id, r.type, r.resolved_at").
+		Where("r.status IN ? AND r.resolved_at IS NOT NULL AND r.resolved_at <= ?",
+			[]string{string(models.RequestResolved), string(models.RequestWithdrawn)}, utc(before)).
+		Where("NOT EXISTS (SELECT 1 FROM holds h WHERE h.subscriber_id = r.subscriber_id AND h.all_items AND h.released_at IS NULL)")
+	if after != nil {
+		g = g.Where("(r.resolved_at > ? OR (r.resolved_at = ? AND r.id > ?))", utc(after.ResolvedAt), utc(after.ResolvedAt), after.ID)
+	}
+	var out []purge.ClosedRequest
+	err := g.Order("r.resolved_at, r.id").Limit(limit).Scan(&out).Error
+	return out, translate(err)
+}
+
+// DeleteRequests deletes the requests with ids, and with them (by their
+// foreign keys) their events and comments, outcomes and access exports;
+// it returns how many of each type went.
+func (db *DB) DeleteRequests(ctx context.Context, ids []string) (map[string]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return db.countByCode(ctx, "DELETE FROM requests WHERE id IN ? RETURNING type", ids)
+}
+
+// noDataLeft is true for a row of alias r whose subscriber has no holding
+// and no record left: every copy of their data must be gone by then.
+const noDataLeft = "NOT EXISTS (SELECT 1 FROM holdings h WHERE h.subscriber_id = r.subscriber_id)" +
+	" AND NOT EXISTS (SELECT 1 FROM records x WHERE x.subscriber_id = r.subscriber_id)"
+
+// ScrubRequestTexts erases every free text and proposed value of the
+// requests of subscribers with no data left — the reason, the resolution
+// and extension texts, the verification reference, a correction's sealed
+// value, and the notes of their events, comments and outcomes — keeping
+// the structure (type, dates, status, codes) the complaint record is. It
+// returns how many requests of each type it scrubbed.
+func (db *DB) ScrubRequestTexts(ctx context.Context) (map[string]int64, error) {
+	const texts = "(r.reason <> '' OR r.resolution_text IS NOT NULL OR r.extension_reason IS NOT NULL OR r.verification_ref IS NOT NULL OR r.correction_cipher IS NOT NULL" +
+		" OR EXISTS (SELECT 1 FROM request_events e WHERE e.request_id = r.id AND e.note IS NOT NULL)" +
+		" OR EXISTS (SELECT 1 FROM request_outcomes o WHERE o.request_id = r.id AND o.note IS NOT NULL))"
+	var ids []string
+	if err := db.q(ctx).Raw("SELECT r.id FROM requests r WHERE " + texts + " AND " + noDataLeft).Scan(&ids).Error; err != nil {
+		return nil, translate(err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	for _, stmt := range []string{
+		"UPDATE request_events SET note = NULL WHERE request_id IN ? AND note IS NOT NULL",
+		"UPDATE request_outcomes SET note = NULL WHERE request_id IN ? AND note IS NOT NULL",
+	} {
+		if err := db.q(ctx).Exec(stmt, ids).Error; err != nil {
+			return nil, translate(err)
+		}
+	}
+	return db.countByCode(ctx, "UPDATE requests SET reason = '', resolution_text = NULL, extension_reason = NULL, verification_ref = NULL,"+
+		" correction_cipher = NULL, correction_key_id = NULL WHERE id IN ? RETURNING type", ids)
+}
+
+// DeleteSpentNotices deletes, with their delivery logs, the outbox notices
+// delivered at or before delivered, those given up on at or before dead,
+// and every notice of a subscriber with no data left, up to limit rows; it
+// returns how many of each kind went, per reason.
+func (db *DB) DeleteSpentNotices(ctx context.Context, delivered, dead time.Time, limit int) (map[purge.NoticeReason]map[string]int64, error) {
+	out := map[purge.NoticeReason]map[string]int64{}
+	for _, c := range []struct {
+		why  purge.NoticeReason
+		cond string
+		args []any
+	}{
+		{purge.NoticeDelivered, "r.delivered_at IS NOT NULL AND r.delivered_at <= ?", []any{utc(delivered)}},
+		{purge.NoticeDead, "r.dead_at IS NOT NULL AND r.dead_at <= ?", []any{utc(dead)}},
+		{purge.NoticeNoData, noDataLeft, nil},
+	} {
+		for {
+			n, err := db.countByCode(ctx, "DELETE FROM outbox WHERE (subscriber_id, id) IN (SELECT r.subscriber_id, r.id FROM outbox r WHERE "+c.cond+" LIMIT ?) RETURNING kind",
+				append(c.args, limit)...)
+			if err != nil {
+				return nil, err
+			}
+			var total int64
+			for k, v := range n {
+				if out[c.why] == nil {
+					out[c.why] = map[string]int64{}
+				}
+				out[c.why][k] += v
+				total += v
+			}
+			if total < int64(limit) {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// countByCode runs a statement returning one code per row and counts
+// the rows per code.
+func (db *DB) countByCode(ctx context.Context, stmt string, args ...any) (map[string]int64, error) {
+	rows, err := db.q(ctx).Raw(stmt, args...).Rows()
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			return nil, translate(err)
+		}
+		out[code]++
+	}
+	return out, translate(rows.Err())
+}

@@ -72,6 +72,7 @@ var DetailKeys = map[string]DetailKind{
 	"part":        DetailCount,
 	"parts":       DetailCount,
 	"auditPruned": DetailCount,
+	"exports":     DetailCount,
 	"copies":      DetailCodes,
 	// Transmission requests and the yearly notice: the category and
 	// record-kind codes of a request's scope, the year of a notice run and

@@ -229,13 +229,10 @@ func (t *Trail) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
 	return n, nil
 }
 
-// anyBefore reports whether the oldest kept event occurred before cutoff.
+// anyBefore reports whether the oldest stored event occurred before cutoff:
+// one read, as nothing before the anchor is stored.
 func (t *Trail) anyBefore(ctx context.Context, cutoff time.Time) (bool, error) {
-	a, err := t.store.AuditAnchor(ctx)
-	if err != nil {
-		return false, err
-	}
-	first, err := t.store.AuditChain(ctx, a.Seq, 1)
+	first, err := t.store.AuditChain(ctx, 0, 1)
 	if err != nil || len(first) == 0 {
 		return false, err
 	}

@@ -115,25 +115,21 @@ func (s *Service) eraseCopies(ctx context.Context, t *tally, now time.Time, batc
 	if err := s.eraseClosedRequests(ctx, t, now, batch); err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Store) error {
-		scrubbed, err := tx.ScrubRequestTexts(ctx)
-		if err != nil {
-			return err
+	scrubbed, err := s.store.ScrubRequestTexts(ctx)
+	if err != nil {
+		return err
+	}
+	for typ, n := range scrubbed {
+		t.add(CopyWithData, models.ItemRequest, typ, n, 0)
+	}
+	// Each batch of notices goes in one statement of its own.
+	gone, err := s.store.DeleteSpentNotices(ctx, now.Add(-s.noticeProof), now.Add(-s.deadNotice), batch)
+	for why, kinds := range gone {
+		for kind, n := range kinds {
+			t.add(string(why), models.ItemNotice, kind, n, 0)
 		}
-		for typ, n := range scrubbed {
-			t.add(CopyWithData, models.ItemRequest, typ, n, 0)
-		}
-		gone, err := tx.DeleteSpentNotices(ctx, now.Add(-s.noticeProof), now.Add(-s.deadNotice), batch)
-		if err != nil {
-			return err
-		}
-		for why, kinds := range gone {
-			for kind, n := range kinds {
-				t.add(string(why), models.ItemNotice, kind, n, 0)
-			}
-		}
-		return nil
-	})
+	}
+	return err
 }
 
 // eraseClosedRequests deletes the requests whose complaint-records clause

@@ -195,9 +195,11 @@ func TestCopiesGoWithTheirData(t *testing.T) {
 		// on 5 March 2021, the first day is not counted (민법 157), so the
 		// period runs from 6 March 2021 and ends at the end of 5 March 2024
 		// (민법 159, 160) in Korea; it goes from 00:00 KST on 6 March 2024.
-		run(at(2024, 3, 5, 13, 59))
-		if n := count(t, db, "SELECT COUNT(*) FROM requests WHERE id = $1", keep); n != 1 {
-			t.Fatal("the request went before its complaint-records clause ended")
+		for _, before := range []time.Time{at(2024, 3, 5, 13, 59), at(2024, 3, 5, 23, 59)} {
+			run(before)
+			if n := count(t, db, "SELECT COUNT(*) FROM requests WHERE id = $1", keep); n != 1 {
+				t.Fatalf("the request went by %s, before its complaint-records clause ended", before)
+			}
 		}
 		rep = run(at(2024, 3, 6, 0, 0))
 		for _, table := range []string{"requests", "request_events", "request_outcomes", "request_exports"} {

@@ -43,8 +43,12 @@ type Aborted struct {
 // abortStale marks ABORTED the runs whose process died, each audited in
 // the same transaction.
 func (s *Service) abortStale(ctx context.Context) error {
+	staleBefore := s.wall.Now().Add(-LeaseTTL)
+	if any, err := s.store.HasStalePurgeRuns(ctx, staleBefore); err != nil || !any {
+		return err
+	}
 	return s.store.InTx(ctx, func(tx Store) error {
-		gone, err := tx.AbortStalePurgeRuns(ctx, s.wall.Now().Add(-LeaseTTL))
+		gone, err := tx.AbortStalePurgeRuns(ctx, staleBefore)
 		if err != nil {
 			return err
 		}
@@ -102,6 +106,7 @@ func (s *Service) recordFinish(ctx context.Context, tx Store, rep *Report) error
 	details := map[string]any{
 		"run": rep.RunID, "outcome": string(rep.Outcome), "dryRun": rep.DryRun,
 		"erased": rep.Erased, "skippedHeld": rep.SkippedHeld, "deferred": rep.Deferred, "auditPruned": rep.AuditPruned,
+		"exports": rep.ExportsDeleted,
 	}
 	return s.recordTally(ctx, tx, rep.RunID, ActionRunFinished, details, rep.Counts)
 }

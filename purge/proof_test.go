@@ -84,7 +84,7 @@ func TestRunsAreAuditedWithTheirTally(t *testing.T) {
 				}
 				want := []string{
 					fmt.Sprintf(`%s {"dryRun":%t,"run":%d}`, purge.ActionRunStarted, tc.dry, tc.run),
-					fmt.Sprintf(`%s {"auditPruned":0,"counts":["%s"],"deferred":0,"dryRun":%t,"erased":%d,"outcome":"FINISHED","run":%d,"skippedHeld":0}`,
+					fmt.Sprintf(`%s {"auditPruned":0,"counts":["%s"],"deferred":0,"dryRun":%t,"erased":%d,"exports":0,"outcome":"FINISHED","run":%d,"skippedHeld":0}`,
 						purge.ActionRunFinished, strings.Join(lines, `","`), tc.dry, tc.erased, tc.run),
 				}
 				if diff := cmp.Diff(want, got); diff != "" {

@@ -89,6 +89,9 @@ type Store interface {
 	// runs.
 	CountDue(ctx context.Context, q DueQuery) ([]DueCount, error)
 	ListErasures(ctx context.Context, subscriberID string, limit int) ([]models.Erasure, error)
+	// HasStalePurgeRuns reports whether a RUNNING run's heartbeat is older
+	// than staleBefore.
+	HasStalePurgeRuns(ctx context.Context, staleBefore time.Time) (bool, error)
 	// RenewPurgeLease records that run id's process is alive at at.
 	RenewPurgeLease(ctx context.Context, id int64, at time.Time) error
 	// AbortStalePurgeRuns marks ABORTED the RUNNING runs whose heartbeat

@@ -46,7 +46,8 @@ const noDataLeft = "NOT EXISTS (SELECT 1 FROM holdings h WHERE h.subscriber_id =
 // and extension texts, the verification reference, a correction's sealed
 // value, and the notes of their events, comments and outcomes — keeping
 // the structure (type, dates, status, codes) the complaint record is. It
-// returns how many requests of each type it scrubbed.
+// returns how many requests of each type it scrubbed. Outside a
+// transaction it opens one only when there is something to scrub.
 func (db *DB) ScrubRequestTexts(ctx context.Context) (map[string]int64, error) {
 	const texts = "(r.reason <> '' OR r.resolution_text IS NOT NULL OR r.extension_reason IS NOT NULL OR r.verification_ref IS NOT NULL OR r.correction_cipher IS NOT NULL" +
 		" OR EXISTS (SELECT 1 FROM request_events e WHERE e.request_id = r.id AND e.note IS NOT NULL)" +
@@ -57,6 +58,17 @@ func (db *DB) ScrubRequestTexts(ctx context.Context) (map[string]int64, error) {
 	}
 	if len(ids) == 0 {
 		return nil, nil
+	}
+	if !db.inTx() {
+		// Found some: scrub them in one transaction, so a request is
+		// never left half scrubbed.
+		var out map[string]int64
+		err := db.InTx(ctx, func(tx *DB) error {
+			var err error
+			out, err = tx.ScrubRequestTexts(ctx)
+			return err
+		})
+		return out, err
 	}
 	for _, stmt := range []string{
 		"UPDATE request_events SET note = NULL WHERE request_id IN ? AND note IS NOT NULL",
@@ -72,39 +84,47 @@ func (db *DB) ScrubRequestTexts(ctx context.Context) (map[string]int64, error) {
 
 // DeleteSpentNotices deletes, with their delivery logs, the outbox notices
 // delivered at or before delivered, those given up on at or before dead,
-// and every notice of a subscriber with no data left, up to limit rows; it
-// returns how many of each kind went, per reason.
+// and every notice of a subscriber with no data left, up to limit rows a
+// statement; it returns how many of each kind went, per reason.
 func (db *DB) DeleteSpentNotices(ctx context.Context, delivered, dead time.Time, limit int) (map[purge.NoticeReason]map[string]int64, error) {
+	const (
+		spentDelivered = "r.delivered_at IS NOT NULL AND r.delivered_at <= ?"
+		spentDead      = "r.dead_at IS NOT NULL AND r.dead_at <= ?"
+	)
 	out := map[purge.NoticeReason]map[string]int64{}
-	for _, c := range []struct {
-		why  purge.NoticeReason
-		cond string
-		args []any
-	}{
-		{purge.NoticeDelivered, "r.delivered_at IS NOT NULL AND r.delivered_at <= ?", []any{utc(delivered)}},
-		{purge.NoticeDead, "r.dead_at IS NOT NULL AND r.dead_at <= ?", []any{utc(dead)}},
-		{purge.NoticeNoData, noDataLeft, nil},
-	} {
-		for {
-			n, err := db.countByCode(ctx, "DELETE FROM outbox WHERE (subscriber_id, id) IN (SELECT r.subscriber_id, r.id FROM outbox r WHERE "+c.cond+" LIMIT ?) RETURNING kind",
-				append(c.args, limit)...)
-			if err != nil {
-				return nil, err
+	for {
+		// One statement a batch: the reason each row goes is decided in
+		// the RETURNING clause by the same conditions that chose it.
+		rows, err := db.q(ctx).Raw("DELETE FROM outbox AS r WHERE (r.subscriber_id, r.id) IN (SELECT r.subscriber_id, r.id FROM outbox r WHERE ("+spentDelivered+") OR ("+spentDead+") OR ("+noDataLeft+") LIMIT ?)"+
+			" RETURNING kind, CASE WHEN delivered_at IS NOT NULL AND delivered_at <= ? THEN ? WHEN dead_at IS NOT NULL AND dead_at <= ? THEN ? ELSE ? END",
+			utc(delivered), utc(dead), limit, utc(delivered), string(purge.NoticeDelivered), utc(dead), string(purge.NoticeDead), string(purge.NoticeNoData)).Rows()
+		if err != nil {
+			return nil, translate(err)
+		}
+		n := 0
+		for rows.Next() {
+			var kind, why string
+			if err := rows.Scan(&kind, &why); err != nil {
+				rows.Close()
+				return nil, translate(err)
 			}
-			var total int64
-			for k, v := range n {
-				if out[c.why] == nil {
-					out[c.why] = map[string]int64{}
-				}
-				out[c.why][k] += v
-				total += v
+			r := purge.NoticeReason(why)
+			if out[r] == nil {
+				out[r] = map[string]int64{}
 			}
-			if total < int64(limit) {
-				break
-			}
+			out[r][kind]++
+			n++
+		}
+		if err := rows.Close(); err != nil {
+			return nil, translate(err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, translate(err)
+		}
+		if n < limit {
+			return out, nil
 		}
 	}
-	return out, nil
 }
 
 // countByCode runs a statement returning one code per row and counts

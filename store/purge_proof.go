@@ -16,6 +16,16 @@ func (db *DB) RenewPurgeLease(ctx context.Context, id int64, at time.Time) error
 	return translate(err)
 }
 
+// HasStalePurgeRuns reports whether any RUNNING run's heartbeat is older
+// than staleBefore (or missing): one probe, so that most runs need no
+// transaction to find none.
+func (db *DB) HasStalePurgeRuns(ctx context.Context, staleBefore time.Time) (bool, error) {
+	var n int64
+	err := db.q(ctx).Raw("SELECT COUNT(*) FROM purge_runs WHERE outcome = ? AND (heartbeat_at IS NULL OR heartbeat_at < ?)",
+		models.PurgeRunning, utc(staleBefore)).Scan(&n).Error
+	return n > 0, translate(err)
+}
+
 // AbortStalePurgeRuns marks ABORTED every RUNNING run whose heartbeat is
 // older than staleBefore (or that has none: a run started before
 // heartbeats existed), with the tally its recorded erasures prove — what

@@ -27,6 +27,15 @@
 // every batch either done and recorded, or not done at all; the next run
 // finishes the work. The walk resumes after the last row of each batch, so
 // held rows are read once a run.
+//
+// Proof. Every run is audited when it starts and when it ends, with its
+// tally (counts per clause, type and code, never values; proof.go). While
+// it runs it renews a heartbeat; a run whose process died stays RUNNING
+// until the next run finds its heartbeat older than LeaseTTL and marks it
+// ABORTED, with the tally its recorded erasures prove, audited too. A full
+// run then erases the copies that go with the data (copies.go) and prunes
+// the audit trail past its retention, so the scheduler, the purge command
+// and runPurge all keep the trail's own two years.
 package purge
 
 import (

@@ -323,3 +323,38 @@ func TestPurgeDryRunSaysSo(t *testing.T) {
 		t.Errorf("purge --dry-run = %+v", r)
 	}
 }
+
+// The README's command table names every command and every flag the
+// command line accepts.
+func TestREADMEDocumentsEveryCommandAndFlag(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	i := strings.Index(readme, "## Commands")
+	j := strings.Index(readme, "## Configuration")
+	if i < 0 || j < i {
+		t.Fatal("README.md has no Commands section before Configuration")
+	}
+	section := readme[i:j]
+	var walk func(prefix string, cmds []*cli.Command)
+	walk = func(prefix string, cmds []*cli.Command) {
+		for _, c := range cmds {
+			name := strings.TrimSpace(prefix + " " + c.Name)
+			if !strings.Contains(section, c.Name) {
+				t.Errorf("README's Commands section does not name %q", name)
+			}
+			for _, f := range c.Flags {
+				for _, n := range f.Names() {
+					if len(n) > 1 && !strings.Contains(section, "--"+n) {
+						t.Errorf("README's Commands section does not document %s --%s", name, n)
+					}
+				}
+			}
+			walk(name, c.Commands)
+		}
+	}
+	walk("", newCLI(nil, nil, nil).Commands)
+}

@@ -69,6 +69,10 @@ func (s *Scheduler) tick(ctx context.Context, log *slog.Logger) {
 		release, ok, err := s.Lock(ctx)
 		switch {
 		case ctx.Err() != nil:
+			// Stopping: a lock taken as ctx ended is given back at once.
+			if ok && release != nil {
+				release()
+			}
 			return
 		case err != nil:
 			log.ErrorContext(ctx, "purge lock unavailable; run skipped", slog.Any("error", err))

@@ -12,11 +12,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/feed"
-	"github.com/xroshot/portal/inventory"
-	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/seedgen"
 	"github.com/xroshot/portal/store"
@@ -31,14 +30,9 @@ const (
 	loadRecords     = 30
 )
 
-func storeFeed(t *testing.T, db *store.DB, keys *protect.Keyring) *feed.Service {
+func storeFeed(t *testing.T, db *store.DB, keySpec string) *feed.Service {
 	t.Helper()
-	cat, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewManual(now.Add(3 * time.Hour))
-	return feed.New(db.ForFeed(), inventory.New(db, cat, keys, clk), keys, clk)
+	return apptest.OnWithKey(t, db, now.Add(3*time.Hour), keySpec).Feed
 }
 
 // A JSON Lines file of generated subscribers imports twice with identical
@@ -51,9 +45,16 @@ func TestBulkLoadMatchesImport(t *testing.T) {
 	file := jsonl(t, g, loadSubscribers)
 	storetest.Each(t, func(t *testing.T, imported *store.DB) {
 		ctx := context.Background()
-		keys := newKeys(t)
+		spec, err := protect.GenerateKeySpec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := protect.ParseKeyring(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
 
-		f := storeFeed(t, imported, keys)
+		f := storeFeed(t, imported, spec)
 		rep, err := f.Import(ctx, strings.NewReader(file), feed.ImportOptions{})
 		if err != nil || rep.Failed != 0 || rep.Imported != loadSubscribers {
 			t.Fatalf("import: %+v, %v", rep, err)
@@ -73,7 +74,7 @@ func TestBulkLoadMatchesImport(t *testing.T) {
 		}
 
 		bulk := storetest.Open(t, imported.Dialect())
-		bf := storeFeed(t, bulk, keys)
+		bf := storeFeed(t, bulk, spec)
 		var (
 			rows   store.BulkRows
 			events []audit.Event

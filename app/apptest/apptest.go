@@ -84,6 +84,13 @@ func On(t testing.TB, db *store.DB, start time.Time) *Env {
 	return on(t, db, start, app.Config{EncryptionKey: spec})
 }
 
+// OnWithKey is On encrypting with the key spec given instead of a fresh
+// one: for a test that compares the values two environments wrote.
+func OnWithKey(t testing.TB, db *store.DB, start time.Time, spec string) *Env {
+	t.Helper()
+	return on(t, db, start, app.Config{EncryptionKey: spec})
+}
+
 // on assembles the portal over db with the test's configuration over base
 // (the encryption key and, for replicas, the database URL).
 func on(t testing.TB, db *store.DB, start time.Time, base app.Config) *Env {

@@ -3,6 +3,7 @@ package apitest_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -92,13 +93,23 @@ func TestYearlyUsageNoticeAndCoverage(t *testing.T) {
 			t.Fatalf("transmission pass = %+v", rep)
 		}
 
-		// Two batches of two, then nothing left: a second run sends nothing.
-		rep, err := env.App.UsageNotice.Run(ctx, 2026, usenotice.Options{Batch: 2})
+		// Batches of one: the run is stopped after its first batch, and the
+		// next run resumes where it stopped; a third run sends nothing.
+		stop, cancel := context.WithCancel(ctx)
+		first, err := env.App.UsageNotice.Run(stop, 2026, usenotice.Options{Batch: 1, Progress: func(usenotice.Report) { cancel() }})
+		if !errors.Is(err, context.Canceled) || first.Batches != 1 {
+			t.Fatalf("stopped run = %+v, %v", first, err)
+		}
+		rep, err := env.App.UsageNotice.Run(ctx, 2026, usenotice.Options{Batch: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(usenotice.Report{Year: 2026, Batches: 2, Queued: 2, SkippedNoContact: 1, SkippedStatuteOnly: 1}, rep); diff != "" {
-			t.Fatalf("run (-want +got):\n%s", diff)
+		rep.Batches += first.Batches
+		rep.Queued += first.Queued
+		rep.SkippedNoContact += first.SkippedNoContact
+		rep.SkippedStatuteOnly += first.SkippedStatuteOnly
+		if diff := cmp.Diff(usenotice.Report{Year: 2026, Batches: 4, Queued: 2, SkippedNoContact: 1, SkippedStatuteOnly: 1}, rep); diff != "" {
+			t.Fatalf("stopped and resumed runs (-want +got):\n%s", diff)
 		}
 		rep, err = env.App.UsageNotice.Run(ctx, 2026, usenotice.Options{Batch: 2})
 		if err != nil || rep != (usenotice.Report{Year: 2026}) {

@@ -70,6 +70,11 @@ func (db *DB) FinishNoticeRun(ctx context.Context, year int, token string, now t
 		utc(now), year, token).Error)
 }
 
+// ReleaseNoticeRun releases token's lease, keeping the cursor.
+func (db *DB) ReleaseNoticeRun(ctx context.Context, year int, token string) error {
+	return translate(db.q(ctx).Exec("UPDATE usage_notice_runs SET lease_token = NULL, lease_until = NULL WHERE year = ? AND lease_token = ?", year, token).Error)
+}
+
 // NoticeBatch returns the next subscribers without a notice for the year.
 func (db *DB) NoticeBatch(ctx context.Context, year int, after string, to time.Time, limit int) ([]usenotice.Subject, error) {
 	var out []usenotice.Subject

@@ -119,6 +119,9 @@ type Store interface {
 	AdvanceNoticeRun(ctx context.Context, year int, token, cursor string, leaseUntil time.Time) (bool, error)
 	// FinishNoticeRun ends the run and releases the lease.
 	FinishNoticeRun(ctx context.Context, year int, token string, now time.Time) error
+	// ReleaseNoticeRun releases token's lease and keeps the cursor, so
+	// the next run resumes where this one stopped.
+	ReleaseNoticeRun(ctx context.Context, year int, token string) error
 	// NoticeBatch returns up to limit subscribers after cursor, by id,
 	// signed up before to, with no notice for the year.
 	NoticeBatch(ctx context.Context, year int, after string, to time.Time, limit int) ([]Subject, error)
@@ -207,6 +210,16 @@ func (s *Service) Run(ctx context.Context, year int, opt Options) (Report, error
 		return rep, apperr.Conflict("another notice run of %d is in progress", year)
 	}
 	actor := audit.System(ctx, "usage-notice")
+	finished := false
+	defer func() {
+		if !finished {
+			// Stopped or failed: the next run resumes at the cursor at
+			// once instead of waiting for the lease to run out.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			_ = s.store.ReleaseNoticeRun(rctx, year, token)
+		}
+	}()
 	for {
 		if err := ctx.Err(); err != nil {
 			return rep, err
@@ -248,6 +261,7 @@ func (s *Service) Run(ctx context.Context, year int, opt Options) (Report, error
 			opt.Progress(rep)
 		}
 	}
+	finished = true
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if err := tx.FinishNoticeRun(ctx, year, token, s.clock.Now()); err != nil {
 			return err

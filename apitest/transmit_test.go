@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -542,4 +543,53 @@ func TestTransmissionBadInputNamesTheField(t *testing.T) {
 		// Subscribers cannot manage the registry.
 		wantCode(t, env.Query(t, tok, createRecipientMut, map[string]any{"in": map[string]any{"name": "x", "endpoint": "https://x.test", "secret": rc.secret, "categories": []string{"applicant.name"}}}), "FORBIDDEN", "")
 	})
+}
+
+// Two workers passing at once, as on two replicas, never post a delivery
+// twice: their claims skip what the other holds.
+func TestTwoWorkersPostEachDeliveryOnce(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, "postgres")
+	rc := newRecipient(t, env.Clock, always(http.StatusOK))
+	rid := admitRecipient(t, env, rc, "수신자", "applicant.name", "USAGE")
+	const n = 12
+	for i := range n {
+		id := "tw-" + strconv.Itoa(i)
+		transmitSubscriber(t, env, id)
+		do(t, env, env.Token(t, id, "", auth.RoleSubscriber), fileTransmissionMut, map[string]any{"in": map[string]any{"destination": "RECIPIENT", "recipientId": rid, "schedule": "ONCE",
+			"scope": map[string]any{"categories": []string{"applicant.name"}}, "idempotencyKey": "two-workers-" + id}}, nil)
+	}
+	// Batches of two, so the workers' claims interleave.
+	newW := func() *transmit.Worker {
+		w, err := transmit.NewWorker(env.App.Transmit, transmit.WorkerConfig{Client: rc.srv.Client(), BatchSize: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	w1, w2 := newW(), newW()
+	var wg sync.WaitGroup
+	reps, errs := make([]transmit.Report, 2), make([]error, 2)
+	for i, w := range []*transmit.Worker{w1, w2} {
+		wg.Go(func() { reps[i], errs[i] = w.RunOnce(context.Background()) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if s, d := reps[0].Scheduled+reps[1].Scheduled, reps[0].Delivered+reps[1].Delivered; s != n || d != n {
+		t.Fatalf("scheduled %d, delivered %d, want %d each: %+v", s, d, n, reps)
+	}
+	seen := map[string]int{}
+	for _, g := range rc.requests() {
+		seen[g.ID]++
+	}
+	if len(seen) != n {
+		t.Fatalf("recipient saw %d deliveries, want %d", len(seen), n)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("delivery %s posted %d times", id, k)
+		}
+	}
 }

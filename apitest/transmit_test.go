@@ -593,3 +593,19 @@ func TestTwoWorkersPostEachDeliveryOnce(t *testing.T) {
 		}
 	}
 }
+
+// The guardian of a child under 14 files for the child; anyone else acting
+// for the child is refused.
+func TestGuardianFilesTransmissionForAMinor(t *testing.T) {
+	bothStores(t, func(t *testing.T, env *apitest.Env) {
+		minorWithGuardian(t, env, "tx-minor", "guardian-1")
+		in := map[string]any{"in": map[string]any{"destination": "SELF", "schedule": "ONCE",
+			"scope": map[string]any{"categories": []string{"applicant.name"}}, "idempotencyKey": "minor-self-1"}}
+		var out struct{ FileTransmissionRequest transmissionView }
+		do(t, env, env.Token(t, "tx-minor", "guardian-1", auth.RoleSubscriber), fileTransmissionMut, in, &out)
+		if out.FileTransmissionRequest.FiledBy != "GUARDIAN" || out.FileTransmissionRequest.Status != "ACTIVE" {
+			t.Fatalf("filed = %+v", out.FileTransmissionRequest)
+		}
+		wantCode(t, env.Query(t, env.Token(t, "tx-minor", "stranger", auth.RoleSubscriber), fileTransmissionMut, in), "FORBIDDEN", "")
+	})
+}

@@ -24,9 +24,10 @@ const Format = "xroshot-privacy-portal/transmission/v1"
 //go:embed schema/transmission.v1.json
 var Schema []byte
 
-// MaxRecords bounds the records one delivery carries; a document that hit
-// it says so (recordsTruncated), and the next delivery carries on from
-// where the previous one's records end.
+// MaxRecords bounds the records one delivery carries, newest first; a
+// document that hit it says so (recordsTruncated). The older records left
+// out are not carried by a later delivery, which starts from the time this
+// one was made: a subscriber who needs them asks for a download.
 const MaxRecords = 10_000
 
 // Document is one transmission: the subscriber's data in scope, values in

@@ -7917,14 +7917,14 @@ func (ec *executionContext) _ConsentTopic_kind(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalNConsentTopicKind2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ConsentTopic_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConsentTopic", field, true, false, "String")
+	return graphql.NewScalarFieldContext("ConsentTopic", field, true, false, "ConsentTopicKind")
 }
 
 func (ec *executionContext) _ConsentTopic_label(ctx context.Context, field graphql.CollectedField, obj *models.ConsentTopicView) (ret graphql.Marshaler) {
@@ -8829,14 +8829,14 @@ func (ec *executionContext) _Holding_source(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalNCollectionSource2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Holding_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Holding", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Holding", field, false, false, "CollectionSource")
 }
 
 func (ec *executionContext) _Holding_collectedAt(ctx context.Context, field graphql.CollectedField, obj *models.HoldingNode) (ret graphql.Marshaler) {
@@ -11800,14 +11800,14 @@ func (ec *executionContext) _Purpose_basis(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalNLawfulBasis2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Purpose_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Purpose", field, true, false, "String")
+	return graphql.NewScalarFieldContext("Purpose", field, true, false, "LawfulBasis")
 }
 
 func (ec *executionContext) _Purpose_required(ctx context.Context, field graphql.CollectedField, obj *models.PurposeView) (ret graphql.Marshaler) {
@@ -12056,10 +12056,10 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *views.MeNode) graphql.Marshaler {
-			return ec.marshalNMe2ᚖgithubᚗcomᚋxroshotᚋportalᚋviewsᚐMeNode(ctx, selections, v)
+			return ec.marshalOMe2ᚖgithubᚗcomᚋxroshotᚋportalᚋviewsᚐMeNode(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_me(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12118,10 +12118,10 @@ func (ec *executionContext) _Query_request(ctx context.Context, field graphql.Co
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *models.Request) graphql.Marshaler {
-			return ec.marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx, selections, v)
+			return ec.marshalORequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_request(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12242,10 +12242,10 @@ func (ec *executionContext) _Query_subscriber(ctx context.Context, field graphql
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *views.MeNode) graphql.Marshaler {
-			return ec.marshalNMe2ᚖgithubᚗcomᚋxroshotᚋportalᚋviewsᚐMeNode(ctx, selections, v)
+			return ec.marshalOMe2ᚖgithubᚗcomᚋxroshotᚋportalᚋviewsᚐMeNode(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_subscriber(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14272,14 +14272,14 @@ func (ec *executionContext) _RequestEvent_kind(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalNRequestEventKind2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_RequestEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RequestEvent", field, false, false, "String")
+	return graphql.NewScalarFieldContext("RequestEvent", field, false, false, "RequestEventKind")
 }
 
 func (ec *executionContext) _RequestEvent_at(ctx context.Context, field graphql.CollectedField, obj *models.RequestEvent) (ret graphql.Marshaler) {
@@ -14364,14 +14364,14 @@ func (ec *executionContext) _RequestEvent_actor(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalNRequestActor2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_RequestEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RequestEvent", field, true, true, "String")
+	return graphql.NewScalarFieldContext("RequestEvent", field, true, true, "RequestActor")
 }
 
 func (ec *executionContext) _RequestEvent_note(ctx context.Context, field graphql.CollectedField, obj *models.RequestEvent) (ret graphql.Marshaler) {
@@ -14569,14 +14569,14 @@ func (ec *executionContext) _RequestOutcome_itemType(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalNOutcomeItemType2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_RequestOutcome_itemType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RequestOutcome", field, false, false, "String")
+	return graphql.NewScalarFieldContext("RequestOutcome", field, false, false, "OutcomeItemType")
 }
 
 func (ec *executionContext) _RequestOutcome_itemRef(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
@@ -14638,14 +14638,14 @@ func (ec *executionContext) _RequestOutcome_outcome(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalNItemOutcome2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_RequestOutcome_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RequestOutcome", field, false, false, "String")
+	return graphql.NewScalarFieldContext("RequestOutcome", field, false, false, "ItemOutcome")
 }
 
 func (ec *executionContext) _RequestOutcome_clause(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
@@ -15284,14 +15284,14 @@ func (ec *executionContext) _RetentionClause_basis(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalNLawfulBasis2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_RetentionClause_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "String")
+	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "LawfulBasis")
 }
 
 func (ec *executionContext) _RetentionClause_law(ctx context.Context, field graphql.CollectedField, obj *models.ClauseView) (ret graphql.Marshaler) {
@@ -18385,7 +18385,7 @@ func (ec *executionContext) unmarshalInputFileRequestInput(ctx context.Context, 
 			it.FeeRelated = data
 		case "via":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("via"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOChangeChannel2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐChangeChannel(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -18616,7 +18616,7 @@ func (ec *executionContext) unmarshalInputItemInput(ctx context.Context, obj any
 			it.CollectedAt = data
 		case "source":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOCollectionSource2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -21314,13 +21314,13 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_me(ctx, field)
 				})
 		case "request":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_request(ctx, field)
 				})
@@ -21332,7 +21332,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "subscriber":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_subscriber(ctx, field)
 				})
@@ -23616,6 +23616,20 @@ func (ec *executionContext) marshalNChangeChannel2githubᚗcomᚋxroshotᚋporta
 	return v
 }
 
+func (ec *executionContext) unmarshalNCollectionSource2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCollectionSource2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CollectionSource!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNConsent2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Consent) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -23791,6 +23805,20 @@ func (ec *executionContext) marshalNConsentTopic2ᚖgithubᚗcomᚋxroshotᚋpor
 		return graphql.Null
 	}
 	return ec._ConsentTopic(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConsentTopicKind2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentTopicKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ConsentTopicKind!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNCorrectionTask2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTask(ctx context.Context, sel ast.SelectionSet, v *models.CorrectionTask) graphql.Marshaler {
@@ -24001,6 +24029,20 @@ func (ec *executionContext) unmarshalNItemInput2ᚖgithubᚗcomᚋxroshotᚋport
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNItemOutcome2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNItemOutcome2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ItemOutcome!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNLanguage2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐLanguage(ctx context.Context, v any) (models.Language, error) {
 	var res models.Language
 	err := res.UnmarshalGQL(v)
@@ -24011,12 +24053,32 @@ func (ec *executionContext) marshalNLanguage2githubᚗcomᚋxroshotᚋportalᚋm
 	return v
 }
 
-func (ec *executionContext) marshalNMe2ᚖgithubᚗcomᚋxroshotᚋportalᚋviewsᚐMeNode(ctx context.Context, sel ast.SelectionSet, v *views.MeNode) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Me!")
-		return graphql.Null
+func (ec *executionContext) unmarshalNLawfulBasis2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLawfulBasis2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "LawfulBasis!")
 	}
-	return ec._Me(ctx, sel, v)
+	return res
+}
+
+func (ec *executionContext) unmarshalNOutcomeItemType2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOutcomeItemType2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OutcomeItemType!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
@@ -24237,6 +24299,20 @@ func (ec *executionContext) marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportal�
 	return ec._Request(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRequestActor2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequestActor2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "RequestActor!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNRequestConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestConnection(ctx context.Context, sel ast.SelectionSet, v *models.RequestConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RequestConnection!")
@@ -24291,6 +24367,20 @@ func (ec *executionContext) marshalNRequestEvent2ᚖgithubᚗcomᚋxroshotᚋpor
 		return graphql.Null
 	}
 	return ec._RequestEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRequestEventKind2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRequestEventKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "RequestEventKind!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNRequestOutcome2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestOutcomeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.RequestOutcome) graphql.Marshaler {
@@ -25058,6 +25148,24 @@ func (ec *executionContext) marshalOChangeChannel2ᚖgithubᚗcomᚋxroshotᚋpo
 	return v
 }
 
+func (ec *executionContext) unmarshalOCollectionSource2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCollectionSource2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
+}
+
 func (ec *executionContext) marshalOConsentReceipt2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentReceipt(ctx context.Context, sel ast.SelectionSet, v *models.ConsentReceipt) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -25243,6 +25351,13 @@ func (ec *executionContext) marshalOMarketingChannel2ᚖgithubᚗcomᚋxroshot�
 	return v
 }
 
+func (ec *executionContext) marshalOMe2ᚖgithubᚗcomᚋxroshotᚋportalᚋviewsᚐMeNode(ctx context.Context, sel ast.SelectionSet, v *views.MeNode) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Me(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOOpenReason2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐOpenReason(ctx context.Context, v any) (*models.OpenReason, error) {
 	if v == nil {
 		return nil, nil
@@ -25272,6 +25387,13 @@ func (ec *executionContext) unmarshalOReconfirmMarketingConsentsInput2ᚖgithub�
 	}
 	res, err := ec.unmarshalInputReconfirmMarketingConsentsInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx context.Context, sel ast.SelectionSet, v *models.Request) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Request(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORequestExport2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestExport(ctx context.Context, sel ast.SelectionSet, v *models.RequestExport) graphql.Marshaler {

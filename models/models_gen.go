@@ -10,7 +10,9 @@ import (
 	"time"
 )
 
+// What appendRecords did.
 type AppendRecordsResult struct {
+	// The operator's subscriber id.
 	SubscriberID string `json:"subscriberId"`
 	// Records that were new.
 	Appended int `json:"appended"`
@@ -20,55 +22,71 @@ type AppendRecordsResult struct {
 
 // A retention clause as it applies to one item.
 type AppliedClause struct {
+	// The clause.
 	Clause *ClauseView `json:"clause"`
 	// When it started keeping the item; null while it has not started (after termination, while active).
 	Since *time.Time `json:"since,omitempty"`
-	// Null while open-ended.
-	Until      *Date       `json:"until,omitempty"`
+	// The last KST day it keeps the item; null while open-ended.
+	Until *Date `json:"until,omitempty"`
+	// Why the clause has no end yet; null when it has one.
 	OpenReason *OpenReason `json:"openReason,omitempty"`
 	// Whether it still keeps the item today.
 	Active bool `json:"active"`
 }
 
+// A page of audit events, newest first.
 type AuditEventConnection struct {
-	Edges    []*AuditEventEdge `json:"edges"`
-	PageInfo *PageInfo         `json:"pageInfo"`
+	// The events of the page.
+	Edges []*AuditEventEdge `json:"edges"`
+	// Whether more follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One audit event in a page.
 type AuditEventEdge struct {
-	Cursor string      `json:"cursor"`
-	Node   *AuditEvent `json:"node"`
+	// The cursor to pass as after for the events following this one.
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *AuditEvent `json:"node"`
 }
 
+// Narrows audit events; the conditions given must all hold.
 type AuditFilter struct {
+	// The acting principal's subject id (a staff member, a system or a subscriber).
 	ActorID *string `json:"actorId,omitempty"`
 	// The subscriber whose data was read or changed.
 	SubjectID *string `json:"subjectId,omitempty"`
 	// A dotted action such as subscriber.read.
-	Action *string    `json:"action,omitempty"`
-	From   *time.Time `json:"from,omitempty"`
-	To     *time.Time `json:"to,omitempty"`
+	Action *string `json:"action,omitempty"`
+	// Events at or after this instant.
+	From *time.Time `json:"from,omitempty"`
+	// Events before this instant.
+	To *time.Time `json:"to,omitempty"`
 }
 
 // One consent topic for one subscriber.
 type Consent struct {
-	Topic   *ConsentTopicView `json:"topic"`
-	State   ConsentState      `json:"state"`
-	Granted bool              `json:"granted"`
+	// The topic.
+	Topic *ConsentTopicView `json:"topic"`
+	// Where it stands.
+	State ConsentState `json:"state"`
+	// Whether state is GRANTED.
+	Granted bool `json:"granted"`
 	// The consent's date: when the state was recorded; null when never recorded.
 	Since *time.Time `json:"since,omitempty"`
 	// For a granted marketing consent: the day by which it is next reconfirmed (2 years from its date).
 	ReconfirmBy *Date `json:"reconfirmBy,omitempty"`
-	// When the last reconfirmation notice was issued.
+	// When the last reconfirmation notice was issued; null when none was.
 	ReconfirmNoticeAt *time.Time `json:"reconfirmNoticeAt,omitempty"`
-	// The policy version in force when the state was recorded.
+	// The policy version in force when the state was recorded; null when never recorded.
 	PolicyVersion *string `json:"policyVersion,omitempty"`
-	// The receipt of the change that set the state (see Me.consentReceipt).
+	// The receipt of the change that set the state (see Me.consentReceipt); null when never recorded.
 	ReceiptID *string `json:"receiptId,omitempty"`
 }
 
 // Where one topic of a mutation ended.
 type ConsentChange struct {
+	// How the topic stands after the mutation.
 	Consent *Consent `json:"consent"`
 	// False when the topic already stood as asked: nothing was written.
 	Changed bool `json:"changed"`
@@ -85,40 +103,62 @@ type ConsentChangeResult struct {
 	Replayed bool `json:"replayed"`
 }
 
+// One topic of a several-topic change.
 type ConsentChoice struct {
-	Topic   string            `json:"topic"`
-	Granted bool              `json:"granted"`
+	// A consent topic code (Policy.consentTopics).
+	Topic string `json:"topic"`
+	// True to grant, false to withdraw.
+	Granted bool `json:"granted"`
+	// The marketing channel the client shows the toggle for; must belong to the topic.
 	Channel *MarketingChannel `json:"channel,omitempty"`
 }
 
 // One change in the history.
 type ConsentEvent struct {
 	// The receipt id.
-	ID      string            `json:"id"`
-	Topic   *ConsentTopicView `json:"topic"`
-	Action  ConsentAction     `json:"action"`
-	From    ConsentState      `json:"from"`
-	To      ConsentState      `json:"to"`
-	Actor   ConsentActor      `json:"actor"`
-	ActorID string            `json:"actorId"`
-	Via     ChangeChannel     `json:"via"`
-	// Why staff made the change on the subscriber's behalf.
-	Reason          *string         `json:"reason,omitempty"`
-	PolicyVersion   string          `json:"policyVersion"`
-	At              time.Time       `json:"at"`
-	ClientRequestID *string         `json:"clientRequestId,omitempty"`
-	ReconfirmBy     *Date           `json:"reconfirmBy,omitempty"`
-	Receipt         *ConsentReceipt `json:"receipt"`
+	ID string `json:"id"`
+	// The topic changed.
+	Topic *ConsentTopicView `json:"topic"`
+	// What the change did.
+	Action ConsentAction `json:"action"`
+	// The state before.
+	From ConsentState `json:"from"`
+	// The state after.
+	To ConsentState `json:"to"`
+	// Who made the change.
+	Actor ConsentActor `json:"actor"`
+	// The subject id of who made it (the subscriber, the guardian or the staff member).
+	ActorID string `json:"actorId"`
+	// Where it was made.
+	Via ChangeChannel `json:"via"`
+	// Why staff made the change on the subscriber's behalf; null for the subscriber's own.
+	Reason *string `json:"reason,omitempty"`
+	// The policy version in force at the change.
+	PolicyVersion string `json:"policyVersion"`
+	// When it was made.
+	At time.Time `json:"at"`
+	// The client's idempotency key, when one was given.
+	ClientRequestID *string `json:"clientRequestId,omitempty"`
+	// For a granted marketing consent: the day by which it is next reconfirmed; null otherwise.
+	ReconfirmBy *Date `json:"reconfirmBy,omitempty"`
+	// The receipt issued for the change.
+	Receipt *ConsentReceipt `json:"receipt"`
 }
 
+// A page of consent changes, newest first.
 type ConsentEventConnection struct {
-	Edges    []*ConsentEventEdge `json:"edges"`
-	PageInfo *PageInfo           `json:"pageInfo"`
+	// The changes of the page.
+	Edges []*ConsentEventEdge `json:"edges"`
+	// Whether more follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One consent change in a page.
 type ConsentEventEdge struct {
-	Cursor string        `json:"cursor"`
-	Node   *ConsentEvent `json:"node"`
+	// The cursor to pass as after for the changes following this one.
+	Cursor string `json:"cursor"`
+	// The change.
+	Node *ConsentEvent `json:"node"`
 }
 
 // The receipt of a change: the fields of the Kantara consent receipt v1.1 /
@@ -126,44 +166,61 @@ type ConsentEventEdge struct {
 // `digest` its SHA-256; each receipt names the digest of the topic's previous
 // one, so the history forms a chain.
 type ConsentReceipt struct {
+	// The receipt id (ConsentEvent.id).
 	ID string `json:"id"`
 	// The receipt format (KI-CR-v1.1.0).
-	Version      string    `json:"version"`
-	Timestamp    time.Time `json:"timestamp"`
-	Jurisdiction string    `json:"jurisdiction"`
+	Version string `json:"version"`
+	// When the change was made.
+	Timestamp time.Time `json:"timestamp"`
+	// The jurisdiction, ISO 3166-1 alpha-2 (KR).
+	Jurisdiction string `json:"jurisdiction"`
 	// The operator as the notice names it.
-	Controller    string `json:"controller"`
-	PolicyURL     string `json:"policyUrl"`
+	Controller string `json:"controller"`
+	// Where the operator publishes the privacy policy.
+	PolicyURL string `json:"policyUrl"`
+	// The policy version in force at the change.
 	PolicyVersion string `json:"policyVersion"`
 	// The subscriber (PII principal).
 	Subject string `json:"subject"`
-	Topic   string `json:"topic"`
+	// The consent topic code.
+	Topic string `json:"topic"`
 	// The purpose code, and its label as issued.
-	Purpose            string `json:"purpose"`
+	Purpose string `json:"purpose"`
+	// The purpose's label as issued, in Korean.
 	PurposeDescription string `json:"purposeDescription"`
 	// The fideslang data use.
 	PurposeCategory string `json:"purposeCategory"`
 	// The fideslang data categories the consent covers.
 	PiiCategories []string `json:"piiCategories"`
 	// EXPLICIT: every consent is a separate, express act.
-	ConsentType      string        `json:"consentType"`
-	Action           ConsentAction `json:"action"`
-	PreviousState    ConsentState  `json:"previousState"`
-	State            ConsentState  `json:"state"`
+	ConsentType string `json:"consentType"`
+	// What the change did.
+	Action ConsentAction `json:"action"`
+	// The state before.
+	PreviousState ConsentState `json:"previousState"`
+	// The state after.
+	State ConsentState `json:"state"`
+	// Where the change was made.
 	CollectionMethod ChangeChannel `json:"collectionMethod"`
-	Actor            ConsentActor  `json:"actor"`
-	ActorID          string        `json:"actorId"`
-	ReconfirmBy      *Date         `json:"reconfirmBy,omitempty"`
-	PreviousDigest   *string       `json:"previousDigest,omitempty"`
-	Digest           string        `json:"digest"`
-	JSON             string        `json:"json"`
+	// Who made the change.
+	Actor ConsentActor `json:"actor"`
+	// The subject id of who made it.
+	ActorID string `json:"actorId"`
+	// For a granted marketing consent: the day by which it is next reconfirmed; null otherwise.
+	ReconfirmBy *Date `json:"reconfirmBy,omitempty"`
+	// The digest of the topic's previous receipt; null for the first.
+	PreviousDigest *string `json:"previousDigest,omitempty"`
+	// SHA-256 of json (hex).
+	Digest string `json:"digest"`
+	// The receipt as stored (JSON).
+	JSON string `json:"json"`
 	// Whether the receipt still hashes to its digest and agrees with the stored history.
 	Verified bool `json:"verified"`
 }
 
 // The corrected value a subscriber proposes for one profile item.
 type CorrectionInput struct {
-	// The item's category code (POLICY.md), such as applicant.email.
+	// The item's category code of the catalog (Category.code), such as applicant.email.
 	Category string `json:"category"`
 	// The corrected value, in the category's format.
 	Value string `json:"value"`
@@ -179,12 +236,15 @@ type CorrectionProposal struct {
 
 // An open correction for the operator's systems to carry out.
 type CorrectionTask struct {
-	RequestID    string `json:"requestId"`
+	// The correction request's id.
+	RequestID string `json:"requestId"`
+	// The operator's subscriber id.
 	SubscriberID string `json:"subscriberId"`
 	// The item's category code.
 	Category string `json:"category"`
 	// The corrected value the subscriber proposes, in the clear: the operator's systems apply it, then feed it back.
-	Value   string    `json:"value"`
+	Value string `json:"value"`
+	// When the request was filed.
 	FiledAt time.Time `json:"filedAt"`
 	// The statutory answer date.
 	DueAt time.Time `json:"dueAt"`
@@ -192,29 +252,36 @@ type CorrectionTask struct {
 
 // A page of open correction tasks, by request id.
 type CorrectionTaskConnection struct {
-	Edges    []*CorrectionTaskEdge `json:"edges"`
-	PageInfo *PageInfo             `json:"pageInfo"`
+	// The tasks of the page.
+	Edges []*CorrectionTaskEdge `json:"edges"`
+	// Whether more follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
 // One correction task in a page.
 type CorrectionTaskEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *CorrectionTask `json:"node"`
+	// The cursor to pass as after for the tasks following this one.
+	Cursor string `json:"cursor"`
+	// The task.
+	Node *CorrectionTask `json:"node"`
 }
 
+// A data-subject request to file.
 type FileRequestInput struct {
 	// Staff filing on a subscriber's behalf name them; a subscriber's token may omit it.
-	SubscriberID *string     `json:"subscriberId,omitempty"`
-	Type         RequestType `json:"type"`
+	SubscriberID *string `json:"subscriberId,omitempty"`
+	// What is asked for.
+	Type RequestType `json:"type"`
 	// Required for deletion and dispute; access is always about everything.
-	Scope  *ScopeInput `json:"scope,omitempty"`
-	Reason *string     `json:"reason,omitempty"`
+	Scope *ScopeInput `json:"scope,omitempty"`
+	// Why, in the requester's words (at most 2,000 characters).
+	Reason *string `json:"reason,omitempty"`
 	// A new key per request, the same on retries (8 to 128 characters).
 	IdempotencyKey string `json:"idempotencyKey"`
 	// A dispute about fees: stops the post-termination clock until resolved.
 	FeeRelated *bool `json:"feeRelated,omitempty"`
-	// WEB, APP or AGENT_DESK.
-	Via *string `json:"via,omitempty"`
+	// Where the request is filed; WEB when omitted.
+	Via *ChangeChannel `json:"via,omitempty"`
 	// Required of staff filing for a subscriber (법 38; 영 46): how the
 	// subscriber's identity or the requester's authority was verified. Refused
 	// from a subscriber's or guardian's own token.
@@ -227,12 +294,16 @@ type FileRequestInput struct {
 	Correction *CorrectionInput `json:"correction,omitempty"`
 }
 
+// A transmission request to file.
 type FileTransmissionInput struct {
+	// To oneself or to an admitted recipient.
 	Destination TransmissionDestination `json:"destination"`
 	// Required for RECIPIENT: an admitted recipient's id.
-	RecipientID *string                 `json:"recipientId,omitempty"`
-	Scope       *TransmissionScopeInput `json:"scope"`
-	Schedule    TransmissionSchedule    `json:"schedule"`
+	RecipientID *string `json:"recipientId,omitempty"`
+	// What to send.
+	Scope *TransmissionScopeInput `json:"scope"`
+	// Once or monthly.
+	Schedule TransmissionSchedule `json:"schedule"`
 	// When the first delivery is made; now if absent or past.
 	StartsAt *time.Time `json:"startsAt,omitempty"`
 	// Required for MONTHLY: the last delivery is made no later than this.
@@ -243,132 +314,198 @@ type FileTransmissionInput struct {
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
+// Narrows a subscriber's profile items; the conditions given must all hold.
 type HoldingFilter struct {
-	// A purpose code (SERVICE, OPERATIONS, MARKETING, OUTSOURCING).
-	Purpose *string         `json:"purpose,omitempty"`
-	Class   *CategoryClass  `json:"class,omitempty"`
-	State   *RetentionState `json:"state,omitempty"`
+	// Items serving this purpose: a purpose code of the catalog (a String, as the
+	// catalog defines the codes — SERVICE, OPERATIONS, MARKETING, OUTSOURCING in
+	// the shipped notice; list them with `policy { purposes { code } }`).
+	Purpose *string `json:"purpose,omitempty"`
+	// Items of this class.
+	Class *CategoryClass `json:"class,omitempty"`
+	// Items in this retention state.
+	State *RetentionState `json:"state,omitempty"`
 }
 
+// One profile item to hold.
 type ItemInput struct {
-	// A category code of the notice (POLICY.md), e.g. applicant.email.
-	Category    string     `json:"category"`
-	Value       string     `json:"value"`
+	// A category code of the catalog (a String, as the catalog defines the
+	// codes; list them with `policy { categories { code } }`), such as
+	// applicant.email.
+	Category string `json:"category"`
+	// The value, in the category's format; encrypted at rest where the category is sensitive.
+	Value string `json:"value"`
+	// When it was collected; signedUpAt when omitted. Never in the future.
 	CollectedAt *time.Time `json:"collectedAt,omitempty"`
-	// How it was collected: APPLICATION_FORM (default), WEBSITE, PHONE, FAX, CONSULTATION, EVENT, DELIVERY, AFFILIATE, AGENT_DESK, APP.
+	// How it was collected; APPLICATION_FORM when omitted.
 	Source *string `json:"source,omitempty"`
 }
 
+// The entry points for changes; each field says who may call it.
 type Mutation struct {
 }
 
-// Relay page information.
+// Relay page information of a connection.
 type PageInfo struct {
-	HasNextPage     bool    `json:"hasNextPage"`
-	HasPreviousPage bool    `json:"hasPreviousPage"`
-	StartCursor     *string `json:"startCursor,omitempty"`
-	EndCursor       *string `json:"endCursor,omitempty"`
+	// Whether a page follows this one (pass endCursor as after).
+	HasNextPage bool `json:"hasNextPage"`
+	// Whether the page was asked for after a cursor, so a page precedes it.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the first edge; null on an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the last edge; null on an empty page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A purge run's count for one clause and one category or record kind.
 type PurgeCount struct {
+	// The clause code.
 	Clause string `json:"clause"`
-	// HOLDING or RECORD.
+	// HOLDING (a profile item) or RECORD (a generated record).
 	ItemType string `json:"itemType"`
 	// Category or record kind code.
-	Code        string `json:"code"`
-	Erased      int    `json:"erased"`
-	SkippedHeld int    `json:"skippedHeld"`
+	Code string `json:"code"`
+	// Items erased (or, dry, that would be).
+	Erased int `json:"erased"`
+	// Due items a hold kept.
+	SkippedHeld int `json:"skippedHeld"`
 }
 
+// What a purge run did (or, dry, would do).
 type PurgeReport struct {
 	// The run's number; runs are kept as proof.
-	RunID      string    `json:"runId"`
-	DryRun     bool      `json:"dryRun"`
-	Actor      string    `json:"actor"`
-	Clauses    []string  `json:"clauses"`
-	StartedAt  time.Time `json:"startedAt"`
+	RunID string `json:"runId"`
+	// Whether the run only counted.
+	DryRun bool `json:"dryRun"`
+	// Who started the run: a staff member's subject id, or the scheduler.
+	Actor string `json:"actor"`
+	// The clause codes the run was limited to; empty for every clause.
+	Clauses []string `json:"clauses"`
+	// When the run started.
+	StartedAt time.Time `json:"startedAt"`
+	// When it ended.
 	FinishedAt time.Time `json:"finishedAt"`
-	Outcome    string    `json:"outcome"`
-	Erased     int       `json:"erased"`
+	// How the run ended: FINISHED, INTERRUPTED, FAILED or ABORTED (kept as
+	// String: the purge's run states may grow with its proofs).
+	Outcome string `json:"outcome"`
+	// Items erased (or, dry, that would be).
+	Erased int `json:"erased"`
 	// Due items a hold kept.
 	SkippedHeld int `json:"skippedHeld"`
 	// Due items passed because a hold was being placed at that moment; a later run takes them.
 	Deferred int `json:"deferred"`
-	Batches  int `json:"batches"`
+	// How many batches the run took.
+	Batches int `json:"batches"`
 	// Per clause and category or record kind.
 	Counts []*PurgeCount `json:"counts"`
 }
 
+// The entry points for reading; each field says who may call it.
 type Query struct {
 }
 
+// A reconfirmation of every granted marketing consent.
 type ReconfirmMarketingConsentsInput struct {
-	Via             *ChangeChannel `json:"via,omitempty"`
-	ClientRequestID *string        `json:"clientRequestId,omitempty"`
+	// Where the reconfirmation is made; WEB when not given.
+	Via *ChangeChannel `json:"via,omitempty"`
+	// Makes the call idempotent: the same id gets the same result.
+	ClientRequestID *string `json:"clientRequestId,omitempty"`
 }
 
 // A granted marketing consent whose reconfirmation notice is due.
 type ReconfirmationDue struct {
-	SubscriberID string            `json:"subscriberId"`
-	Topic        *ConsentTopicView `json:"topic"`
+	// The operator's subscriber id.
+	SubscriberID string `json:"subscriberId"`
+	// The marketing topic.
+	Topic *ConsentTopicView `json:"topic"`
 	// The consent's date.
-	Since       time.Time `json:"since"`
-	ReconfirmBy Date      `json:"reconfirmBy"`
+	Since time.Time `json:"since"`
+	// The day by which it must be reconfirmed (2 years from its date, KST).
+	ReconfirmBy Date `json:"reconfirmBy"`
 }
 
+// A page of due reconfirmations, earliest first.
 type ReconfirmationDueConnection struct {
-	Edges    []*ReconfirmationDueEdge `json:"edges"`
-	PageInfo *PageInfo                `json:"pageInfo"`
+	// The due reconfirmations of the page.
+	Edges []*ReconfirmationDueEdge `json:"edges"`
+	// Whether more follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One due reconfirmation in a page.
 type ReconfirmationDueEdge struct {
-	Cursor string             `json:"cursor"`
-	Node   *ReconfirmationDue `json:"node"`
+	// The cursor to pass as after for the reconfirmations following this one.
+	Cursor string `json:"cursor"`
+	// The due reconfirmation.
+	Node *ReconfirmationDue `json:"node"`
 }
 
+// A page of records, newest first.
 type RecordConnection struct {
-	Edges    []*RecordEdge `json:"edges"`
-	PageInfo *PageInfo     `json:"pageInfo"`
+	// The records of the page.
+	Edges []*RecordEdge `json:"edges"`
+	// Whether more follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One record in a page.
 type RecordEdge struct {
-	Cursor string      `json:"cursor"`
-	Node   *RecordNode `json:"node"`
+	// The cursor to pass as after for the records following this one.
+	Cursor string `json:"cursor"`
+	// The record.
+	Node *RecordNode `json:"node"`
 }
 
+// One generated record to append.
 type RecordInput struct {
-	// A record kind of the notice, e.g. PAYMENT.
-	Kind       string    `json:"kind"`
+	// A record kind code of the catalog (a String, as the catalog defines the
+	// codes; list them with `policy { recordKinds { code } }`), such as PAYMENT.
+	Kind string `json:"kind"`
+	// When the record was made; its retention counts from here.
 	OccurredAt time.Time `json:"occurredAt"`
 	// The feeding system's id: appending the same one twice changes nothing.
-	ExternalID string  `json:"externalId"`
-	Summary    *string `json:"summary,omitempty"`
+	ExternalID string `json:"externalId"`
+	// What the record holds, stored for display (masked) and erased with it.
+	Summary *string `json:"summary,omitempty"`
 }
 
+// A page of requests.
 type RequestConnection struct {
-	Edges    []*RequestEdge `json:"edges"`
-	PageInfo *PageInfo      `json:"pageInfo"`
+	// The requests of the page.
+	Edges []*RequestEdge `json:"edges"`
+	// Whether more follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One request in a page.
 type RequestEdge struct {
-	Cursor string   `json:"cursor"`
-	Node   *Request `json:"node"`
+	// The cursor to pass as after for the requests following this one.
+	Cursor string `json:"cursor"`
+	// The request.
+	Node *Request `json:"node"`
 }
 
+// Narrows the request queue; the conditions given must all hold.
 type RequestFilter struct {
+	// Requests in this status.
 	Status *RequestStatus `json:"status,omitempty"`
-	Type   *RequestType   `json:"type,omitempty"`
+	// Requests of this type.
+	Type *RequestType `json:"type,omitempty"`
 	// An agent's id; the empty string selects unassigned requests.
 	AssigneeID *string `json:"assigneeId,omitempty"`
 	// Open requests past their due date.
 	Overdue *bool `json:"overdue,omitempty"`
 }
 
+// What a request is about.
 type RequestScope struct {
-	All         bool     `json:"all"`
-	Categories  []string `json:"categories"`
+	// Everything held about the subscriber.
+	All bool `json:"all"`
+	// Profile category codes.
+	Categories []string `json:"categories"`
+	// Record kind codes.
 	RecordKinds []string `json:"recordKinds"`
-	RecordIds   []string `json:"recordIds"`
+	// Single records, by Record.id.
+	RecordIds []string `json:"recordIds"`
 }
 
 // How staff verified who asked, shown to staff only.
@@ -379,11 +516,16 @@ type RequestVerification struct {
 	Reference string `json:"reference"`
 }
 
+// A decision on a request.
 type ResolveRequestInput struct {
-	ID         string     `json:"id"`
+	// The request id.
+	ID string `json:"id"`
+	// The decision.
 	Resolution Resolution `json:"resolution"`
-	ReasonCode string     `json:"reasonCode"`
-	Text       string     `json:"text"`
+	// A short code for the reason, kept for reporting (such as LEGAL_OBLIGATION).
+	ReasonCode string `json:"reasonCode"`
+	// The decision's text for the subscriber.
+	Text string `json:"text"`
 	// Defaults to the standard objection notice.
 	HowToObject *string `json:"howToObject,omitempty"`
 	// The catalog clause (RetentionClause code) whose law or contract grounds a
@@ -395,33 +537,38 @@ type ResolveRequestInput struct {
 
 // Why an item is kept, until when, and where it stands.
 type Retention struct {
+	// Where the item stands.
 	State RetentionState `json:"state"`
-	// The day after which it is erased; null while open-ended (see openReason).
-	PurgeAfter *Date       `json:"purgeAfter,omitempty"`
+	// The last KST day it is kept; it is erasable from the next day's 00:00 KST. Null while open-ended (see openReason).
+	PurgeAfter *Date `json:"purgeAfter,omitempty"`
+	// Why there is no purge date yet; null when there is one.
 	OpenReason *OpenReason `json:"openReason,omitempty"`
 	// Every clause that applies, running or ended.
 	Clauses []*AppliedClause `json:"clauses"`
-	// The clause that keeps it longest.
+	// The clause that keeps it longest; null when none applies.
 	GoverningClause *ClauseView `json:"governingClause,omitempty"`
 	// One line, in the asked language.
 	Explanation string `json:"explanation"`
 }
 
+// What a deletion or dispute is about.
 type ScopeInput struct {
 	// Everything held about the subscriber.
 	All *bool `json:"all,omitempty"`
-	// Profile categories (POLICY.md codes).
+	// Profile category codes of the catalog (Category.code; list them with `policy { categories { code } }`).
 	Categories []string `json:"categories,omitempty"`
-	// Record kinds.
+	// Record kind codes of the catalog (RecordKind.code).
 	RecordKinds []string `json:"recordKinds,omitempty"`
 	// Single records, by the id `me { records }` shows.
 	RecordIds []string `json:"recordIds,omitempty"`
 }
 
+// One consent change.
 type SetConsentInput struct {
 	// A consent topic code (Policy.consentTopics).
-	Topic   string `json:"topic"`
-	Granted bool   `json:"granted"`
+	Topic string `json:"topic"`
+	// True to grant, false to withdraw.
+	Granted bool `json:"granted"`
 	// The marketing channel the client shows the toggle for; must belong to the topic.
 	Channel *MarketingChannel `json:"channel,omitempty"`
 	// Where the change is made; WEB when not given.
@@ -434,35 +581,47 @@ type SetConsentInput struct {
 	SubscriberID *string `json:"subscriberId,omitempty"`
 }
 
+// Several consent changes made together: all or none.
 type SetConsentsInput struct {
-	Changes         []*ConsentChoice `json:"changes"`
-	Via             *ChangeChannel   `json:"via,omitempty"`
-	ClientRequestID *string          `json:"clientRequestId,omitempty"`
-	Reason          *string          `json:"reason,omitempty"`
-	SubscriberID    *string          `json:"subscriberId,omitempty"`
+	// The topics and how each is to stand.
+	Changes []*ConsentChoice `json:"changes"`
+	// Where the change is made; WEB when not given.
+	Via *ChangeChannel `json:"via,omitempty"`
+	// Makes the call idempotent: the same id with the same input gets the same result, with other input CONFLICT.
+	ClientRequestID *string `json:"clientRequestId,omitempty"`
+	// Required when staff act on a subscriber's behalf.
+	Reason *string `json:"reason,omitempty"`
+	// Whose consent: staff only; a subscriber's token changes its own.
+	SubscriberID *string `json:"subscriberId,omitempty"`
 }
 
+// A subscriber as the operator's systems hold them.
 type SubscriberInput struct {
 	// The operator's subscriber id.
-	ID           string           `json:"id"`
-	Status       SubscriberStatus `json:"status"`
-	SignedUpAt   time.Time        `json:"signedUpAt"`
-	TerminatedAt *time.Time       `json:"terminatedAt,omitempty"`
-	// YYYY-MM-DD.
+	ID string `json:"id"`
+	// The subscription's status.
+	Status SubscriberStatus `json:"status"`
+	// When the subscription began.
+	SignedUpAt time.Time `json:"signedUpAt"`
+	// When it ended, for a TERMINATED subscriber; null otherwise.
+	TerminatedAt *time.Time `json:"terminatedAt,omitempty"`
+	// YYYY-MM-DD; tells whether the subscriber is under 14.
 	BirthDate *string `json:"birthDate,omitempty"`
 	// The subject id of the legal guardian of a child under 14.
 	GuardianID *string `json:"guardianId,omitempty"`
-	// Profile items; they replace what is held under their categories.
+	// Profile items; they replace what is held under their categories. Omitted: the items stay as they are.
 	Items []*ItemInput `json:"items,omitempty"`
 }
 
+// Live updates over WebSocket (graphql-transport-ws).
 type Subscription struct {
 }
 
 // A suspension of processing in force (법 37).
 type Suspension struct {
 	// The suspension request.
-	RequestID    string `json:"requestId"`
+	RequestID string `json:"requestId"`
+	// The operator's subscriber id.
 	SubscriberID string `json:"subscriberId"`
 	// Purpose codes whose processing is stopped.
 	Purposes []string `json:"purposes"`
@@ -474,17 +633,23 @@ type Suspension struct {
 
 // A page of suspensions in force, by request id.
 type SuspensionConnection struct {
-	Edges    []*SuspensionEdge `json:"edges"`
-	PageInfo *PageInfo         `json:"pageInfo"`
+	// The suspensions of the page.
+	Edges []*SuspensionEdge `json:"edges"`
+	// Whether more follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
 // One suspension in a page.
 type SuspensionEdge struct {
-	Cursor string      `json:"cursor"`
-	Node   *Suspension `json:"node"`
+	// The cursor to pass as after for the suspensions following this one.
+	Cursor string `json:"cursor"`
+	// The suspension.
+	Node *Suspension `json:"node"`
 }
 
+// A recipient to admit or change.
 type TransmissionRecipientInput struct {
+	// The recipient's name.
 	Name string `json:"name"`
 	// An https URL.
 	Endpoint string `json:"endpoint"`
@@ -494,8 +659,9 @@ type TransmissionRecipientInput struct {
 	Categories []string `json:"categories"`
 }
 
+// What a transmission carries.
 type TransmissionScopeInput struct {
-	// Profile category codes (POLICY.md).
+	// Profile category codes of the catalog (Category.code; docs/POLICY.md).
 	Categories []string `json:"categories,omitempty"`
 	// Record kinds: USAGE, PAYMENT, BILLING.
 	RecordKinds []string `json:"recordKinds,omitempty"`
@@ -509,6 +675,7 @@ type VerificationInput struct {
 	Reference string `json:"reference"`
 }
 
+// The three classes of personal data the notice lists (§2(1)).
 type CategoryClass string
 
 const (
@@ -573,8 +740,11 @@ func (e CategoryClass) MarshalJSON() ([]byte, error) {
 type ChangeChannel string
 
 const (
-	ChangeChannelWeb       ChangeChannel = "WEB"
-	ChangeChannelApp       ChangeChannel = "APP"
+	// The portal's website.
+	ChangeChannelWeb ChangeChannel = "WEB"
+	// The operator's app.
+	ChangeChannelApp ChangeChannel = "APP"
+	// The agent desk (staff acting on the subscriber's behalf).
 	ChangeChannelAgentDesk ChangeChannel = "AGENT_DESK"
 )
 
@@ -631,7 +801,9 @@ func (e ChangeChannel) MarshalJSON() ([]byte, error) {
 type ConsentAction string
 
 const (
-	ConsentActionGrant    ConsentAction = "GRANT"
+	// Consent given.
+	ConsentActionGrant ConsentAction = "GRANT"
+	// Consent withdrawn (or refused).
 	ConsentActionWithdraw ConsentAction = "WITHDRAW"
 	// A granted marketing consent re-affirmed (every two years).
 	ConsentActionReconfirm ConsentAction = "RECONFIRM"
@@ -690,6 +862,7 @@ func (e ConsentAction) MarshalJSON() ([]byte, error) {
 type ConsentActor string
 
 const (
+	// The subscriber themself.
 	ConsentActorSubscriber ConsentActor = "SUBSCRIBER"
 	// The legal guardian of a subscriber under 14.
 	ConsentActorGuardian ConsentActor = "GUARDIAN"
@@ -750,6 +923,7 @@ func (e ConsentActor) MarshalJSON() ([]byte, error) {
 type ConsentState string
 
 const (
+	// Consent given.
 	ConsentStateGranted ConsentState = "GRANTED"
 	// Withdrawn or refused.
 	ConsentStateWithdrawn ConsentState = "WITHDRAWN"
@@ -812,7 +986,9 @@ func (e ConsentState) MarshalJSON() ([]byte, error) {
 type Language string
 
 const (
+	// Korean, the authoritative text of the notice.
 	LanguageKo Language = "KO"
+	// English, a translation.
 	LanguageEn Language = "EN"
 )
 
@@ -868,10 +1044,14 @@ func (e Language) MarshalJSON() ([]byte, error) {
 type MarketingChannel string
 
 const (
-	MarketingChannelSms   MarketingChannel = "SMS"
+	// Text messages.
+	MarketingChannelSms MarketingChannel = "SMS"
+	// E-mail; night-time sending needs no separate consent.
 	MarketingChannelEmail MarketingChannel = "EMAIL"
+	// Phone calls.
 	MarketingChannelPhone MarketingChannel = "PHONE"
-	MarketingChannelPush  MarketingChannel = "PUSH"
+	// App push notifications.
+	MarketingChannelPush MarketingChannel = "PUSH"
 )
 
 var AllMarketingChannel = []MarketingChannel{
@@ -1050,10 +1230,14 @@ func (e RetentionState) MarshalJSON() ([]byte, error) {
 type Role string
 
 const (
+	// A subscriber (or the legal guardian acting for a child under 14).
 	RoleSubscriber Role = "SUBSCRIBER"
-	RoleAgent      Role = "AGENT"
-	RoleAdmin      Role = "ADMIN"
-	RoleSystem     Role = "SYSTEM"
+	// A staff member of the agent desk: sees the requests assigned to them.
+	RoleAgent Role = "AGENT"
+	// A staff administrator: sees every request, the audit trail and runs the purge.
+	RoleAdmin Role = "ADMIN"
+	// One of the operator's systems (CRM, billing, messaging): feeds data and reads tasks.
+	RoleSystem Role = "SYSTEM"
 )
 
 var AllRole = []Role{

@@ -40,7 +40,7 @@ func fileInput(in models.FileRequestInput) (requests.FileInput, error) {
 		out.FeeRelated = *in.FeeRelated
 	}
 	if in.Via != nil {
-		out.Via = *in.Via
+		out.Via = string(*in.Via)
 	}
 	out.Purposes = in.Purposes
 	if c := in.Correction; c != nil {

@@ -1,0 +1,113 @@
+package apitest_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/xroshot/portal/apitest"
+	"github.com/xroshot/portal/auth"
+)
+
+// A combined query without a token: me's UNAUTHENTICATED error nulls me
+// alone, and the public policy still answers (me is nullable on purpose).
+func TestAnAuthErrorOnMeDoesNotNullThePolicy(t *testing.T) {
+	t.Parallel()
+	for _, d := range []string{"postgres", "sqlite"} {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			env := apitest.New(t, d)
+			r := env.Query(t, "", `{ policy { version } me { id } }`, nil)
+			var data struct {
+				Policy *struct{ Version string }
+				Me     *struct{ ID string }
+			}
+			if err := json.Unmarshal(r.Data, &data); err != nil {
+				t.Fatalf("data %s: %v", r.Data, err)
+			}
+			if data.Policy == nil || data.Policy.Version == "" {
+				t.Errorf("policy = %s, want the notice's version", r.Data)
+			}
+			if data.Me != nil {
+				t.Errorf("me = %+v without a token, want null", data.Me)
+			}
+			if len(r.Errors) != 1 || r.Errors[0].Code() != "UNAUTHENTICATED" {
+				t.Fatalf("errors = %+v, want one UNAUTHENTICATED", r.Errors)
+			}
+			if len(r.Errors[0].Path) != 1 || r.Errors[0].Path[0] != "me" {
+				t.Errorf("error path = %v, want [me]", r.Errors[0].Path)
+			}
+
+			// A staff token on me is FORBIDDEN, again only for me.
+			r = env.Query(t, env.Token(t, "agent-1", "", auth.RoleAgent), `{ policy { version } me { id } }`, nil)
+			data.Policy, data.Me = nil, nil
+			if err := json.Unmarshal(r.Data, &data); err != nil {
+				t.Fatal(err)
+			}
+			if data.Policy == nil || data.Me != nil || len(r.Errors) != 1 || r.Errors[0].Code() != "FORBIDDEN" {
+				t.Errorf("agent: data %s errors %+v, want policy, me null and one FORBIDDEN", r.Data, r.Errors)
+			}
+		})
+	}
+}
+
+// The enums keep the wire format: a variable that was a JSON string stays
+// the same string, an unknown value is refused by validation, and output
+// enums serialise as the strings clients read before.
+func TestEnumsKeepTheirStrings(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, "sqlite")
+	r := env.Query(t, "", `{ policy(lang: EN) { purposes { code basis } consentTopics { code kind } clauses { code basis } } }`, nil)
+	if len(r.Errors) > 0 {
+		t.Fatalf("errors: %+v", r.Errors)
+	}
+	var data struct {
+		Policy struct {
+			Purposes      []struct{ Code, Basis string }
+			ConsentTopics []struct{ Code, Kind string }
+		}
+	}
+	if err := json.Unmarshal(r.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	bases := map[string]string{}
+	for _, p := range data.Policy.Purposes {
+		bases[p.Code] = p.Basis
+	}
+	// The shipped notice: marketing is the one purpose on consent, service on contract.
+	if bases["MARKETING"] != "CONSENT" || bases["SERVICE"] != "CONTRACT" {
+		t.Errorf("bases = %v", bases)
+	}
+	kinds := map[string]string{}
+	for _, c := range data.Policy.ConsentTopics {
+		kinds[c.Code] = c.Kind
+	}
+	if kinds["marketing.sms"] != "MARKETING_CHANNEL" || kinds["marketing.night"] != "MARKETING_NIGHT" || kinds["optional.discount_certificate"] != "OPTIONAL_ITEM" {
+		t.Errorf("kinds = %v", kinds)
+	}
+
+	sys := env.Token(t, "crm", "", auth.RoleSystem)
+	upsert := `mutation($in: SubscriberInput!) { upsertSubscriber(input: $in) { id } }`
+	item := func(source string) map[string]any {
+		return map[string]any{"id": "sub-enum", "status": "ACTIVE", "signedUpAt": "2024-01-02T03:04:05Z",
+			"items": []map[string]any{{"category": "applicant.email", "value": "a@example.com", "source": source}}}
+	}
+	if r := env.Query(t, sys, upsert, map[string]any{"in": item("WEBSITE")}); len(r.Errors) > 0 {
+		t.Fatalf("a source as a JSON string: %+v", r.Errors)
+	}
+	if r := env.Query(t, sys, upsert, map[string]any{"in": item("CARRIER_PIGEON")}); len(r.Codes()) != 1 {
+		t.Errorf("an unknown source: errors %+v, want one", r.Errors)
+	}
+	tok := env.Token(t, "sub-enum", "", auth.RoleSubscriber)
+	r = env.Query(t, tok, `{ me { holdings { source category { code } } } }`, nil)
+	var me struct {
+		Me struct {
+			Holdings []struct {
+				Source   string
+				Category struct{ Code string }
+			}
+		}
+	}
+	if err := json.Unmarshal(r.Data, &me); err != nil || len(me.Me.Holdings) != 1 || me.Me.Holdings[0].Source != "WEBSITE" {
+		t.Errorf("holdings %s (%v), want the email collected via WEBSITE", r.Data, err)
+	}
+}

@@ -2,7 +2,10 @@ package apitest_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/xroshot/portal/apitest"
 	"github.com/xroshot/portal/auth"
@@ -109,5 +112,63 @@ func TestEnumsKeepTheirStrings(t *testing.T) {
 	}
 	if err := json.Unmarshal(r.Data, &me); err != nil || len(me.Me.Holdings) != 1 || me.Me.Holdings[0].Source != "WEBSITE" {
 		t.Errorf("holdings %s (%v), want the email collected via WEBSITE", r.Data, err)
+	}
+}
+
+// node(id:) refetches a request by its id with exactly Query.request's
+// authorisation: the owner and an admin get it, another subscriber and an
+// unassigned agent get the same NOT_FOUND request(id:) gives them.
+func TestNodeRefetchesARequestUnderTheSameRule(t *testing.T) {
+	t.Parallel()
+	for _, d := range []string{"postgres", "sqlite"} {
+		t.Run(d, func(t *testing.T) {
+			t.Parallel()
+			env := apitest.New(t, d)
+			subscriber(t, env, "sub-1", apitest.Start.AddDate(-1, 0, 0), 0, 0)
+			subscriber(t, env, "sub-2", apitest.Start.AddDate(-1, 0, 0), 0, 0)
+			var filed struct{ FileRequest struct{ ID string } }
+			do(t, env, subscriberToken(t, env, "sub-1"), `mutation { fileRequest(input: {type: ACCESS, idempotencyKey: "node-access-1"}) { id } }`, nil, &filed)
+			id := filed.FileRequest.ID
+
+			const q = `query($id: ID!) { node(id: $id) { __typename id ... on Request { type subscriberId } } }`
+			for _, who := range []struct {
+				name, token string
+			}{
+				{"the subscriber", subscriberToken(t, env, "sub-1")},
+				{"an admin", env.Token(t, "admin-1", "", auth.RoleAdmin)},
+			} {
+				var got struct {
+					Node struct{ Typename, ID, Type, SubscriberID string } `json:"node"`
+				}
+				r := env.Query(t, who.token, q, map[string]any{"id": id})
+				if len(r.Errors) > 0 {
+					t.Fatalf("%s: %+v", who.name, r.Errors)
+				}
+				raw := strings.ReplaceAll(string(r.Data), "__typename", "typename")
+				if err := json.Unmarshal([]byte(raw), &got); err != nil {
+					t.Fatal(err)
+				}
+				if got.Node.Typename != "Request" || got.Node.ID != id || got.Node.Type != "ACCESS" || got.Node.SubscriberID != "sub-1" {
+					t.Errorf("%s: node = %+v, want request %s of sub-1", who.name, got.Node, id)
+				}
+			}
+			for _, who := range []struct {
+				name, token string
+			}{
+				{"another subscriber", subscriberToken(t, env, "sub-2")},
+				{"an unassigned agent", env.Token(t, "agent-9", "", auth.RoleAgent)},
+				{"no token", ""},
+				{"a system", env.Token(t, "crm", "", auth.RoleSystem)},
+			} {
+				viaNode := env.Query(t, who.token, q, map[string]any{"id": id})
+				viaRoot := env.Query(t, who.token, `query($id: ID!) { request(id: $id) { id } }`, map[string]any{"id": id})
+				if len(viaNode.Errors) == 0 || !cmp.Equal(viaNode.Codes(), viaRoot.Codes()) {
+					t.Errorf("%s: node errors %v, request errors %v: want the same refusal", who.name, viaNode.Codes(), viaRoot.Codes())
+				}
+				if string(viaNode.Data) != `{"node":null}` {
+					t.Errorf("%s: data %s, want {\"node\":null}", who.name, viaNode.Data)
+				}
+			}
+		})
 	}
 }

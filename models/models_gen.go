@@ -10,6 +10,18 @@ import (
 	"time"
 )
 
+// Relay global object identification: an object a client can refetch by its id
+// alone through Query.node. The id is the object's own id, unchanged — the same
+// value mutations, subscriptions, Suspension.requestId, CorrectionTask.requestId
+// and the audit trail carry — so there is one ID format, not a second "global"
+// one. Only types whose ids are unique across the whole API implement Node:
+// requests (random UUIDs). The subscriber view is not a Node: its id is the
+// operator's subscriber id, which the feeds define and could equal another
+// object's id.
+type Node interface {
+	IsNode()
+}
+
 // What appendRecords did.
 type AppendRecordsResult struct {
 	// The operator's subscriber id.

@@ -43,3 +43,7 @@ type ErasedNode struct {
 	Count    int
 	ErasedAt time.Time
 }
+
+// IsNode marks a request as a Relay Node: its id (a random UUID) is unique
+// across the API, so Query.node can refetch it by that id alone.
+func (Request) IsNode() {}

@@ -1,12 +1,12 @@
 package requests
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
+	"github.com/xroshot/portal/retention"
 )
 
 // The decision rules of the desk (LAW.md "Rights and deadlines"): a refusal
@@ -62,107 +62,41 @@ func (s *Service) legalGround(t models.RequestType, res models.Resolution, code 
 	return &c.Code, nil
 }
 
-// Summary is the structured outcome of a resolved request in one language:
-// the decision, then every kept item with the law (or hold) that keeps it
-// and until when. The subscriber reads it before the staff's text, so the
-// text cannot contradict what happened.
+// Summary is the structured outcome of a resolved request in one language,
+// in retention's words (retention.ExplainDecision): the decision, then every
+// kept item with the law (or hold) that keeps it and until when, and how to
+// object to a refusal. The subscriber reads it before the staff's text, so
+// the text cannot contradict what happened.
 func (s *Service) Summary(r *models.Request, outcomes []*models.RequestOutcome, l policy.Lang) string {
 	if r.Resolution == nil {
 		return ""
 	}
-	en := l == policy.En
-	var b strings.Builder
-	b.WriteString(decisionLabel(*r.Resolution, en))
-	var erased, withdrawn int
-	var kept []string
+	d := retention.Decision{Resolution: string(*r.Resolution), Deletion: r.Type == models.RequestDeletion}
 	for _, o := range outcomes {
 		switch o.Outcome {
 		case OutcomeErased:
-			erased++
+			d.Erased++
 		case OutcomeWithdrawn:
-			withdrawn++
-		case OutcomeHeld:
-			if en {
-				kept = append(kept, o.Category+": held by an open dispute or unsettled fees")
-			} else {
-				kept = append(kept, o.Category+": 진행 중인 분쟁 또는 미정산 요금으로 보류")
+			d.Withdrawn++
+		case OutcomeHeld, OutcomeRetained:
+			k := retention.Outcome{Kind: o.Outcome, DecidedAt: o.DecidedAt, Category: o.Category, Until: o.UntilAt}
+			if o.Clause != nil {
+				if c, ok := s.cat.Clause(*o.Clause); ok {
+					k.Clause = c
+				}
 			}
-		case OutcomeRetained:
-			kept = append(kept, o.Category+": "+s.keptBy(o, l))
+			if o.Note != nil {
+				k.HoldReason = HoldReasonOfNote(*o.Note)
+			}
+			d.Kept = append(d.Kept, k)
 		}
-	}
-	if r.Type == models.RequestDeletion {
-		if en {
-			fmt.Fprintf(&b, " Erased: %d item(s); consents withdrawn: %d; kept: %d item(s).", erased, withdrawn, len(kept))
-		} else {
-			fmt.Fprintf(&b, " 삭제 %d건, 동의 철회 %d건, 보관 %d건.", erased, withdrawn, len(kept))
-		}
-	}
-	for _, k := range kept {
-		b.WriteString(" ")
-		b.WriteString(k)
-		b.WriteString(".")
 	}
 	if r.LegalGround != nil {
 		if c, ok := s.cat.Clause(*r.LegalGround); ok {
-			if en {
-				b.WriteString(" Legal ground: " + groundOf(c, l) + ".")
-			} else {
-				b.WriteString(" 법적 근거: " + groundOf(c, l) + ".")
-			}
+			d.Ground = c
 		}
 	}
-	return b.String()
-}
-
-// keptBy says under which law an item is kept, and until when.
-func (s *Service) keptBy(o *models.RequestOutcome, l policy.Lang) string {
-	var ground string
-	if o.Clause != nil {
-		if c, ok := s.cat.Clause(*o.Clause); ok {
-			ground = groundOf(c, l)
-		}
-	}
-	until := ""
-	if o.UntilAt != nil {
-		// The stored end is the first instant the item may go; the
-		// subscriber is told the last day it is kept.
-		until = models.DateOf(policy.LastDay(*o.UntilAt)).String()
-	}
-	switch {
-	case l == policy.En && until != "":
-		return "kept under " + ground + " until " + until
-	case l == policy.En:
-		return "kept under " + ground
-	case until != "":
-		return ground + "에 따라 " + until + "까지 보관"
-	}
-	return ground + "에 따라 보관"
-}
-
-// groundOf cites a clause's law, or its label where the contract keeps the
-// data.
-func groundOf(c *policy.Clause, l policy.Lang) string {
-	if c.Law != nil {
-		return c.Law.Citation(l) + " (" + c.Label.In(l) + ")"
-	}
-	return c.Label.In(l)
-}
-
-func decisionLabel(res models.Resolution, en bool) string {
-	switch {
-	case res == models.ResolutionApproved && en:
-		return "Decision: approved."
-	case res == models.ResolutionApproved:
-		return "결정: 승인."
-	case res == models.ResolutionPartiallyApproved && en:
-		return "Decision: partially approved."
-	case res == models.ResolutionPartiallyApproved:
-		return "결정: 일부 승인."
-	case en:
-		return "Decision: refused."
-	}
-	return "결정: 거절."
+	return retention.ExplainDecision(d, l)
 }
 
 func uniq(in []string) []string {

@@ -156,3 +156,118 @@ func ExplainErased(clause *policy.Clause, count int, erasedAt time.Time, lang po
 	}
 	return n + " erased on " + date(erasedAt) + " under " + name + cite
 }
+
+// The decisions a resolved request can carry, as ExplainDecision names them.
+const (
+	DecisionApproved          = "APPROVED"
+	DecisionPartiallyApproved = "PARTIALLY_APPROVED"
+	DecisionRejected          = "REJECTED"
+)
+
+// Decision is a resolved request's structured outcome, as the subscriber
+// reads it before any free text from staff.
+type Decision struct {
+	// Resolution is one of the Decision constants.
+	Resolution string
+	// Deletion reports whether the request was a deletion, whose counts
+	// are told.
+	Deletion bool
+	// Erased and Withdrawn count the items erased and the consents
+	// withdrawn.
+	Erased, Withdrawn int
+	// Kept are the items the request did not erase: HELD and RETAINED
+	// outcomes, each with its clause, end or hold reason.
+	Kept []Outcome
+	// Ground is the catalog clause a refusal cites (a suspension's), or
+	// nil.
+	Ground *policy.Clause
+}
+
+// ExplainDecision is the structured outcome of a resolved request in lang:
+// the decision, the counts of a deletion, every kept item with the law or
+// hold that keeps it and until when, and the legal ground a refusal names.
+// A refusal, whole or partial, ends with how to object (PIPA 36① 단서, 영 43).
+func ExplainDecision(d Decision, lang policy.Lang) string {
+	ko := lang != policy.En
+	var b strings.Builder
+	b.WriteString(decisionWords(d.Resolution, ko))
+	if d.Deletion {
+		e, w, k := strconv.Itoa(d.Erased), strconv.Itoa(d.Withdrawn), strconv.Itoa(len(d.Kept))
+		if ko {
+			b.WriteString(" 삭제 " + e + "건, 동의 철회 " + w + "건, 보관 " + k + "건.")
+		} else {
+			b.WriteString(" Erased: " + e + " item(s); consents withdrawn: " + w + "; kept: " + k + " item(s).")
+		}
+	}
+	for _, o := range d.Kept {
+		b.WriteString(" " + o.Category + ": " + keptWords(o, ko) + ".")
+	}
+	if d.Ground != nil {
+		if ko {
+			b.WriteString(" 법적 근거: " + ground(d.Ground, ko) + ".")
+		} else {
+			b.WriteString(" Legal ground: " + ground(d.Ground, ko) + ".")
+		}
+	}
+	if d.Resolution != DecisionApproved {
+		if ko {
+			b.WriteString(objectKo)
+		} else {
+			b.WriteString(objectEn)
+		}
+	}
+	return b.String()
+}
+
+func decisionWords(resolution string, ko bool) string {
+	switch {
+	case resolution == DecisionApproved && ko:
+		return "결정: 승인."
+	case resolution == DecisionApproved:
+		return "Decision: approved."
+	case resolution == DecisionPartiallyApproved && ko:
+		return "결정: 일부 승인."
+	case resolution == DecisionPartiallyApproved:
+		return "Decision: partially approved."
+	case ko:
+		return "결정: 거절."
+	}
+	return "Decision: refused."
+}
+
+// keptWords says why one item was not erased: the hold that pauses it, or
+// the clause (with its law) that keeps it and until which day.
+func keptWords(o Outcome, ko bool) string {
+	if o.Kind == OutcomeHeld {
+		h := explainHold(o.HoldReason, ko)
+		if ko {
+			return h
+		}
+		return strings.ToLower(h[:1]) + h[1:]
+	}
+	if o.Clause == nil {
+		if ko {
+			return "보관"
+		}
+		return "kept"
+	}
+	g := ground(o.Clause, ko)
+	switch {
+	case o.Until != nil && ko:
+		return g + "에 따라 " + until(*o.Until) + "까지 보관"
+	case o.Until != nil:
+		return "kept under " + g + " until " + until(*o.Until)
+	case ko:
+		return g + "에 따라 보관"
+	}
+	return "kept under " + g
+}
+
+// ground cites a clause's law with its label, or the label alone where the
+// contract keeps the data.
+func ground(c *policy.Clause, ko bool) string {
+	if c.Law != nil {
+		return c.Law.Citation(lang(ko)) + " (" + c.Label.In(lang(ko)) + ")"
+	}
+	return c.Label.In(lang(ko))
+}

@@ -263,6 +263,8 @@ func TestStaffActOnlyWithVerifiedAgency(t *testing.T) {
 		// Without a recorded verification, staff file nothing.
 		wantCode(t, env.Query(t, agent1, fileMut, del(nil)), "BAD_USER_INPUT", "verification")
 		wantCode(t, env.Query(t, agent1, fileMut, del(map[string]any{"method": "CALLBACK", "reference": " "})), "BAD_USER_INPUT", "verification.reference")
+		// sub-2 is an adult with no guardian: no legal representative to verify.
+		wantCode(t, env.Query(t, agent1, fileMut, del(map[string]any{"method": "GUARDIAN", "reference": "family register checked"})), "BAD_USER_INPUT", "verification.method")
 		wantCode(t, env.Query(t, sub1, fileMut, map[string]any{"in": map[string]any{"type": "DISPUTE", "scope": map[string]any{"all": true}, "reason": "x", "idempotencyKey": "sub-verif-01", "verification": verified}}), "BAD_USER_INPUT", "verification")
 		if rs, _, _ := env.DB.ListSubscriberRequests(ctx, "sub-2", nil, 10); len(rs) != 0 {
 			t.Fatalf("refused filings left %d requests", len(rs))

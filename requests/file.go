@@ -110,6 +110,9 @@ func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*Filed, er
 		if err := in.Verification.check(); err != nil {
 			return nil, err
 		}
+		if err := s.guardianVerifiable(ctx, subscriberID, in.Verification); err != nil {
+			return nil, err
+		}
 	} else if in.Verification != nil {
 		return nil, apperr.BadInput("verification", "only staff filing for a subscriber record a verification")
 	}
@@ -199,6 +202,26 @@ func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*Filed, er
 		r = done
 	}
 	return &Filed{Request: r, Created: true}, nil
+}
+
+// guardianVerifiable refuses a GUARDIAN verification where there is no
+// legal representative to verify: the guardian of a child under 14 acts for
+// them (PIPA 22조의2, 38; LAW.md "who may ask"), so staff may record that
+// they verified a guardian only for a subscriber under 14 today with a
+// recorded guardian. An adult is verified in person, by callback or by a
+// power of attorney.
+func (s *Service) guardianVerifiable(ctx context.Context, subscriberID string, v *Verification) error {
+	if v.Method != models.VerifiedByGuardian {
+		return nil
+	}
+	sub, err := s.store.GetSubscriber(ctx, subscriberID)
+	if err != nil {
+		return err
+	}
+	if sub.GuardianID == nil || !sub.IsMinorAt(s.now()) {
+		return apperr.BadInput("verification.method", "GUARDIAN verifies a legal representative, who acts only for a subscriber under 14 with a recorded guardian; verify this subscriber by CALLBACK, ID_AT_COUNTER or POWER_OF_ATTORNEY")
+	}
+	return nil
 }
 
 // filer decides for whom a request is filed and as whom (PIPA 38): a

@@ -59,14 +59,17 @@ func TestAnAuthErrorOnMeDoesNotNullThePolicy(t *testing.T) {
 func TestEnumsKeepTheirStrings(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t, "sqlite")
-	r := env.Query(t, "", `{ policy(lang: EN) { purposes { code basis } consentTopics { code kind } clauses { code basis } } }`, nil)
+	r := env.Query(t, "", `{ policy(lang: EN) { purposes { code basis } consentTopics { code kind channel } clauses { code basis } } }`, nil)
 	if len(r.Errors) > 0 {
 		t.Fatalf("errors: %+v", r.Errors)
 	}
 	var data struct {
 		Policy struct {
 			Purposes      []struct{ Code, Basis string }
-			ConsentTopics []struct{ Code, Kind string }
+			ConsentTopics []struct {
+				Code, Kind string
+				Channel    *string
+			}
 		}
 	}
 	if err := json.Unmarshal(r.Data, &data); err != nil {
@@ -83,6 +86,9 @@ func TestEnumsKeepTheirStrings(t *testing.T) {
 	kinds := map[string]string{}
 	for _, c := range data.Policy.ConsentTopics {
 		kinds[c.Code] = c.Kind
+		if c.Code == "marketing.sms" && (c.Channel == nil || *c.Channel != "SMS") {
+			t.Errorf("marketing.sms channel = %v, want SMS", c.Channel)
+		}
 	}
 	if kinds["marketing.sms"] != "MARKETING_CHANNEL" || kinds["marketing.night"] != "MARKETING_NIGHT" || kinds["optional.discount_certificate"] != "OPTIONAL_ITEM" {
 		t.Errorf("kinds = %v", kinds)

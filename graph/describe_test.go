@@ -73,3 +73,27 @@ func TestNoOutsideReferences(t *testing.T) {
 		}
 	}
 }
+
+// TestScalarsAreSpecified keeps @specifiedBy on every custom scalar, so
+// tools know the wire format of Time (RFC 3339) and Date (ISO 8601 date).
+func TestScalarsAreSpecified(t *testing.T) {
+	s := NewExecutableSchema(Config{}).Schema()
+	want := map[string]string{"Time": "rfc3339", "Date": "iso-8601"}
+	for name, def := range s.Types {
+		if def.Kind != ast.Scalar || def.BuiltIn {
+			continue
+		}
+		d := def.Directives.ForName("specifiedBy")
+		if d == nil || d.Arguments.ForName("url") == nil {
+			t.Errorf("scalar %s has no @specifiedBy(url:)", name)
+			continue
+		}
+		if w, ok := want[name]; ok && !strings.Contains(d.Arguments.ForName("url").Value.Raw, w) {
+			t.Errorf("scalar %s is specified by %s, want a URL naming %s", name, d.Arguments.ForName("url").Value.Raw, w)
+		}
+		delete(want, name)
+	}
+	for name := range want {
+		t.Errorf("scalar %s is missing from the schema", name)
+	}
+}

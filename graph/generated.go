@@ -8012,15 +8012,15 @@ func (ec *executionContext) _ConsentTopic_channel(ctx context.Context, field gra
 			return obj.Channel(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.MarketingChannel) graphql.Marshaler {
+			return ec.marshalOMarketingChannel2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐMarketingChannel(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_ConsentTopic_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ConsentTopic", field, true, false, "String")
+	return graphql.NewScalarFieldContext("ConsentTopic", field, true, false, "MarketingChannel")
 }
 
 func (ec *executionContext) _ConsentTopic_appliesTo(ctx context.Context, field graphql.CollectedField, obj *models.ConsentTopicView) (ret graphql.Marshaler) {

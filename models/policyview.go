@@ -279,12 +279,13 @@ func (v ConsentTopicView) Label() string { return v.T.Label.In(v.Lang) }
 func (v ConsentTopicView) Description() string { return v.T.Description.In(v.Lang) }
 
 // Channel is the marketing channel, if any.
-func (v ConsentTopicView) Channel() *string {
+func (v ConsentTopicView) Channel() *MarketingChannel {
 	if v.T.Channel == "" {
 		return nil
 	}
-	s := string(v.T.Channel)
-	return &s
+	// The catalog's channels are validated against the same fixed set.
+	c := MarketingChannel(v.T.Channel)
+	return &c
 }
 
 // AppliesTo lists the channels night-time consent governs.

@@ -178,3 +178,26 @@ func TestNodeRefetchesARequestUnderTheSameRule(t *testing.T) {
 		})
 	}
 }
+
+// A subscriber asking for its own view and the staff queue in one query
+// gets its view; only the queue is refused (role-guarded roots are nullable).
+func TestARefusedRootFieldNullsOnlyItself(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, "sqlite")
+	subscriber(t, env, "sub-1", apitest.Start.AddDate(-1, 0, 0), 0, 0)
+	r := env.Query(t, subscriberToken(t, env, "sub-1"), `{ me { id } requests { edges { cursor } } auditEvents { edges { cursor } } }`, nil)
+	var data struct {
+		Me          *struct{ ID string }
+		Requests    *struct{}
+		AuditEvents *struct{}
+	}
+	if err := json.Unmarshal(r.Data, &data); err != nil {
+		t.Fatalf("data %s: %v", r.Data, err)
+	}
+	if data.Me == nil || data.Me.ID != "sub-1" || data.Requests != nil || data.AuditEvents != nil {
+		t.Errorf("data = %s, want me answered and the staff fields null", r.Data)
+	}
+	if !cmp.Equal(r.Codes(), []string{"FORBIDDEN", "FORBIDDEN"}) {
+		t.Errorf("codes = %v, want two FORBIDDEN", r.Codes())
+	}
+}

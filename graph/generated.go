@@ -9393,10 +9393,10 @@ func (ec *executionContext) _Me_consentReceipt(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentReceipt) graphql.Marshaler {
-			return ec.marshalNConsentReceipt2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentReceipt(ctx, selections, v)
+			return ec.marshalOConsentReceipt2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentReceipt(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Me_consentReceipt(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11959,10 +11959,10 @@ func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphq
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *models.AuditEventConnection) graphql.Marshaler {
-			return ec.marshalNAuditEventConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAuditEventConnection(ctx, selections, v)
+			return ec.marshalOAuditEventConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAuditEventConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_auditEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12021,10 +12021,10 @@ func (ec *executionContext) _Query_reconfirmationsDue(ctx context.Context, field
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *models.ReconfirmationDueConnection) graphql.Marshaler {
-			return ec.marshalNReconfirmationDueConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueConnection(ctx, selections, v)
+			return ec.marshalOReconfirmationDueConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_reconfirmationsDue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12269,10 +12269,10 @@ func (ec *executionContext) _Query_requests(ctx context.Context, field graphql.C
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *models.RequestConnection) graphql.Marshaler {
-			return ec.marshalNRequestConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestConnection(ctx, selections, v)
+			return ec.marshalORequestConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_requests(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12416,10 +12416,10 @@ func (ec *executionContext) _Query_activeSuspensions(ctx context.Context, field 
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *models.SuspensionConnection) graphql.Marshaler {
-			return ec.marshalNSuspensionConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionConnection(ctx, selections, v)
+			return ec.marshalOSuspensionConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_activeSuspensions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12478,10 +12478,10 @@ func (ec *executionContext) _Query_correctionTasks(ctx context.Context, field gr
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *models.CorrectionTaskConnection) graphql.Marshaler {
-			return ec.marshalNCorrectionTaskConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskConnection(ctx, selections, v)
+			return ec.marshalOCorrectionTaskConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_correctionTasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12562,10 +12562,10 @@ func (ec *executionContext) _Query_transmissionRecipients(ctx context.Context, f
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v []*models.TransmissionRecipient) graphql.Marshaler {
-			return ec.marshalNTransmissionRecipient2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipientᚄ(ctx, selections, v)
+			return ec.marshalOTransmissionRecipient2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipientᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_transmissionRecipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12613,10 +12613,10 @@ func (ec *executionContext) _Query_transmissionDownload(ctx context.Context, fie
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *models.TransmissionDownload) graphql.Marshaler {
-			return ec.marshalNTransmissionDownload2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDownload(ctx, selections, v)
+			return ec.marshalOTransmissionDownload2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDownload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_transmissionDownload(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12675,10 +12675,10 @@ func (ec *executionContext) _Query_usageNoticeCoverage(ctx context.Context, fiel
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v *models.UsageNoticeCoverage) graphql.Marshaler {
-			return ec.marshalNUsageNoticeCoverage2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeCoverage(ctx, selections, v)
+			return ec.marshalOUsageNoticeCoverage2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeCoverage(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_usageNoticeCoverage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20810,7 +20810,7 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 				})
 		case "consentReceipt":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Me_consentReceipt(ctx, field, obj)
 				})
@@ -21411,13 +21411,13 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "auditEvents":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditEvents(ctx, field)
 				})
 		case "reconfirmationsDue":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_reconfirmationsDue(ctx, field)
 				})
@@ -21441,7 +21441,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "requests":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_requests(ctx, field)
 				})
@@ -21459,13 +21459,13 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "activeSuspensions":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_activeSuspensions(ctx, field)
 				})
 		case "correctionTasks":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_correctionTasks(ctx, field)
 				})
@@ -21477,19 +21477,19 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "transmissionRecipients":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_transmissionRecipients(ctx, field)
 				})
 		case "transmissionDownload":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_transmissionDownload(ctx, field)
 				})
 		case "usageNoticeCoverage":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_usageNoticeCoverage(ctx, field)
 				})
@@ -23626,14 +23626,6 @@ func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋxroshotᚋporta
 	return ec._AuditEvent(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAuditEventConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAuditEventConnection(ctx context.Context, sel ast.SelectionSet, v *models.AuditEventConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AuditEventConnection!")
-		return graphql.Null
-	}
-	return ec._AuditEventConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAuditEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AuditEventEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -23942,14 +23934,6 @@ func (ec *executionContext) marshalNCorrectionTask2ᚖgithubᚗcomᚋxroshotᚋp
 		return graphql.Null
 	}
 	return ec._CorrectionTask(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNCorrectionTaskConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskConnection(ctx context.Context, sel ast.SelectionSet, v *models.CorrectionTaskConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CorrectionTaskConnection!")
-		return graphql.Null
-	}
-	return ec._CorrectionTaskConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCorrectionTaskEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.CorrectionTaskEdge) graphql.Marshaler {
@@ -24289,14 +24273,6 @@ func (ec *executionContext) marshalNReconfirmationDue2ᚖgithubᚗcomᚋxroshot�
 		return graphql.Null
 	}
 	return ec._ReconfirmationDue(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNReconfirmationDueConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueConnection(ctx context.Context, sel ast.SelectionSet, v *models.ReconfirmationDueConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ReconfirmationDueConnection!")
-		return graphql.Null
-	}
-	return ec._ReconfirmationDueConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNReconfirmationDueEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ReconfirmationDueEdge) graphql.Marshaler {
@@ -24759,14 +24735,6 @@ func (ec *executionContext) marshalNSuspension2ᚖgithubᚗcomᚋxroshotᚋporta
 	return ec._Suspension(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSuspensionConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionConnection(ctx context.Context, sel ast.SelectionSet, v *models.SuspensionConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "SuspensionConnection!")
-		return graphql.Null
-	}
-	return ec._SuspensionConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNSuspensionEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.SuspensionEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -24862,30 +24830,6 @@ func (ec *executionContext) marshalNTransmissionDestination2githubᚗcomᚋxrosh
 	return res
 }
 
-func (ec *executionContext) marshalNTransmissionDownload2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDownload(ctx context.Context, sel ast.SelectionSet, v *models.TransmissionDownload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "TransmissionDownload!")
-		return graphql.Null
-	}
-	return ec._TransmissionDownload(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNTransmissionRecipient2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipientᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TransmissionRecipient) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNTransmissionRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipient(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
 func (ec *executionContext) marshalNTransmissionRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipient(ctx context.Context, sel ast.SelectionSet, v *models.TransmissionRecipient) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TransmissionRecipient!")
@@ -24956,14 +24900,6 @@ func (ec *executionContext) marshalNTransmissionStatus2githubᚗcomᚋxroshotᚋ
 		graphql.AddInvalidNullFromMarshaler(ctx, "TransmissionStatus!")
 	}
 	return res
-}
-
-func (ec *executionContext) marshalNUsageNoticeCoverage2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeCoverage(ctx context.Context, sel ast.SelectionSet, v *models.UsageNoticeCoverage) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "UsageNoticeCoverage!")
-		return graphql.Null
-	}
-	return ec._UsageNoticeCoverage(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUsageNoticePurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticePurposeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.UsageNoticePurpose) graphql.Marshaler {
@@ -25186,6 +25122,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAuditEventConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAuditEventConnection(ctx context.Context, sel ast.SelectionSet, v *models.AuditEventConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AuditEventConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOAuditFilter2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAuditFilter(ctx context.Context, v any) (*models.AuditFilter, error) {
 	if v == nil {
 		return nil, nil
@@ -25308,6 +25251,13 @@ func (ec *executionContext) marshalOCorrectionProposal2ᚖgithubᚗcomᚋxroshot
 		return graphql.Null
 	}
 	return ec._CorrectionProposal(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCorrectionTaskConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskConnection(ctx context.Context, sel ast.SelectionSet, v *models.CorrectionTaskConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CorrectionTaskConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx context.Context, v any) (*models.Date, error) {
@@ -25511,11 +25461,25 @@ func (ec *executionContext) unmarshalOReconfirmMarketingConsentsInput2ᚖgithub�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOReconfirmationDueConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueConnection(ctx context.Context, sel ast.SelectionSet, v *models.ReconfirmationDueConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReconfirmationDueConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalORequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx context.Context, sel ast.SelectionSet, v *models.Request) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Request(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORequestConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestConnection(ctx context.Context, sel ast.SelectionSet, v *models.RequestConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RequestConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORequestExport2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestExport(ctx context.Context, sel ast.SelectionSet, v *models.RequestExport) graphql.Marshaler {
@@ -25693,6 +25657,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalOSuspensionConnection2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionConnection(ctx context.Context, sel ast.SelectionSet, v *models.SuspensionConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SuspensionConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
 	if v == nil {
 		return nil, nil
@@ -25711,6 +25682,32 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
+func (ec *executionContext) marshalOTransmissionDownload2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDownload(ctx context.Context, sel ast.SelectionSet, v *models.TransmissionDownload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TransmissionDownload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOTransmissionRecipient2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipientᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TransmissionRecipient) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTransmissionRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipient(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOTransmissionRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipient(ctx context.Context, sel ast.SelectionSet, v *models.TransmissionRecipient) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -25723,6 +25720,13 @@ func (ec *executionContext) marshalOUsageNotice2ᚖgithubᚗcomᚋxroshotᚋport
 		return graphql.Null
 	}
 	return ec._UsageNotice(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUsageNoticeCoverage2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeCoverage(ctx context.Context, sel ast.SelectionSet, v *models.UsageNoticeCoverage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UsageNoticeCoverage(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOVerificationInput2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐVerificationInput(ctx context.Context, v any) (*models.VerificationInput, error) {

@@ -411,7 +411,10 @@ type PurgeReport struct {
 	Counts []*PurgeCount `json:"counts"`
 }
 
-// The entry points for reading; each field says who may call it.
+// The entry points for reading; each field says who may call it. Fields that
+// need a role are nullable, so that a refusal (UNAUTHENTICATED, FORBIDDEN,
+// NOT_FOUND) nulls that field alone and its neighbours in the same query still
+// answer.
 type Query struct {
 }
 

@@ -187,5 +187,34 @@ func TestYearlyUsageNoticeAndCoverage(t *testing.T) {
 		if err != nil || rep.Queued != 1 || rep.Batches != 1 {
 			t.Fatalf("third run = %+v, %v", rep, err)
 		}
+
+		// Delivered and dead messages go after their proof windows (the
+		// purge's copies step; here with both windows ending now); the
+		// notices they carried keep their outcome.
+		if _, err := env.DB.DeleteSpentNotices(ctx, env.Clock.Now(), env.Clock.Now(), 100); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"un-1", "un-4"} {
+			n, err := env.DB.LastNotice(ctx, id)
+			if err != nil || n.OutboxID == nil {
+				t.Fatalf("%s notice = %+v, %v", id, n, err)
+			}
+			out, err := env.DB.ListOutbox(ctx, id, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range out {
+				if m.ID == *n.OutboxID {
+					t.Errorf("%s: the notice's outbox message outlived its proof window", id)
+				}
+			}
+		}
+		do(t, env, env.Token(t, "admin-1", "", auth.RoleAdmin), `{ usageNoticeCoverage(year: 2026) { notified failed } }`, nil, &cov)
+		if cov.UsageNoticeCoverage["notified"] != 1 || cov.UsageNoticeCoverage["failed"] != 1 {
+			t.Errorf("coverage after the messages went = %v, want notified 1, failed 1", cov.UsageNoticeCoverage)
+		}
+		if n := lastNotice(t, env, "un-1"); n.Outcome != "NOTIFIED" {
+			t.Errorf("un-1 outcome after its message went = %s", n.Outcome)
+		}
 	})
 }

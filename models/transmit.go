@@ -181,9 +181,13 @@ type TransmissionDownload struct {
 type UsageNoticeStatus string
 
 // A notice is QUEUED to the gateway through the outbox, or skipped: no
-// contact channel, or only statute-kept data left.
+// contact channel, or only statute-kept data left. A queued notice becomes
+// NOTIFIED or FAILED when its outbox message, delivered or given up on, is
+// deleted after its proof window: the outcome outlives the message.
 const (
 	UsageNoticeQueued             UsageNoticeStatus = "QUEUED"
+	UsageNoticeNotified           UsageNoticeStatus = "NOTIFIED"
+	UsageNoticeFailed             UsageNoticeStatus = "FAILED"
 	UsageNoticeSkippedNoContact   UsageNoticeStatus = "SKIPPED_NO_CONTACT"
 	UsageNoticeSkippedStatuteOnly UsageNoticeStatus = "SKIPPED_STATUTE_ONLY"
 )

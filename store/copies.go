@@ -91,6 +91,16 @@ func (db *DB) DeleteSpentNotices(ctx context.Context, delivered, dead time.Time,
 		spentDelivered = "r.delivered_at IS NOT NULL AND r.delivered_at <= ?"
 		spentDead      = "r.dead_at IS NOT NULL AND r.dead_at <= ?"
 	)
+	// A yearly usage notice keeps its outcome once its message goes:
+	// settled from the outbox row before the row is deleted, so coverage
+	// and me.lastUsageNotice still say NOTIFIED or FAILED.
+	if err := db.q(ctx).Exec("UPDATE usage_notices SET status = (SELECT CASE WHEN o.delivered_at IS NOT NULL THEN ? ELSE ? END FROM outbox o"+
+		" WHERE o.subscriber_id = usage_notices.subscriber_id AND o.id = usage_notices.outbox_id)"+
+		" WHERE status = ? AND EXISTS (SELECT 1 FROM outbox o WHERE o.subscriber_id = usage_notices.subscriber_id AND o.id = usage_notices.outbox_id"+
+		" AND ((o.delivered_at IS NOT NULL AND o.delivered_at <= ?) OR (o.dead_at IS NOT NULL AND o.dead_at <= ?)))",
+		string(models.UsageNoticeNotified), string(models.UsageNoticeFailed), string(models.UsageNoticeQueued), utc(delivered), utc(dead)).Error; err != nil {
+		return nil, translate(err)
+	}
 	out := map[purge.NoticeReason]map[string]int64{}
 	for {
 		// One statement a batch: the reason each row goes is decided in

@@ -216,7 +216,7 @@ func (db *DB) LastNotice(ctx context.Context, subscriberID string) (*models.Usag
 		return nil, translate(err)
 	}
 	n.Outcome = string(n.Status)
-	if n.OutboxID != nil {
+	if n.Status == models.UsageNoticeQueued && n.OutboxID != nil {
 		var o models.OutboxStatus
 		err := db.q(ctx).Model(&models.OutboxRow{}).Select(outboxStatusColumns).Where("subscriber_id = ? AND id = ?", subscriberID, *n.OutboxID).Take(&o).Error
 		switch {

@@ -117,7 +117,7 @@ CREATE INDEX transmission_attempts_delivery ON transmission_attempts (subscriber
 CREATE TABLE usage_notices (
     subscriber_id text NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
     year          integer NOT NULL,
-    status        text NOT NULL CHECK (status IN ('QUEUED', 'SKIPPED_NO_CONTACT', 'SKIPPED_STATUTE_ONLY')),
+    status        text NOT NULL CHECK (status IN ('QUEUED', 'NOTIFIED', 'FAILED', 'SKIPPED_NO_CONTACT', 'SKIPPED_STATUTE_ONLY')),
     outbox_id     bigint,
     content       text NOT NULL,
     created_at    DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,

@@ -182,7 +182,7 @@ type planned struct {
 
 // begin loads the subscriber and decides who the change is made by.
 func (s *Service) begin(ctx context.Context, tx Store, who Requester, subscriberID string, now time.Time) (*models.Subscriber, actor, error) {
-	sub, err := tx.GetSubscriber(ctx, subscriberID)
+	sub, err := s.inv.Subscriber(ctx, tx, subscriberID)
 	if err != nil {
 		if apperr.IsNotFound(err) {
 			return nil, actor{}, apperr.NotFound("no data is held for this subscriber")

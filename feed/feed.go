@@ -24,6 +24,7 @@ import (
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/textin"
+	"github.com/xroshot/portal/shred"
 )
 
 // Store is what the feed writes, inside one transaction per call.
@@ -41,6 +42,9 @@ type Store interface {
 	// audit.Store records each feed change in the audit trail, in the
 	// change's own transaction, with the feeding system as actor.
 	audit.Store
+	// shred.Store keeps the subscribers' data keys, which seal every value
+	// the feed writes.
+	shred.Store
 	InTx(ctx context.Context, fn func(tx Store) error) error
 }
 
@@ -50,7 +54,7 @@ type Service struct {
 	store Store
 	cat   *policy.Catalog
 	inv   *inventory.Service
-	keys  *protect.Keyring
+	keys  *shred.Keys
 	clock clock.Clock
 	// marketing ends marketing consents at termination; nil in tools that
 	// feed no consents.
@@ -72,9 +76,10 @@ type Option func(*Service)
 // consents through m, after the termination commits.
 func WithMarketingEnder(m MarketingEnder) Option { return func(s *Service) { s.marketing = m } }
 
-// New returns the feed service.
+// New returns the feed service; keys is the master keyring that wraps the
+// subscribers' data keys.
 func New(s Store, inv *inventory.Service, keys *protect.Keyring, c clock.Clock, opts ...Option) *Service {
-	svc := &Service{rec: audit.NewRecorder(c), store: s, cat: inv.Catalog(), inv: inv, keys: keys, clock: c}
+	svc := &Service{rec: audit.NewRecorder(c), store: s, cat: inv.Catalog(), inv: inv, keys: shred.New(keys), clock: c}
 	for _, o := range opts {
 		o(svc)
 	}
@@ -147,8 +152,9 @@ func (s *Service) UpsertSubscriber(ctx context.Context, in SubscriberInput) (*mo
 	return sub, s.endMarketing(ctx, sub)
 }
 
-// prepareSubscriber validates the input and seals its items, before any
-// transaction starts.
+// prepareSubscriber validates the input before any transaction starts. The
+// items keep their values in the clear (ValueText) until upsertTx or
+// Prepare seals them with the subscriber's data key.
 func (s *Service) prepareSubscriber(in SubscriberInput) (*models.Subscriber, []*models.Holding, error) {
 	now := s.clock.Now()
 	if err := s.validateSubscriber(in, now); err != nil {
@@ -212,7 +218,8 @@ func (s *Service) birthDate(in SubscriberInput, now time.Time) (*string, error) 
 	return birth, nil
 }
 
-// upsertTx writes a prepared subscriber and their items and reschedules
+// upsertTx writes a prepared subscriber and their items, sealed with the
+// subscriber's data key (drawn now for a new subscriber), and reschedules
 // their data, inside tx.
 func (s *Service) upsertTx(ctx context.Context, tx Store, sub *models.Subscriber, holdings []*models.Holding) error {
 	existing, err := tx.GetSubscriber(ctx, sub.ID)
@@ -220,6 +227,19 @@ func (s *Service) upsertTx(ctx context.Context, tx Store, sub *models.Subscriber
 		sub.BillingState, sub.BillingSince, sub.CreatedAt = existing.BillingState, existing.BillingSince, existing.CreatedAt
 	} else if !isNotFound(err) {
 		return err
+	}
+	dk, err := s.keys.ForRead(ctx, tx, sub.ID)
+	if err != nil {
+		return err
+	}
+	var newKey *models.SubscriberKey
+	if dk == nil {
+		if dk, newKey, err = s.keys.Fresh(sub.ID); err != nil {
+			return err
+		}
+	}
+	for _, h := range holdings {
+		shred.SealHolding(dk, h)
 	}
 	// A new subscriber has no fee issues, consents, records or older items
 	// yet: their items are scheduled before they are written, as
@@ -230,8 +250,19 @@ func (s *Service) upsertTx(ctx context.Context, tx Store, sub *models.Subscriber
 			return err
 		}
 	}
-	if err := tx.UpsertSubscriber(ctx, sub); err != nil {
+	if err := tx.UpsertSubscriber(ctx, shred.SealSubscriber(dk, sub)); err != nil {
 		return err
+	}
+	if newKey != nil {
+		created, err := tx.CreateSubscriberKey(ctx, newKey)
+		if err != nil {
+			return err
+		}
+		if !created {
+			// A concurrent feed of the same new subscriber stored its key
+			// first; what this one sealed would not open.
+			return apperr.Conflict("subscriber %q is being written by another feed at the same time; retry", sub.ID)
+		}
 	}
 	if err := tx.UpsertHoldings(ctx, holdings); err != nil {
 		return err
@@ -342,16 +373,10 @@ func (s *Service) holding(subscriberID string, i, ordinal int, it ItemInput, sig
 		ID: hex.EncodeToString(sum[:16]), SubscriberID: subscriberID, Category: it.Category,
 		Source: source, CollectedAt: collected,
 	}
-	if cat.Sensitive {
-		ct, kid, err := s.keys.Encrypt([]byte(it.Value), protect.AAD(subscriberID, it.Category))
-		if err != nil {
-			return nil, err
-		}
-		h.ValueCipher, h.KeyID = ct, &kid
-	} else {
-		v := it.Value
-		h.ValueText = &v
-	}
+	// Every value, sensitive or not, is sealed with the subscriber's data
+	// key on its way to the store (shred.SealHolding).
+	v := it.Value
+	h.ValueText = &v
 	return h, nil
 }
 
@@ -414,6 +439,10 @@ func (s *Service) appendTx(ctx context.Context, tx Store, subscriberID string, r
 		return 0, err
 	}
 	f := inventory.Facts(sub, issues)
+	dk, err := s.keys.ForWrite(ctx, tx, subscriberID)
+	if err != nil {
+		return 0, err
+	}
 	rows := make([]*models.Record, len(recs))
 	for i, r := range recs {
 		if err := checkRecordDate(sub, i, r.OccurredAt); err != nil {
@@ -424,6 +453,7 @@ func (s *Service) appendTx(ctx context.Context, tx Store, subscriberID string, r
 			return 0, err
 		}
 		rows[i] = &models.Record{SubscriberID: subscriberID, Kind: r.Kind, OccurredAt: r.OccurredAt, ExternalID: r.ExternalID, Summary: r.Summary, PurgeAfter: sch.PurgeAfter, PurgeClause: sch.Clause}
+		shred.SealRecord(dk, rows[i])
 	}
 	n, err := tx.AppendRecords(ctx, rows)
 	if err != nil || sub.TerminatedAt == nil {

@@ -15,11 +15,18 @@ import (
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/retention"
+	"github.com/xroshot/portal/shred"
 )
 
 // Store is what the inventory reads and writes.
 type Store interface {
 	GetSubscriber(ctx context.Context, id string) (*models.Subscriber, error)
+	// GetSubscriberKey returns the subscriber's wrapped data key (package
+	// shred), which opens every value shown.
+	GetSubscriberKey(ctx context.Context, subscriberID string) (*models.SubscriberKey, error)
+	// GetSubscriberWithKey is GetSubscriber and GetSubscriberKey in one
+	// statement; the key is nil for a subscriber without one.
+	GetSubscriberWithKey(ctx context.Context, id string) (*models.Subscriber, *models.SubscriberKey, error)
 	ListHoldings(ctx context.Context, subscriberID string) ([]*models.Holding, error)
 	ListRecords(ctx context.Context, p models.RecordPage) ([]*models.Record, bool, error)
 	ListFeeIssues(ctx context.Context, subscriberID string) ([]*models.FeeIssue, error)
@@ -45,13 +52,14 @@ type Service struct {
 	store  Store
 	cat    *policy.Catalog
 	engine *retention.Engine
-	keys   *protect.Keyring
+	keys   *shred.Keys
 	clock  clock.Clock
 }
 
-// New returns the inventory service.
+// New returns the inventory service; keys is the master keyring that wraps
+// the subscribers' data keys.
 func New(s Store, cat *policy.Catalog, keys *protect.Keyring, c clock.Clock) *Service {
-	return &Service{store: s, cat: cat, engine: retention.New(cat), keys: keys, clock: c}
+	return &Service{store: s, cat: cat, engine: retention.New(cat), keys: shred.New(keys), clock: c}
 }
 
 // FeeRecordKinds returns the record kinds that are fee records under the
@@ -69,13 +77,27 @@ type Subject struct {
 	// Holds are the subscriber's active holds; they make the items they
 	// cover HELD.
 	Holds Holds
+	// key is the subscriber's data key, unwrapped once for the request
+	// that loaded the subject and gone with it; nil for a subscriber
+	// written before data keys.
+	key *protect.DataKey
 }
 
-// Load reads a subscriber, their fee issues and their active holds. An
-// unknown id is NOT_FOUND.
+// Load reads a subscriber, their fee issues and their active holds, and
+// unwraps their data key for the rest of the request. An unknown id is
+// NOT_FOUND.
 func (s *Service) Load(ctx context.Context, subscriberID string) (*Subject, error) {
-	sub, err := s.store.GetSubscriber(ctx, subscriberID)
+	sub, key, err := s.store.GetSubscriberWithKey(ctx, subscriberID)
 	if err != nil {
+		return nil, err
+	}
+	var dk *protect.DataKey
+	if key != nil {
+		if dk, err = s.keys.Open(key); err != nil {
+			return nil, err
+		}
+	}
+	if err := shred.OpenSubscriber(dk, sub); err != nil {
 		return nil, err
 	}
 	issues, err := s.store.ListFeeIssues(ctx, subscriberID)
@@ -90,7 +112,7 @@ func (s *Service) Load(ctx context.Context, subscriberID string) (*Subject, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Subject{Subscriber: sub, Facts: f, Holds: indexHolds(holds)}, nil
+	return &Subject{Subscriber: sub, Facts: f, Holds: indexHolds(holds), key: dk}, nil
 }
 
 // loadFacts is facts with what the calculus reads from the records: the
@@ -177,7 +199,7 @@ func (s *Service) Holdings(ctx context.Context, subj *Subject, f HoldingFilter) 
 		if f.State != "" && as[i].State != f.State {
 			continue
 		}
-		masked, err := s.maskHolding(h, cats[i])
+		masked, err := s.maskHolding(subj.key, h, cats[i])
 		if err != nil {
 			return nil, err
 		}
@@ -213,10 +235,10 @@ func withdrawals(consents []*models.ConsentRow) map[string]time.Time {
 // consent package's Withdrawn, which imports this one).
 const consentWithdrawn = "WITHDRAWN"
 
-// maskHolding shows a value only masked; sensitive values are decrypted
-// for masking and never leave this function in the clear.
-func (s *Service) maskHolding(h *models.Holding, cat *policy.Category) (string, error) {
-	plain, err := s.Reveal(h)
+// maskHolding shows a value only masked: it is opened for masking and
+// never leaves this function in the clear.
+func (s *Service) maskHolding(dk *protect.DataKey, h *models.Holding, cat *policy.Category) (string, error) {
+	plain, err := shred.OpenHolding(dk, s.keys.Ring(), h)
 	if err != nil {
 		return "", err
 	}
@@ -226,36 +248,23 @@ func (s *Service) maskHolding(h *models.Holding, cat *policy.Category) (string, 
 // Seal encrypts a value about the subscriber that is not yet a holding —
 // the value a correction request proposes — bound to its purpose by aad.
 func (s *Service) Seal(subscriberID, purpose, value string) ([]byte, string, error) {
-	return s.keys.Encrypt([]byte(value), protect.AAD(subscriberID, purpose))
+	return s.keys.Ring().Encrypt([]byte(value), protect.AAD(subscriberID, purpose))
 }
 
 // Unseal decrypts what Seal sealed.
 func (s *Service) Unseal(subscriberID, purpose, keyID string, sealed []byte) (string, error) {
-	b, err := s.keys.Decrypt(keyID, sealed, protect.AAD(subscriberID, purpose))
+	b, err := s.keys.Ring().Decrypt(keyID, sealed, protect.AAD(subscriberID, purpose))
 	if err != nil {
 		return "", fmt.Errorf("sealed %s of %s: %w", purpose, subscriberID, err)
 	}
 	return string(b), nil
 }
 
-// Reveal returns a holding's value in the clear, decrypting it if it is
-// sealed. Only the subscriber's own access export (법 35) shows values
-// unmasked; every other view masks them.
-func (s *Service) Reveal(h *models.Holding) (string, error) {
-	switch {
-	case len(h.ValueCipher) > 0:
-		if h.KeyID == nil {
-			return "", fmt.Errorf("holding %s: ciphertext without a key id", h.ID)
-		}
-		b, err := s.keys.Decrypt(*h.KeyID, h.ValueCipher, protect.AAD(h.SubscriberID, h.Category))
-		if err != nil {
-			return "", fmt.Errorf("holding %s: %w", h.ID, err)
-		}
-		return string(b), nil
-	case h.ValueText != nil:
-		return *h.ValueText, nil
-	}
-	return "", nil
+// Reveal returns a holding of subj in the clear, opened with the
+// subscriber's data key. Only the subscriber's own access export (법 35)
+// shows values unmasked; every other view masks them.
+func (s *Service) Reveal(subj *Subject, h *models.Holding) (string, error) {
+	return shred.OpenHolding(subj.key, s.keys.Ring(), h)
 }
 
 // Record is one generated record with its assessment.
@@ -306,6 +315,9 @@ func (s *Service) Records(ctx context.Context, subj *Subject, kind string, first
 	}
 	out := make([]Record, len(rows))
 	for i, r := range rows {
+		if err := shred.OpenRecord(subj.key, r); err != nil {
+			return RecordsPage{}, err
+		}
 		out[i] = Record{Record: r, Kind: kinds[i], Masked: protect.Mask(kinds[i].Mask, r.Summary), Assessment: as[i]}
 	}
 	return RecordsPage{Records: out, HasNext: more}, nil
@@ -321,4 +333,39 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Subscriber reads a subscriber in st (a transaction, say) with the birth
+// date opened, for the rules that need it: whether a guardian acts for a
+// child under 14.
+func (s *Service) Subscriber(ctx context.Context, st Store, subscriberID string) (*models.Subscriber, error) {
+	sub, err := st.GetSubscriber(ctx, subscriberID)
+	if err != nil {
+		return nil, err
+	}
+	if len(sub.BirthDateCipher) == 0 {
+		return sub, nil
+	}
+	dk, err := s.keys.ForRead(ctx, st, subscriberID)
+	if err != nil {
+		return nil, err
+	}
+	return sub, shred.OpenSubscriber(dk, sub)
+}
+
+// RevealIn returns the values of a subscriber's holdings in the clear,
+// opened with the subscriber's data key read in st, in the holdings' order:
+// for the rules that compare values (a correction delivered by a feed).
+func (s *Service) RevealIn(ctx context.Context, st Store, subscriberID string, hs []*models.Holding) ([]string, error) {
+	dk, err := s.keys.ForRead(ctx, st, subscriberID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		if out[i], err = shred.OpenHolding(dk, s.keys.Ring(), h); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

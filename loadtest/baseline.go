@@ -13,14 +13,14 @@ import (
 // meStatements are the statements the `me` home screen (MeQuery) makes the
 // server issue, as PostgreSQL logged them (log_statement = all) with gorm's
 // placeholders and its parameters, in the order of the log: inventory.Load
-// (subscriber, fee issues, active holds), then the fields the resolvers
+// (subscriber with its wrapped data key, fee issues, active holds), then the fields the resolvers
 // fetch concurrently (consents, requests, holdings with the consents their
 // clauses depend on, records).
 var meStatements = []struct {
 	sql   string
 	limit int
 }{
-	{`SELECT * FROM "subscribers" WHERE id = $1 LIMIT $2`, 1},
+	{`SELECT s.*, k.master_key_id AS key_master_key_id, k.wrapped AS key_wrapped FROM subscribers s LEFT JOIN portal_keys.subscriber_keys k ON k.subscriber_id = s.id WHERE s.id = $1 LIMIT $2`, 1},
 	{`SELECT * FROM "fee_issues" WHERE subscriber_id = $1 ORDER BY since, id LIMIT $2`, 1000},
 	{`SELECT h.id, h.subscriber_id, h.reason, h.all_items, h.source_ref, h.placed_by,
 			h.placed_at, h.released_at, h.created_at, i.holding_id, i.record_id

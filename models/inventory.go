@@ -9,9 +9,13 @@ type Holding struct {
 	SubscriberID string `gorm:"not null"`
 	// Category is a category code of the policy catalog.
 	Category string `gorm:"not null"`
-	// ValueText holds a value that is not encrypted at rest.
+	// ValueText holds the value in the clear: in the domain before it is
+	// sealed (shred.SealHolding) and after it is opened, and at rest only
+	// on rows written before data keys.
 	ValueText *string
-	// ValueCipher holds a sensitive value sealed with AES-256-GCM under KeyID.
+	// ValueCipher holds the value sealed with AES-256-GCM under KeyID:
+	// protect.DataKeyID for the subscriber's data key, or a master key id
+	// on rows written before data keys.
 	ValueCipher []byte
 	KeyID       *string
 	// Source is how the item was collected (POLICY.md §2(2)).
@@ -38,8 +42,13 @@ type Record struct {
 	OccurredAt time.Time `gorm:"not null"`
 	// ExternalID is the feeding system's id; it makes appending idempotent.
 	ExternalID string `gorm:"not null"`
-	Summary    string `gorm:"not null"`
-	PurgeAfter *time.Time
+	// Summary is the record's text as stored before data keys (rows
+	// written since carry it in SummaryCipher and leave it empty); in the
+	// domain, after shred.OpenRecord, the plain text.
+	Summary string `gorm:"not null"`
+	// SummaryCipher is the summary sealed with the subscriber's data key.
+	SummaryCipher []byte
+	PurgeAfter    *time.Time
 	// PurgeClause is the clause deciding PurgeAfter, as on a Holding.
 	PurgeClause string `gorm:"not null"`
 	CreatedAt   time.Time

@@ -54,6 +54,10 @@ type Subscriber struct {
 	// BirthDate is a calendar date (YYYY-MM-DD); it decides whether the
 	// subscriber is a child under 14 whose guardian must act.
 	BirthDate *string
+	// BirthDateCipher is BirthDate sealed with the subscriber's data key,
+	// as it is stored; the store never fills BirthDate from it (see
+	// shred.OpenSubscriber).
+	BirthDateCipher []byte
 	// GuardianID is the subject id a guardian's token carries in act.sub.
 	GuardianID   *string
 	BillingState BillingState `gorm:"not null"`
@@ -96,4 +100,14 @@ func MinorOn(birthDate string, t time.Time) (bool, error) {
 	// time.Date normalises 29 February of a common year to 1 March.
 	fourteenth := time.Date(b.Year()+MinorAge, b.Month(), b.Day(), 0, 0, 0, 0, kst)
 	return t.Before(fourteenth), nil
+}
+
+// SubscriberKey is a subscriber's data key as stored: wrapped by the master
+// key MasterKeyID. Deleting it destroys every value sealed with it.
+type SubscriberKey struct {
+	SubscriberID string `gorm:"primaryKey"`
+	MasterKeyID  string `gorm:"not null"`
+	Wrapped      []byte `gorm:"not null"`
+	CreatedAt    time.Time
+	RewrappedAt  *time.Time
 }

@@ -208,12 +208,13 @@ func (s *Service) SettleCorrections(ctx context.Context, subscriberID string) (i
 	if err != nil {
 		return 0, err
 	}
+	values, err := s.inv.RevealIn(ctx, s.store, subscriberID, holdings)
+	if err != nil {
+		return 0, err
+	}
 	held := map[string]map[string]bool{}
-	for _, h := range holdings {
-		v, err := s.inv.Reveal(h)
-		if err != nil {
-			return 0, err
-		}
+	for i, h := range holdings {
+		v := values[i]
 		if held[h.Category] == nil {
 			held[h.Category] = map[string]bool{}
 		}

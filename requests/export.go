@@ -200,7 +200,7 @@ func (s *Service) buildExport(ctx context.Context, subscriberID string, now, exp
 		return nil, err
 	}
 	for _, h := range holdings {
-		value, err := s.inv.Reveal(h.Holding)
+		value, err := s.inv.Reveal(subj, h.Holding)
 		if err != nil {
 			return nil, err
 		}

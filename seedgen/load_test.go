@@ -16,8 +16,10 @@ import (
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/feed"
+	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/seedgen"
+	"github.com/xroshot/portal/shred"
 	"github.com/xroshot/portal/store"
 	"github.com/xroshot/portal/store/storetest"
 )
@@ -172,14 +174,89 @@ func dump(t *testing.T, db *store.DB, keys *protect.Keyring) tableDump {
 		}
 		d.Counts[tb] = n
 	}
-	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 's|' || id || '|' || status || '|' || CAST(signed_up_at AS TEXT) || '|' || COALESCE(CAST(terminated_at AS TEXT), '-')
-		|| '|' || COALESCE(birth_date, '-') || '|' || COALESCE(guardian_id, '-') || '|' || billing_state || '|' || COALESCE(CAST(billing_since AS TEXT), '-') FROM subscribers`)...)
-	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'r|' || subscriber_id || '|' || kind || '|' || external_id || '|' || summary || '|' || CAST(occurred_at AS TEXT)
-		|| '|' || COALESCE(CAST(purge_after AS TEXT), '-') || '|' || purge_clause FROM records`)...)
 	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'audit|' || action || '|' || COALESCE(subject_id, '-') || '|' || target_type || '|' || target_id FROM audit_events`)...)
 	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'hold|' || subscriber_id || '|' || reason || '|' || CAST(all_items AS TEXT) || '|' || source_ref || '|' || placed_by
 		|| '|' || CAST(placed_at AS TEXT) || '|' || COALESCE(CAST(released_at AS TEXT), '-') FROM holds`)...)
 	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'f|' || subscriber_id || '|' || kind || '|' || CAST(since AS TEXT) || '|' || COALESCE(CAST(resolved_at AS TEXT), '-') || '|' || COALESCE(source_ref, '-') FROM fee_issues`)...)
+
+	// Values are compared opened: each path draws its own data keys and
+	// nonces, so the ciphertexts differ while what they hold must not.
+	var n int64
+	if err := db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM "+keysTable(db)).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	d.Counts["subscriber_keys"] = n
+	// Every key is read first: the rows below are read while the store's
+	// only connection (SQLite) is busy.
+	dks := shred.New(keys)
+	opened := map[string]*protect.DataKey{}
+	krows, err := db.SQL().QueryContext(ctx, "SELECT subscriber_id, master_key_id, wrapped FROM "+keysTable(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for krows.Next() {
+		var k models.SubscriberKey
+		if err := krows.Scan(&k.SubscriberID, &k.MasterKeyID, &k.Wrapped); err != nil {
+			t.Fatal(err)
+		}
+		dk, err := dks.Open(&k)
+		if err != nil {
+			t.Fatalf("data key of %s: %v", k.SubscriberID, err)
+		}
+		opened[k.SubscriberID] = dk
+	}
+	if err := krows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dataKey := func(sub string) *protect.DataKey {
+		dk, ok := opened[sub]
+		if !ok {
+			t.Fatalf("no data key for %s", sub)
+		}
+		return dk
+	}
+	subs, err := db.SQL().QueryContext(ctx, `SELECT id, status, CAST(signed_up_at AS TEXT), COALESCE(CAST(terminated_at AS TEXT), '-'), birth_date, birth_date_cipher,
+		COALESCE(guardian_id, '-'), billing_state, COALESCE(CAST(billing_since AS TEXT), '-') FROM subscribers`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for subs.Next() {
+		var (
+			m                                                    models.Subscriber
+			status, signed, terminated, guardian, billing, since string
+		)
+		if err := subs.Scan(&m.ID, &status, &signed, &terminated, &m.BirthDate, &m.BirthDateCipher, &guardian, &billing, &since); err != nil {
+			t.Fatal(err)
+		}
+		if err := shred.OpenSubscriber(dataKey(m.ID), &m); err != nil {
+			t.Fatal(err)
+		}
+		d.Rows = append(d.Rows, strings.Join([]string{"s", m.ID, status, signed, terminated, deref(m.BirthDate), guardian, billing, since}, "|"))
+	}
+	if err := subs.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := db.SQL().QueryContext(ctx, `SELECT subscriber_id, kind, external_id, summary, summary_cipher, CAST(occurred_at AS TEXT),
+		COALESCE(CAST(purge_after AS TEXT), '-'), purge_clause FROM records`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for recs.Next() {
+		var (
+			r                      models.Record
+			occurred, purge, claus string
+		)
+		if err := recs.Scan(&r.SubscriberID, &r.Kind, &r.ExternalID, &r.Summary, &r.SummaryCipher, &occurred, &purge, &claus); err != nil {
+			t.Fatal(err)
+		}
+		if err := shred.OpenRecord(dataKey(r.SubscriberID), &r); err != nil {
+			t.Fatal(err)
+		}
+		d.Rows = append(d.Rows, strings.Join([]string{"r", r.SubscriberID, r.Kind, r.ExternalID, r.Summary, occurred, purge, claus}, "|"))
+	}
+	if err := recs.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	rows, err := db.SQL().QueryContext(ctx, `SELECT id, subscriber_id, category, value_text, value_cipher, key_id, source, CAST(collected_at AS TEXT), COALESCE(CAST(purge_after AS TEXT), '-'), purge_clause FROM holdings`)
 	if err != nil {
@@ -197,14 +274,12 @@ func dump(t *testing.T, db *store.DB, keys *protect.Keyring) tableDump {
 		}
 		value := "text:" + deref(text)
 		if len(cipher) > 0 {
-			if kid == nil {
-				t.Fatalf("holding %s: ciphertext without key id", id)
-			}
-			plain, err := keys.Decrypt(*kid, cipher, protect.AAD(sub, cat))
+			h := &models.Holding{ID: id, SubscriberID: sub, Category: cat, ValueCipher: cipher, KeyID: kid}
+			plain, err := shred.OpenHolding(dataKey(sub), keys, h)
 			if err != nil {
 				t.Fatalf("holding %s of %s: %v", id, sub, err)
 			}
-			value = "sealed:" + string(plain)
+			value = "sealed:" + plain
 		}
 		d.Rows = append(d.Rows, fmt.Sprintf("h|%s|%s|%s|%s|%s|%s|%s|%s", id, sub, cat, value, source, collected, purge, clause))
 	}
@@ -241,4 +316,12 @@ func deref(s *string) string {
 		return "<nil>"
 	}
 	return *s
+}
+
+// keysTable is where the store keeps the wrapped data keys.
+func keysTable(db *store.DB) string {
+	if db.Dialect() == "postgres" {
+		return "portal_keys.subscriber_keys"
+	}
+	return "subscriber_keys"
 }

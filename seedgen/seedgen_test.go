@@ -148,11 +148,23 @@ func TestEveryLinePassesTheFeed(t *testing.T) {
 				t.Errorf("%s: %s %q is not 010-XXXX-XXXX", l.ID, it.Category, it.Value)
 			}
 		}
+		// Every value is sealed with the subscriber's own data key, not only
+		// the ones the notice marks as encrypted (crypto-shredding).
+		if p.Key == nil || p.Key.SubscriberID != l.ID || len(p.Key.Wrapped) == 0 {
+			t.Errorf("%s: prepared without a wrapped data key: %+v", l.ID, p.Key)
+		}
 		for _, h := range p.Holdings {
-			c, _ := cat.Category(h.Category)
-			if c.Sensitive != (len(h.ValueCipher) > 0) || c.Sensitive != (h.ValueText == nil) {
-				t.Errorf("%s: %s sensitive=%v but cipher %d bytes, text %v", l.ID, h.Category, c.Sensitive, len(h.ValueCipher), h.ValueText != nil)
+			if len(h.ValueCipher) == 0 || h.ValueText != nil || h.KeyID == nil || *h.KeyID != protect.DataKeyID {
+				t.Errorf("%s: %s not sealed with the data key: cipher %d bytes, text %v", l.ID, h.Category, len(h.ValueCipher), h.ValueText != nil)
 			}
+		}
+		for _, r := range p.Records {
+			if r.Summary != "" {
+				t.Errorf("%s: record %s/%s summary stored in the clear", l.ID, r.Kind, r.ExternalID)
+			}
+		}
+		if l.BirthDate != nil && (p.Subscriber.BirthDate != nil || len(p.Subscriber.BirthDateCipher) == 0) {
+			t.Errorf("%s: birth date stored in the clear", l.ID)
 		}
 		if s.Minor {
 			minors++

@@ -30,6 +30,8 @@ type BulkRows struct {
 	// Holds must cover all items of their subscriber: item links would
 	// need the ids the database gives the rows.
 	Holds []*models.Hold
+	// Keys are the new subscribers' wrapped data keys.
+	Keys []*models.SubscriberKey
 }
 
 // Add appends the rows of one prepared subscriber.
@@ -39,6 +41,9 @@ func (b *BulkRows) Add(p *feed.PreparedSubscriber) {
 	b.Records = append(b.Records, p.Records...)
 	b.FeeIssues = append(b.FeeIssues, p.FeeIssues...)
 	b.Holds = append(b.Holds, p.Holds...)
+	if p.Key != nil {
+		b.Keys = append(b.Keys, p.Key)
+	}
 }
 
 // Reset empties b and keeps its capacity, for the next batch.
@@ -48,7 +53,9 @@ func (b *BulkRows) Reset() {
 	clear(b.Records)
 	clear(b.FeeIssues)
 	clear(b.Holds)
+	clear(b.Keys)
 	b.Subscribers, b.Holdings, b.Records, b.FeeIssues, b.Holds = b.Subscribers[:0], b.Holdings[:0], b.Records[:0], b.FeeIssues[:0], b.Holds[:0]
+	b.Keys = b.Keys[:0]
 }
 
 // BulkInsert writes the rows of new subscribers in one transaction, by the
@@ -129,22 +136,27 @@ type bulkTable struct {
 // bulkTables lists the tables of rows in the order their foreign keys need.
 // Creation times are set here, to now, as gorm sets them on the feed's
 // writes, so both paths store the same values in the same format.
-func bulkTables(rows *BulkRows, now time.Time) []bulkTable {
+func bulkTables(rows *BulkRows, keysTable string, now time.Time) []bulkTable {
 	return []bulkTable{
-		{"subscribers", []string{"id", "status", "signed_up_at", "terminated_at", "birth_date", "guardian_id", "billing_state", "billing_since", "created_at", "updated_at"},
+		{"subscribers", []string{"id", "status", "signed_up_at", "terminated_at", "birth_date", "birth_date_cipher", "guardian_id", "billing_state", "billing_since", "created_at", "updated_at"},
 			len(rows.Subscribers), func(i int, dst []any) []any {
 				s := rows.Subscribers[i]
-				return append(dst, s.ID, string(s.Status), s.SignedUpAt, nullTime(s.TerminatedAt), nullString(s.BirthDate), nullString(s.GuardianID), string(s.BillingState), nullTime(s.BillingSince), now, now)
+				return append(dst, s.ID, string(s.Status), s.SignedUpAt, nullTime(s.TerminatedAt), nullString(s.BirthDate), s.BirthDateCipher, nullString(s.GuardianID), string(s.BillingState), nullTime(s.BillingSince), now, now)
+			}},
+		{keysTable, []string{"subscriber_id", "master_key_id", "wrapped", "created_at"},
+			len(rows.Keys), func(i int, dst []any) []any {
+				k := rows.Keys[i]
+				return append(dst, k.SubscriberID, k.MasterKeyID, k.Wrapped, now)
 			}},
 		{"holdings", []string{"id", "subscriber_id", "category", "value_text", "value_cipher", "key_id", "source", "collected_at", "purge_after", "purge_clause", "created_at", "updated_at"},
 			len(rows.Holdings), func(i int, dst []any) []any {
 				h := rows.Holdings[i]
 				return append(dst, h.ID, h.SubscriberID, h.Category, nullString(h.ValueText), h.ValueCipher, nullString(h.KeyID), h.Source, h.CollectedAt, nullTime(h.PurgeAfter), h.PurgeClause, now, now)
 			}},
-		{"records", []string{"subscriber_id", "kind", "occurred_at", "external_id", "summary", "purge_after", "purge_clause", "created_at"},
+		{"records", []string{"subscriber_id", "kind", "occurred_at", "external_id", "summary", "summary_cipher", "purge_after", "purge_clause", "created_at"},
 			len(rows.Records), func(i int, dst []any) []any {
 				r := rows.Records[i]
-				return append(dst, r.SubscriberID, r.Kind, r.OccurredAt, r.ExternalID, r.Summary, nullTime(r.PurgeAfter), r.PurgeClause, now)
+				return append(dst, r.SubscriberID, r.Kind, r.OccurredAt, r.ExternalID, r.Summary, r.SummaryCipher, nullTime(r.PurgeAfter), r.PurgeClause, now)
 			}},
 		{"fee_issues", []string{"subscriber_id", "kind", "since", "resolved_at", "source_ref", "created_at"},
 			len(rows.FeeIssues), func(i int, dst []any) []any {
@@ -162,19 +174,19 @@ func bulkTables(rows *BulkRows, now time.Time) []bulkTable {
 // bulkInsert streams each table with COPY (binary), through the pgx
 // connection under gorm's database/sql driver: the session is the one the
 // transaction was begun on, so the COPY is part of it.
-func (postgresDialect) bulkInsert(ctx context.Context, conn *sql.Conn, _ gorm.ConnPool, rows *BulkRows) error {
+func (d postgresDialect) bulkInsert(ctx context.Context, conn *sql.Conn, _ gorm.ConnPool, rows *BulkRows) error {
 	err := conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("store: bulk insert needs the pgx driver, not %T", dc)
 		}
-		for _, t := range bulkTables(rows, bulkNow()) {
+		for _, t := range bulkTables(rows, d.keysTable(), bulkNow()) {
 			if t.n == 0 {
 				continue
 			}
 			buf := make([]any, 0, len(t.cols))
 			src := pgx.CopyFromSlice(t.n, func(i int) ([]any, error) { return t.row(i, buf[:0]), nil })
-			if _, err := sc.Conn().CopyFrom(ctx, pgx.Identifier{t.name}, t.cols, src); err != nil {
+			if _, err := sc.Conn().CopyFrom(ctx, pgx.Identifier(strings.Split(t.name, ".")), t.cols, src); err != nil {
 				return fmt.Errorf("copy %s: %w", t.name, err)
 			}
 		}
@@ -191,8 +203,8 @@ const sqliteRowsPerInsert = 200
 // bulkInsert runs multi-row INSERTs, prepared once per table and size, in
 // the transaction: the file has one writer, and one large transaction
 // spares a journal sync per row.
-func (sqliteDialect) bulkInsert(ctx context.Context, _ *sql.Conn, tx gorm.ConnPool, rows *BulkRows) error {
-	for _, t := range bulkTables(rows, bulkNow()) {
+func (d sqliteDialect) bulkInsert(ctx context.Context, _ *sql.Conn, tx gorm.ConnPool, rows *BulkRows) error {
+	for _, t := range bulkTables(rows, d.keysTable(), bulkNow()) {
 		var (
 			stmt  *sql.Stmt
 			width int

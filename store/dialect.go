@@ -72,6 +72,12 @@ type dialect interface {
 	// deliverer is claiming are skipped, so replicas never claim the same
 	// message at once.
 	lockOutbox() string
+
+	// Data keys (store/keys.go).
+
+	// keysTable names the table of wrapped subscriber data keys: a schema
+	// of its own on PostgreSQL, kept out of data backups.
+	keysTable() string
 }
 
 type postgresDialect struct{}
@@ -231,3 +237,6 @@ func (postgresDialect) lockOutbox() string { return " FOR UPDATE OF t SKIP LOCKE
 // lockOutbox needs nothing on SQLite: the file has one writer and the pool
 // one connection, so claims follow one another.
 func (sqliteDialect) lockOutbox() string { return "" }
+
+func (postgresDialect) keysTable() string { return "portal_keys.subscriber_keys" }
+func (sqliteDialect) keysTable() string   { return "subscriber_keys" }

@@ -37,7 +37,7 @@ func (db *DB) UpsertSubscriber(ctx context.Context, s *models.Subscriber) error 
 	normalizeTimes(&s.SignedUpAt, s.TerminatedAt, s.BillingSince)
 	err := db.q(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"status", "signed_up_at", "terminated_at", "birth_date", "guardian_id", "billing_state", "billing_since", "updated_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"status", "signed_up_at", "terminated_at", "birth_date", "birth_date_cipher", "guardian_id", "billing_state", "billing_since", "updated_at"}),
 	}).Create(s).Error
 	return translate(err)
 }

@@ -110,7 +110,7 @@ func (s *Service) build(ctx context.Context, r *models.TransmissionRequest, rc *
 			if !slices.Contains(r.Categories, h.Category.Code) || !transmissible(h.Assessment.State) {
 				continue
 			}
-			v, err := s.inv.Reveal(h.Holding)
+			v, err := s.inv.Reveal(subj, h.Holding)
 			if err != nil {
 				return nil, err
 			}

@@ -118,6 +118,8 @@ type Store interface {
 	DeleteExpiredExports(ctx context.Context, now time.Time) (int64, error)
 	// CopyStore erases the copies that go with the data.
 	CopyStore
+	// SubscriberStore erases subscribers with nothing left (subscribers.go).
+	SubscriberStore
 	InTx(ctx context.Context, fn func(tx Store) error) error
 }
 
@@ -244,6 +246,10 @@ type Report struct {
 	AuditPruned int64
 	// ExportsDeleted counts the expired access exports the run deleted.
 	ExportsDeleted int64
+	// SubscribersErased is how many subscribers the run erased (or in a
+	// dry run would erase) because nothing of theirs was left and their
+	// proof records had served their time (subscribers.go).
+	SubscribersErased int64
 }
 
 // Service runs purges.
@@ -327,6 +333,11 @@ func (s *Service) Run(ctx context.Context, o Options) (*Report, error) {
 	// only what those clauses govern, and a dry run nothing.
 	if runErr == nil && !o.DryRun && len(o.Clauses) == 0 {
 		runErr = s.eraseCopies(ctx, t, now, o.BatchSize)
+	}
+	// Subscribers last: the items this run erased may have been their
+	// last. A run limited to some clauses leaves them to a full run.
+	if runErr == nil && len(o.Clauses) == 0 {
+		rep.SubscribersErased, runErr = s.eraseSubscribers(ctx, now, o.DryRun)
 	}
 	var pruneErr error
 	if runErr == nil && !o.DryRun {

@@ -1,0 +1,195 @@
+package purge
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// What the purge erases last: the subscriber (POLICY.md §3, last rule;
+// LAW.md 법 21①). When nothing of a terminated subscriber is left under
+// any clause or hold — no holding, no record, no active hold — the
+// subscriber row goes too, with everything that only describes them:
+// status, dates, birth date, guardian link, consents, fee history
+// (fee_issues), released holds, requests and their correspondence,
+// outbox notices, the record of what was erased for them, and their data
+// key (package shred), whose destruction makes every copy of their values
+// unreadable. The audit trail keeps only what it recorded, and is pruned
+// after its own two years.
+//
+// Two kinds of rows outlive the items because they prove something, and
+// keep the subscriber until their proof period ends:
+//
+//   - The consent history (consent_events) is the operator's evidence that
+//     the consents it acted on were given, withdrawn or reconfirmed (법 22,
+//     정보통신망법 50 and its 14-day result notices). A dispute about a
+//     consent is a consumer complaint, and complaint and dispute records
+//     are kept three years (전자상거래법 6조: the catalog's
+//     COMPLAINT_RECORDS), so the history is kept until that clause's
+//     period, counted from the latest consent event, has ended.
+//   - The portal's own requests are complaint records too (POLICY.md §3):
+//     an open request keeps the subscriber, and a closed one until
+//     COMPLAINT_RECORDS has run from its resolution.
+//
+// Each subscriber is erased in one transaction: the key and every row go
+// together, or nothing does.
+
+// proofClause is the clause whose period the proof records are kept for.
+const proofClause = "COMPLAINT_RECORDS"
+
+// Bare is a terminated subscriber with no holding, record or active hold
+// left, with the dates that decide whether their proof records may go.
+type Bare struct {
+	SubscriberID string
+	// LastConsentEvent is the newest consent_events row; nil if none.
+	LastConsentEvent *time.Time
+	// LastRequestEnd is when the latest closed request was resolved or
+	// withdrawn; nil if none.
+	LastRequestEnd *time.Time
+	// OpenRequests is true while a request is not resolved or withdrawn.
+	OpenRequests bool
+}
+
+// SubscriberStore is what erasing subscribers needs; purge.Store embeds
+// it. Each method runs inside the batch's transaction.
+type SubscriberStore interface {
+	// LockBare returns up to q.Limit bare subscribers, in id order,
+	// locked against other purges (skipping any another transaction
+	// holds).
+	LockBare(ctx context.Context, q BareQuery) ([]Bare, error)
+	// DeleteBareSubscriber deletes the subscriber row if it is still bare
+	// (checked again in the statement), and with it, by cascade, every row
+	// that refers to it and the data key; false if it was not bare.
+	DeleteBareSubscriber(ctx context.Context, subscriberID string) (bool, error)
+	// DeleteConsentHistory deletes the consent history of a subscriber
+	// whose row is gone (the history refuses it otherwise).
+	DeleteConsentHistory(ctx context.Context, subscriberID string) (int64, error)
+	// DeleteErasures deletes the record of what was erased for a
+	// subscriber whose row is gone: there is no one left to tell.
+	DeleteErasures(ctx context.Context, subscriberID string) (int64, error)
+}
+
+// BareQuery selects bare subscribers: those with ids after After, or the
+// one with id ID.
+type BareQuery struct {
+	After string
+	ID    string
+	Limit int
+}
+
+// subscriberBatch is how many subscribers one transaction looks at.
+const subscriberBatch = 500
+
+// proofEnds is the end of the proof period that starts at t.
+func (s *Service) proofEnds(t time.Time) (time.Time, error) {
+	cl, ok := s.cat.Clause(proofClause)
+	if !ok {
+		return time.Time{}, fmt.Errorf("purge: the catalog has no clause %s for the proof period of consents and requests", proofClause)
+	}
+	return cl.Duration.AddTo(t), nil
+}
+
+// erasable reports whether a bare subscriber may go at now: no open
+// request, and the proof periods of their consent history and requests
+// over.
+func (s *Service) erasable(b Bare, now time.Time) (bool, error) {
+	if b.OpenRequests {
+		return false, nil
+	}
+	for _, t := range []*time.Time{b.LastConsentEvent, b.LastRequestEnd} {
+		if t == nil {
+			continue
+		}
+		end, err := s.proofEnds(*t)
+		if err != nil {
+			return false, err
+		}
+		if now.Before(end) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// eraseSubscribers erases every bare subscriber whose proof periods are
+// over (with dry, counts them), one transaction per subscriber, and returns
+// how many.
+func (s *Service) eraseSubscribers(ctx context.Context, now time.Time, dry bool) (int64, error) {
+	var (
+		n     int64
+		after string
+	)
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		var bare []Bare
+		if err := s.store.InTx(ctx, func(tx Store) error {
+			var err error
+			bare, err = tx.LockBare(ctx, BareQuery{After: after, Limit: subscriberBatch})
+			return err
+		}); err != nil {
+			return n, err
+		}
+		for _, b := range bare {
+			ok, err := s.erasable(b, now)
+			if err != nil {
+				return n, err
+			}
+			if !ok {
+				continue
+			}
+			if dry {
+				n++
+				continue
+			}
+			erased, err := s.EraseSubscriber(ctx, b.SubscriberID, now)
+			if err != nil {
+				return n, err
+			}
+			if erased {
+				n++
+			}
+		}
+		if len(bare) < subscriberBatch {
+			return n, nil
+		}
+		after = bare[len(bare)-1].SubscriberID
+	}
+}
+
+// EraseSubscriber erases one subscriber and their data key in one
+// transaction if they are bare and their proof periods are over at now,
+// and reports whether it did. Interrupted at any point, it leaves the
+// subscriber either whole or gone.
+func (s *Service) EraseSubscriber(ctx context.Context, subscriberID string, now time.Time) (bool, error) {
+	var erased bool
+	err := s.store.InTx(ctx, func(tx Store) error {
+		erased = false
+		// Locked again, and judged on what is committed now: a request
+		// filed or a record appended since the walk keeps the subscriber.
+		bare, err := tx.LockBare(ctx, BareQuery{ID: subscriberID, Limit: 1})
+		if err != nil || len(bare) == 0 {
+			return err
+		}
+		if ok, err := s.erasable(bare[0], now); err != nil || !ok {
+			return err
+		}
+		gone, err := tx.DeleteBareSubscriber(ctx, subscriberID)
+		if err != nil || !gone {
+			return err
+		}
+		if _, err := tx.DeleteConsentHistory(ctx, subscriberID); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteErasures(ctx, subscriberID); err != nil {
+			return err
+		}
+		erased = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return erased, nil
+}

@@ -61,8 +61,11 @@ func TestDataKeysWrapAndRotate(t *testing.T) {
 		t.Fatalf("open with the unwrapped key: %q, %v", plain, err)
 	}
 	for name, bad := range map[string]func() error{
-		"another subscriber's aad": func() error { _, err := both.UnwrapDataKey(kid, wrapped, protect.AAD("subscriber-key", "s-2")); return err },
-		"a value's aad":            func() error { _, err := both.Decrypt(kid, wrapped, aad); return err },
+		"another subscriber's aad": func() error {
+			_, err := both.UnwrapDataKey(kid, wrapped, protect.AAD("subscriber-key", "s-2"))
+			return err
+		},
+		"a value's aad": func() error { _, err := both.Decrypt(kid, wrapped, aad); return err },
 		"another row's value": func() error {
 			_, err := got.Open(sealed, protect.AAD("s-1", "applicant.phone"))
 			return err

@@ -50,7 +50,7 @@ func subscriberRows(t *testing.T, db *store.DB, id string) map[string]int64 {
 	out := map[string]int64{}
 	for table, col := range map[string]string{"subscribers": "id", keys: "subscriber_id", "fee_issues": "subscriber_id", "holds": "subscriber_id", "holdings": "subscriber_id", "records": "subscriber_id"} {
 		var n int64
-		if err := db.SQL().QueryRow("SELECT COUNT(*) FROM "+table+" WHERE "+col+" = '"+id+"'").Scan(&n); err != nil {
+		if err := db.SQL().QueryRow("SELECT COUNT(*) FROM " + table + " WHERE " + col + " = '" + id + "'").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		out[table] = n

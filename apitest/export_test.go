@@ -161,8 +161,12 @@ func TestAccessExportInFull(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			otherSubj, err := env.Inventory.Load(ctx, other)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, h := range hs {
-				v, err := env.Inventory.Reveal(h)
+				v, err := env.Inventory.Reveal(otherSubj, h)
 				if err != nil {
 					t.Fatal(err)
 				}

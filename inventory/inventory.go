@@ -369,3 +369,25 @@ func (s *Service) RevealIn(ctx context.Context, st Store, subscriberID string, h
 	}
 	return out, nil
 }
+
+// SealDocument seals a document made of a subscriber's data (kind and id
+// name it, e.g. an access export and its request) with the subscriber's
+// data key, read in st, before it is stored: erasing the subscriber makes
+// it unreadable wherever a copy lingers. A subscriber written before data
+// keys has none, and the document is stored as it is.
+func (s *Service) SealDocument(ctx context.Context, st Store, subscriberID, kind, id string, doc []byte) ([]byte, error) {
+	dk, err := s.keys.ForRead(ctx, st, subscriberID)
+	if err != nil || dk == nil {
+		return doc, err
+	}
+	return shred.SealDocument(dk, subscriberID, kind, id, doc), nil
+}
+
+// OpenDocument opens a document SealDocument sealed.
+func (s *Service) OpenDocument(ctx context.Context, st Store, subscriberID, kind, id string, stored []byte) ([]byte, error) {
+	dk, err := s.keys.ForRead(ctx, st, subscriberID)
+	if err != nil {
+		return nil, err
+	}
+	return shred.OpenDocument(dk, subscriberID, kind, id, stored)
+}

@@ -305,7 +305,13 @@ func (s *Service) completeAccess(ctx context.Context, r *models.Request) (*model
 		if !q.Status.Open() {
 			return apperr.Conflict("the request is closed")
 		}
-		if err := tx.SaveExport(ctx, &models.RequestExport{RequestID: q.ID, SubscriberID: q.SubscriberID, TokenDigest: hex.EncodeToString(sum[:]), Payload: payload, CreatedAt: now, ExpiresAt: expires}); err != nil {
+		// The export copies every value in the clear: stored sealed with
+		// the subscriber's data key, it goes with the key (package shred).
+		sealed, err := s.inv.SealDocument(ctx, tx, q.SubscriberID, "export", q.ID, payload)
+		if err != nil {
+			return err
+		}
+		if err := tx.SaveExport(ctx, &models.RequestExport{RequestID: q.ID, SubscriberID: q.SubscriberID, TokenDigest: hex.EncodeToString(sum[:]), Payload: sealed, CreatedAt: now, ExpiresAt: expires}); err != nil {
 			return err
 		}
 		res, code := models.ResolutionApproved, "ACCESS_EXPORTED"
@@ -359,6 +365,9 @@ func (s *Service) Export(ctx context.Context, who Actor, r *models.Request) (*mo
 	}
 	if !s.now().Before(e.ExpiresAt) {
 		return nil, ErrNoExport
+	}
+	if e.Payload, err = s.inv.OpenDocument(ctx, s.store, e.SubscriberID, "export", e.RequestID, e.Payload); err != nil {
+		return nil, err
 	}
 	if err := s.audit(ctx, s.store, who, ActionExportDownload, r, nil); err != nil {
 		return nil, err

@@ -108,3 +108,31 @@ func OpenSubscriber(dk *protect.DataKey, s *models.Subscriber) error {
 	s.BirthDate, s.BirthDateCipher = &v, nil
 	return nil
 }
+
+// sealedDocument marks a document sealed with a data key: JSON, the only
+// kind stored in the clear before data keys, never starts with this byte.
+const sealedDocument = 0x01
+
+func documentAAD(subscriberID, kind, id string) []byte {
+	return protect.AAD("document", subscriberID, kind, id)
+}
+
+// SealDocument seals a document derived from a subscriber's data (an
+// access export) with their data key, bound to its kind and id, so the
+// copy goes with the key like the values it copies.
+func SealDocument(dk *protect.DataKey, subscriberID, kind, id string, doc []byte) []byte {
+	return append([]byte{sealedDocument}, dk.Seal(doc, documentAAD(subscriberID, kind, id))...)
+}
+
+// OpenDocument opens what SealDocument sealed; a document stored before
+// data keys is returned as it is.
+func OpenDocument(dk *protect.DataKey, subscriberID, kind, id string, stored []byte) ([]byte, error) {
+	if len(stored) == 0 || stored[0] != sealedDocument {
+		return stored, nil
+	}
+	b, err := dk.Open(stored[1:], documentAAD(subscriberID, kind, id))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", kind, id, err)
+	}
+	return b, nil
+}

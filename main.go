@@ -129,6 +129,7 @@ func newCLI(getenv func(string) string, stdout, stderr io.Writer) *cli.Command {
 			transmitCommand(),
 			usageNoticeCommand(),
 			verifyCommand(),
+			rewrapCommand(),
 			loadtestCommand(),
 			schemaCommand(),
 			versionCommand(),

@@ -16,10 +16,11 @@ import (
 
 // A terminated subscriber with settled fees and no fee records,
 // terminated 2019-01-10 (KST): the e-mail goes after the post-termination
-// clause (6 months), the name and phone are kept by the tax clause until 5
-// years after the filing deadline of the termination's VAT period (25 July
-// 2019, so until 25 July 2024). The tests stay well clear of that boundary
-// (the retention tests own it): July 2024 is before, August after.
+// clause (6 months), the name and phone are kept by the tax clause for 5
+// years from the later filing deadline of the termination's tax periods
+// (the corporate tax's, 31 March 2020: kept until 31 March 2025). The tests
+// stay well clear of that boundary (the retention tests own it): February
+// 2025 is before, June after.
 func goneSubscriber(t *testing.T, e *env, id string) {
 	t.Helper()
 	e.clock.Set(kst(2019, 1, 9))
@@ -72,7 +73,7 @@ func TestTheSubscriberGoesWithTheLastItem(t *testing.T) {
 		// left, and an active one: neither goes.
 		e.subscriber(t, "active-1", kst(2016, 1, 1), []feed.ItemInput{{Category: "applicant.name", Value: "이철수"}}, nil)
 
-		e.clock.Set(kst(2024, 7, 1))
+		e.clock.Set(kst(2025, 2, 1))
 		rep, err := e.purge.Run(ctx, purge.Options{Actor: "test"})
 		if err != nil {
 			t.Fatal(err)
@@ -84,7 +85,7 @@ func TestTheSubscriberGoesWithTheLastItem(t *testing.T) {
 			t.Fatalf("before the end: %v", got)
 		}
 
-		e.clock.Set(kst(2024, 8, 1))
+		e.clock.Set(kst(2025, 6, 1))
 		rep, err = e.purge.Run(ctx, purge.Options{Actor: "test"})
 		if err != nil {
 			t.Fatal(err)
@@ -123,7 +124,7 @@ func TestAHoldOrADryRunKeepsTheSubscriber(t *testing.T) {
 		e := newEnv(t, db, kst(2019, 1, 1))
 		ctx := context.Background()
 		goneSubscriber(t, e, "gone-2")
-		e.clock.Set(kst(2024, 8, 1))
+		e.clock.Set(kst(2025, 6, 1))
 		rep, err := e.purge.Run(ctx, purge.Options{Actor: "test", DryRun: true})
 		if err != nil {
 			t.Fatal(err)
@@ -218,7 +219,7 @@ func TestAnInterruptedErasureLeavesTheSubscriberWhole(t *testing.T) {
 				storetest.Each(t, func(t *testing.T, db *store.DB) {
 					e := newEnv(t, db, kst(2019, 1, 1))
 					goneSubscriber(t, e, "gone-3")
-					e.clock.Set(kst(2024, 8, 1))
+					e.clock.Set(kst(2025, 6, 1))
 					// Items first, so that only the subscriber is left.
 					if _, err := e.purge.Run(context.Background(), purge.Options{Actor: "test", Clauses: []string{"POST_TERMINATION", "TAX_RECORDS"}}); err != nil {
 						t.Fatal(err)

@@ -23,8 +23,8 @@ import (
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
-	"github.com/xroshot/portal/textin"
 	"github.com/xroshot/portal/shred"
+	"github.com/xroshot/portal/textin"
 )
 
 // Store is what the feed writes, inside one transaction per call.

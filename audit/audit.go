@@ -173,6 +173,55 @@ type Store interface {
 	AppendAuditEvent(ctx context.Context, build func(tail models.AuditLink) (*models.AuditEvent, error)) error
 }
 
+// Pseudonyms is implemented by stores that name subscribers in the trail by
+// a pseudonymous marker rather than by their id (POLICY.md §3: once a
+// subscriber is erased, what may remain is a pseudonymous marker the trail
+// refers to). The marker's link to the subscriber goes with the subscriber,
+// so the events about them, kept for the trail's own two years, then name
+// no one; the hash chain covers the marker, so nothing is rewritten.
+type Pseudonyms interface {
+	// AuditMarker returns the subscriber's marker, creating it on first
+	// use, or the id itself when it names no subscriber.
+	AuditMarker(ctx context.Context, subscriberID string) (string, error)
+}
+
+// pseudonymise replaces, in e, every mention of a subscriber by their
+// marker: the subject, the subscriber a delegated actor acted for, the
+// actor when subscribers act on their own data, and a subscriber target.
+func pseudonymise(ctx context.Context, ps Pseudonyms, e *Event) error {
+	memo := map[string]string{}
+	mark := func(p *string) error {
+		if *p == "" {
+			return nil
+		}
+		if m, ok := memo[*p]; ok {
+			*p = m
+			return nil
+		}
+		m, err := ps.AuditMarker(ctx, *p)
+		if err != nil {
+			return err
+		}
+		memo[*p], *p = m, m
+		return nil
+	}
+	subject := e.Subject
+	if subject != "" && e.Actor.ID == subject {
+		if err := mark(&e.Actor.ID); err != nil {
+			return err
+		}
+	}
+	if e.TargetType == "subscriber" {
+		if err := mark(&e.TargetID); err != nil {
+			return err
+		}
+	}
+	if err := mark(&e.Subject); err != nil {
+		return err
+	}
+	return mark(&e.Actor.ActingFor)
+}
+
 // ErrNoActor is returned for an event with no actor: a background job must
 // name itself with System.
 var ErrNoActor = errors.New("audit: event has no actor")
@@ -201,6 +250,11 @@ func NewRecorder(c clock.Clock) *Recorder {
 func (r *Recorder) Record(ctx context.Context, tx Store, e Event) error {
 	if e.Actor.ID == "" {
 		e.Actor = FromContext(ctx)
+	}
+	if ps, ok := tx.(Pseudonyms); ok {
+		if err := pseudonymise(ctx, ps, &e); err != nil {
+			return err
+		}
 	}
 	row, err := newRow(e)
 	if err != nil {

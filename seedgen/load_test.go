@@ -174,7 +174,10 @@ func dump(t *testing.T, db *store.DB, keys *protect.Keyring) tableDump {
 		}
 		d.Counts[tb] = n
 	}
-	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'audit|' || action || '|' || COALESCE(subject_id, '-') || '|' || target_type || '|' || target_id FROM audit_events`)...)
+	// The trail names subscribers by a random marker (store.AuditMarker):
+	// compared by the subscriber it stands for.
+	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'audit|' || a.action || '|' || COALESCE(s.subscriber_id, a.subject_id, '-') || '|' || a.target_type || '|' || COALESCE(tm.subscriber_id, a.target_id)
+		FROM audit_events a LEFT JOIN subscriber_markers s ON s.marker = a.subject_id LEFT JOIN subscriber_markers tm ON tm.marker = a.target_id`)...)
 	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'hold|' || subscriber_id || '|' || reason || '|' || CAST(all_items AS TEXT) || '|' || source_ref || '|' || placed_by
 		|| '|' || CAST(placed_at AS TEXT) || '|' || COALESCE(CAST(released_at AS TEXT), '-') FROM holds`)...)
 	d.Rows = append(d.Rows, queryStrings(t, db, `SELECT 'f|' || subscriber_id || '|' || kind || '|' || CAST(since AS TEXT) || '|' || COALESCE(CAST(resolved_at AS TEXT), '-') || '|' || COALESCE(source_ref, '-') FROM fee_issues`)...)

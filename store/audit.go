@@ -85,11 +85,13 @@ func (db *DB) AuditChain(ctx context.Context, from int64, limit int) ([]*models.
 // served by the audit_events_subject, _actor, _action and _time indexes.
 func (db *DB) ListAuditEvents(ctx context.Context, q models.AuditQuery) ([]*models.AuditEvent, error) {
 	g := db.q(ctx)
+	// The trail names subscribers by their marker (markers.go): a filter
+	// by a subscriber's id finds the events under their marker too.
 	if q.ActorID != "" {
-		g = g.Where("actor_id = ?", q.ActorID)
+		g = g.Where("(actor_id = ? OR actor_id IN (SELECT marker FROM subscriber_markers WHERE subscriber_id = ?))", q.ActorID, q.ActorID)
 	}
 	if q.SubjectID != "" {
-		g = g.Where("subject_id = ?", q.SubjectID)
+		g = g.Where("(subject_id = ? OR subject_id IN (SELECT marker FROM subscriber_markers WHERE subscriber_id = ?))", q.SubjectID, q.SubjectID)
 	}
 	if q.Action != "" {
 		g = g.Where("action = ?", q.Action)
@@ -104,8 +106,10 @@ func (db *DB) ListAuditEvents(ctx context.Context, q models.AuditQuery) ([]*mode
 		g = g.Where("seq < ?", q.BeforeSeq)
 	}
 	var rows []*models.AuditEvent
-	err := g.Order("seq DESC").Limit(q.Limit).Find(&rows).Error
-	return rows, translate(err)
+	if err := g.Order("seq DESC").Limit(q.Limit).Find(&rows).Error; err != nil {
+		return nil, translate(err)
+	}
+	return rows, db.unmarkAudit(ctx, rows)
 }
 
 // PruneAuditEvents removes the audit events before the first one that

@@ -415,6 +415,12 @@ type PurgeReport struct {
 // need a role are nullable, so that a refusal (UNAUTHENTICATED, FORBIDDEN,
 // NOT_FOUND) nulls that field alone and its neighbours in the same query still
 // answer.
+//
+// Conventions of the whole API: a bearer token authenticates; errors carry
+// extensions.code (UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT with
+// extensions.field, CONFLICT); Time is an absolute instant, Date a calendar day
+// in Korea Standard Time; codes of purposes, categories, record kinds, clauses
+// and consent topics are the catalog's, listed by policy (docs/POLICY.md).
 type Query struct {
 }
 

@@ -201,3 +201,30 @@ func TestARefusedRootFieldNullsOnlyItself(t *testing.T) {
 		t.Errorf("codes = %v, want two FORBIDDEN", r.Codes())
 	}
 }
+
+// Introspection tells tools the scalars' specifications and every
+// description, as graphql-js's getIntrospectionQuery asks for them.
+func TestIntrospectionShowsSpecifiedByAndDescriptions(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, "sqlite")
+	r := env.Query(t, "", `{ time: __type(name: "Time") { specifiedByURL description } node: __type(name: "Node") { description possibleTypes { name } } }`, nil)
+	if len(r.Errors) > 0 {
+		t.Fatalf("errors: %+v", r.Errors)
+	}
+	var data struct {
+		Time struct{ SpecifiedByURL, Description *string }
+		Node struct {
+			Description   *string
+			PossibleTypes []struct{ Name string }
+		}
+	}
+	if err := json.Unmarshal(r.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	if data.Time.SpecifiedByURL == nil || !strings.Contains(*data.Time.SpecifiedByURL, "rfc3339") || data.Time.Description == nil {
+		t.Errorf("Time = %s", r.Data)
+	}
+	if data.Node.Description == nil || len(data.Node.PossibleTypes) != 1 || data.Node.PossibleTypes[0].Name != "Request" {
+		t.Errorf("Node = %s", r.Data)
+	}
+}

@@ -142,6 +142,19 @@ func TestCopiesGoWithTheirData(t *testing.T) {
 		if _, err := db.SQL().Exec("DELETE FROM holdings WHERE subscriber_id = 'empties'"); err != nil {
 			t.Fatal(err)
 		}
+		// While the subscription runs, having no items is not having no
+		// data left: a subscriber fed before their profile still gets
+		// their notices, and their correspondence stays.
+		run(resolved.Add(30 * time.Minute))
+		if n := count(t, db, "SELECT COUNT(*) FROM outbox WHERE subscriber_id = 'empties'"); n == 0 {
+			t.Error("the notices of an active subscriber without items went")
+		}
+		if got := quoted(t, db, "empties"); !contains(got, "requests") {
+			t.Errorf("the correspondence of an active subscriber without items was scrubbed: %v", got)
+		}
+		if _, err := db.SQL().Exec("UPDATE subscribers SET status = 'TERMINATED', terminated_at = $1 WHERE id = 'empties'", resolved.Add(-24*time.Hour).UTC()); err != nil {
+			t.Fatal(err)
+		}
 		rep := run(resolved.Add(time.Hour))
 		if got := quoted(t, db, "empties"); len(got) != 0 {
 			t.Errorf("after its data went, the quoted values remain in %v", got)

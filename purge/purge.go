@@ -326,6 +326,8 @@ func (s *Service) Run(ctx context.Context, o Options) (*Report, error) {
 			break
 		}
 	}
+	// Expired access exports go on every run that erases, limited or
+	// not: their seven days are the export's own, under no clause.
 	if runErr == nil && !o.DryRun {
 		rep.ExportsDeleted, runErr = s.store.DeleteExpiredExports(ctx, now)
 	}

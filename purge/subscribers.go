@@ -2,7 +2,6 @@ package purge
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -33,9 +32,6 @@ import (
 //
 // Each subscriber is erased in one transaction: the key and every row go
 // together, or nothing does.
-
-// proofClause is the clause whose period the proof records are kept for.
-const proofClause = "COMPLAINT_RECORDS"
 
 // Bare is a terminated subscriber with no holding, record or active hold
 // left, with the dates that decide whether their proof records may go.
@@ -80,13 +76,13 @@ type BareQuery struct {
 // subscriberBatch is how many subscribers one transaction looks at.
 const subscriberBatch = 500
 
-// proofEnds is the end of the proof period that starts at t.
+// proofEnds is the end of the proof period that starts at t: the
+// complaint-records clause as the retention calculus counts it (민법 157,
+// 159: through the end of its last day in KST), the same end the copies of
+// requests are erased at.
 func (s *Service) proofEnds(t time.Time) (time.Time, error) {
-	cl, ok := s.cat.Clause(proofClause)
-	if !ok {
-		return time.Time{}, fmt.Errorf("purge: the catalog has no clause %s for the proof period of consents and requests", proofClause)
-	}
-	return cl.Duration.AddTo(t), nil
+	end, _, err := s.complaintEnd(t, t)
+	return end, err
 }
 
 // erasable reports whether a bare subscriber may go at now: no open

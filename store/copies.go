@@ -36,9 +36,12 @@ func (db *DB) DeleteRequests(ctx context.Context, ids []string) (map[string]int6
 	return db.countByCode(ctx, "DELETE FROM requests WHERE id IN ? RETURNING type", ids)
 }
 
-// noDataLeft is true for a row of alias r whose subscriber has no holding
-// and no record left: every copy of their data must be gone by then.
-const noDataLeft = "NOT EXISTS (SELECT 1 FROM holdings h WHERE h.subscriber_id = r.subscriber_id)" +
+// noDataLeft is true for a row of alias r whose subscriber is terminated
+// and has no holding and no record left: every copy of their data must be
+// gone by then. An active subscriber without items yet (fed before their
+// profile) is not such a subscriber: their notices still go out.
+const noDataLeft = "EXISTS (SELECT 1 FROM subscribers sx WHERE sx.id = r.subscriber_id AND sx.status = 'TERMINATED')" +
+	" AND NOT EXISTS (SELECT 1 FROM holdings h WHERE h.subscriber_id = r.subscriber_id)" +
 	" AND NOT EXISTS (SELECT 1 FROM records x WHERE x.subscriber_id = r.subscriber_id)"
 
 // ScrubRequestTexts erases every free text and proposed value of the
@@ -53,7 +56,9 @@ func (db *DB) ScrubRequestTexts(ctx context.Context) (map[string]int64, error) {
 		" OR EXISTS (SELECT 1 FROM request_events e WHERE e.request_id = r.id AND e.note IS NOT NULL)" +
 		" OR EXISTS (SELECT 1 FROM request_outcomes o WHERE o.request_id = r.id AND o.note IS NOT NULL))"
 	var ids []string
-	if err := db.q(ctx).Raw("SELECT r.id FROM requests r WHERE " + texts + " AND " + noDataLeft).Scan(&ids).Error; err != nil {
+	// Only closed requests: staff still work an open one, reason and all.
+	if err := db.q(ctx).Raw("SELECT r.id FROM requests r WHERE r.status IN (?, ?) AND "+texts+" AND "+noDataLeft,
+		string(models.RequestResolved), string(models.RequestWithdrawn)).Scan(&ids).Error; err != nil {
 		return nil, translate(err)
 	}
 	if len(ids) == 0 {
@@ -71,6 +76,9 @@ func (db *DB) ScrubRequestTexts(ctx context.Context) (map[string]int64, error) {
 		return out, err
 	}
 	for _, stmt := range []string{
+		// An access export copies the data it answered with: it goes
+		// with the data, not at its own expiry.
+		"DELETE FROM request_exports WHERE request_id IN ?",
 		"UPDATE request_events SET note = NULL WHERE request_id IN ? AND note IS NOT NULL",
 		"UPDATE request_outcomes SET note = NULL WHERE request_id IN ? AND note IS NOT NULL",
 	} {
@@ -96,8 +104,8 @@ func (db *DB) DeleteSpentNotices(ctx context.Context, delivered, dead time.Time,
 	// and me.lastUsageNotice still say NOTIFIED or FAILED.
 	if err := db.q(ctx).Exec("UPDATE usage_notices SET status = (SELECT CASE WHEN o.delivered_at IS NOT NULL THEN ? ELSE ? END FROM outbox o"+
 		" WHERE o.subscriber_id = usage_notices.subscriber_id AND o.id = usage_notices.outbox_id)"+
-		" WHERE status = ? AND EXISTS (SELECT 1 FROM outbox o WHERE o.subscriber_id = usage_notices.subscriber_id AND o.id = usage_notices.outbox_id"+
-		" AND ((o.delivered_at IS NOT NULL AND o.delivered_at <= ?) OR (o.dead_at IS NOT NULL AND o.dead_at <= ?)))",
+		" WHERE status = ? AND EXISTS (SELECT 1 FROM outbox r WHERE r.subscriber_id = usage_notices.subscriber_id AND r.id = usage_notices.outbox_id"+
+		" AND (("+spentDelivered+") OR ("+spentDead+") OR ("+noDataLeft+")))",
 		string(models.UsageNoticeNotified), string(models.UsageNoticeFailed), string(models.UsageNoticeQueued), utc(delivered), utc(dead)).Error; err != nil {
 		return nil, translate(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/xroshot/portal/apitest"
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/feed"
+	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/requests"
 	"github.com/xroshot/portal/telemetry"
 )
@@ -434,6 +435,25 @@ func TestFeedsRefuseAChildWithoutAGuardian(t *testing.T) {
 		rep, err := env.Feed.Import(context.Background(), strings.NewReader(line), feed.ImportOptions{OnError: func(e feed.LineError) { errs = append(errs, e) }})
 		if err != nil || rep.Imported != 0 || len(errs) != 1 || errs[0].Field != "guardianId" {
 			t.Errorf("import of a child without a guardian: %+v, %v, %+v", rep, err, errs)
+		}
+	})
+}
+
+// Staff may record that they verified a legal representative for a child
+// under 14 whose guardian is on record.
+func TestStaffVerifyAGuardianOfAChild(t *testing.T) {
+	bothStores(t, func(t *testing.T, env *apitest.Env) {
+		ctx := context.Background()
+		agent1 := env.Token(t, "agent-1", "", auth.RoleAgent)
+		// A child of 10 with a recorded guardian: the guardian is verified.
+		if _, err := env.Feed.UpsertSubscriber(ctx, feed.SubscriberInput{ID: "kid-g", Status: models.StatusActive, SignedUpAt: kst(2024, 1, 2), BirthDate: new("2016-06-01"), GuardianID: new("parent-g"),
+			Items: []feed.ItemInput{{Category: "applicant.name", Value: "김하늘"}, {Category: "guardian.name", Value: "김보호"}}}); err != nil {
+			t.Fatal(err)
+		}
+		kid := map[string]any{"in": map[string]any{"subscriberId": "kid-g", "type": "ACCESS", "reason": "보호자 방문", "idempotencyKey": "agent-kid-0001", "via": "AGENT_DESK",
+			"verification": map[string]any{"method": "GUARDIAN", "reference": "family register checked at counter"}}}
+		if res := env.Query(t, agent1, fileMut, kid); len(res.Codes()) != 0 {
+			t.Fatalf("a GUARDIAN verification for a child with a recorded guardian was refused: %v", res.Codes())
 		}
 	})
 }

@@ -214,7 +214,9 @@ func (s *Service) guardianVerifiable(ctx context.Context, subscriberID string, v
 	if v.Method != models.VerifiedByGuardian {
 		return nil
 	}
-	sub, err := s.store.GetSubscriber(ctx, subscriberID)
+	// The birth date is sealed under the subscriber's key: read it through
+	// the inventory, which opens it.
+	sub, err := s.inv.Subscriber(ctx, s.store, subscriberID)
 	if err != nil {
 		return err
 	}

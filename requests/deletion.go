@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -142,7 +143,9 @@ func (s *Service) decideDeletion(ctx context.Context, tx Store, r *models.Reques
 		if err := refusable(outcomes); err != nil {
 			return false, nil, err
 		}
+		// A refusal withdraws nothing: no consent outcome is recorded.
 		topics = nil
+		outcomes = slices.DeleteFunc(outcomes, func(o *models.RequestOutcome) bool { return o.ItemType == "CONSENT" })
 	}
 	// Erased irrecoverably: the rows go; the outcomes keep what and under
 	// which clause, never the values.

@@ -8,10 +8,12 @@ import (
 
 // ListHeldOutcomes returns a subscriber's deletion outcomes still HELD, in
 // the order they were decided: what deletions wait to carry out when their
-// holds end.
+// holds end. A refused deletion waits for nothing: its HELD outcomes only
+// ground the refusal.
 func (db *DB) ListHeldOutcomes(ctx context.Context, subscriberID string) ([]*models.RequestOutcome, error) {
 	var rows []*models.RequestOutcome
-	err := db.q(ctx).Where("subscriber_id = ? AND outcome = ?", subscriberID, "HELD").Order("id").
+	err := db.q(ctx).Where("subscriber_id = ? AND outcome = ?", subscriberID, "HELD").
+		Where("NOT EXISTS (SELECT 1 FROM requests r WHERE r.id = request_outcomes.request_id AND r.resolution = ?)", string(models.ResolutionRejected)).Order("id").
 		Limit(MaxOutcomesPerRequest).Find(&rows).Error
 	return rows, translate(err)
 }

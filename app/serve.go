@@ -85,7 +85,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, version string) er
 	telemetry.RegisterLive(reg, a.Requests.Broker().Subscribers, sessions.Open, listening)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           sessions.Wrap(telemetry.HTTP(a.Handler(reg))),
+		Handler:           sessions.Wrap(a.Handler(reg)), // Edge traces it
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -120,11 +120,15 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, version string) er
 		// from erasing a row twice.
 		sched := &purge.Scheduler{Purge: a.Purge, Interval: cfg.PurgeInterval, Logger: log, Observer: metrics,
 			Lock: func(ctx context.Context) (func(), bool, error) { return a.DB.TryLock(ctx, "purge") }}
+		purged := make(chan struct{})
 		go func() {
+			defer close(purged)
 			if err := sched.Run(jobs); err != nil {
 				log.Error("purge scheduler stopped", "err", err)
 			}
 		}()
+		// A batch in flight finishes before the store closes.
+		defer func() { stopJobs(); <-purged }()
 	}
 
 	if cfg.TransmitInterval > 0 {
@@ -137,12 +141,13 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, version string) er
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			if err := w.Run(ctx); err != nil {
+			if err := w.Run(jobs); err != nil {
 				log.Error("transmission worker stopped", "err", err)
 			}
 		}()
-		// Waited for before the store closes.
-		defer func() { <-done }()
+		// Stopped with the other jobs (also when serving fails) and
+		// waited for before the store closes.
+		defer func() { stopJobs(); <-done }()
 	}
 
 	errc := make(chan error, 1)

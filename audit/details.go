@@ -10,9 +10,11 @@ import (
 type DetailKind int
 
 // The kinds of detail values. None of them can hold free text: a code is
-// a word of the portal's own vocabulary (a clause, a category, a request
-// type, an action), which starts with a letter and has no spaces, '@' or
-// '+', so a name, an e-mail address, a phone number or a note is refused.
+// meant to be a word of the portal's own vocabulary (a clause, a category,
+// a request type, an action); it starts with a letter and has no spaces,
+// '@' or '+', so a note, an e-mail address or a phone number is refused. A
+// single-word name would pass the pattern: what keeps names out is the
+// allow-list of keys, so a new key must be reviewed for what it carries.
 const (
 	// DetailCount is a non-negative integer: how many.
 	DetailCount DetailKind = iota + 1

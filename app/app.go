@@ -162,10 +162,12 @@ type Parts struct {
 func Assemble(p Parts) *App {
 	a := &App{Config: p.Config, Log: p.Log, DB: p.DB, Catalog: p.Catalog, Keys: p.Keys, Verifier: p.Verifier, Clock: p.Clock}
 	a.Inventory = inventory.New(a.DB, a.Catalog, a.Keys, a.Clock)
-	a.Consent = consent.New(a.DB.ForConsent(), a.Inventory, a.Clock)
+	// Requests own the rule of staff agency; consent reads it (Delegation),
+	// and requests withdraw consents through consent (Consents): each
+	// declares what it needs of the other, and both are given here.
+	a.Consent = consent.New(a.DB.ForConsent(), a.Inventory, a.Clock, requests.NewAgency(a.DB.ForRequests()))
 	a.Feed = feed.New(a.DB.ForFeed(), a.Inventory, a.Keys, a.Clock, feed.WithMarketingEnder(a.Consent))
-	a.Requests = requests.New(requests.Deps{Store: a.DB.ForRequests(), Inventory: a.Inventory, Clock: a.Clock, Consents: consentWithdrawal(a.Consent)})
-	a.Consent.SetDelegation(a.Requests.AgentMaySee)
+	a.Requests = requests.New(requests.Deps{Store: a.DB.ForRequests(), Inventory: a.Inventory, Clock: a.Clock, Consents: a.Consent})
 	a.Audit = audit.New(a.DB.ForAudit(), a.Clock)
 	a.Purge = purge.New(a.DB.ForPurge(), a.Catalog, a.Clock)
 	a.Transmit = transmit.New(a.DB.ForTransmit(), a.Inventory, a.Keys, a.Clock)
@@ -233,15 +235,6 @@ func rateLimit(perSecond float64) httpapi.RateLimit {
 		return httpapi.RateLimit{PerSecond: -1}
 	}
 	return httpapi.RateLimit{PerSecond: perSecond, Burst: int(2*perSecond) + 1}
-}
-
-// consentWithdrawal lets a resolved deletion request withdraw the consents
-// it covered, through the consent service's history and receipts.
-func consentWithdrawal(cs *consent.Service) requests.Consents {
-	return requests.ConsentsFunc(func(ctx context.Context, subscriberID, requestID, staffID string, topics []string) error {
-		_, err := cs.WithdrawForRequest(ctx, subscriberID, requestID, staffID, topics)
-		return err
-	})
 }
 
 // WriteSDL writes the API's schema in the GraphQL schema definition

@@ -81,13 +81,15 @@ func (s *Service) Set(ctx context.Context, who Requester, req Request) (Result, 
 // covered, recorded as done by the staff member who resolved it, on the
 // agent desk, with the request as the reason and (idempotently) the
 // request id as client request id. The request itself is the subscriber's
-// instruction, so no assignment is checked again.
-func (s *Service) WithdrawForRequest(ctx context.Context, subscriberID, requestID, staffID string, topics []string) (Result, error) {
+// instruction, so no assignment is checked again. It is what
+// requests.Consents asks of this service.
+func (s *Service) WithdrawForRequest(ctx context.Context, subscriberID, requestID, staffID string, topics []string) error {
 	req := Request{SubscriberID: subscriberID, Via: ViaAgentDesk, Reason: "deletion request " + requestID, ClientRequestID: "request:" + requestID}
 	for _, t := range topics {
 		req.Changes = append(req.Changes, Change{Topic: t})
 	}
-	return s.set(ctx, Requester{Subject: staffID, Staff: true}, req, false)
+	_, err := s.set(ctx, Requester{Subject: staffID, Staff: true}, req, false)
+	return err
 }
 
 func (s *Service) set(ctx context.Context, who Requester, req Request, checkDelegation bool) (Result, error) {

@@ -126,10 +126,12 @@ type Service struct {
 	delegation    Delegation
 }
 
-// New returns the consent service for the inventory's catalog.
-func New(s Store, inv *inventory.Service, c clock.Clock) *Service {
+// New returns the consent service for the inventory's catalog. Staff
+// changes are checked against d, the rule of who may act for a subscriber
+// (the requests package owns it: requests.Agency).
+func New(s Store, inv *inventory.Service, c clock.Clock, d Delegation) *Service {
 	cat := inv.Catalog()
-	svc := &Service{rec: audit.NewRecorder(c), store: s, cat: cat, inv: inv, clock: c}
+	svc := &Service{rec: audit.NewRecorder(c), store: s, cat: cat, inv: inv, clock: c, delegation: d}
 	for i := range cat.ConsentTopics {
 		if t := &cat.ConsentTopics[i]; !t.Reconfirm.IsZero() {
 			svc.reconfirmable = append(svc.reconfirmable, t)

@@ -52,17 +52,18 @@ func staffMayOnlyWithdraw(changes []Change) error {
 	return nil
 }
 
-// Delegation reports whether a staff member may act for a subscriber: in
-// the portal, while an open request of the subscriber is assigned to them.
-type Delegation func(ctx context.Context, staffID, subscriberID string) (bool, error)
-
-// SetDelegation tells the service how to check staff delegation; without
-// one every staff change is refused.
-func (s *Service) SetDelegation(d Delegation) { s.delegation = d }
+// Delegation is what consent needs of the rule of staff agency: whether a
+// staff member may act for a subscriber (in the portal, while an open
+// request of the subscriber is assigned to them). The requests package owns
+// the rule (requests.Agency); consent reads it through this interface,
+// given at construction. Without one every staff change is refused.
+type Delegation interface {
+	MayActFor(ctx context.Context, staffID, subscriberID string) (bool, error)
+}
 
 func (s *Service) mayAct(ctx context.Context, staffID, subscriberID string) error {
 	if s.delegation != nil {
-		ok, err := s.delegation(ctx, staffID, subscriberID)
+		ok, err := s.delegation.MayActFor(ctx, staffID, subscriberID)
 		if err != nil {
 			return err
 		}

@@ -131,12 +131,6 @@ func (s *Service) Outcomes(ctx context.Context, requestIDs []string) (map[string
 	return out, nil
 }
 
-// AgentMaySee reports whether an agent has an open request of the
-// subscriber assigned to them: the only time an agent sees a subscriber.
-func (s *Service) AgentMaySee(ctx context.Context, agentID, subscriberID string) (bool, error) {
-	return s.store.HasAssignedRequest(ctx, agentID, subscriberID)
-}
-
 // OpenSubscriber is staff opening a subscriber's data: an admin always, an
 // agent only while an open request of the subscriber is assigned to them.
 // The read is recorded in the audit trail before anything is shown; if it
@@ -145,7 +139,7 @@ func (s *Service) OpenSubscriber(ctx context.Context, who Actor, subscriberID st
 	switch {
 	case who.Admin:
 	case who.Agent:
-		ok, err := s.AgentMaySee(ctx, who.ID, subscriberID)
+		ok, err := s.agency.MayActFor(ctx, who.ID, subscriberID)
 		if err != nil {
 			return nil, err
 		}

@@ -142,17 +142,11 @@ type Store interface {
 	InTx(ctx context.Context, fn func(tx Store) error) error
 }
 
-// Consents withdraws consents a deletion request covers.
+// Consents withdraws consents a deletion request covers: what requests
+// needs of the consent service (consent.Service implements it), given at
+// construction.
 type Consents interface {
 	WithdrawForRequest(ctx context.Context, subscriberID, requestID, staffID string, topics []string) error
-}
-
-// ConsentsFunc adapts a function to Consents.
-type ConsentsFunc func(ctx context.Context, subscriberID, requestID, staffID string, topics []string) error
-
-// WithdrawForRequest calls f.
-func (f ConsentsFunc) WithdrawForRequest(ctx context.Context, subscriberID, requestID, staffID string, topics []string) error {
-	return f(ctx, subscriberID, requestID, staffID, topics)
 }
 
 // Service runs requests.
@@ -164,6 +158,7 @@ type Service struct {
 	cat      *policy.Catalog
 	clock    clock.Clock
 	bus      *Broker
+	agency   Agency
 }
 
 // Deps are the services requests work with.
@@ -180,7 +175,7 @@ func New(d Deps) *Service {
 	if d.Broker == nil {
 		d.Broker = NewBroker()
 	}
-	return &Service{rec: audit.NewRecorder(d.Clock), store: d.Store, consents: d.Consents, inv: d.Inventory, cat: d.Inventory.Catalog(), clock: d.Clock, bus: d.Broker}
+	return &Service{rec: audit.NewRecorder(d.Clock), store: d.Store, consents: d.Consents, inv: d.Inventory, cat: d.Inventory.Catalog(), clock: d.Clock, bus: d.Broker, agency: NewAgency(d.Store)}
 }
 
 // Broker is the service's change feed, for subscriptions.

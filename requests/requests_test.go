@@ -239,10 +239,10 @@ func TestTheDeskLifecycle(t *testing.T) {
 		if _, err := e.reqs.Get(ctx, agent, r.ID); err != nil {
 			t.Errorf("the assigned agent cannot read it: %v", err)
 		}
-		if ok, _ := e.reqs.AgentMaySee(ctx, agent.ID, "sub-1"); !ok {
+		if ok, _ := e.reqs.Agency().MayActFor(ctx, agent.ID, "sub-1"); !ok {
 			t.Errorf("the assigned agent may not see the subscriber")
 		}
-		if ok, _ := e.reqs.AgentMaySee(ctx, agent2.ID, "sub-1"); ok {
+		if ok, _ := e.reqs.Agency().MayActFor(ctx, agent2.ID, "sub-1"); ok {
 			t.Errorf("another agent may see the subscriber")
 		}
 		must(e.reqs.Comment(ctx, agent, r.ID, "확인 중: 내부 메모", true))
@@ -268,7 +268,7 @@ func TestTheDeskLifecycle(t *testing.T) {
 		if hs, _ := db.ActiveHolds(ctx, "sub-1"); len(hs) != 0 {
 			t.Errorf("holds after resolution = %+v, want none", hs)
 		}
-		if ok, _ := e.reqs.AgentMaySee(ctx, agent.ID, "sub-1"); ok {
+		if ok, _ := e.reqs.Agency().MayActFor(ctx, agent.ID, "sub-1"); ok {
 			t.Errorf("the agent still sees the subscriber after the request closed")
 		}
 		kinds := func(withInternal bool) []string {

@@ -175,7 +175,7 @@ type Observer interface {
 type Deliverer struct {
 	store  Store
 	cfg    Config
-	sign   *signer
+	sign   *Signer
 	client *http.Client
 	log    *slog.Logger
 	rec    *audit.Recorder
@@ -249,7 +249,7 @@ func New(s Store, cfg Config) (*Deliverer, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	sg, err := newSigner(cfg.Secret, cfg.LegacyHeaders)
+	sg, err := NewSigner(cfg.Secret, cfg.LegacyHeaders)
 	if err != nil {
 		return nil, err
 	}
@@ -325,25 +325,18 @@ func (r *Report) add(o models.DeliveryOutcome) {
 // Run delivers at once and then every Interval until ctx is done, when it
 // returns nil. A failed pass is logged and the next one tries again.
 func (d *Deliverer) Run(ctx context.Context) error {
-	t := time.NewTicker(d.cfg.Interval)
-	defer t.Stop()
-	for {
+	clock.Every(ctx, d.cfg.Interval, func(ctx context.Context) {
 		rep, err := d.DeliverOnce(ctx)
 		switch {
 		case ctx.Err() != nil:
-			return nil
 		case err != nil:
 			d.log.ErrorContext(ctx, "notification pass failed", slog.Any("error", err))
 		case rep.Claimed > 0:
 			d.log.InfoContext(ctx, "notification pass finished", slog.Int("claimed", rep.Claimed),
 				slog.Int("delivered", rep.Delivered), slog.Int("retried", rep.Retried), slog.Int("dead", rep.Dead))
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	})
+	return nil
 }
 
 // DeliverOnce posts every message due now, batch by batch, until a claim
@@ -556,7 +549,7 @@ func (d *Deliverer) post(ctx context.Context, m *models.OutboxRow, body []byte) 
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "xroshot-portal-notify")
 	req.Header.Set(HeaderAttempt, strconv.Itoa(m.Attempts))
-	if err := d.sign.sign(req.Header, strconv.FormatInt(m.ID, 10), a.at, body); err != nil {
+	if err := d.sign.Sign(req.Header, strconv.FormatInt(m.ID, 10), a.at, body); err != nil {
 		a.err = "cannot sign the request"
 		return a
 	}

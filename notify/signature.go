@@ -74,24 +74,27 @@ func EncodeSecret(key []byte) string {
 	return SecretPrefix + base64.StdEncoding.EncodeToString(key)
 }
 
-// signer signs requests under one key, on the standard scheme and, when
-// asked, the legacy one.
-type signer struct {
+// Signer signs requests under one key, on the Standard Webhooks scheme
+// and, when asked, the legacy one: the outbox deliverer and the
+// transmission worker sign with it.
+type Signer struct {
 	key    []byte
 	wh     *standardwebhooks.Webhook
 	legacy bool
 }
 
-func newSigner(key []byte, legacy bool) (*signer, error) {
+// NewSigner returns the signer of key; legacy adds the X-Portal-* headers.
+func NewSigner(key []byte, legacy bool) (*Signer, error) {
 	wh, err := standardwebhooks.NewWebhookRaw(key)
 	if err != nil {
 		return nil, fmt.Errorf("notify: webhook secret: %w", err)
 	}
-	return &signer{key: key, wh: wh, legacy: legacy}, nil
+	return &Signer{key: key, wh: wh, legacy: legacy}, nil
 }
 
-// sign sets the signature headers of one attempt at time at.
-func (s *signer) sign(h http.Header, id string, at time.Time, body []byte) error {
+// Sign sets the webhook-id, timestamp and signature headers of one
+// attempt, made at at, of message id.
+func (s *Signer) Sign(h http.Header, id string, at time.Time, body []byte) error {
 	sig, err := s.wh.Sign(id, at, body)
 	if err != nil {
 		return err

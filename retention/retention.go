@@ -92,6 +92,14 @@ const (
 	StateDue State = "DUE"
 )
 
+// Usable reports whether an item in the state may still be used for the
+// purposes it was collected for — sent in a transmission, or used to reach
+// the subscriber: in use, or held (a hold freezes an item, it does not make
+// it statute-kept). An item kept only because a statute requires it is
+// kept apart and used for nothing else (법 21③), and a due one is about to
+// be erased. Every rule that asks "statute-kept only?" asks this.
+func (s State) Usable() bool { return s == StateInUse || s == StateHeld }
+
 // Reason says why a clause, or an item, has no end date yet.
 type Reason string
 

@@ -107,7 +107,7 @@ func (s *Service) build(ctx context.Context, r *models.TransmissionRequest, rc *
 			return nil, err
 		}
 		for _, h := range hs {
-			if !slices.Contains(r.Categories, h.Category.Code) || !transmissible(h.Assessment.State) {
+			if !slices.Contains(r.Categories, h.Category.Code) || !h.Assessment.State.Usable() {
 				continue
 			}
 			v, err := s.inv.Reveal(subj, h.Holding)
@@ -130,7 +130,7 @@ func (s *Service) build(ctx context.Context, r *models.TransmissionRequest, rc *
 				if since != nil && !rec.Record.OccurredAt.After(*since) {
 					break pages
 				}
-				if !transmissible(rec.Assessment.State) {
+				if !rec.Assessment.State.Usable() {
 					continue
 				}
 				if len(doc.Records) >= MaxRecords {

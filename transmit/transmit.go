@@ -55,7 +55,6 @@ import (
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/requests"
-	"github.com/xroshot/portal/retention"
 )
 
 // TransmissibleRecordKinds are the generated records a transmission may
@@ -491,7 +490,7 @@ func (s *Service) checkNotStatuteOnly(ctx context.Context, subj *inventory.Subje
 					continue
 				}
 				held++
-				if transmissible(h.Assessment.State) {
+				if h.Assessment.State.Usable() {
 					usable++
 				}
 			}
@@ -507,7 +506,7 @@ func (s *Service) checkNotStatuteOnly(ctx context.Context, subj *inventory.Subje
 		}
 		usable := 0
 		for _, rec := range page.Records {
-			if transmissible(rec.Assessment.State) {
+			if rec.Assessment.State.Usable() {
 				usable++
 			}
 		}
@@ -516,12 +515,6 @@ func (s *Service) checkNotStatuteOnly(ctx context.Context, subj *inventory.Subje
 		}
 	}
 	return nil
-}
-
-// transmissible reports whether an item in state st may be sent: in use or
-// held, never kept only by statute nor due for erasure.
-func transmissible(st retention.State) bool {
-	return st != retention.StateRetainedByStatute && st != retention.StateDue
 }
 
 func uniq(codes []string) []string {

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/xroshot/portal/audit"
+	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/notify"
 	"github.com/xroshot/portal/policy"
@@ -128,25 +128,18 @@ type Report struct {
 
 // Run passes at once and then every Interval until ctx ends.
 func (w *Worker) Run(ctx context.Context) error {
-	t := time.NewTicker(w.cfg.Interval)
-	defer t.Stop()
-	for {
+	clock.Every(ctx, w.cfg.Interval, func(ctx context.Context) {
 		rep, err := w.RunOnce(ctx)
 		switch {
 		case ctx.Err() != nil:
-			return nil
 		case err != nil:
 			w.log.ErrorContext(ctx, "transmission pass failed", slog.Any("error", err))
 		case rep != Report{}:
 			w.log.InfoContext(ctx, "transmission pass finished", slog.Int("scheduled", rep.Scheduled), slog.Int("delivered", rep.Delivered),
 				slog.Int("retried", rep.Retried), slog.Int("failed", rep.Failed), slog.Int("refused", rep.Refused))
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	})
+	return nil
 }
 
 // RunOnce makes every delivery due now, posts every pending delivery due
@@ -508,13 +501,9 @@ func (w *Worker) post(ctx context.Context, d *models.TransmissionDelivery, rc *m
 	if err != nil {
 		return 0, "cannot open the recipient's secret"
 	}
-	wh, err := standardwebhooks.NewWebhookRaw(key)
+	sg, err := notify.NewSigner(key, false)
 	if err != nil {
 		return 0, "bad recipient secret"
-	}
-	sig, err := wh.Sign(d.ID, at, body)
-	if err != nil {
-		return 0, "cannot sign"
 	}
 	pctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
 	defer cancel()
@@ -524,9 +513,9 @@ func (w *Worker) post(ctx context.Context, d *models.TransmissionDelivery, rc *m
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "xroshot-portal-transmit")
-	req.Header.Set(notify.HeaderWebhookID, d.ID)
-	req.Header.Set(notify.HeaderWebhookTimestamp, strconv.FormatInt(at.Unix(), 10))
-	req.Header.Set(notify.HeaderWebhookSignature, sig)
+	if err := sg.Sign(req.Header, d.ID, at, body); err != nil {
+		return 0, "cannot sign"
+	}
 	req.Header.Set(notify.HeaderAttempt, strconv.Itoa(d.Attempts))
 	resp, err := w.cfg.Client.Do(req)
 	if err != nil {

@@ -55,7 +55,6 @@ import (
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
-	"github.com/xroshot/portal/retention"
 )
 
 // NoticeKind is the outbox kind of the yearly notice.
@@ -359,8 +358,7 @@ func (s *Service) contactInUse(ctx context.Context, id string) (bool, error) {
 		return false, err
 	}
 	for _, h := range hs {
-		if slices.Contains(ContactCategories, h.Category.Code) &&
-			(h.Assessment.State == retention.StateInUse || h.Assessment.State == retention.StateHeld) {
+		if slices.Contains(ContactCategories, h.Category.Code) && h.Assessment.State.Usable() {
 			return true, nil
 		}
 	}

@@ -88,21 +88,7 @@ func LoadConfig(getenv func(string) string, devKey string) (Config, error) {
 	if c.SQLitePath == "" {
 		c.SQLitePath = "data/portal.db"
 	}
-	if v := getenv("PORTAL_PURGE_INTERVAL"); v != "" {
-		d, err := time.ParseDuration(v)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("PORTAL_PURGE_INTERVAL: %q is not a duration such as 1h or 15m", v))
-		case d < 0:
-			errs = append(errs, fmt.Errorf("PORTAL_PURGE_INTERVAL must not be negative (0 turns the scheduled purge off)"))
-		case d > 0 && d < time.Minute:
-			errs = append(errs, fmt.Errorf("PORTAL_PURGE_INTERVAL must be at least 1m"))
-		default:
-			c.PurgeInterval = d
-		}
-	} else {
-		c.PurgeInterval = time.Hour
-	}
+	errs = append(errs, durationSetting{name: "PORTAL_PURGE_INTERVAL", def: time.Hour, min: time.Minute, canBeOff: true, example: "1h or 15m"}.load(getenv, &c.PurgeInterval)...)
 	c.LogLevel = slog.LevelInfo
 	if v := getenv("PORTAL_LOG_LEVEL"); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -129,15 +115,7 @@ func LoadConfig(getenv func(string) string, devKey string) (Config, error) {
 		c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimRight(o, "/"))
 	}
 	c.MetricsAddr = getenv("PORTAL_METRICS_ADDR")
-	c.ShutdownGrace = 20 * time.Second
-	if v := getenv("PORTAL_SHUTDOWN_GRACE"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("PORTAL_SHUTDOWN_GRACE: %q is not a positive duration", v))
-		} else {
-			c.ShutdownGrace = d
-		}
-	}
+	errs = append(errs, durationSetting{name: "PORTAL_SHUTDOWN_GRACE", def: 20 * time.Second, min: time.Millisecond, example: "20s"}.load(getenv, &c.ShutdownGrace)...)
 	errs = append(errs, c.loadNotify(getenv)...)
 	c.Tracing = telemetry.TracingEnabled(getenv)
 	errs = append(errs, c.loadTransmit(getenv)...)
@@ -237,25 +215,9 @@ func (c Config) LogValue() slog.Value {
 // to show a notice was sent, or to requeue one that was not).
 func (c *Config) loadNoticeWindows(getenv func(string) string) []error {
 	var errs []error
-	c.NoticeProofWindow, c.DeadNoticeWindow = purge.DefaultNoticeProofWindow, purge.DefaultDeadNoticeWindow
-	for _, w := range []struct {
-		name string
-		into *time.Duration
-	}{{"PORTAL_NOTICE_PROOF_WINDOW", &c.NoticeProofWindow}, {"PORTAL_DEAD_NOTICE_WINDOW", &c.DeadNoticeWindow}} {
-		v := getenv(w.name)
-		if v == "" {
-			continue
-		}
-		d, err := time.ParseDuration(v)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 720h", w.name, v))
-		case d < time.Hour || d > 366*24*time.Hour:
-			errs = append(errs, fmt.Errorf("%s must be between 1h and 8784h (a year)", w.name))
-		default:
-			*w.into = d
-		}
-	}
+	const year = 366 * 24 * time.Hour
+	errs = append(errs, durationSetting{name: "PORTAL_NOTICE_PROOF_WINDOW", def: purge.DefaultNoticeProofWindow, min: time.Hour, max: year, example: "720h"}.load(getenv, &c.NoticeProofWindow)...)
+	errs = append(errs, durationSetting{name: "PORTAL_DEAD_NOTICE_WINDOW", def: purge.DefaultDeadNoticeWindow, min: time.Hour, max: year, example: "2160h"}.load(getenv, &c.DeadNoticeWindow)...)
 	return errs
 }
 
@@ -268,18 +230,7 @@ const minWebhookSecret = 32
 // required, and in production a strong one.
 func (c *Config) loadNotify(getenv func(string) string) []error {
 	var errs []error
-	c.NotifyInterval = 30 * time.Second
-	if v := getenv("PORTAL_NOTIFY_INTERVAL"); v != "" {
-		d, err := time.ParseDuration(v)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("PORTAL_NOTIFY_INTERVAL: %q is not a duration such as 30s or 1m", v))
-		case d < time.Second:
-			errs = append(errs, errors.New("PORTAL_NOTIFY_INTERVAL must be at least 1s"))
-		default:
-			c.NotifyInterval = d
-		}
-	}
+	errs = append(errs, durationSetting{name: "PORTAL_NOTIFY_INTERVAL", def: 30 * time.Second, min: time.Second, example: "30s or 1m"}.load(getenv, &c.NotifyInterval)...)
 	switch {
 	case c.WebhookURL == "" && c.WebhookSecret != "":
 		errs = append(errs, errors.New("PORTAL_WEBHOOK_SECRET is set but PORTAL_WEBHOOK_URL is not: set both, or neither"))
@@ -321,26 +272,65 @@ func webhookOrigin(u string) string {
 
 func FromEnv(devKey string) (Config, error) { return LoadConfig(os.Getenv, devKey) }
 
-// loadTransmit reads how often serve runs the transmission worker
-// (package transmit): a minute by default, "0" to leave it to a separate
-// `portal transmit run` process.
-func (c *Config) loadTransmit(getenv func(string) string) []error {
-	c.TransmitInterval = time.Minute
-	v := getenv("PORTAL_TRANSMIT_INTERVAL")
+// durationSetting is one duration variable and its rule. Every duration the
+// portal reads goes through load, so each accepts the same spellings: Go
+// durations ("90s", "1h30m"), and, where the setting can be turned off, zero
+// in any of them ("0", "0s", "0m").
+type durationSetting struct {
+	name     string
+	def      time.Duration // when unset
+	min, max time.Duration // bounds of a value that is not "off"; max 0: none
+	canBeOff bool          // zero turns the feature off
+	example  string        // shown in the error
+}
+
+// load reads the setting into *into (its default when unset) or says why
+// the value is refused, naming the variable.
+func (s durationSetting) load(getenv func(string) string, into *time.Duration) []error {
+	*into = s.def
+	v := strings.TrimSpace(getenv(s.name))
 	if v == "" {
 		return nil
 	}
-	if v == "0" {
-		c.TransmitInterval = 0
-		return nil
-	}
 	d, err := time.ParseDuration(v)
-	switch {
-	case err != nil:
-		return []error{fmt.Errorf("PORTAL_TRANSMIT_INTERVAL: %q is not a duration such as 1m", v)}
-	case d < time.Second:
-		return []error{errors.New("PORTAL_TRANSMIT_INTERVAL must be at least 1s, or 0 to disable")}
+	if err != nil {
+		return []error{fmt.Errorf("%s: %q is not a duration such as %s", s.name, v, s.example)}
 	}
-	c.TransmitInterval = d
+	off := ""
+	if s.canBeOff {
+		off = ", or 0 to turn it off"
+	}
+	switch {
+	case d == 0 && s.canBeOff:
+		*into = 0
+		return nil
+	case d < 0:
+		return []error{fmt.Errorf("%s must not be negative, not %s: at least %s%s", s.name, v, fmtDuration(s.min), off)}
+	case d < s.min, s.max > 0 && d > s.max:
+		if s.max > 0 {
+			return []error{fmt.Errorf("%s must be between %s and %s, not %s", s.name, fmtDuration(s.min), fmtDuration(s.max), v)}
+		}
+		return []error{fmt.Errorf("%s must be at least %s%s, not %s", s.name, fmtDuration(s.min), off, v)}
+	}
+	*into = d
 	return nil
+}
+
+// fmtDuration prints a bound the way an operator writes it: "1m", not "1m0s".
+func fmtDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// loadTransmit reads how often serve runs the transmission worker
+// (package transmit): a minute by default, 0 to leave it to a separate
+// `portal transmit run` process.
+func (c *Config) loadTransmit(getenv func(string) string) []error {
+	return durationSetting{name: "PORTAL_TRANSMIT_INTERVAL", def: time.Minute, min: time.Second, canBeOff: true, example: "1m"}.load(getenv, &c.TransmitInterval)
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,10 @@ func TestConfigDevelopmentFallsBackLoudlyProductionRefuses(t *testing.T) {
 		{name: "webhook without a scheme", env: map[string]string{"PORTAL_WEBHOOK_URL": "gw.example/hook", "PORTAL_WEBHOOK_SECRET": strong}, wantErr: "http or https"},
 		{name: "production webhook with a short secret", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key, "PORTAL_WEBHOOK_URL": "https://gw.example/hook", "PORTAL_WEBHOOK_SECRET": "only-31-bytes-long-secret-xxxxx"}, wantErr: "at least 32 bytes"},
 		{name: "production webhook, complete", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key, "PORTAL_WEBHOOK_URL": "https://gw.example/hook", "PORTAL_WEBHOOK_SECRET": strong, "PORTAL_DATABASE_URL": pgURL}},
+		{name: "production webhook secret of one repeated character", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key, "PORTAL_DATABASE_URL": pgURL, "PORTAL_WEBHOOK_URL": "https://gw.example/hook", "PORTAL_WEBHOOK_SECRET": strings.Repeat("a", 48)}, wantErr: "PORTAL_WEBHOOK_SECRET uses only 1 distinct"},
+		{name: "production whsec_ secret of zero bytes", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key, "PORTAL_DATABASE_URL": pgURL, "PORTAL_WEBHOOK_URL": "https://gw.example/hook", "PORTAL_WEBHOOK_SECRET": "whsec_" + base64.StdEncoding.EncodeToString(make([]byte, 32))}, wantErr: "PORTAL_WEBHOOK_SECRET uses only"},
+		{name: "production whsec_ secret of a repeated word", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key, "PORTAL_DATABASE_URL": pgURL, "PORTAL_WEBHOOK_URL": "https://gw.example/hook", "PORTAL_WEBHOOK_SECRET": "whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("abc", 12)))}, wantErr: "PORTAL_WEBHOOK_SECRET"},
+		{name: "production whsec_ secret of 24 random bytes", env: map[string]string{"PORTAL_ENV": "production", "PORTAL_JWT_SECRET": strong, "PORTAL_JWT_ISSUER": "i", "PORTAL_JWT_AUDIENCE": "a", "PORTAL_ENCRYPTION_KEY": key, "PORTAL_DATABASE_URL": pgURL, "PORTAL_WEBHOOK_URL": "https://gw.example/hook", "PORTAL_WEBHOOK_SECRET": "whsec_" + base64.StdEncoding.EncodeToString([]byte("\x8f\x1e\xa4\x07\xd2\x5c\x93\x61\xbe\x2a\xf0\x48\x7d\xc6\x15\xe9\x33\x8b\x0a\x76\xcd\x52\x9f\x24"))}},
 		{name: "notify interval not a duration", env: map[string]string{"PORTAL_NOTIFY_INTERVAL": "often"}, wantErr: "PORTAL_NOTIFY_INTERVAL"},
 		{name: "notify interval too short", env: map[string]string{"PORTAL_NOTIFY_INTERVAL": "100ms"}, wantErr: "at least 1s"},
 		{name: "notify interval negative", env: map[string]string{"PORTAL_NOTIFY_INTERVAL": "-30s"}, wantErr: "at least 1s"},

@@ -674,7 +674,7 @@ type TransmissionRecipientInput struct {
 	Name string `json:"name"`
 	// An https URL.
 	Endpoint string `json:"endpoint"`
-	// The Standard Webhooks verification secret, whsec_ and the base64 of 24 or more random bytes. Required to admit.
+	// The Standard Webhooks verification secret, whsec_ and the base64 of 24 or more random bytes. Required to admit. A guessable key (few distinct characters, too little entropy: the rule the JWT secret follows) is refused with BAD_USER_INPUT.
 	Secret *string `json:"secret,omitempty"`
 	// Profile category codes and record kinds (USAGE, PAYMENT, BILLING) it may receive.
 	Categories []string `json:"categories"`

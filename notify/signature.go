@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/xroshot/portal/auth"
 	"net/http"
 	"strconv"
 	"strings"
@@ -66,6 +67,32 @@ func ParseSecret(s string) ([]byte, error) {
 		return key, nil
 	}
 	return []byte(s), nil
+}
+
+// MinKeyBytes is the shortest key a "whsec_" secret may encode: the
+// Standard Webhooks minimum, 24 bytes (192 bits).
+const MinKeyBytes = 24
+
+// CheckSecret parses a webhook secret and puts it through the portal's one
+// rule for secrets, the JWT secret's (auth.CheckSecret: length, distinct
+// characters, estimated entropy), applied to the secret as written: the
+// base64 text after "whsec_", or the raw text. It refuses "whsec_" and the
+// base64 of 24 zero bytes as it refuses 32 × "a" for PORTAL_JWT_SECRET.
+// Production configuration and the transmission recipients' registry use
+// it; the error names no value.
+func CheckSecret(s string) ([]byte, error) {
+	key, err := ParseSecret(s)
+	if err != nil {
+		return nil, err
+	}
+	written, std := strings.CutPrefix(s, SecretPrefix)
+	if std && len(key) < MinKeyBytes {
+		return nil, fmt.Errorf("must be %s and the base64 of at least %d random bytes", SecretPrefix, MinKeyBytes)
+	}
+	if err := auth.CheckSecret([]byte(written)); err != nil {
+		return nil, err
+	}
+	return key, nil
 }
 
 // EncodeSecret is the Standard Webhooks form of key, for the gateway's

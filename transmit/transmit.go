@@ -243,9 +243,9 @@ func (s *Service) SaveRecipient(ctx context.Context, id string, in RecipientInpu
 		if !strings.HasPrefix(in.Secret, notify.SecretPrefix) {
 			return nil, apperr.BadInput("input.secret", "the secret must be in the Standard Webhooks form %s<base64>", notify.SecretPrefix)
 		}
-		key, err := notify.ParseSecret(in.Secret)
-		if err != nil || len(key) < 24 {
-			return nil, apperr.BadInput("input.secret", "the secret must be the base64 of at least 24 random bytes")
+		key, err := notify.CheckSecret(in.Secret)
+		if err != nil {
+			return nil, apperr.BadInput("input.secret", "the secret %v: generate %s and the base64 of %d or more random bytes", err, notify.SecretPrefix, notify.MinKeyBytes)
 		}
 		ct, kid, err := s.keys.Encrypt(key, recipientAAD(r.ID))
 		if err != nil {

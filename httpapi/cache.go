@@ -47,8 +47,13 @@ func (d *docCache) Get(_ context.Context, query string) (*ast.QueryDocument, boo
 
 // Add implements graphql.Cache; gqlgen calls it only for a document that
 // parsed and validated. It is stored under its normalized text and, when
-// that differs, under the exact text too (each entry weighed apart).
+// that differs, under the exact text too (each entry weighed apart). A
+// mutation written with its values inline is not stored at all (see
+// carriesValues).
 func (d *docCache) Add(_ context.Context, query string, doc *ast.QueryDocument) {
+	if carriesValues(doc) {
+		return
+	}
 	key := normalizeQuery(query)
 	d.c.Set(key, doc)
 	if key != query {
@@ -63,6 +68,103 @@ func (d *docCache) Has(query string) bool {
 	}
 	_, ok := d.c.GetEntryQuietly(normalizeQuery(query))
 	return ok
+}
+
+// carriesValues reports whether doc holds a mutation written with values
+// inline: a string, number or custom-scalar literal in an argument, in a
+// directive or as a variable's default, in the mutation or in any fragment
+// of the document. Such a text is the subscriber's input itself (a
+// comment's body, a reason, a phone number), and neither cache keeps it:
+// cached, it would stay in memory as long as the entry lives, beyond the
+// request and beyond an erasure of what it carried. Enum values, booleans
+// and null name choices, not values, and do not count; queries carry ids
+// and codes, and stay cached. Clients that send mutations with variables,
+// as every generated client does, keep the cache's benefit.
+func carriesValues(doc *ast.QueryDocument) bool {
+	if doc == nil {
+		return false
+	}
+	mutation := false
+	for _, op := range doc.Operations {
+		if op.Operation != ast.Mutation {
+			continue
+		}
+		mutation = true
+		for _, v := range op.VariableDefinitions {
+			if literal(v.DefaultValue) || directivesLiteral(v.Directives) {
+				return true
+			}
+		}
+		if directivesLiteral(op.Directives) || selectionLiteral(op.SelectionSet) {
+			return true
+		}
+	}
+	if !mutation {
+		return false
+	}
+	for _, f := range doc.Fragments {
+		if directivesLiteral(f.Directives) || selectionLiteral(f.SelectionSet) {
+			return true
+		}
+	}
+	return false
+}
+
+func selectionLiteral(set ast.SelectionSet) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			for _, a := range s.Arguments {
+				if literal(a.Value) {
+					return true
+				}
+			}
+			if directivesLiteral(s.Directives) || selectionLiteral(s.SelectionSet) {
+				return true
+			}
+		case *ast.InlineFragment:
+			if directivesLiteral(s.Directives) || selectionLiteral(s.SelectionSet) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if directivesLiteral(s.Directives) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func directivesLiteral(ds ast.DirectiveList) bool {
+	for _, d := range ds {
+		for _, a := range d.Arguments {
+			if literal(a.Value) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// literal reports whether v is, or holds in a list or input object, a
+// value other than a variable, an enum value, a boolean or null.
+func literal(v *ast.Value) bool {
+	if v == nil {
+		return false
+	}
+	switch v.Kind {
+	case ast.Variable, ast.EnumValue, ast.BooleanValue, ast.NullValue:
+		return false
+	case ast.ListValue, ast.ObjectValue:
+		for _, c := range v.Children {
+			if literal(c.Value) {
+				return true
+			}
+		}
+		return false
+	default:
+		return true
+	}
 }
 
 func weight(n int) uint32 {
@@ -122,7 +224,7 @@ var _ interface {
 func (apqCommit) ExtensionName() string                   { return "APQCommit" }
 func (apqCommit) Validate(graphql.ExecutableSchema) error { return nil }
 func (a apqCommit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if p, ok := oc.Stats.GetExtension(apqPendingKey).(apqPending); ok {
+	if p, ok := oc.Stats.GetExtension(apqPendingKey).(apqPending); ok && !carriesValues(oc.Doc) {
 		a.cache.c.Set(p.hash, normalizeQuery(p.query))
 	}
 	return nil

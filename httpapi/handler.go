@@ -215,7 +215,7 @@ func newGraphQL(cfg Config, log *slog.Logger, m *metrics, ws *wsEdge) *handler.S
 	srv.Use(operationGate{ws: ws})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	srv.Use(costGate{limits: cfg.Limits, introspection: cfg.Development, docs: docs})
-	srv.Use(extension.FixedComplexityLimit(cfg.Limits.ComplexityLimit))
+	srv.Use(&complexityLimit{limit: cfg.Limits.ComplexityLimit})
 	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
 	srv.Use(textGate{})
 	srv.Use(apqCommit{cache: apq})

@@ -33,6 +33,10 @@ const (
 	ScenarioConsent  = "consent"
 	ScenarioQueue    = "queue"
 	ScenarioBaseline = "baseline"
+	// ScenarioPostGraphile reads the home screen's nearest equivalent
+	// through PostGraphile 4 on the same database (scripts/postgraphile): a
+	// reference, not the portal.
+	ScenarioPostGraphile = "postgraphile"
 )
 
 // The targets of issue 7, on the 2-core machines with the server and the
@@ -72,6 +76,8 @@ type Config struct {
 	// BaselineThroughput, if set, is the baseline's throughput that `me`
 	// is compared with.
 	BaselineThroughput float64
+	// NoHeap leaves the server's allocation counters (its /metrics) unread.
+	NoHeap bool
 }
 
 // Result is what a benchmark measured.
@@ -89,6 +95,12 @@ type Result struct {
 	PeakReset     bool
 	// CPU is the CPU time the run cost, by process.
 	CPU CPU
+	// Allocated is what the server allocated during the run (its /metrics
+	// before and after; the two reads themselves are counted, a few
+	// hundred objects), when HeapRead.
+	Allocated Heap
+	HeapRead  bool
+	HeapNote  string
 }
 
 // CPU is where a run's CPU time went: the server, the PostgreSQL backends
@@ -124,6 +136,14 @@ func Bench(ctx context.Context, c Config) (*Result, error) {
 			return nil, err
 		}
 		op = b.Op()
+	case ScenarioPostGraphile:
+		cl := NewClient(c.URL, c.Loop.Clients)
+		defer cl.Close()
+		if err := checkPostGraphile(ctx, cl, subs); err != nil {
+			return nil, err
+		}
+		op = PostGraphileOp(cl, subs)
+		res.watchServer()
 	case ScenarioMe, ScenarioConsent, ScenarioQueue:
 		if err := CheckReady(ctx, c.URL); err != nil {
 			return nil, err
@@ -155,7 +175,20 @@ func Bench(ctx context.Context, c Config) (*Result, error) {
 		}
 		res.watchServer()
 	default:
-		return nil, fmt.Errorf("unknown benchmark %q: me, consent, queue or baseline", c.Scenario)
+		return nil, fmt.Errorf("unknown benchmark %q: me, consent, queue, baseline or postgraphile", c.Scenario)
+	}
+	var heap0 Heap
+	metrics := ""
+	if !c.NoHeap && c.Scenario != ScenarioBaseline && c.Scenario != ScenarioPostGraphile {
+		m, err := metricsURL(c.URL)
+		if err == nil {
+			heap0, err = ReadHeap(ctx, m)
+		}
+		if err != nil {
+			res.HeapNote = err.Error()
+		} else {
+			metrics = m
+		}
 	}
 	cpu0 := res.cpuNow()
 	out, err := Run(ctx, c.Loop, op)
@@ -164,6 +197,14 @@ func Bench(ctx context.Context, c Config) (*Result, error) {
 	}
 	res.Outcome = out
 	cpu1 := res.cpuNow()
+	if metrics != "" {
+		if heap1, err := ReadHeap(ctx, metrics); err != nil {
+			res.HeapNote = err.Error()
+		} else {
+			res.Allocated = Heap{Objects: heap1.Objects - heap0.Objects, Bytes: heap1.Bytes - heap0.Bytes}
+			res.HeapRead = true
+		}
+	}
 	res.CPU = CPU{Server: cpu1.Server - cpu0.Server, Postgres: cpu1.Postgres - cpu0.Postgres, Client: cpu1.Client - cpu0.Client}
 	if res.Server != 0 {
 		if m, err := ReadMemory(res.Server); err == nil {
@@ -274,8 +315,11 @@ func margin(over float64, unit string, ratio float64) string {
 func (r *Result) Print(w io.Writer) {
 	c, st := r.Config, r.Outcome.Stats
 	what := "GraphQL " + c.URL
-	if c.Scenario == ScenarioBaseline {
+	switch c.Scenario {
+	case ScenarioBaseline:
 		what = "PostgreSQL directly (the statements of one `me` per operation)"
+	case ScenarioPostGraphile:
+		what = "PostGraphile " + c.URL
 	}
 	whom := fmt.Sprintf("%d subscribers of seed %d", c.Subscribers, c.Seed)
 	if c.Scenario == ScenarioQueue {
@@ -302,6 +346,12 @@ func (r *Result) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  cpu         per operation: server %s, %s %s, this client %s; of the run: %.0f %%, %.0f %%, %.0f %% of a core (%d cores)\n",
 			per(r.CPU.Server), pg, per(r.CPU.Postgres), per(r.CPU.Client), share(r.CPU.Server), share(r.CPU.Postgres), share(r.CPU.Client), runtime.NumCPU())
+	}
+	if n := st.OK + st.Errors; r.HeapRead && n > 0 {
+		fmt.Fprintf(w, "  allocated   per operation: %.0f objects, %.1f kB (the server's go_memstats counters)\n",
+			r.Allocated.Objects/float64(n), r.Allocated.Bytes/float64(n)/1000)
+	} else if r.HeapNote != "" {
+		fmt.Fprintf(w, "  allocated   not read: %s\n", r.HeapNote)
 	}
 	switch {
 	case r.Server != 0:

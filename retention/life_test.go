@@ -585,3 +585,56 @@ func TestOptionalItemWithdrawnAfterTermination(t *testing.T) {
 		t.Errorf("Explain(Ko) = %q, want %q", got, want)
 	}
 }
+
+// POLICY.md, "Reading of the rules": unpaid fees stop the clock of
+// POST_TERMINATION and keep nothing else; records whose own clause has ended
+// still go on time. An advertising record (6 months, 전자상거래법) and a
+// contract record (5 years) of a subscriber terminated with fees unpaid
+// are kept six months after termination like everything else, not until
+// the fees are settled; the fee records, which settling needs, are.
+func TestUnpaidFeesDoNotKeepRecordsOfTheirOwnClause(t *testing.T) {
+	t.Parallel()
+	e := engine(t)
+	sub := retention.Subject{
+		SignedUpAt:   at(2021, 1, 4),
+		TerminatedAt: new(at(2026, 3, 10)),
+		FeeIssues:    []retention.FeeIssue{{Kind: policy.ConditionUnpaidFees, Since: at(2026, 2, 1)}},
+	}
+	now := at(2026, 11, 1)
+	// Advertising of noon 2026-01-05: first day 01-06, through 2026-07-05.
+	// Six months after termination: first day 03-11, through 2026-09-10.
+	check(t, e, sub, record("ADVERTISING", at(2026, 1, 5)), now, want{
+		State: retention.StateDue, PurgeAfter: "2026-09-10", Governing: "POST_TERMINATION",
+		Clauses: []string{
+			"SERVICE_PERIOD 2026-01-05→2026-03-10",
+			"POST_TERMINATION 2026-03-10→2026-09-10",
+			"ADVERTISING_RECORDS 2026-01-05→2026-07-05",
+		},
+	})
+	// A contract of noon 2021-01-05: first day 01-06, through 2026-01-05.
+	check(t, e, sub, record("CONTRACT", at(2021, 1, 5)), now, want{
+		State: retention.StateDue, PurgeAfter: "2026-09-10", Governing: "POST_TERMINATION",
+		Clauses: []string{
+			"SERVICE_PERIOD 2021-01-05→2026-03-10",
+			"POST_TERMINATION 2026-03-10→2026-09-10",
+			"CONTRACT_RECORDS 2021-01-05→2026-01-05",
+		},
+	})
+	// A usage record has no clause of its own: the fees keep it.
+	check(t, e, sub, record("USAGE", at(2026, 2, 1)), now, want{
+		State: retention.StateInUse, OpenReason: retention.ReasonFeesUnresolved, Governing: "POST_TERMINATION",
+		Clauses: []string{
+			"SERVICE_PERIOD 2026-02-01→2026-03-10",
+			"POST_TERMINATION 2026-03-10→open active",
+		},
+	})
+	// A bill is what settling needs: the fees keep it in use too.
+	check(t, e, sub, record("BILLING", at(2026, 2, 1)), now, want{
+		State: retention.StateInUse, OpenReason: retention.ReasonFeesUnresolved, Governing: "POST_TERMINATION",
+		Clauses: []string{
+			"SERVICE_PERIOD 2026-02-01→2026-03-10",
+			"POST_TERMINATION 2026-03-10→open active",
+			"TAX_RECORDS 2026-02-01→2032-03-31 active",
+		},
+	})
+}

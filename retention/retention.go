@@ -178,6 +178,13 @@ type entry struct {
 	// advertising records, kept for marketing), the purpose explanations
 	// name; nil for items in use for the service.
 	purpose *policy.Purpose
+	// ownClause is set for a record kind with a clause of its own, counted
+	// from each record (message content, an E-Commerce or Credit Act
+	// record), that is not a fee record: unsettled fees do not stop its
+	// post-termination clock (POLICY.md: "records whose own clause has
+	// ended ... still go on time"). Fee records are what settling the fees
+	// needs, so the fees keep them in use.
+	ownClause bool
 }
 
 type clauseRef struct {
@@ -215,13 +222,22 @@ func New(cat *policy.Catalog) *Engine {
 	}
 	for _, r := range cat.RecordKinds {
 		ent := entry{clauses: resolve("record kind", r.Code, r.Clauses), purpose: namedPurpose(cat, r.Purposes)}
-		e.recordKinds[r.Code] = ent
+		fee := false
 		for _, ref := range ent.clauses {
-			if ref.clause.Role == policy.RoleTax {
-				e.feeKinds = append(e.feeKinds, r.Code)
-				break
+			switch ref.clause.Role {
+			case policy.RoleTax:
+				fee = true
+			case policy.RoleStatute, policy.RoleMessage:
+				ent.ownClause = true
 			}
 		}
+		if fee {
+			// A fee record is what settling the fees needs: unsettled
+			// fees keep it in use.
+			e.feeKinds = append(e.feeKinds, r.Code)
+			ent.ownClause = false
+		}
+		e.recordKinds[r.Code] = ent
 	}
 	return e
 }
@@ -293,6 +309,7 @@ type run struct {
 	s       Subject
 	now     time.Time
 	subject []cached     // per clause of the catalog: windows that depend on the subject only
+	settled []cached     // per clause, made when first needed: post-termination windows without fee issues, for records with a clause of their own
 	spans   []ClauseSpan // backing array of every assessment's Clauses
 	ends    []time.Time  // backing array of the End pointers
 }
@@ -328,7 +345,7 @@ func (e *Engine) assess(r *run, it *Item, a *Assessment) error {
 
 	first := len(r.spans)
 	for _, ref := range ent.clauses {
-		w := r.window(ref, it)
+		w := r.window(ref, it, ent.ownClause)
 		if it.ConsentWithdrawnAt != nil && !ref.clause.StatuteOnly {
 			w = consentWithdrawn(w, *it.ConsentWithdrawnAt)
 		}
@@ -347,8 +364,10 @@ func (e *Engine) assess(r *run, it *Item, a *Assessment) error {
 	return nil
 }
 
-// window computes one clause for one item by the rule of its role.
-func (r *run) window(ref clauseRef, it *Item) window {
+// window computes one clause for one item by the rule of its role. own is
+// set for a record with a clause of its own, whose post-termination clock
+// unsettled fees do not stop.
+func (r *run) window(ref clauseRef, it *Item, own bool) window {
 	cl := ref.clause
 	switch cl.Role {
 	case policy.RoleService:
@@ -362,12 +381,22 @@ func (r *run) window(ref clauseRef, it *Item) window {
 			return taxRecord(cl, &r.e.cat.Tax, it.CollectedAt)
 		}
 	}
+	if own && cl.Role == policy.RolePostTermination {
+		if r.settled == nil {
+			r.settled = make([]cached, len(r.e.cat.Clauses))
+		}
+		c := &r.settled[ref.idx]
+		if !c.done {
+			c.w, c.done = postTermination(cl, Subject{SignedUpAt: r.s.SignedUpAt, TerminatedAt: r.s.TerminatedAt}), true
+		}
+		return c.w
+	}
 	c := &r.subject[ref.idx]
 	if !c.done {
-		switch cl.Role {
-		case policy.RolePostTermination:
+		switch {
+		case cl.Role == policy.RolePostTermination:
 			c.w = postTermination(cl, r.s)
-		case policy.RoleTax:
+		case cl.Role == policy.RoleTax:
 			c.w = taxProfile(cl, &r.e.cat.Tax, r.s)
 		default:
 			panic(fmt.Sprintf("retention: clause %s: unknown role %s (catalog not validated?)", cl.Code, cl.Role))

@@ -488,7 +488,10 @@ func (s *Service) finish(ctx context.Context, run *models.PurgeRun, rep *Report,
 	}
 	rep.Outcome = models.PurgeFinished
 	switch {
-	case errors.Is(runErr, context.Canceled), errors.Is(runErr, context.DeadlineExceeded):
+	// A driver may answer a cancelled statement with its own error (SQLite's
+	// "interrupted") rather than ctx's: the run was still interrupted.
+	case errors.Is(runErr, context.Canceled), errors.Is(runErr, context.DeadlineExceeded),
+		runErr != nil && ctx.Err() != nil:
 		rep.Outcome = models.PurgeInterrupted
 	case runErr != nil:
 		rep.Outcome = models.PurgeFailed

@@ -55,8 +55,22 @@ func TestSchedulerRunsOnlyUnderTheLock(t *testing.T) {
 					taken++
 					return func() { mu.Lock(); released++; mu.Unlock() }, true, nil
 				}}
-			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+			// Stop once two ticks have been decided, however slow the
+			// machine; the deadline only bounds a scheduler that never ticks.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
+			go func() {
+				for ctx.Err() == nil {
+					obs.mu.Lock()
+					n := obs.runs + obs.skipped
+					obs.mu.Unlock()
+					if n >= 2 {
+						cancel()
+						return
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			}()
 			if err := s.Run(ctx); err != nil {
 				t.Fatal(err)
 			}

@@ -295,7 +295,9 @@ func TestPersistedQueriesRegisteredOnlyWhenValid(t *testing.T) {
 // graphql 16.15.0, made by scripts/introspection-fixture.sh) to a
 // development server: it must pass the depth limit and every other limit,
 // and the result must build a client schema: every type referenced by a
-// field, argument, input field, interface or union is present.
+// field, argument, input field, interface or union is present, and every
+// directive location is one the specification (and so graphql-js 16, which
+// GraphQL Code Generator reads it with) knows.
 func TestIntrospectionQueryOfGraphQLJS(t *testing.T) {
 	q, err := os.ReadFile("testdata/introspection.graphql")
 	if err != nil {
@@ -333,8 +335,9 @@ func TestIntrospectionQueryOfGraphQLJS(t *testing.T) {
 				PossibleTypes []typeRef    `json:"possibleTypes"`
 			} `json:"types"`
 			Directives []struct {
-				Name string       `json:"name"`
-				Args []inputValue `json:"args"`
+				Name      string       `json:"name"`
+				Args      []inputValue `json:"args"`
+				Locations []string     `json:"locations"`
 			} `json:"directives"`
 		} `json:"__schema"`
 	}
@@ -385,9 +388,21 @@ func TestIntrospectionQueryOfGraphQLJS(t *testing.T) {
 			check(ty.Name+" possible", p)
 		}
 	}
+	// The specification's DirectiveLocation (September 2025 edition).
+	specLocations := map[string]bool{}
+	for _, l := range strings.Fields(`QUERY MUTATION SUBSCRIPTION FIELD FRAGMENT_DEFINITION FRAGMENT_SPREAD
+		INLINE_FRAGMENT VARIABLE_DEFINITION SCHEMA SCALAR OBJECT FIELD_DEFINITION ARGUMENT_DEFINITION
+		INTERFACE UNION ENUM ENUM_VALUE INPUT_OBJECT INPUT_FIELD_DEFINITION`) {
+		specLocations[l] = true
+	}
 	for _, d := range s.Directives {
 		for _, a := range d.Args {
 			check("@"+d.Name+"("+a.Name+")", a.Type)
+		}
+		for _, l := range d.Locations {
+			if !specLocations[l] {
+				t.Errorf("@%s on %s: not a location of the specification; graphql-js cannot parse it back", d.Name, l)
+			}
 		}
 	}
 	if len(s.Types) < 20 {

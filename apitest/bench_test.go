@@ -1,0 +1,54 @@
+package apitest_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/xroshot/portal/apitest"
+	"github.com/xroshot/portal/auth"
+	"github.com/xroshot/portal/loadtest"
+	"github.com/xroshot/portal/seedgen"
+)
+
+// BenchmarkHomeScreen is the home screen (loadtest.MeQuery, the load
+// benchmark's query) through the whole HTTP edge on PostgreSQL, for
+// subscribers generated as the load benchmark's seed makes them (about 100
+// records, 7 holdings, every consent). Allocations and statements a request
+// are the figures to compare: unlike time they do not follow the machine's
+// load.
+func BenchmarkHomeScreen(b *testing.B) {
+	env := apitest.New(b, "postgres")
+	ctx := context.Background()
+	g := seedgen.New(seedgen.Options{Seed: 1, Now: apitest.Start})
+	const n = 8
+	tokens := make([]string, n)
+	for i := range n {
+		s := g.Generate(i)
+		if _, err := env.Feed.ImportSubscriber(ctx, s.Line); err != nil {
+			b.Fatal(err)
+		}
+		act := ""
+		if s.Minor {
+			act = *s.Line.GuardianID
+		}
+		tokens[i] = env.Token(b, s.Line.ID, act, auth.RoleSubscriber)
+	}
+	for i, tok := range tokens {
+		res := env.Query(b, tok, loadtest.MeQuery, nil)
+		if len(res.Errors) > 0 || !strings.Contains(string(res.Data), `"holdings":[{`) {
+			b.Fatalf("subscriber %d: %s %+v", i, res.Data, res.Errors)
+		}
+	}
+	b.ReportAllocs()
+	before := env.DB.Statements()
+	i := 0
+	for b.Loop() {
+		res := env.Query(b, tokens[i%n], loadtest.MeQuery, nil)
+		if len(res.Errors) > 0 {
+			b.Fatalf("errors: %+v", res.Errors)
+		}
+		i++
+	}
+	b.ReportMetric(float64(env.DB.Statements()-before)/float64(i), "statements/op")
+}

@@ -8,13 +8,15 @@ import (
 	"github.com/xroshot/portal/apitest"
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/loadtest"
+	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/requests"
 	"github.com/xroshot/portal/seedgen"
 )
 
 // BenchmarkHomeScreen is the home screen (loadtest.MeQuery, the load
 // benchmark's query) through the whole HTTP edge on PostgreSQL, for
 // subscribers generated as the load benchmark's seed makes them (about 100
-// records, 7 holdings, every consent). Allocations and statements a request
+// records, 7 holdings, every consent, a dispute). Allocations and statements a request
 // are the figures to compare: unlike time they do not follow the machine's
 // load.
 func BenchmarkHomeScreen(b *testing.B) {
@@ -33,10 +35,18 @@ func BenchmarkHomeScreen(b *testing.B) {
 			act = *s.Line.GuardianID
 		}
 		tokens[i] = env.Token(b, s.Line.ID, act, auth.RoleSubscriber)
+		// A dispute of everything, as the load benchmark's requests are
+		// mostly: the hold it places is on the home screen's path too.
+		if _, err := env.Requests.File(ctx, requests.Actor{ID: s.Line.ID, Guardian: act, Subscriber: true}, requests.FileInput{
+			Type: models.RequestDispute, Scope: requests.Scope{All: true}, Reason: "제 정보가 아닙니다",
+			IdempotencyKey: "bench-" + s.Line.ID, Via: "APP",
+		}); err != nil {
+			b.Fatal(err)
+		}
 	}
 	for i, tok := range tokens {
 		res := env.Query(b, tok, loadtest.MeQuery, nil)
-		if len(res.Errors) > 0 || !strings.Contains(string(res.Data), `"holdings":[{`) {
+		if len(res.Errors) > 0 || !strings.Contains(string(res.Data), `"requests":{"edges":[{`) {
 			b.Fatalf("subscriber %d: %s %+v", i, res.Data, res.Errors)
 		}
 	}

@@ -423,7 +423,7 @@ type ComplexityRoot struct {
 		ExtensionReason   func(childComplexity int) int
 		FeeRelated        func(childComplexity int) int
 		FiledAt           func(childComplexity int) int
-		FiledBy           func(childComplexity int) int
+		FiledByKind       func(childComplexity int) int
 		HowToObject       func(childComplexity int) int
 		ID                func(childComplexity int) int
 		Late              func(childComplexity int) int
@@ -698,15 +698,12 @@ type QueryResolver interface {
 	UsageNoticeCoverage(ctx context.Context, year int) (*models.UsageNoticeCoverage, error)
 }
 type RequestResolver interface {
-	FiledBy(ctx context.Context, obj *models.Request) (models.FiledByKind, error)
-
 	Overdue(ctx context.Context, obj *models.Request) (bool, error)
-	Extended(ctx context.Context, obj *models.Request) (bool, error)
+
 	Late(ctx context.Context, obj *models.Request) (bool, error)
 
 	Scope(ctx context.Context, obj *models.Request) (*models.RequestScope, error)
 
-	Assigned(ctx context.Context, obj *models.Request) (bool, error)
 	AssigneeID(ctx context.Context, obj *models.Request) (*string, error)
 	Verification(ctx context.Context, obj *models.Request) (*models.RequestVerification, error)
 	ApprovalRequired(ctx context.Context, obj *models.Request) (bool, error)
@@ -2597,11 +2594,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Request.FiledAt(childComplexity), true
 	case "Request.filedBy":
-		if e.ComplexityRoot.Request.FiledBy == nil {
+		if e.ComplexityRoot.Request.FiledByKind == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Request.FiledBy(childComplexity), true
+		return e.ComplexityRoot.Request.FiledByKind(childComplexity), true
 	case "Request.howToObject":
 		if e.ComplexityRoot.Request.HowToObject == nil {
 			break
@@ -13510,7 +13507,7 @@ func (ec *executionContext) _Request_filedBy(ctx context.Context, field graphql.
 			return ec.fieldContext_Request_filedBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Request().FiledBy(ctx, obj)
+			return obj.FiledByKind, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v models.FiledByKind) graphql.Marshaler {
@@ -13521,7 +13518,7 @@ func (ec *executionContext) _Request_filedBy(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Request_filedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Request", field, true, true, "FiledBy")
+	return graphql.NewScalarFieldContext("Request", field, false, false, "FiledBy")
 }
 
 func (ec *executionContext) _Request_filedAt(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
@@ -13602,7 +13599,7 @@ func (ec *executionContext) _Request_extended(ctx context.Context, field graphql
 			return ec.fieldContext_Request_extended(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Request().Extended(ctx, obj)
+			return obj.Extended(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -13613,7 +13610,7 @@ func (ec *executionContext) _Request_extended(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Request_extended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Request", field, true, true, "Boolean")
+	return graphql.NewScalarFieldContext("Request", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _Request_late(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
@@ -13749,7 +13746,7 @@ func (ec *executionContext) _Request_assigned(ctx context.Context, field graphql
 			return ec.fieldContext_Request_assigned(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Request().Assigned(ctx, obj)
+			return obj.Assigned(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -13760,7 +13757,7 @@ func (ec *executionContext) _Request_assigned(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Request_assigned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Request", field, true, true, "Boolean")
+	return graphql.NewScalarFieldContext("Request", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _Request_assigneeId(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
@@ -21867,11 +21864,10 @@ func (ec *executionContext) _Request(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "filedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Request_filedBy(ctx, field, obj)
-				})
+			out.Values[i] = ec._Request_filedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "filedAt":
 			out.Values[i] = ec._Request_filedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21889,11 +21885,10 @@ func (ec *executionContext) _Request(ctx context.Context, sel ast.SelectionSet, 
 					return ec._Request_overdue(ctx, field, obj)
 				})
 		case "extended":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Request_extended(ctx, field, obj)
-				})
+			out.Values[i] = ec._Request_extended(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "late":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -21922,11 +21917,10 @@ func (ec *executionContext) _Request(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assigned":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Request_assigned(ctx, field, obj)
-				})
+			out.Values[i] = ec._Request_assigned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "assigneeId":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,

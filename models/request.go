@@ -126,6 +126,14 @@ type Request struct {
 	UpdatedAt time.Time
 }
 
+// Extended reports whether the answer period was extended. A method
+// without a context, like Assigned, so the API marshals it in line: a field
+// resolver would cost a goroutine per request of a list.
+func (r *Request) Extended() bool { return r.ExtendedAt != nil }
+
+// Assigned reports whether an agent has the request.
+func (r *Request) Assigned() bool { return r.AssigneeID != nil }
+
 // RequestEvent is one step of a request's history.
 type RequestEvent struct {
 	ID           int64 `gorm:"primaryKey;autoIncrement"`

@@ -237,16 +237,8 @@ func (r *queryResolver) CorrectionTasks(ctx context.Context, first *int, after *
 	return correctionConnection(tasks, more, afterID != ""), nil
 }
 
-func (r *requestResolver) FiledBy(ctx context.Context, obj *models.Request) (models.FiledByKind, error) {
-	return obj.FiledByKind, nil
-}
-
 func (r *requestResolver) Overdue(ctx context.Context, obj *models.Request) (bool, error) {
 	return r.RequestSvc.IsOverdue(obj), nil
-}
-
-func (r *requestResolver) Extended(ctx context.Context, obj *models.Request) (bool, error) {
-	return obj.ExtendedAt != nil, nil
 }
 
 func (r *requestResolver) Late(ctx context.Context, obj *models.Request) (bool, error) {
@@ -263,10 +255,6 @@ func (r *requestResolver) Scope(ctx context.Context, obj *models.Request) (*mode
 		out.RecordIds = append(out.RecordIds, "Record:"+itoa(id))
 	}
 	return out, nil
-}
-
-func (r *requestResolver) Assigned(ctx context.Context, obj *models.Request) (bool, error) {
-	return obj.AssigneeID != nil, nil
 }
 
 func (r *requestResolver) AssigneeID(ctx context.Context, obj *models.Request) (*string, error) {

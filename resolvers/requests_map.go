@@ -15,6 +15,7 @@ import (
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
+	"github.com/xroshot/portal/reqctx"
 	"github.com/xroshot/portal/requests"
 	"github.com/xroshot/portal/retention"
 )
@@ -131,17 +132,27 @@ func (r *Resolver) WithLoaders(ctx context.Context, next graphql.OperationHandle
 	// read for staff are checked again after the read, so a reassignment
 	// committed in between cannot leak the next assignee's comments.
 	var recheck func(context.Context, string) error
-	if staff && err == nil && graphql.HasOperationContext(ctx) {
-		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
-			recheck = func(ctx context.Context, id string) error {
-				_, err := r.RequestSvc.Get(ctx, who, id)
-				return err
+	query := false
+	if graphql.HasOperationContext(ctx) {
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil {
+			query = op.Operation == ast.Query
+			if staff && err == nil && op.Operation == ast.Subscription {
+				recheck = func(ctx context.Context, id string) error {
+					_, err := r.RequestSvc.Get(ctx, who, id)
+					return err
+				}
 			}
 		}
 	}
 	respond := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
-		return respond(context.WithValue(ctx, loadersKey{}, r.newLoaders(staff, recheck)))
+		ctx = context.WithValue(ctx, loadersKey{}, r.newLoaders(staff, recheck))
+		if query {
+			// A query writes nothing it reads back, so what its fields read
+			// more than once (the home screen's consents) is read once.
+			ctx = reqctx.WithMemo(ctx)
+		}
+		return respond(ctx)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/reqctx"
 )
 
 // maxConsentTopics bounds a subscriber's current consents: the notice has
@@ -20,10 +21,22 @@ const maxConsentTopics = 100
 const maxEventsPerRequest = 100
 
 // ListConsents returns the subscriber's current consents, by topic.
+//
+// Within one response that writes nothing (reqctx.WithMemo) they are read
+// once: the inventory (for the optional items' clauses) and the consent
+// list of the same home screen share the rows.
 func (db *DB) ListConsents(ctx context.Context, subscriberID string) ([]*models.ConsentRow, error) {
-	var rows []*models.ConsentRow
-	err := db.q(ctx).Where("subscriber_id = ?", subscriberID).Order("topic").Limit(maxConsentTopics).Find(&rows).Error
-	return rows, translate(err)
+	return reqctx.Memo(ctx, consentsRead{db, subscriberID}, func() ([]*models.ConsentRow, error) {
+		var rows []*models.ConsentRow
+		err := db.q(ctx).Where("subscriber_id = ?", subscriberID).Order("topic").Limit(maxConsentTopics).Find(&rows).Error
+		return rows, translate(err)
+	})
+}
+
+// consentsRead names a subscriber's consent rows in a response's memo.
+type consentsRead struct {
+	db           *DB
+	subscriberID string
 }
 
 // LockSubscriberFacts locks the subscriber's row until the transaction ends,

@@ -64,7 +64,18 @@ ensure_postgres
 long='^TestSixYearsOfSubscribersPurgedEveryDay$'
 
 say "go test -race (PostgreSQL and SQLite)"
-go test -race -count=1 -timeout 30m -skip "$long" ./...
+# Race reports go to files and are printed whole at the end, so that the
+# first report is not lost in the middle of a long output.
+race_dir=$(mktemp -d)
+status=0
+GORACE="log_path=$race_dir/race ${GORACE:-}" go test -race -count=1 -timeout 30m -skip "$long" ./... || status=$?
+if compgen -G "$race_dir/race.*" >/dev/null; then
+  echo "data races were reported (each report in full):" >&2
+  for f in "$race_dir"/race.*; do echo "--- $f" >&2; head -c 20000 "$f" >&2; done
+  status=1
+fi
+rm -rf "$race_dir"
+if [ "$status" -ne 0 ]; then exit "$status"; fi
 
 say "the six-year purge simulation (PostgreSQL and SQLite)"
 go test -count=1 -timeout 30m -run "$long" ./purge/

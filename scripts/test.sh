@@ -82,3 +82,9 @@ go test -count=1 -timeout 30m -run "$long" ./purge/
 
 say "GraphQL-over-HTTP conformance (graphql-http audits)"
 ./scripts/conformance.sh
+
+say "GraphQL Code Generator from the live endpoint"
+./scripts/codegen-check.sh
+
+say "GraphiQL in headless Chromium with no network"
+./scripts/browser-check.sh

@@ -246,6 +246,27 @@ type RecordKind struct {
 	DataCategory string `yaml:"data_category"`
 	// Mask is how a record's summary is masked on display.
 	Mask MaskKind `yaml:"mask"`
+	// Transmissible records may be carried by a transmission request
+	// (전송요구, 법 35조의2; 영 42조의2).
+	Transmissible bool `yaml:"transmissible,omitempty"`
+}
+
+// The refusal reasons the portal gives itself when a transmission's
+// recipient is no longer admitted for its scope: every catalog has them.
+const (
+	RefusalRecipientNotAdmitted = "RECIPIENT_NOT_ADMITTED"
+	RefusalNotTransmissible     = "CATEGORY_NOT_TRANSMISSIBLE"
+)
+
+// TransmissionRefusal is a reason a transmission request is refused or its
+// transmissions stopped (법 35조의2⑥), with what the subscriber is told.
+type TransmissionRefusal struct {
+	Code string `yaml:"code"`
+	// Staff reasons may be given by a staff member; the others the portal
+	// gives itself.
+	Staff bool `yaml:"staff"`
+	Label Text `yaml:"label"`
+	Text  Text `yaml:"text"`
 }
 
 // Law is the statute a clause rests on.
@@ -332,30 +353,35 @@ type Catalog struct {
 	RecordKinds       []RecordKind
 	Clauses           []Clause
 	ConsentTopics     []ConsentTopic
+	// TransmissionRefusals are the reasons a transmission request is
+	// refused.
+	TransmissionRefusals []TransmissionRefusal
 	// Tax is the operator's fiscal year and the holiday calendar the tax
 	// clause counts deadlines by.
 	Tax Tax
 
 	purposes, groups, categories, recordKinds, clauses, topics map[string]int
+	refusals                                                   map[string]int
 	topicOfCategory                                            map[string]int
 }
 
 // document is the shape of the YAML source.
 type document struct {
-	Version           string             `yaml:"version"`
-	Title             Text               `yaml:"title"`
-	Controller        controllerDoc      `yaml:"controller"`
-	Jurisdiction      string             `yaml:"jurisdiction"`
-	Languages         []Lang             `yaml:"languages"`
-	Statements        []Statement        `yaml:"statements"`
-	CollectionMethods []CollectionMethod `yaml:"collection_methods"`
-	Groups            []Group            `yaml:"groups"`
-	Purposes          []Purpose          `yaml:"purposes"`
-	Clauses           []clauseDoc        `yaml:"clauses"`
-	Categories        []Category         `yaml:"categories"`
-	RecordKinds       []RecordKind       `yaml:"record_kinds"`
-	ConsentTopics     []topicDoc         `yaml:"consent_topics"`
-	Tax               taxDoc             `yaml:"tax"`
+	Version           string                `yaml:"version"`
+	Title             Text                  `yaml:"title"`
+	Controller        controllerDoc         `yaml:"controller"`
+	Jurisdiction      string                `yaml:"jurisdiction"`
+	Languages         []Lang                `yaml:"languages"`
+	Statements        []Statement           `yaml:"statements"`
+	CollectionMethods []CollectionMethod    `yaml:"collection_methods"`
+	Groups            []Group               `yaml:"groups"`
+	Purposes          []Purpose             `yaml:"purposes"`
+	Clauses           []clauseDoc           `yaml:"clauses"`
+	Categories        []Category            `yaml:"categories"`
+	RecordKinds       []RecordKind          `yaml:"record_kinds"`
+	ConsentTopics     []topicDoc            `yaml:"consent_topics"`
+	Refusals          []TransmissionRefusal `yaml:"transmission_refusals"`
+	Tax               taxDoc                `yaml:"tax"`
 }
 
 // clauseDoc and topicDoc carry periods as written, so that a bad one is
@@ -396,19 +422,20 @@ func Load(src []byte) (*Catalog, error) {
 
 	sum := sha256.Sum256(src)
 	c := &Catalog{
-		Version:           doc.Version,
-		Title:             doc.Title,
-		Controller:        doc.Controller.Name,
-		PolicyURL:         doc.Controller.PolicyURL,
-		Jurisdiction:      doc.Jurisdiction,
-		Languages:         doc.Languages,
-		Hash:              hex.EncodeToString(sum[:]),
-		Statements:        doc.Statements,
-		CollectionMethods: doc.CollectionMethods,
-		Groups:            doc.Groups,
-		Purposes:          doc.Purposes,
-		Categories:        doc.Categories,
-		RecordKinds:       doc.RecordKinds,
+		Version:              doc.Version,
+		Title:                doc.Title,
+		Controller:           doc.Controller.Name,
+		PolicyURL:            doc.Controller.PolicyURL,
+		Jurisdiction:         doc.Jurisdiction,
+		Languages:            doc.Languages,
+		Hash:                 hex.EncodeToString(sum[:]),
+		Statements:           doc.Statements,
+		CollectionMethods:    doc.CollectionMethods,
+		Groups:               doc.Groups,
+		Purposes:             doc.Purposes,
+		Categories:           doc.Categories,
+		RecordKinds:          doc.RecordKinds,
+		TransmissionRefusals: doc.Refusals,
 	}
 	v := &validator{}
 	c.Clauses = make([]Clause, len(doc.Clauses))
@@ -462,6 +489,7 @@ func (c *Catalog) index(v *validator) {
 	c.recordKinds = indexBy(v, "record kind", c.RecordKinds, func(r RecordKind) string { return r.Code })
 	c.clauses = indexBy(v, "clause", c.Clauses, func(x Clause) string { return x.Code })
 	c.topics = indexBy(v, "consent topic", c.ConsentTopics, func(t ConsentTopic) string { return t.Code })
+	c.refusals = indexBy(v, "transmission refusal", c.TransmissionRefusals, func(r TransmissionRefusal) string { return r.Code })
 	c.topicOfCategory = make(map[string]int)
 	for i, t := range c.ConsentTopics {
 		if t.Category != "" {
@@ -513,6 +541,23 @@ func (c *Catalog) Category(code string) (*Category, bool) {
 // RecordKind returns the record kind with the code.
 func (c *Catalog) RecordKind(code string) (*RecordKind, bool) {
 	return lookup(c.RecordKinds, c.recordKinds, code)
+}
+
+// TransmissibleRecordKinds returns the codes of the record kinds a
+// transmission request may carry, in catalog order.
+func (c *Catalog) TransmissibleRecordKinds() []string {
+	var out []string
+	for _, r := range c.RecordKinds {
+		if r.Transmissible {
+			out = append(out, r.Code)
+		}
+	}
+	return out
+}
+
+// TransmissionRefusal returns the refusal reason with the code.
+func (c *Catalog) TransmissionRefusal(code string) (*TransmissionRefusal, bool) {
+	return lookup(c.TransmissionRefusals, c.refusals, code)
 }
 
 // Clause returns the retention clause with the code.

@@ -219,3 +219,25 @@ func TestLookups(t *testing.T) {
 		t.Error("Clause returned a copy")
 	}
 }
+
+// What a transmission may carry and why one is refused are catalog data: the
+// notice's flags and reasons, in both languages.
+func TestTransmissionIsCatalogData(t *testing.T) {
+	t.Parallel()
+	c, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.TransmissibleRecordKinds(); !slices.Equal(got, []string{"USAGE", "PAYMENT", "BILLING"}) {
+		t.Errorf("transmissible record kinds = %v", got)
+	}
+	for _, code := range []string{"IDENTITY_NOT_VERIFIED", "IMPERSONATION", "INFRINGES_OTHERS", RefusalRecipientNotAdmitted, RefusalNotTransmissible} {
+		r, ok := c.TransmissionRefusal(code)
+		if !ok || r.Text.Ko == "" || r.Text.En == "" || r.Staff == (code == RefusalRecipientNotAdmitted || code == RefusalNotTransmissible) {
+			t.Errorf("refusal %s = %+v, %t", code, r, ok)
+		}
+	}
+	if _, ok := c.TransmissionRefusal("NO_SUCH"); ok {
+		t.Error("an unknown refusal reason was found")
+	}
+}

@@ -163,6 +163,35 @@ func (v *validator) catalog(c *Catalog) {
 	for i := range c.ConsentTopics {
 		v.topic(c, &c.ConsentTopics[i])
 	}
+	v.refusals(c)
+}
+
+// refusals checks the reasons a transmission request is refused: both
+// languages, at least one a staff member may give, and the ones the portal
+// gives itself, not given by staff.
+func (v *validator) refusals(c *Catalog) {
+	staff := 0
+	for _, r := range c.TransmissionRefusals {
+		entry := "transmission refusal " + r.Code
+		v.required(entry, "code", r.Code)
+		v.text(entry, "label", r.Label)
+		v.text(entry, "text", r.Text)
+		if r.Staff {
+			staff++
+		}
+	}
+	if staff == 0 {
+		v.addf("catalog: no transmission refusal a staff member may give (staff: true)")
+	}
+	for _, code := range []string{RefusalRecipientNotAdmitted, RefusalNotTransmissible} {
+		r, ok := c.TransmissionRefusal(code)
+		switch {
+		case !ok:
+			v.addf("catalog: transmission refusal %s is missing (the portal gives it when a recipient is no longer admitted)", code)
+		case r.Staff:
+			v.addf("transmission refusal %s: the portal gives it itself, so staff must be false", code)
+		}
+	}
 }
 
 func (v *validator) purpose(p Purpose) {
@@ -289,6 +318,14 @@ func (v *validator) recordKind(c *Catalog, r *RecordKind) {
 	v.messageAlone(c, entry, r.Clauses)
 	v.taxonomyKey(entry, "data_category", r.DataCategory)
 	oneOf(v, entry, "mask", r.Mask, masks...)
+	// 법 35조의2①: only what is processed on consent or the contract is
+	// transmitted.
+	if r.Transmissible && !slices.ContainsFunc(r.Purposes, func(code string) bool {
+		p, ok := c.Purpose(code)
+		return ok && (p.Basis == BasisConsent || p.Basis == BasisContract)
+	}) {
+		v.addf("%s: transmissible, but none of its purposes rests on consent or the contract (PIPA 35-2(1))", entry)
+	}
 }
 
 // messageAlone enforces §3(1)나 단서: message content is kept under a month

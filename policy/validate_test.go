@@ -71,6 +71,30 @@ func TestLoadRefusesABadCatalog(t *testing.T) {
 			want:   []string{"record kind USAGE: unknown purpose SPYING"},
 		},
 		{
+			name:   "transmissible record kind processed only on legitimate interest",
+			change: func(d *document) { recordKind(d, "USAGE").Purposes = []string{"OPERATIONS"} },
+			want:   []string{"record kind USAGE: transmissible, but none of its purposes rests on consent or the contract (PIPA 35-2(1))"},
+		},
+		{
+			name: "the portal's own transmission refusal missing or given to staff",
+			change: func(d *document) {
+				d.Refusals = slices.DeleteFunc(d.Refusals, func(r TransmissionRefusal) bool { return r.Code == RefusalNotTransmissible })
+				i := slices.IndexFunc(d.Refusals, func(r TransmissionRefusal) bool { return r.Code == RefusalRecipientNotAdmitted })
+				d.Refusals[i].Staff = true
+			},
+			want: []string{
+				"catalog: transmission refusal CATEGORY_NOT_TRANSMISSIBLE is missing (the portal gives it when a recipient is no longer admitted)",
+				"transmission refusal RECIPIENT_NOT_ADMITTED: the portal gives it itself, so staff must be false",
+			},
+		},
+		{
+			name: "transmission refusal without English text",
+			change: func(d *document) {
+				d.Refusals[0].Text.En = ""
+			},
+			want: []string{"transmission refusal IDENTITY_NOT_VERIFIED: missing en text"},
+		},
+		{
 			name:   "unknown consent topic",
 			change: func(d *document) { category(d, "optional.discount_certificate").ConsentTopic = "optional.nope" },
 			want:   []string{"category optional.discount_certificate: unknown consent topic optional.nope"},

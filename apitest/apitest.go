@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/xroshot/portal/app/apptest"
+	"github.com/xroshot/portal/policy"
 )
 
 // Test token parameters.
@@ -40,6 +41,15 @@ var Start = apptest.Start
 func New(t testing.TB, dialect string) *Env {
 	t.Helper()
 	e := apptest.New(t, dialect, Start)
+	schema, loaders := e.App.Schema()
+	return &Env{Env: e, Schema: schema, Handler: e.App.Edge(schema, loaders, prometheus.NewRegistry())}
+}
+
+// NewWithCatalog is New running the catalog given instead of the shipped
+// notice.
+func NewWithCatalog(t testing.TB, dialect string, cat *policy.Catalog) *Env {
+	t.Helper()
+	e := apptest.NewWithCatalog(t, dialect, Start, cat)
 	schema, loaders := e.App.Schema()
 	return &Env{Env: e, Schema: schema, Handler: e.App.Edge(schema, loaders, prometheus.NewRegistry())}
 }

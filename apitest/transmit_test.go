@@ -215,8 +215,8 @@ func validate(t *testing.T, env *apitest.Env, doc []byte) {
 
 type docView struct {
 	Format, DeliveryID, RequestID string
-	Sequence                      int
-	RecordsSince                  *time.Time
+	Sequence, Period, Part        int
+	MoreRecords                   bool
 	Profile                       []struct{ Category, Value string }
 	Records                       []struct{ Kind, ExternalID, Summary string }
 }
@@ -226,6 +226,7 @@ type docView struct {
 // the stock Standard Webhooks verifier, carries the profile items in scope
 // in the clear and the records since the previous delivery, and matches
 // the published schema; withdrawing mid-way stops the deliveries to come.
+// Each month carries the records no earlier month did.
 func TestMonthlyTransmissionAcrossThreeMonthsThenWithdrawn(t *testing.T) {
 	bothStores(t, func(t *testing.T, env *apitest.Env) {
 		transmitSubscriber(t, env, "tx-1")
@@ -271,7 +272,7 @@ func TestMonthlyTransmissionAcrossThreeMonthsThenWithdrawn(t *testing.T) {
 		if diff := cmp.Diff(wantProfile, sortedProfile(d1.Profile)); diff != "" {
 			t.Errorf("profile (-want +got):\n%s", diff)
 		}
-		if len(d1.Records) != 1 || d1.Records[0].ExternalID != "u-1" || d1.RecordsSince != nil || d1.Sequence != 1 || d1.DeliveryID != got[0].ID || d1.Format != transmit.Format {
+		if len(d1.Records) != 1 || d1.Records[0].ExternalID != "u-1" || d1.MoreRecords || d1.Period != 1 || d1.Part != 1 || d1.Sequence != 1 || d1.DeliveryID != got[0].ID || d1.Format != transmit.Format {
 			t.Fatalf("first document = %+v", d1)
 		}
 
@@ -304,7 +305,7 @@ func TestMonthlyTransmissionAcrossThreeMonthsThenWithdrawn(t *testing.T) {
 			}
 			if i > 0 {
 				want := []string{"", "u-2", "u-3"}[i]
-				if len(d.Records) != 1 || d.Records[0].ExternalID != want || d.RecordsSince == nil {
+				if len(d.Records) != 1 || d.Records[0].ExternalID != want || d.Period != i+1 || d.Part != 1 || d.MoreRecords {
 					t.Fatalf("delivery %d records = %+v, want only %s", i+1, d.Records, want)
 				}
 			}

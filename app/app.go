@@ -170,7 +170,7 @@ func Assemble(p Parts) *App {
 	a.Requests = requests.New(requests.Deps{Store: a.DB.ForRequests(), Inventory: a.Inventory, Clock: a.Clock, Consents: a.Consent})
 	a.Audit = audit.New(a.DB.ForAudit(), a.Clock)
 	a.Purge = purge.New(a.DB.ForPurge(), a.Catalog, a.Clock)
-	a.Transmit = transmit.New(a.DB.ForTransmit(), a.Inventory, a.Keys, a.Clock)
+	a.Transmit = transmit.New(a.DB.ForTransmit(), a.Inventory, a.Keys, requests.NewAgency(a.DB.ForRequests()), a.Clock)
 	a.UsageNotice = usenotice.New(a.DB.ForUsageNotice(), a.Inventory, a.Clock)
 	a.Purge.SetNoticeWindows(p.Config.NoticeProofWindow, p.Config.DeadNoticeWindow)
 	if a.DB.Dialect() == "postgres" && p.Config.DatabaseURL != "" {

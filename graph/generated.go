@@ -279,6 +279,7 @@ type ComplexityRoot struct {
 		FileTransmissionRequest        func(childComplexity int, input models.FileTransmissionInput) int
 		LiftSuspension                 func(childComplexity int, id string) int
 		ReconfirmMarketingConsents     func(childComplexity int, input *models.ReconfirmMarketingConsentsInput) int
+		RefuseTransmissionRequest      func(childComplexity int, id string, reasonCode *string) int
 		ResolveRequest                 func(childComplexity int, input models.ResolveRequestInput) int
 		RunPurge                       func(childComplexity int, dryRun *bool, clauses []string) int
 		SetBillingState                func(childComplexity int, subscriberID string, state models.BillingState, since time.Time) int
@@ -348,21 +349,23 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AccessExportSchema     func(childComplexity int) int
-		ActiveSuspensions      func(childComplexity int, subscriberID *string, first *int, after *string) int
-		AuditEvents            func(childComplexity int, filter *models.AuditFilter, first *int, after *string) int
-		CorrectionTasks        func(childComplexity int, first *int, after *string) int
-		Me                     func(childComplexity int, lang *models.Language) int
-		Node                   func(childComplexity int, id string) int
-		Policy                 func(childComplexity int, lang *models.Language) int
-		ReconfirmationsDue     func(childComplexity int, first *int, after *string) int
-		Request                func(childComplexity int, id string) int
-		Requests               func(childComplexity int, filter *models.RequestFilter, first *int, after *string) int
-		Subscriber             func(childComplexity int, id string, lang *models.Language) int
-		TransmissionDownload   func(childComplexity int, deliveryID string) int
-		TransmissionRecipients func(childComplexity int) int
-		TransmissionSchema     func(childComplexity int) int
-		UsageNoticeCoverage    func(childComplexity int, year int) int
+		AccessExportSchema             func(childComplexity int) int
+		ActiveSuspensions              func(childComplexity int, subscriberID *string, first *int, after *string) int
+		AuditEvents                    func(childComplexity int, filter *models.AuditFilter, first *int, after *string) int
+		CorrectionTasks                func(childComplexity int, first *int, after *string) int
+		Me                             func(childComplexity int, lang *models.Language) int
+		Node                           func(childComplexity int, id string) int
+		Policy                         func(childComplexity int, lang *models.Language) int
+		ReconfirmationsDue             func(childComplexity int, first *int, after *string) int
+		Request                        func(childComplexity int, id string) int
+		Requests                       func(childComplexity int, filter *models.RequestFilter, first *int, after *string) int
+		Subscriber                     func(childComplexity int, id string, lang *models.Language) int
+		SubscriberTransmissionRequests func(childComplexity int, subscriberID string) int
+		TransmissionDownload           func(childComplexity int, deliveryID string) int
+		TransmissionRecipients         func(childComplexity int) int
+		TransmissionRefusalReasons     func(childComplexity int, lang *models.Language) int
+		TransmissionSchema             func(childComplexity int) int
+		UsageNoticeCoverage            func(childComplexity int, year int) int
 	}
 
 	ReconfirmationDue struct {
@@ -401,12 +404,13 @@ type ComplexityRoot struct {
 	}
 
 	RecordKind struct {
-		Clauses     func(childComplexity int) int
-		Code        func(childComplexity int) int
-		Description func(childComplexity int) int
-		FidesKey    func(childComplexity int) int
-		Label       func(childComplexity int) int
-		Purposes    func(childComplexity int) int
+		Clauses       func(childComplexity int) int
+		Code          func(childComplexity int) int
+		Description   func(childComplexity int) int
+		FidesKey      func(childComplexity int) int
+		Label         func(childComplexity int) int
+		Purposes      func(childComplexity int) int
+		Transmissible func(childComplexity int) int
 	}
 
 	Request struct {
@@ -549,6 +553,8 @@ type ComplexityRoot struct {
 		FailedAt     func(childComplexity int) int
 		ID           func(childComplexity int) int
 		Items        func(childComplexity int) int
+		Part         func(childComplexity int) int
+		Period       func(childComplexity int) int
 		Records      func(childComplexity int) int
 		ScheduledFor func(childComplexity int) int
 		Sequence     func(childComplexity int) int
@@ -570,6 +576,12 @@ type ComplexityRoot struct {
 		Status     func(childComplexity int) int
 	}
 
+	TransmissionRefusalReason struct {
+		Code  func(childComplexity int) int
+		Label func(childComplexity int) int
+		Text  func(childComplexity int) int
+	}
+
 	TransmissionRequest struct {
 		AnsweredAt     func(childComplexity int) int
 		Categories     func(childComplexity int) int
@@ -584,6 +596,7 @@ type ComplexityRoot struct {
 		ReasonCode     func(childComplexity int) int
 		Recipient      func(childComplexity int) int
 		RecordKinds    func(childComplexity int) int
+		RefusedAt      func(childComplexity int) int
 		Schedule       func(childComplexity int) int
 		StartsAt       func(childComplexity int) int
 		Status         func(childComplexity int) int
@@ -676,6 +689,7 @@ type MutationResolver interface {
 	ResolveRequest(ctx context.Context, input models.ResolveRequestInput) (*models.Request, error)
 	FileTransmissionRequest(ctx context.Context, input models.FileTransmissionInput) (*models.TransmissionRequest, error)
 	WithdrawTransmissionRequest(ctx context.Context, id string) (*models.TransmissionRequest, error)
+	RefuseTransmissionRequest(ctx context.Context, id string, reasonCode *string) (*models.TransmissionRequest, error)
 	CreateTransmissionRecipient(ctx context.Context, input models.TransmissionRecipientInput) (*models.TransmissionRecipient, error)
 	UpdateTransmissionRecipient(ctx context.Context, id string, input models.TransmissionRecipientInput) (*models.TransmissionRecipient, error)
 	SetTransmissionRecipientStatus(ctx context.Context, id string, status models.RecipientStatus) (*models.TransmissionRecipient, error)
@@ -695,6 +709,8 @@ type QueryResolver interface {
 	TransmissionSchema(ctx context.Context) (string, error)
 	TransmissionRecipients(ctx context.Context) ([]*models.TransmissionRecipient, error)
 	TransmissionDownload(ctx context.Context, deliveryID string) (*models.TransmissionDownload, error)
+	TransmissionRefusalReasons(ctx context.Context, lang *models.Language) ([]*models.TransmissionRefusalView, error)
+	SubscriberTransmissionRequests(ctx context.Context, subscriberID string) ([]*models.TransmissionRequest, error)
 	UsageNoticeCoverage(ctx context.Context, year int) (*models.UsageNoticeCoverage, error)
 }
 type RequestResolver interface {
@@ -1841,6 +1857,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReconfirmMarketingConsents(childComplexity, args["input"].(*models.ReconfirmMarketingConsentsInput)), true
+	case "Mutation.refuseTransmissionRequest":
+		if e.ComplexityRoot.Mutation.RefuseTransmissionRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refuseTransmissionRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefuseTransmissionRequest(childComplexity, args["id"].(string), args["reasonCode"].(*string)), true
 	case "Mutation.resolveRequest":
 		if e.ComplexityRoot.Mutation.ResolveRequest == nil {
 			break
@@ -2330,6 +2357,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Subscriber(childComplexity, args["id"].(string), args["lang"].(*models.Language)), true
+	case "Query.subscriberTransmissionRequests":
+		if e.ComplexityRoot.Query.SubscriberTransmissionRequests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_subscriberTransmissionRequests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SubscriberTransmissionRequests(childComplexity, args["subscriberId"].(string)), true
 	case "Query.transmissionDownload":
 		if e.ComplexityRoot.Query.TransmissionDownload == nil {
 			break
@@ -2347,6 +2385,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.TransmissionRecipients(childComplexity), true
+	case "Query.transmissionRefusalReasons":
+		if e.ComplexityRoot.Query.TransmissionRefusalReasons == nil {
+			break
+		}
+
+		args, err := ec.field_Query_transmissionRefusalReasons_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TransmissionRefusalReasons(childComplexity, args["lang"].(*models.Language)), true
 	case "Query.transmissionSchema":
 		if e.ComplexityRoot.Query.TransmissionSchema == nil {
 			break
@@ -2509,6 +2558,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordKind.Purposes(childComplexity), true
+	case "RecordKind.transmissible":
+		if e.ComplexityRoot.RecordKind.Transmissible == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordKind.Transmissible(childComplexity), true
 
 	case "Request.approvalRequired":
 		if e.ComplexityRoot.Request.ApprovalRequired == nil {
@@ -3126,6 +3181,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TransmissionDelivery.Items(childComplexity), true
+	case "TransmissionDelivery.part":
+		if e.ComplexityRoot.TransmissionDelivery.Part == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDelivery.Part(childComplexity), true
+	case "TransmissionDelivery.period":
+		if e.ComplexityRoot.TransmissionDelivery.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionDelivery.Period(childComplexity), true
 	case "TransmissionDelivery.records":
 		if e.ComplexityRoot.TransmissionDelivery.Records == nil {
 			break
@@ -3207,6 +3274,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TransmissionRecipient.Status(childComplexity), true
 
+	case "TransmissionRefusalReason.code":
+		if e.ComplexityRoot.TransmissionRefusalReason.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRefusalReason.Code(childComplexity), true
+	case "TransmissionRefusalReason.label":
+		if e.ComplexityRoot.TransmissionRefusalReason.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRefusalReason.Label(childComplexity), true
+	case "TransmissionRefusalReason.text":
+		if e.ComplexityRoot.TransmissionRefusalReason.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRefusalReason.Text(childComplexity), true
+
 	case "TransmissionRequest.answeredAt":
 		if e.ComplexityRoot.TransmissionRequest.AnsweredAt == nil {
 			break
@@ -3285,6 +3371,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TransmissionRequest.RecordKinds(childComplexity), true
+	case "TransmissionRequest.refusedAt":
+		if e.ComplexityRoot.TransmissionRequest.RefusedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransmissionRequest.RefusedAt(childComplexity), true
 	case "TransmissionRequest.schedule":
 		if e.ComplexityRoot.TransmissionRequest.Schedule == nil {
 			break
@@ -4235,6 +4327,8 @@ func (ec *executionContext) childFields_RecordKind(ctx context.Context, field gr
 		return ec.fieldContext_RecordKind_purposes(ctx, field)
 	case "clauses":
 		return ec.fieldContext_RecordKind_clauses(ctx, field)
+	case "transmissible":
+		return ec.fieldContext_RecordKind_transmissible(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecordKind", field.Name)
 }
@@ -4503,6 +4597,10 @@ func (ec *executionContext) childFields_TransmissionDelivery(ctx context.Context
 		return ec.fieldContext_TransmissionDelivery_id(ctx, field)
 	case "sequence":
 		return ec.fieldContext_TransmissionDelivery_sequence(ctx, field)
+	case "period":
+		return ec.fieldContext_TransmissionDelivery_period(ctx, field)
+	case "part":
+		return ec.fieldContext_TransmissionDelivery_part(ctx, field)
 	case "scheduledFor":
 		return ec.fieldContext_TransmissionDelivery_scheduledFor(ctx, field)
 	case "status":
@@ -4553,6 +4651,18 @@ func (ec *executionContext) childFields_TransmissionRecipient(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type TransmissionRecipient", field.Name)
 }
 
+func (ec *executionContext) childFields_TransmissionRefusalReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_TransmissionRefusalReason_code(ctx, field)
+	case "label":
+		return ec.fieldContext_TransmissionRefusalReason_label(ctx, field)
+	case "text":
+		return ec.fieldContext_TransmissionRefusalReason_text(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransmissionRefusalReason", field.Name)
+}
+
 func (ec *executionContext) childFields_TransmissionRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4577,6 +4687,8 @@ func (ec *executionContext) childFields_TransmissionRequest(ctx context.Context,
 		return ec.fieldContext_TransmissionRequest_status(ctx, field)
 	case "reasonCode":
 		return ec.fieldContext_TransmissionRequest_reasonCode(ctx, field)
+	case "refusedAt":
+		return ec.fieldContext_TransmissionRequest_refusedAt(ctx, field)
 	case "filedBy":
 		return ec.fieldContext_TransmissionRequest_filedBy(ctx, field)
 	case "filedAt":
@@ -5091,6 +5203,28 @@ func (ec *executionContext) field_Mutation_reconfirmMarketingConsents_args(ctx c
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_refuseTransmissionRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reasonCode",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reasonCode"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_resolveRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5511,6 +5645,20 @@ func (ec *executionContext) field_Query_requests_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_subscriberTransmissionRequests_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "subscriberId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subscriberId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_subscriber_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5544,6 +5692,20 @@ func (ec *executionContext) field_Query_transmissionDownload_args(ctx context.Co
 		return nil, err
 	}
 	args["deliveryId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_transmissionRefusalReasons_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "lang",
+		func(ctx context.Context, v any) (*models.Language, error) {
+			return ec.unmarshalOLanguage2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐLanguage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lang"] = arg0
 	return args, nil
 }
 
@@ -10708,6 +10870,68 @@ func (ec *executionContext) fieldContext_Mutation_withdrawTransmissionRequest(ct
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_refuseTransmissionRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refuseTransmissionRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RefuseTransmissionRequest(ctx, fc.Args["id"].(string), fc.Args["reasonCode"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal *models.TransmissionRequest
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.TransmissionRequest
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.TransmissionRequest) graphql.Marshaler {
+			return ec.marshalNTransmissionRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refuseTransmissionRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransmissionRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_refuseTransmissionRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createTransmissionRecipient(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12640,6 +12864,130 @@ func (ec *executionContext) fieldContext_Query_transmissionDownload(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_transmissionRefusalReasons(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_transmissionRefusalReasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TransmissionRefusalReasons(ctx, fc.Args["lang"].(*models.Language))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal []*models.TransmissionRefusalView
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*models.TransmissionRefusalView
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.TransmissionRefusalView) graphql.Marshaler {
+			return ec.marshalNTransmissionRefusalReason2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRefusalViewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_transmissionRefusalReasons(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransmissionRefusalReason(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_transmissionRefusalReasons_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_subscriberTransmissionRequests(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_subscriberTransmissionRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SubscriberTransmissionRequests(ctx, fc.Args["subscriberId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				if err != nil {
+					var zeroVal []*models.TransmissionRequest
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []*models.TransmissionRequest
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*models.TransmissionRequest) graphql.Marshaler {
+			return ec.marshalNTransmissionRequest2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRequestᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_subscriberTransmissionRequests(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransmissionRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_subscriberTransmissionRequests_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_usageNoticeCoverage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13404,6 +13752,29 @@ func (ec *executionContext) fieldContext_RecordKind_clauses(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RecordKind_transmissible(ctx context.Context, field graphql.CollectedField, obj *models.RecordKindView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordKind_transmissible(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transmissible(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordKind_transmissible(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordKind", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _Request_id(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
@@ -15791,6 +16162,52 @@ func (ec *executionContext) fieldContext_TransmissionDelivery_sequence(_ context
 	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Int")
 }
 
+func (ec *executionContext) _TransmissionDelivery_period(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDelivery_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDelivery_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TransmissionDelivery_part(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionDelivery_part(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Part, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionDelivery_part(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Int")
+}
+
 func (ec *executionContext) _TransmissionDelivery_scheduledFor(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16182,6 +16599,75 @@ func (ec *executionContext) fieldContext_TransmissionRecipient_status(_ context.
 	return graphql.NewScalarFieldContext("TransmissionRecipient", field, false, false, "RecipientStatus")
 }
 
+func (ec *executionContext) _TransmissionRefusalReason_code(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRefusalView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRefusalReason_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRefusalReason_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRefusalReason", field, true, false, "String")
+}
+
+func (ec *executionContext) _TransmissionRefusalReason_label(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRefusalView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRefusalReason_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRefusalReason_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRefusalReason", field, true, false, "String")
+}
+
+func (ec *executionContext) _TransmissionRefusalReason_text(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRefusalView) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRefusalReason_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRefusalReason_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRefusalReason", field, true, false, "String")
+}
+
 func (ec *executionContext) _TransmissionRequest_id(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16442,6 +16928,29 @@ func (ec *executionContext) _TransmissionRequest_reasonCode(ctx context.Context,
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_reasonCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _TransmissionRequest_refusedAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransmissionRequest_refusedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefusedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransmissionRequest_refusedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TransmissionRequest_filedBy(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
@@ -21003,6 +21512,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "refuseTransmissionRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refuseTransmissionRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createTransmissionRecipient":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createTransmissionRecipient(ctx, field)
@@ -21484,6 +22000,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_transmissionDownload(ctx, field)
 				})
+		case "transmissionRefusalReasons":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_transmissionRefusalReasons(ctx, field)
+				})
+		case "subscriberTransmissionRequests":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_subscriberTransmissionRequests(ctx, field)
+				})
 		case "usageNoticeCoverage":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -21812,6 +22340,11 @@ func (ec *executionContext) _RecordKind(ctx context.Context, sel ast.SelectionSe
 			}
 		case "clauses":
 			out.Values[i] = ec._RecordKind_clauses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transmissible":
+			out.Values[i] = ec._RecordKind_transmissible(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22713,6 +23246,16 @@ func (ec *executionContext) _TransmissionDelivery(ctx context.Context, sel ast.S
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "period":
+			out.Values[i] = ec._TransmissionDelivery_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "part":
+			out.Values[i] = ec._TransmissionDelivery_part(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "scheduledFor":
 			out.Values[i] = ec._TransmissionDelivery_scheduledFor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -22871,6 +23414,49 @@ func (ec *executionContext) _TransmissionRecipient(ctx context.Context, sel ast.
 	return out
 }
 
+var transmissionRefusalReasonImplementors = []string{"TransmissionRefusalReason"}
+
+func (ec *executionContext) _TransmissionRefusalReason(ctx context.Context, sel ast.SelectionSet, obj *models.TransmissionRefusalView) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transmissionRefusalReasonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TransmissionRefusalReason")
+		case "code":
+			out.Values[i] = ec._TransmissionRefusalReason_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._TransmissionRefusalReason_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._TransmissionRefusalReason_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var transmissionRequestImplementors = []string{"TransmissionRequest"}
 
 func (ec *executionContext) _TransmissionRequest(ctx context.Context, sel ast.SelectionSet, obj *models.TransmissionRequest) graphql.Marshaler {
@@ -22935,6 +23521,11 @@ func (ec *executionContext) _TransmissionRequest(ctx context.Context, sel ast.Se
 			}
 		case "reasonCode":
 			out.Values[i] = ec._TransmissionRequest_reasonCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "refusedAt":
+			out.Values[i] = ec._TransmissionRequest_refusedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -24835,6 +25426,30 @@ func (ec *executionContext) marshalNTransmissionRecipient2ᚖgithubᚗcomᚋxros
 func (ec *executionContext) unmarshalNTransmissionRecipientInput2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipientInput(ctx context.Context, v any) (models.TransmissionRecipientInput, error) {
 	res, err := ec.unmarshalInputTransmissionRecipientInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTransmissionRefusalReason2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRefusalViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TransmissionRefusalView) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTransmissionRefusalReason2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRefusalView(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTransmissionRefusalReason2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRefusalView(ctx context.Context, sel ast.SelectionSet, v *models.TransmissionRefusalView) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TransmissionRefusalReason!")
+		return graphql.Null
+	}
+	return ec._TransmissionRefusalReason(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTransmissionRequest2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TransmissionRequest) graphql.Marshaler {

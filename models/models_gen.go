@@ -676,7 +676,7 @@ type TransmissionRecipientInput struct {
 	Endpoint string `json:"endpoint"`
 	// The Standard Webhooks verification secret, whsec_ and the base64 of 24 or more random bytes. Required to admit. A guessable key (few distinct characters, too little entropy: the rule the JWT secret follows) is refused with BAD_USER_INPUT.
 	Secret *string `json:"secret,omitempty"`
-	// Profile category codes and record kinds (USAGE, PAYMENT, BILLING) it may receive.
+	// Profile category codes and transmissible record kinds (RecordKind.transmissible) it may receive.
 	Categories []string `json:"categories"`
 }
 
@@ -684,7 +684,7 @@ type TransmissionRecipientInput struct {
 type TransmissionScopeInput struct {
 	// Profile category codes of the catalog (Category.code; docs/POLICY.md).
 	Categories []string `json:"categories,omitempty"`
-	// Record kinds: USAGE, PAYMENT, BILLING.
+	// Record kinds the catalog marks transmissible (policy { recordKinds { code transmissible } }).
 	RecordKinds []string `json:"recordKinds,omitempty"`
 }
 

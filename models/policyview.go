@@ -184,6 +184,10 @@ func (v RecordKindView) Description() string { return v.K.Description.In(v.Lang)
 // FidesKey is the matching fideslang data category.
 func (v RecordKindView) FidesKey() string { return v.K.DataCategory }
 
+// Transmissible reports whether a transmission request may carry the
+// records (법 35조의2).
+func (v RecordKindView) Transmissible() bool { return v.K.Transmissible }
+
 // Purposes are what the records are processed for.
 func (v RecordKindView) Purposes() []*PurposeView { return purposeViews(v.Cat, v.K.Purposes, v.Lang) }
 
@@ -352,4 +356,31 @@ func languageOf(l policy.Lang) Language {
 		return LanguageEn
 	}
 	return LanguageKo
+}
+
+// TransmissionRefusalView is a reason staff may give to refuse a
+// transmission request, in one language.
+type TransmissionRefusalView struct {
+	R    *policy.TransmissionRefusal
+	Lang policy.Lang
+}
+
+// Code is the reason's code.
+func (v TransmissionRefusalView) Code() string { return v.R.Code }
+
+// Label is the reason's short name.
+func (v TransmissionRefusalView) Label() string { return v.R.Label.In(v.Lang) }
+
+// Text is what the subscriber is told.
+func (v TransmissionRefusalView) Text() string { return v.R.Text.In(v.Lang) }
+
+// StaffRefusals returns the catalog's reasons staff may give, in lang.
+func StaffRefusals(cat *policy.Catalog, lang policy.Lang) []*TransmissionRefusalView {
+	out := []*TransmissionRefusalView{}
+	for i := range cat.TransmissionRefusals {
+		if r := &cat.TransmissionRefusals[i]; r.Staff {
+			out = append(out, &TransmissionRefusalView{R: r, Lang: lang})
+		}
+	}
+	return out
 }

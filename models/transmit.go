@@ -90,13 +90,21 @@ type TransmissionRequest struct {
 	// NextDeliveryAt is when the next delivery is made; nil when none is
 	// to come.
 	NextDeliveryAt *time.Time
-	// Deliveries counts the deliveries made so far (the next one's
-	// sequence is Deliveries+1).
-	Deliveries int
+	// Deliveries counts the documents made so far (the next one's
+	// sequence is Deliveries+1); Periods the delivery periods begun (the
+	// next period's date is StartsAt plus Periods months). MoreRecords: the
+	// current period has records left for its next document.
+	Deliveries  int
+	Periods     int
+	MoreRecords bool
 	// ClaimToken names the scheduler holding the request while it makes a
 	// delivery; NextDeliveryAt is then the end of its lease.
-	ClaimToken     *string
-	WithdrawnAt    *time.Time
+	ClaimToken  *string
+	WithdrawnAt *time.Time
+	// RefusedAt and RefusedBy record a refusal by staff (법 35조의2⑥);
+	// ReasonCode says why.
+	RefusedAt      *time.Time
+	RefusedBy      *string
 	IdempotencyKey string `gorm:"not null"`
 	UpdatedAt      time.Time
 }
@@ -125,8 +133,13 @@ type TransmissionDelivery struct {
 	ID           string `gorm:"primaryKey"`
 	SubscriberID string `gorm:"not null"`
 	RequestID    string `gorm:"not null"`
-	// Sequence numbers the request's deliveries from 1.
+	// Sequence numbers the request's documents from 1; Period is the
+	// delivery period the document belongs to and Part its number within
+	// the period (a period with more records than a document holds
+	// continues in the next part).
 	Sequence     int
+	Period       int
+	Part         int
 	ScheduledFor time.Time
 	Status       DeliveryStatus
 	Attempts     int
@@ -150,6 +163,18 @@ type TransmissionDelivery struct {
 
 // TableName is the deliveries table.
 func (TransmissionDelivery) TableName() string { return "transmission_deliveries" }
+
+// TransmissionSent records that a document of a request carried a record:
+// no later document of the request carries it again.
+type TransmissionSent struct {
+	SubscriberID string `gorm:"primaryKey"`
+	RequestID    string `gorm:"primaryKey"`
+	RecordID     int64  `gorm:"primaryKey;autoIncrement:false"`
+	DeliveryID   string `gorm:"not null"`
+}
+
+// TableName is the table of what was sent.
+func (TransmissionSent) TableName() string { return "transmission_sent" }
 
 // TransmissionAttempt records one attempt to post a delivery: never the
 // payload, nor the recipient's answer beyond its status.

@@ -38,6 +38,18 @@ func (r *mutationResolver) WithdrawTransmissionRequest(ctx context.Context, id s
 	return r.Transmit.Withdraw(ctx, who, id)
 }
 
+func (r *mutationResolver) RefuseTransmissionRequest(ctx context.Context, id string, reasonCode *string) (*models.TransmissionRequest, error) {
+	who, err := transmitStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	code := ""
+	if reasonCode != nil {
+		code = *reasonCode
+	}
+	return r.Transmit.Refuse(ctx, who, id, code)
+}
+
 func (r *mutationResolver) CreateTransmissionRecipient(ctx context.Context, input models.TransmissionRecipientInput) (*models.TransmissionRecipient, error) {
 	return r.Transmit.SaveRecipient(ctx, "", recipientInput(input))
 }
@@ -64,6 +76,18 @@ func (r *queryResolver) TransmissionDownload(ctx context.Context, deliveryID str
 		return nil, err
 	}
 	return r.Transmit.Download(ctx, who, deliveryID)
+}
+
+func (r *queryResolver) TransmissionRefusalReasons(ctx context.Context, lang *models.Language) ([]*models.TransmissionRefusalView, error) {
+	return models.StaffRefusals(r.Catalog, answerLang(ctx, lang)), nil
+}
+
+func (r *queryResolver) SubscriberTransmissionRequests(ctx context.Context, subscriberID string) ([]*models.TransmissionRequest, error) {
+	who, err := transmitStaff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Transmit.ListFor(ctx, who, subscriberID)
 }
 
 func (r *queryResolver) UsageNoticeCoverage(ctx context.Context, year int) (*models.UsageNoticeCoverage, error) {

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/transmit"
 )
@@ -15,6 +16,15 @@ func transmitActor(ctx context.Context) (transmit.Actor, error) {
 		return transmit.Actor{}, err
 	}
 	return transmit.Actor{Subject: p.Subject, Guardian: p.Actor}, nil
+}
+
+// transmitStaff is the staff member of the token.
+func transmitStaff(ctx context.Context) (transmit.Staff, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return transmit.Staff{}, err
+	}
+	return transmit.Staff{ID: p.Subject, Admin: p.Has(auth.RoleAdmin), Agent: p.Has(auth.RoleAgent)}, nil
 }
 
 func fileTransmission(in models.FileTransmissionInput) transmit.FileInput {

@@ -84,10 +84,26 @@ func (db *DB) ListTransmissions(ctx context.Context, subscriberID string) ([]*mo
 // last delivery is still pending) and cancels its pending deliveries.
 func (db *DB) WithdrawTransmission(ctx context.Context, subscriberID, id string, at time.Time) (bool, error) {
 	at = utc(at)
-	res := db.q(ctx).Exec("UPDATE transmission_requests SET status = 'WITHDRAWN', withdrawn_at = ?, next_delivery_at = NULL, claim_token = NULL, updated_at = ?"+
+	return db.endTransmission(ctx, subscriberID, id, at, "status = 'WITHDRAWN', withdrawn_at = ?", at)
+}
+
+// RefuseTransmission refuses an active request (or a completed one whose
+// last delivery is still pending) for reason, by the staff member by, and
+// cancels its pending deliveries.
+func (db *DB) RefuseTransmission(ctx context.Context, subscriberID, id, reason, by string, at time.Time) (bool, error) {
+	at = utc(at)
+	return db.endTransmission(ctx, subscriberID, id, at, "status = 'REFUSED', reason_code = ?, refused_by = ?, refused_at = ?", reason, by, at)
+}
+
+// endTransmission sets what set says on a request that may still send
+// something, leaving it no next delivery and no scheduler holding it, and
+// cancels its pending deliveries, their payloads removed.
+func (db *DB) endTransmission(ctx context.Context, subscriberID, id string, at time.Time, set string, setArgs ...any) (bool, error) {
+	args := append(setArgs, at, subscriberID, id)
+	res := db.q(ctx).Exec("UPDATE transmission_requests SET "+set+", next_delivery_at = NULL, claim_token = NULL, more_records = false, updated_at = ?"+
 		" WHERE subscriber_id = ? AND id = ? AND (status = 'ACTIVE' OR (status = 'COMPLETED' AND EXISTS (SELECT 1 FROM transmission_deliveries d"+
 		" WHERE d.subscriber_id = transmission_requests.subscriber_id AND d.request_id = transmission_requests.id AND d.status = 'PENDING')))",
-		at, at, subscriberID, id)
+		args...)
 	if res.Error != nil || res.RowsAffected != 1 {
 		return false, translate(res.Error)
 	}
@@ -132,8 +148,8 @@ func (db *DB) AdvanceTransmission(ctx context.Context, r *models.TransmissionReq
 		t := utc(*r.NextDeliveryAt)
 		next = &t
 	}
-	res := db.q(ctx).Exec("UPDATE transmission_requests SET deliveries = ?, next_delivery_at = ?, status = ?, reason_code = ?, claim_token = NULL, updated_at = ?"+
-		" WHERE id = ? AND claim_token = ? AND status = 'ACTIVE'", r.Deliveries, next, string(r.Status), r.ReasonCode, utc(time.Now()), r.ID, token)
+	res := db.q(ctx).Exec("UPDATE transmission_requests SET deliveries = ?, periods = ?, more_records = ?, next_delivery_at = ?, status = ?, reason_code = ?, claim_token = NULL, updated_at = ?"+
+		" WHERE id = ? AND claim_token = ? AND status = 'ACTIVE'", r.Deliveries, r.Periods, r.MoreRecords, next, string(r.Status), r.ReasonCode, utc(time.Now()), r.ID, token)
 	return res.RowsAffected == 1, translate(res.Error)
 }
 
@@ -186,6 +202,22 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, tok
 		return tx.q(ctx).Exec("UPDATE transmission_deliveries SET attempts = attempts + 1, next_attempt_at = ?, claim_token = ? WHERE id IN ?", utc(leaseUntil), token, ids).Error
 	})
 	return rows, translate(err)
+}
+
+// MarkSent records the records a delivery carries, in batches.
+func (db *DB) MarkSent(ctx context.Context, rows []models.TransmissionSent) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return translate(db.q(ctx).CreateInBatches(rows, 500).Error)
+}
+
+// SentRecordIDs returns the ids of the records the request's documents
+// carried.
+func (db *DB) SentRecordIDs(ctx context.Context, subscriberID, requestID string) ([]int64, error) {
+	var ids []int64
+	err := db.q(ctx).Model(&models.TransmissionSent{}).Where("subscriber_id = ? AND request_id = ?", subscriberID, requestID).Pluck("record_id", &ids).Error
+	return ids, translate(err)
 }
 
 // RecordAttempt records one attempt at a delivery.

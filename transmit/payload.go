@@ -24,12 +24,6 @@ const Format = "xroshot-privacy-portal/transmission/v1"
 //go:embed schema/transmission.v1.json
 var Schema []byte
 
-// MaxRecords bounds the records one delivery carries, newest first; a
-// document that hit it says so (recordsTruncated). The older records left
-// out are not carried by a later delivery, which starts from the time this
-// one was made: a subscriber who needs them asks for a download.
-const MaxRecords = 10_000
-
 // Document is one transmission: the subscriber's data in scope, values in
 // the clear, as the access export reads them (the inventory's decrypted
 // path), without what a statute alone keeps.
@@ -38,15 +32,16 @@ type Document struct {
 	DeliveryID    string        `json:"deliveryId"`
 	RequestID     string        `json:"requestId"`
 	Sequence      int           `json:"sequence"`
+	Period        int           `json:"period"`
+	Part          int           `json:"part"`
 	GeneratedAt   time.Time     `json:"generatedAt"`
 	Controller    Text          `json:"controller"`
 	PolicyVersion string        `json:"policyVersion"`
 	SubscriberID  string        `json:"subscriberId"`
 	Scope         DocScope      `json:"scope"`
-	RecordsSince  *time.Time    `json:"recordsSince"`
 	Profile       []DocItem     `json:"profile"`
 	Records       []DocRecord   `json:"records"`
-	Truncated     bool          `json:"recordsTruncated"`
+	MoreRecords   bool          `json:"moreRecords"`
 	Recipient     *DocRecipient `json:"recipient"`
 }
 
@@ -81,27 +76,30 @@ type DocRecord struct {
 	OccurredAt   time.Time `json:"occurredAt"`
 	ExternalID   string    `json:"externalId"`
 	Summary      string    `json:"summary"`
+
+	id int64
 }
 
-// build gathers the document of delivery deliveryID of request r at now:
-// the profile items of the scope and, for each record kind of the scope,
-// the records that occurred after since (all when since is nil), newest
-// first; items a statute alone keeps are left out.
-func (s *Service) build(ctx context.Context, r *models.TransmissionRequest, rc *models.TransmissionRecipient, deliveryID string, seq int, since *time.Time, now time.Time) (*Document, error) {
+// build gathers document d of request r at now: the profile items of the
+// scope (on a period's first part only) and, for each record kind of the
+// scope, the records no earlier document carried (sent), whatever their
+// date, newest first, up to limit; MoreRecords says the period has more,
+// for its next part. Items a statute alone keeps are left out.
+func (s *Service) build(ctx context.Context, r *models.TransmissionRequest, rc *models.TransmissionRecipient, d *models.TransmissionDelivery, sent map[int64]bool, limit int, now time.Time) (*Document, error) {
 	subj, err := s.inv.Load(ctx, r.SubscriberID)
 	if err != nil {
 		return nil, err
 	}
 	doc := &Document{
-		Format: Format, DeliveryID: deliveryID, RequestID: r.ID, Sequence: seq, GeneratedAt: now,
+		Format: Format, DeliveryID: d.ID, RequestID: r.ID, Sequence: d.Sequence, Period: d.Period, Part: d.Part, GeneratedAt: now,
 		Controller: text(s.cat.Controller), PolicyVersion: s.cat.Version, SubscriberID: r.SubscriberID,
-		Scope:        DocScope{Categories: nonNil(r.Categories), RecordKinds: nonNil(r.RecordKinds)},
-		RecordsSince: since, Profile: []DocItem{}, Records: []DocRecord{},
+		Scope:   DocScope{Categories: nonNil(r.Categories), RecordKinds: nonNil(r.RecordKinds)},
+		Profile: []DocItem{}, Records: []DocRecord{},
 	}
 	if rc != nil {
 		doc.Recipient = &DocRecipient{ID: rc.ID, Name: rc.Name}
 	}
-	if len(r.Categories) > 0 {
+	if len(r.Categories) > 0 && d.Part == 1 {
 		hs, err := s.inv.Holdings(ctx, subj, inventory.HoldingFilter{})
 		if err != nil {
 			return nil, err
@@ -118,27 +116,24 @@ func (s *Service) build(ctx context.Context, r *models.TransmissionRequest, rc *
 				Value: v, Source: h.Holding.Source, CollectedAt: h.Holding.CollectedAt.UTC()})
 		}
 	}
+kinds:
 	for _, k := range r.RecordKinds {
 		var after *models.RecordKey
-	pages:
 		for {
 			page, err := s.inv.Records(ctx, subj, k, inventory.MaxPage, after)
 			if err != nil {
 				return nil, err
 			}
 			for _, rec := range page.Records {
-				if since != nil && !rec.Record.OccurredAt.After(*since) {
-					break pages
-				}
-				if !rec.Assessment.State.Usable() {
+				if sent[rec.Record.ID] || !rec.Assessment.State.Usable() {
 					continue
 				}
-				if len(doc.Records) >= MaxRecords {
-					doc.Truncated = true
-					break pages
+				if len(doc.Records) >= limit {
+					doc.MoreRecords = true
+					break kinds
 				}
 				doc.Records = append(doc.Records, DocRecord{ID: strconv.FormatInt(rec.Record.ID, 10), Kind: rec.Kind.Code, DataCategory: rec.Kind.DataCategory,
-					Label: text(rec.Kind.Label), OccurredAt: rec.Record.OccurredAt.UTC(), ExternalID: rec.Record.ExternalID, Summary: rec.Record.Summary})
+					Label: text(rec.Kind.Label), OccurredAt: rec.Record.OccurredAt.UTC(), ExternalID: rec.Record.ExternalID, Summary: rec.Record.Summary, id: rec.Record.ID})
 			}
 			if !page.HasNext || len(page.Records) == 0 {
 				break

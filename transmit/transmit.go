@@ -9,8 +9,9 @@
 //
 // # Rules, in one place
 //
-//   - Scope is chosen item by item: profile category codes and the
-//     transmissible record kinds (TransmissibleRecordKinds). A recipient
+//   - Scope is chosen item by item: profile category codes and the record
+//     kinds the catalog marks transmissible (policy.RecordKind.Transmissible,
+//     so a catalog change changes what may be asked for). A recipient
 //     receives only the codes the operator admitted it for. Data kept only
 //     because a statute requires it (RETAINED_BY_STATUTE) is stored apart
 //     and used for nothing else (법 21③): it is never transmitted, and a
@@ -19,11 +20,21 @@
 //     every right (requests.DueIn); bad input is refused at once with the
 //     field at fault. A request accepted earlier is refused later, with its
 //     reason code and a notice to the subscriber, when its recipient is
-//     suspended or no longer admitted for its scope.
+//     suspended or no longer admitted for its scope. Staff (an admin, or an
+//     agent with an open request of the subscriber assigned: requests.Agency)
+//     may refuse a request, or stop its transmissions, with a reason of the
+//     catalog (법 35조의2⑥; policy.TransmissionRefusal): audited, and the
+//     subscriber told in both languages through the outbox.
 //   - Deliveries: the scheduler (Worker) makes the request's delivery of
-//     each period — sequence n at StartsAt plus n-1 calendar months (민법
+//     each period — period n at StartsAt plus n-1 calendar months (민법
 //     160) — as one row whose id never changes, with the document built at
-//     that moment and kept encrypted until it is done with. A delivery to
+//     that moment and kept encrypted until it is done with. A document
+//     carries the records in scope that no earlier document of the request
+//     carried, whatever their date (what each carried is recorded), so a
+//     record fed late is carried by the next one and none is sent twice; a
+//     period with more records than a document holds (WorkerConfig.
+//     MaxRecords) continues in further documents of the same period, made
+//     at once, so nothing in scope is dropped. A delivery to
 //     a recipient is posted signed (Standard Webhooks, the notify package's
 //     secrets and headers), at least once, retried with backoff, every
 //     attempt recorded and audited; after MaxAttempts it is FAILED and the
@@ -38,6 +49,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -57,12 +69,6 @@ import (
 	"github.com/xroshot/portal/requests"
 )
 
-// TransmissibleRecordKinds are the generated records a transmission may
-// carry: usage, payment and fee records, the records processed on the
-// contract that 영 42조의2 names for the telecom sector. Access logs,
-// call details and message content are not transmitted.
-var TransmissibleRecordKinds = []string{"USAGE", "PAYMENT", "BILLING"}
-
 // DownloadTTL is how long a transmission to the subscriber themselves can
 // be downloaded, as long as an access export.
 const DownloadTTL = requests.ExportTTL
@@ -77,10 +83,11 @@ const (
 	NoticeRefused = "TRANSMISSION_REFUSED"
 )
 
-// Refusal reason codes of a request refused after it was accepted.
+// Refusal reason codes the portal gives itself, when a request's recipient
+// is no longer admitted for its scope; staff give the catalog's others.
 const (
-	ReasonRecipientNotAdmitted = "RECIPIENT_NOT_ADMITTED"
-	ReasonNotTransmissible     = "CATEGORY_NOT_TRANSMISSIBLE"
+	ReasonRecipientNotAdmitted = policy.RefusalRecipientNotAdmitted
+	ReasonNotTransmissible     = policy.RefusalNotTransmissible
 )
 
 // Audit actions.
@@ -113,6 +120,9 @@ type Store interface {
 	// WithdrawTransmission ends an active request at at and cancels its
 	// pending deliveries; it reports whether the request was active.
 	WithdrawTransmission(ctx context.Context, subscriberID, id string, at time.Time) (bool, error)
+	// RefuseTransmission is WithdrawTransmission for a refusal by staff
+	// member by, for reason.
+	RefuseTransmission(ctx context.Context, subscriberID, id, reason, by string, at time.Time) (bool, error)
 	// ClaimDueTransmissions leases up to limit active requests whose next
 	// delivery is due at now to token until leaseUntil, skipping requests
 	// another scheduler holds.
@@ -123,6 +133,10 @@ type Store interface {
 	AdvanceTransmission(ctx context.Context, r *models.TransmissionRequest, token string) (bool, error)
 
 	CreateDelivery(ctx context.Context, d *models.TransmissionDelivery) error
+	// MarkSent records the records a delivery carries; SentRecordIDs
+	// returns those a request's deliveries carried.
+	MarkSent(ctx context.Context, rows []models.TransmissionSent) error
+	SentRecordIDs(ctx context.Context, subscriberID, requestID string) ([]int64, error)
 	GetDelivery(ctx context.Context, id string) (*models.TransmissionDelivery, error)
 	ListDeliveries(ctx context.Context, subscriberID string, requestIDs []string) ([]*models.TransmissionDelivery, error)
 	ClaimDeliveries(ctx context.Context, now time.Time, limit int, token string, leaseUntil time.Time) ([]*models.TransmissionDelivery, error)
@@ -139,20 +153,22 @@ type Store interface {
 // Service files, lists and withdraws transmission requests and keeps the
 // recipient registry.
 type Service struct {
-	store Store
-	inv   *inventory.Service
-	cat   *policy.Catalog
-	keys  *protect.Keyring
-	clock clock.Clock
-	rec   *audit.Recorder
+	store  Store
+	inv    *inventory.Service
+	cat    *policy.Catalog
+	keys   *protect.Keyring
+	agency requests.Agency
+	clock  clock.Clock
+	rec    *audit.Recorder
 }
 
-// New returns the transmission service.
-func New(s Store, inv *inventory.Service, keys *protect.Keyring, c clock.Clock) *Service {
+// New returns the transmission service; agency is the rule by which an
+// agent acts for a subscriber (requests.Agency).
+func New(s Store, inv *inventory.Service, keys *protect.Keyring, agency requests.Agency, c clock.Clock) *Service {
 	if c == nil {
 		c = clock.Real{}
 	}
-	return &Service{store: s, inv: inv, cat: inv.Catalog(), keys: keys, clock: c, rec: audit.NewRecorder(c)}
+	return &Service{store: s, inv: inv, cat: inv.Catalog(), keys: keys, agency: agency, clock: c, rec: audit.NewRecorder(c)}
 }
 
 // Actor is who asks: the token's subject and, for a guardian acting for a
@@ -190,11 +206,12 @@ func CheckEndpoint(field, endpoint string) error {
 // checkCodes refuses codes that are neither a profile category nor a
 // transmissible record kind of the catalog.
 func (s *Service) checkCodes(field string, codes []string, wantCategory, wantKind bool) error {
+	kinds := s.cat.TransmissibleRecordKinds()
 	for _, c := range codes {
 		_, isCat := s.cat.Category(c)
-		isKind := slices.Contains(TransmissibleRecordKinds, c)
+		isKind := slices.Contains(kinds, c)
 		if _, known := s.cat.RecordKind(c); known && !isKind && wantKind {
-			return apperr.BadInput(field, "record kind %q is not transmissible (only %s)", c, strings.Join(TransmissibleRecordKinds, ", "))
+			return apperr.BadInput(field, "record kind %q is not transmissible (only %s)", c, strings.Join(kinds, ", "))
 		}
 		if !(wantCategory && isCat) && !(wantKind && isKind) {
 			return apperr.BadInput(field, "unknown code %q", c)
@@ -549,6 +566,110 @@ func (s *Service) Withdraw(ctx context.Context, who Actor, id string) (*models.T
 		return nil, err
 	}
 	return s.store.GetTransmission(ctx, r.ID)
+}
+
+// Staff is who refuses: the token's subject with their staff roles.
+type Staff struct {
+	ID           string
+	Admin, Agent bool
+}
+
+// Refuse refuses a transmission request, or stops its transmissions, for
+// a reason of the catalog a staff member may give (법 35조의2⑥): no further
+// delivery is made, pending ones are cancelled, the subscriber is told in
+// both languages through the outbox, and the refusal is audited. An admin
+// may refuse any request; an agent only one of a subscriber with an open
+// request assigned to them (requests.Agency).
+func (s *Service) Refuse(ctx context.Context, who Staff, id, reasonCode string) (*models.TransmissionRequest, error) {
+	reasonCode = strings.TrimSpace(reasonCode)
+	reason, ok := s.cat.TransmissionRefusal(reasonCode)
+	if reasonCode == "" || !ok || !reason.Staff {
+		what := "a reason is required"
+		if reasonCode != "" {
+			what = fmt.Sprintf("%q is not a reason staff may give", reasonCode)
+		}
+		return nil, apperr.BadInput("reasonCode", "%s: one of %s", what, strings.Join(s.staffReasons(), ", "))
+	}
+	r, err := s.store.GetTransmission(ctx, id)
+	if apperr.IsNotFound(err) {
+		return nil, apperr.NotFound("no transmission request %s", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.actsFor(ctx, who, r.SubscriberID); err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	err = s.store.InTx(ctx, func(tx Store) error {
+		ok, err := tx.RefuseTransmission(ctx, r.SubscriberID, r.ID, reason.Code, who.ID, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.Conflict("the transmission request is %s and cannot be refused", r.Status)
+		}
+		// The staff member is the actor of the request's context.
+		return s.tellRefused(ctx, tx, r, reason, audit.Actor{}, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.store.GetTransmission(ctx, r.ID)
+}
+
+// actsFor refuses staff who may not act for the subscriber: an admin may,
+// an agent only with an open request of theirs assigned (requests.Agency).
+func (s *Service) actsFor(ctx context.Context, who Staff, subscriberID string) error {
+	if who.Admin {
+		return nil
+	}
+	if who.Agent {
+		ok, err := s.agency.MayActFor(ctx, who.ID, subscriberID)
+		if err != nil || ok {
+			return err
+		}
+		return apperr.Forbidden("an agent acts for a subscriber only while an open request of theirs is assigned to them")
+	}
+	return apperr.Forbidden("only staff act on a subscriber's transmission requests")
+}
+
+// ListFor returns a subscriber's transmission requests to staff who may
+// act for them.
+func (s *Service) ListFor(ctx context.Context, who Staff, subscriberID string) ([]*models.TransmissionRequest, error) {
+	if err := s.actsFor(ctx, who, subscriberID); err != nil {
+		return nil, err
+	}
+	return s.store.ListTransmissions(ctx, subscriberID)
+}
+
+// staffReasons lists the refusal reasons staff may give.
+func (s *Service) staffReasons() []string {
+	var out []string
+	for _, r := range s.cat.TransmissionRefusals {
+		if r.Staff {
+			out = append(out, r.Code)
+		}
+	}
+	return out
+}
+
+// tellRefused queues the notice telling the subscriber that r was refused
+// for reason, in the catalog's words in both languages, and audits the
+// refusal by actor (zero: the request's), in the refusal's transaction.
+func (s *Service) tellRefused(ctx context.Context, tx Store, r *models.TransmissionRequest, reason *policy.TransmissionRefusal, actor audit.Actor, now time.Time) error {
+	msg, err := json.Marshal(map[string]any{
+		"kind": NoticeRefused, "subscriberId": r.SubscriberID, "requestId": r.ID, "reasonCode": reason.Code,
+		"reason": text(reason.Label), "text": text(reason.Text), "howToObject": requestsHowToObject, "at": now, "sender": text(s.cat.Controller),
+	})
+	if err != nil {
+		return err
+	}
+	if err := tx.EnqueueOutbox(ctx, &models.OutboxRow{SubscriberID: r.SubscriberID, Kind: NoticeRefused, Payload: string(msg), DueBy: now, CreatedAt: now}); err != nil {
+		return err
+	}
+	return s.rec.Record(ctx, tx, audit.Event{Actor: actor, Action: ActionRefuse, Subject: r.SubscriberID,
+		TargetType: "transmission_request", TargetID: r.ID, Details: map[string]any{"outcome": reason.Code}})
 }
 
 // own returns the actor's request, NOT_FOUND for anyone else's.

@@ -35,6 +35,9 @@ const (
 	// MaxBatchSize bounds a batch, and so the memory of a pass: a
 	// document holds up to MaxRecords records.
 	MaxBatchSize = 200
+	// MaxRecords is the most records one document carries by default; a
+	// period with more continues in further documents.
+	MaxRecords = 10_000
 )
 
 // auditJob names the worker in the audit trail: "portal:transmit".
@@ -54,6 +57,10 @@ type WorkerConfig struct {
 	BaseDelay, MaxDelay time.Duration
 	// MaxAttempts is the number of attempts after which a delivery FAILED.
 	MaxAttempts int
+	// MaxRecords caps the records of one document (MaxRecords if zero): a
+	// period with more records in scope continues in the next document,
+	// made at once.
+	MaxRecords int
 	// Lease is how long a claim reserves what it took.
 	Lease time.Duration
 	// Client posts deliveries; the default follows no redirects. Tests
@@ -96,6 +103,9 @@ func NewWorker(s *Service, cfg WorkerConfig) (*Worker, error) {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = DefaultMaxAttempts
 	}
+	if cfg.MaxRecords <= 0 {
+		cfg.MaxRecords = MaxRecords
+	}
 	if cfg.MaxDelay < cfg.BaseDelay {
 		return nil, errors.New("transmit: MaxDelay is shorter than BaseDelay")
 	}
@@ -117,9 +127,11 @@ func NewWorker(s *Service, cfg WorkerConfig) (*Worker, error) {
 
 // Report is what a pass did.
 type Report struct {
-	// Scheduled deliveries made; Completed and Expired requests ended;
-	// Refused requests whose recipient is no longer admitted.
-	Scheduled, Completed, Expired, Refused int
+	// Scheduled deliveries made, of which Continued continue a period
+	// whose records did not fit one document; Completed and Expired
+	// requests ended; Refused requests whose recipient is no longer
+	// admitted.
+	Scheduled, Continued, Completed, Expired, Refused int
 	// Delivered, Retried, Failed and Cancelled delivery outcomes.
 	Delivered, Retried, Failed, Cancelled int
 	// DownloadsExpired downloads whose payload was removed.
@@ -157,11 +169,10 @@ func (w *Worker) RunOnce(ctx context.Context) (Report, error) {
 	return rep, err
 }
 
-// scheduleAt is when delivery seq (from 1) of r is due: the start plus
-// seq-1 calendar months, the day falling back to the month's last (민법
-// 160③).
-func scheduleAt(r *models.TransmissionRequest, seq int) time.Time {
-	return policy.Period{Months: seq - 1}.AddTo(r.StartsAt)
+// scheduleAt is when period n (from 1) of r is due: the start plus n-1
+// calendar months, the day falling back to the month's last (민법 160③).
+func scheduleAt(r *models.TransmissionRequest, n int) time.Time {
+	return policy.Period{Months: n - 1}.AddTo(r.StartsAt)
 }
 
 // end is the last instant a delivery of r may be made at.
@@ -185,6 +196,7 @@ func (w *Worker) schedule(ctx context.Context, rep *Report) error {
 			return fmt.Errorf("transmit: claim requests: %w", err)
 		}
 		var errs []error
+		continued := rep.Continued
 		for _, r := range rs {
 			if err := w.advance(ctx, r, token, now, rep); err != nil {
 				// The lease brings the request back at the next pass.
@@ -194,23 +206,38 @@ func (w *Worker) schedule(ctx context.Context, rep *Report) error {
 		if err := errors.Join(errs...); err != nil {
 			return err
 		}
-		if len(rs) < w.cfg.BatchSize {
+		// A period left records for its next document, due at once: the
+		// pass makes it too. Each document takes what no earlier one did,
+		// so this ends.
+		if len(rs) < w.cfg.BatchSize && rep.Continued == continued {
 			return nil
 		}
 	}
 }
 
-// advance makes r's next delivery, or ends r when none is left to make.
+// advance makes r's next document: the next part of the current period
+// when its records did not fit the last one, else the next period's first;
+// or ends r when no period is left.
 func (w *Worker) advance(ctx context.Context, r *models.TransmissionRequest, token string, now time.Time, rep *Report) error {
 	s := w.svc
-	seq := r.Deliveries + 1
-	at := scheduleAt(r, seq)
-	if at.After(end(r)) || now.After(r.ExpiresAt) {
-		// Past its last date after at least one delivery: complete.
+	period, part := r.Periods+1, 1
+	if r.MoreRecords {
+		period = r.Periods
+		prev, err := s.store.ListDeliveries(ctx, r.SubscriberID, []string{r.ID})
+		if err != nil {
+			return err
+		}
+		if n := len(prev); n > 0 && prev[n-1].Period == period {
+			part = prev[n-1].Part + 1
+		}
+	}
+	at := scheduleAt(r, period)
+	if !r.MoreRecords && (at.After(end(r)) || now.After(r.ExpiresAt)) {
+		// Past its last date after at least one period: complete.
 		// Otherwise the request ran past its own expiry before its
 		// delivery could be made.
 		r.NextDeliveryAt, r.Status = nil, models.TransmissionExpired
-		if at.After(end(r)) && r.Deliveries > 0 {
+		if at.After(end(r)) && r.Periods > 0 {
 			r.Status = models.TransmissionCompleted
 			rep.Completed++
 		} else {
@@ -233,19 +260,17 @@ func (w *Worker) advance(ctx context.Context, r *models.TransmissionRequest, tok
 			return w.refuse(ctx, r, token, reason, now)
 		}
 	}
-	var since *time.Time
-	if seq > 1 {
-		prev, err := s.store.ListDeliveries(ctx, r.SubscriberID, []string{r.ID})
-		if err != nil {
-			return err
-		}
-		if len(prev) > 0 {
-			t := prev[len(prev)-1].CreatedAt
-			since = &t
-		}
+	sentIDs, err := s.store.SentRecordIDs(ctx, r.SubscriberID, r.ID)
+	if err != nil {
+		return err
 	}
-	d := &models.TransmissionDelivery{ID: uuid.NewString(), SubscriberID: r.SubscriberID, RequestID: r.ID, Sequence: seq, ScheduledFor: at, CreatedAt: now}
-	doc, err := s.build(ctx, r, rc, d.ID, seq, since, now)
+	sent := make(map[int64]bool, len(sentIDs))
+	for _, id := range sentIDs {
+		sent[id] = true
+	}
+	d := &models.TransmissionDelivery{ID: uuid.NewString(), SubscriberID: r.SubscriberID, RequestID: r.ID, Sequence: r.Deliveries + 1,
+		Period: period, Part: part, ScheduledFor: at, CreatedAt: now}
+	doc, err := s.build(ctx, r, rc, d, sent, w.cfg.MaxRecords, now)
 	if err != nil {
 		return err
 	}
@@ -264,22 +289,41 @@ func (w *Worker) advance(ctx context.Context, r *models.TransmissionRequest, tok
 	} else {
 		d.Status = models.DeliveryPending
 	}
-	r.Deliveries = seq
-	next := scheduleAt(r, seq+1)
-	if r.Schedule == models.ScheduleOnce || next.After(end(r)) {
-		r.NextDeliveryAt, r.Status = nil, models.TransmissionCompleted
-		rep.Completed++
+	carried := make([]models.TransmissionSent, len(doc.Records))
+	for i, rec := range doc.Records {
+		carried[i] = models.TransmissionSent{SubscriberID: r.SubscriberID, RequestID: r.ID, RecordID: rec.id, DeliveryID: d.ID}
+	}
+	r.Deliveries, r.Periods, r.MoreRecords = d.Sequence, period, doc.MoreRecords
+	completed := false
+	if doc.MoreRecords {
+		// The rest of the period's records go in the next document, now.
+		r.NextDeliveryAt = &now
+	} else if next := scheduleAt(r, period+1); r.Schedule == models.ScheduleOnce || next.After(end(r)) {
+		r.NextDeliveryAt, r.Status, completed = nil, models.TransmissionCompleted, true
 	} else {
 		r.NextDeliveryAt = &next
 	}
 	return s.store.InTx(ctx, func(tx Store) error {
 		ok, err := tx.AdvanceTransmission(ctx, r, token)
 		if err != nil || !ok {
-			// Withdrawn, or taken over after the lease ran out: no delivery.
+			// Withdrawn, refused, or taken over after the lease ran out: no
+			// delivery.
+			return err
+		}
+		if err := tx.CreateDelivery(ctx, d); err != nil {
+			return err
+		}
+		if err := tx.MarkSent(ctx, carried); err != nil {
 			return err
 		}
 		rep.Scheduled++
-		return tx.CreateDelivery(ctx, d)
+		if doc.MoreRecords {
+			rep.Continued++
+		}
+		if completed {
+			rep.Completed++
+		}
+		return nil
 	})
 }
 
@@ -296,39 +340,20 @@ func admitted(rc *models.TransmissionRecipient, r *models.TransmissionRequest) s
 	return ""
 }
 
-// refusalText is what the subscriber is told of a refusal, by reason.
-var refusalText = map[string]Text{
-	ReasonRecipientNotAdmitted: {
-		Ko: "지정하신 수신자가 더 이상 전송 수신자로 인정되지 않아 전송요구를 거절합니다 (개인정보 보호법 제35조의2).",
-		En: "The recipient you named is no longer admitted to receive transmissions, so the transmission request is refused (PIPA Art. 35-2).",
-	},
-	ReasonNotTransmissible: {
-		Ko: "요구하신 항목 중 수신자가 받을 수 없는 항목이 있어 전송요구를 거절합니다 (개인정보 보호법 제35조의2).",
-		En: "The recipient may no longer receive some of the items you asked for, so the transmission request is refused (PIPA Art. 35-2).",
-	},
-}
-
 // refuse ends r with reason, tells the subscriber and audits it.
-func (w *Worker) refuse(ctx context.Context, r *models.TransmissionRequest, token, reason string, now time.Time) error {
+func (w *Worker) refuse(ctx context.Context, r *models.TransmissionRequest, token, code string, now time.Time) error {
 	s := w.svc
-	r.Status, r.ReasonCode, r.NextDeliveryAt = models.TransmissionRefused, &reason, nil
-	msg, err := json.Marshal(map[string]any{
-		"kind": NoticeRefused, "subscriberId": r.SubscriberID, "requestId": r.ID, "reasonCode": reason,
-		"text": refusalText[reason], "howToObject": requestsHowToObject, "at": now, "sender": text(s.cat.Controller),
-	})
-	if err != nil {
-		return err
+	reason, ok := s.cat.TransmissionRefusal(code)
+	if !ok {
+		return fmt.Errorf("transmit: refusal reason %s is not in policy %s", code, s.cat.Version)
 	}
+	r.Status, r.ReasonCode, r.NextDeliveryAt, r.MoreRecords = models.TransmissionRefused, &reason.Code, nil, false
 	return s.store.InTx(ctx, func(tx Store) error {
 		ok, err := tx.AdvanceTransmission(ctx, r, token)
 		if err != nil || !ok {
 			return err
 		}
-		if err := tx.EnqueueOutbox(ctx, &models.OutboxRow{SubscriberID: r.SubscriberID, Kind: NoticeRefused, Payload: string(msg), DueBy: now, CreatedAt: now}); err != nil {
-			return err
-		}
-		return s.rec.Record(ctx, tx, audit.Event{Actor: audit.System(ctx, auditJob), Action: ActionRefuse, Subject: r.SubscriberID,
-			TargetType: "transmission_request", TargetID: r.ID, Details: map[string]any{"outcome": reason}})
+		return s.tellRefused(ctx, tx, r, reason, audit.System(ctx, auditJob), now)
 	})
 }
 

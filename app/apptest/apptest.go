@@ -81,26 +81,40 @@ func On(t testing.TB, db *store.DB, start time.Time) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return on(t, db, start, app.Config{EncryptionKey: spec})
+	return on(t, db, start, app.Config{EncryptionKey: spec}, nil)
+}
+
+// NewWithCatalog is New running the catalog given instead of the shipped
+// notice: for a test of what a catalog change changes.
+func NewWithCatalog(t testing.TB, dialect string, start time.Time, cat *policy.Catalog) *Env {
+	t.Helper()
+	spec, err := protect.GenerateKeySpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return on(t, storetest.Open(t, dialect), start, app.Config{EncryptionKey: spec}, cat)
 }
 
 // OnWithKey is On encrypting with the key spec given instead of a fresh
 // one: for a test that compares the values two environments wrote.
 func OnWithKey(t testing.TB, db *store.DB, start time.Time, spec string) *Env {
 	t.Helper()
-	return on(t, db, start, app.Config{EncryptionKey: spec})
+	return on(t, db, start, app.Config{EncryptionKey: spec}, nil)
 }
 
 // on assembles the portal over db with the test's configuration over base
-// (the encryption key and, for replicas, the database URL).
-func on(t testing.TB, db *store.DB, start time.Time, base app.Config) *Env {
+// (the encryption key and, for replicas, the database URL), running cat
+// (the shipped notice if nil).
+func on(t testing.TB, db *store.DB, start time.Time, base app.Config, cat *policy.Catalog) *Env {
 	t.Helper()
 	if start.IsZero() {
 		start = Start
 	}
-	cat, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
+	if cat == nil {
+		var err error
+		if cat, err = policy.Default(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	spec := base.EncryptionKey
 	keys, err := protect.ParseKeyring(spec)

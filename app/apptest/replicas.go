@@ -31,7 +31,7 @@ func Replicas(t testing.TB, n int, start time.Time) []*Env {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = db.Close() })
-		e := on(t, db, start, app.Config{EncryptionKey: spec, DatabaseURL: url})
+		e := on(t, db, start, app.Config{EncryptionKey: spec, DatabaseURL: url}, nil)
 		if e.App.Relay == nil {
 			t.Fatal("app.Assemble made no relay for a PostgreSQL store")
 		}

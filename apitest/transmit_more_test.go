@@ -3,6 +3,7 @@ package apitest_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -11,9 +12,11 @@ import (
 	"time"
 
 	"github.com/xroshot/portal/apitest"
+	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/policy"
+	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/transmit"
 )
 
@@ -449,6 +452,61 @@ func TestStaffRefuseATransmissionRequestWithAReason(t *testing.T) {
 			map[string]any{"f": map[string]any{"subjectId": "ref-1", "action": transmit.ActionRefuse}}, &audits)
 		if e := audits.AuditEvents.Edges; len(e) != 1 || e[0].Node.ActorID != "agent-1" || e[0].Node.TargetID != id || !strings.Contains(e[0].Node.Details, "IMPERSONATION") {
 			t.Fatalf("audit = %+v", audits)
+		}
+	})
+}
+
+// A transmission's stored payload is sealed with the subscriber's data
+// key, not a master key: while the subscriber exists the download opens
+// it; once the subscriber and their key are erased, a copy of the payload
+// (a backup, a lingering page) opens with nothing — every master key of
+// the keyring fails on it.
+func TestTransmissionPayloadGoesWithTheSubscribersKey(t *testing.T) {
+	bothStores(t, func(t *testing.T, env *apitest.Env) {
+		ctx := context.Background()
+		transmitSubscriber(t, env, "seal-1")
+		rc := newRecipient(t, env.Clock, always(http.StatusOK))
+		tok := env.Token(t, "seal-1", "", auth.RoleSubscriber)
+		do(t, env, tok, fileTransmissionMut, map[string]any{"in": map[string]any{"destination": "SELF", "schedule": "ONCE",
+			"scope": map[string]any{"categories": []string{"applicant.passport_number"}}, "idempotencyKey": "seal-self-1"}}, nil)
+		pass(t, worker(t, env, rc))
+		id := myTransmissions(t, env, tok)[0].Deliveries[0].ID
+		d, err := env.DB.GetDelivery(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := append([]byte(nil), d.PayloadCipher...)
+		if d.KeyID == nil || *d.KeyID != transmit.SubscriberKey || len(stored) == 0 || strings.Contains(string(stored), "M12345678") {
+			t.Fatalf("stored payload: key %v, %d bytes", d.KeyID, len(stored))
+		}
+		aad := []byte("transmit-delivery:seal-1:" + id)
+		for _, kid := range []string{env.Keys.PrimaryID(), protect.DataKeyID} {
+			if _, err := env.Keys.Decrypt(kid, stored, aad); err == nil {
+				t.Fatalf("master key %q opens the payload", kid)
+			}
+		}
+		var out struct{ TransmissionDownload struct{ Payload string } }
+		do(t, env, tok, `query($id: ID!) { transmissionDownload(deliveryId: $id) { payload } }`, map[string]any{"id": id}, &out)
+		if !strings.Contains(out.TransmissionDownload.Payload, "M12345678") {
+			t.Fatal("the download does not open with the subscriber's key")
+		}
+		if _, err := env.Inventory.OpenDocument(ctx, env.DB, "seal-1", "transmission", id, stored); err != nil {
+			t.Fatalf("the data key does not open the copy: %v", err)
+		}
+
+		// Erased: the subscriber row goes, and with it the data key.
+		q := "DELETE FROM subscribers WHERE id = ?"
+		if env.DB.Dialect() == "postgres" {
+			q = "DELETE FROM subscribers WHERE id = $1"
+		}
+		if _, err := env.DB.SQL().ExecContext(ctx, q, "seal-1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.DB.GetSubscriberKey(ctx, "seal-1"); !errors.Is(err, apperr.ErrNotFound) {
+			t.Fatalf("the data key outlived the subscriber: %v", err)
+		}
+		if _, err := env.Inventory.OpenDocument(ctx, env.DB, "seal-1", "transmission", id, stored); !errors.Is(err, protect.ErrDecrypt) {
+			t.Fatalf("the copy opened after the erasure: %v", err)
 		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/notify"
+	"github.com/xroshot/portal/transmit"
 	"github.com/xroshot/portal/usenotice"
 )
 
@@ -89,7 +90,13 @@ func TestYearlyUsageNoticeAndCoverage(t *testing.T) {
 		rid := admitRecipient(t, env, rc, "마이데이터 주식회사", "applicant.name", "USAGE")
 		do(t, env, env.Token(t, "un-1", "", auth.RoleSubscriber), fileTransmissionMut, map[string]any{"in": map[string]any{"destination": "RECIPIENT", "recipientId": rid, "schedule": "ONCE",
 			"scope": map[string]any{"recordKinds": []string{"USAGE"}}, "idempotencyKey": "notice-tx-1"}}, nil)
-		if rep := pass(t, worker(t, env, rc)); rep.Delivered != 1 {
+		// Two records a document: the period's three USAGE records take two
+		// documents, still one delivery to the recipient.
+		w, err := transmit.NewWorker(env.App.Transmit, transmit.WorkerConfig{Client: rc.srv.Client(), MaxRecords: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep := pass(t, w); rep.Delivered != 2 || rep.Continued != 1 {
 			t.Fatalf("transmission pass = %+v", rep)
 		}
 

@@ -375,16 +375,26 @@ func (s *Service) RevealIn(ctx context.Context, st Store, subscriberID string, h
 // data key, read in st, before it is stored: erasing the subscriber makes
 // it unreadable wherever a copy lingers. A subscriber written before data
 // keys has none, and the document is stored as it is.
-func (s *Service) SealDocument(ctx context.Context, st Store, subscriberID, kind, id string, doc []byte) ([]byte, error) {
+func (s *Service) SealDocument(ctx context.Context, st shred.KeyReader, subscriberID, kind, id string, doc []byte) ([]byte, error) {
+	sealed, _, err := s.SealDocumentIfKeyed(ctx, st, subscriberID, kind, id, doc)
+	if sealed == nil && err == nil {
+		return doc, nil
+	}
+	return sealed, err
+}
+
+// SealDocumentIfKeyed is SealDocument for a caller that seals otherwise
+// when the subscriber has no data key: keyed is false, and sealed nil.
+func (s *Service) SealDocumentIfKeyed(ctx context.Context, st shred.KeyReader, subscriberID, kind, id string, doc []byte) (sealed []byte, keyed bool, err error) {
 	dk, err := s.keys.ForRead(ctx, st, subscriberID)
 	if err != nil || dk == nil {
-		return doc, err
+		return nil, false, err
 	}
-	return shred.SealDocument(dk, subscriberID, kind, id, doc), nil
+	return shred.SealDocument(dk, subscriberID, kind, id, doc), true, nil
 }
 
 // OpenDocument opens a document SealDocument sealed.
-func (s *Service) OpenDocument(ctx context.Context, st Store, subscriberID, kind, id string, stored []byte) ([]byte, error) {
+func (s *Service) OpenDocument(ctx context.Context, st shred.KeyReader, subscriberID, kind, id string, stored []byte) ([]byte, error) {
 	dk, err := s.keys.ForRead(ctx, st, subscriberID)
 	if err != nil {
 		return nil, err

@@ -121,7 +121,8 @@ func (db *DB) NoticeFacts(ctx context.Context, ids []string, from, to time.Time)
 		SubscriberID, Name, Categories, RecordKinds string
 		N                                           int
 	}
-	if err := db.q(ctx).Raw("SELECT d.subscriber_id, rc.name, r.categories, r.record_kinds, COUNT(*) AS n FROM transmission_deliveries d"+
+	// A period whose records took several documents is one delivery.
+	if err := db.q(ctx).Raw("SELECT d.subscriber_id, rc.name, r.categories, r.record_kinds, COUNT(DISTINCT d.request_id || ':' || CAST(d.period AS text)) AS n FROM transmission_deliveries d"+
 		" JOIN transmission_requests r ON r.subscriber_id = d.subscriber_id AND r.id = d.request_id JOIN transmit_recipients rc ON rc.id = r.recipient_id"+
 		" WHERE d.subscriber_id IN ? AND d.status = 'DELIVERED' AND d.delivered_at >= ? AND d.delivered_at < ?"+
 		" GROUP BY d.subscriber_id, rc.name, r.categories, r.record_kinds ORDER BY d.subscriber_id, rc.name", ids, utc(from), utc(to)).Scan(&ds).Error; err != nil {

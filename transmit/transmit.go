@@ -50,6 +50,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -67,6 +68,7 @@ import (
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/requests"
+	"github.com/xroshot/portal/shred"
 )
 
 // DownloadTTL is how long a transmission to the subscriber themselves can
@@ -105,6 +107,7 @@ const (
 // implements it (store.DB.ForTransmit).
 type Store interface {
 	audit.Store
+	shred.KeyReader
 	InTx(ctx context.Context, fn func(tx Store) error) error
 	EnqueueOutbox(ctx context.Context, m *models.OutboxRow) error
 
@@ -335,6 +338,44 @@ func recipientAAD(id string) []byte { return []byte("transmit-recipient:" + id) 
 
 func payloadAAD(subscriberID, deliveryID string) []byte {
 	return []byte("transmit-delivery:" + subscriberID + ":" + deliveryID)
+}
+
+// SubscriberKey is the key_id of a payload sealed with the subscriber's
+// data key (package shred) rather than a master key of the keyring.
+const SubscriberKey = "subscriber-data-key"
+
+// payloadKind names a delivery's document among the subscriber's sealed
+// documents.
+const payloadKind = "transmission"
+
+// seal stores the delivery's document sealed with the subscriber's data
+// key, read in st: erasing the subscriber makes every stored copy
+// unreadable, as it does the values the document copies. A subscriber
+// written before data keys has none, and a master key seals it instead.
+func (s *Service) seal(ctx context.Context, st Store, d *models.TransmissionDelivery, body []byte) error {
+	sealed, keyed, err := s.inv.SealDocumentIfKeyed(ctx, st, d.SubscriberID, payloadKind, d.ID, body)
+	if err != nil {
+		return err
+	}
+	kid := SubscriberKey
+	if !keyed {
+		if sealed, kid, err = s.keys.Encrypt(body, payloadAAD(d.SubscriberID, d.ID)); err != nil {
+			return err
+		}
+	}
+	d.PayloadCipher, d.KeyID = sealed, &kid
+	return nil
+}
+
+// open opens what seal stored.
+func (s *Service) open(ctx context.Context, d *models.TransmissionDelivery) ([]byte, error) {
+	if d.KeyID == nil {
+		return nil, errors.New("transmit: the delivery has no payload")
+	}
+	if *d.KeyID == SubscriberKey {
+		return s.inv.OpenDocument(ctx, s.store, d.SubscriberID, payloadKind, d.ID, d.PayloadCipher)
+	}
+	return s.keys.Decrypt(*d.KeyID, d.PayloadCipher, payloadAAD(d.SubscriberID, d.ID))
 }
 
 // secret decrypts a recipient's signing key.
@@ -730,7 +771,7 @@ func (s *Service) Download(ctx context.Context, who Actor, deliveryID string) (*
 	if d.Status != models.DeliveryReady || d.ExpiresAt == nil || !now.Before(*d.ExpiresAt) || d.KeyID == nil {
 		return nil, apperr.NotFound("transmission %s is not available for download (%s)", deliveryID, d.Status)
 	}
-	b, err := s.keys.Decrypt(*d.KeyID, d.PayloadCipher, payloadAAD(d.SubscriberID, d.ID))
+	b, err := s.open(ctx, d)
 	if err != nil {
 		return nil, err
 	}

@@ -278,11 +278,10 @@ func (w *Worker) advance(ctx context.Context, r *models.TransmissionRequest, tok
 	if err != nil {
 		return err
 	}
-	ct, kid, err := s.keys.Encrypt(body, payloadAAD(d.SubscriberID, d.ID))
-	if err != nil {
+	if err := s.seal(ctx, s.store, d, body); err != nil {
 		return err
 	}
-	d.PayloadCipher, d.KeyID, d.Items, d.Records = ct, &kid, len(doc.Profile), len(doc.Records)
+	d.Items, d.Records = len(doc.Profile), len(doc.Records)
 	if r.Destination == models.DestinationSelf {
 		exp := now.Add(DownloadTTL)
 		d.Status, d.ExpiresAt = models.DeliveryReady, &exp
@@ -515,10 +514,7 @@ func (w *Worker) told(ctx context.Context, tx Store, r *models.TransmissionReque
 // or why none came.
 func (w *Worker) post(ctx context.Context, d *models.TransmissionDelivery, rc *models.TransmissionRecipient, at time.Time) (int, string) {
 	s := w.svc
-	if d.KeyID == nil {
-		return 0, "no payload"
-	}
-	body, err := s.keys.Decrypt(*d.KeyID, d.PayloadCipher, payloadAAD(d.SubscriberID, d.ID))
+	body, err := s.open(ctx, d)
 	if err != nil {
 		return 0, "cannot open the payload"
 	}

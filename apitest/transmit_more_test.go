@@ -17,6 +17,7 @@ import (
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
+	"github.com/xroshot/portal/store"
 	"github.com/xroshot/portal/transmit"
 )
 
@@ -507,6 +508,64 @@ func TestTransmissionPayloadGoesWithTheSubscribersKey(t *testing.T) {
 		}
 		if _, err := env.Inventory.OpenDocument(ctx, env.DB, "seal-1", "transmission", id, stored); !errors.Is(err, protect.ErrDecrypt) {
 			t.Fatalf("the copy opened after the erasure: %v", err)
+		}
+	})
+}
+
+// Migration 00016 records, for a request still running, what its documents
+// carried by the old rule (the records fed before its last document), so
+// upgrading sends none of them again; what was fed after goes next.
+func TestUpgradeRecordsWhatRunningRequestsAlreadySent(t *testing.T) {
+	bothStores(t, func(t *testing.T, env *apitest.Env) {
+		ctx := context.Background()
+		transmitSubscriber(t, env, "mig-1")
+		// Records are stamped by the database's (real) clock when fed, a
+		// delivery by the portal's: they agree in production; here the
+		// portal's is set to now.
+		now := time.Now().UTC()
+		env.Clock.Set(now)
+		rc := newRecipient(t, env.Clock, always(http.StatusOK))
+		rid := admitRecipient(t, env, rc, "수신자", "USAGE", "PAYMENT")
+		w := worker(t, env, rc)
+		tok := env.Token(t, "mig-1", "", auth.RoleSubscriber)
+		do(t, env, tok, fileTransmissionMut, map[string]any{"in": map[string]any{"destination": "RECIPIENT", "recipientId": rid, "schedule": "MONTHLY",
+			"until": now.AddDate(0, 3, 0).Format(time.RFC3339), "scope": map[string]any{"recordKinds": []string{"USAGE"}}, "idempotencyKey": "mig-monthly-1"}}, nil)
+		pass(t, w)
+		// Fed after the first document, with an old date.
+		time.Sleep(2 * time.Millisecond)
+		appendRecords(t, env, "mig-1", []feed.RecordInput{{Kind: "USAGE", OccurredAt: kst(2026, 11, 3), ExternalID: "u-after", Summary: "데이터"}})
+
+		// Down past 00016 and up again: the table of what was sent is
+		// rebuilt from the old rule.
+		for {
+			st, err := env.DB.MigrationStatus(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(st, func(m store.MigrationStatus) bool { return m.Version == 16 && m.Applied }) {
+				break
+			}
+			if _, err := env.DB.MigrateDown(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := env.DB.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		mine := myTransmissions(t, env, tok)
+		if ds := mine[0].Deliveries; len(ds) != 1 || ds[0].Sequence != 1 {
+			t.Fatalf("me after the upgrade = %+v", mine)
+		}
+		sent, err := env.DB.SentRecordIDs(ctx, "mig-1", mine[0].ID)
+		if err != nil || len(sent) != 1 {
+			t.Fatalf("recorded as sent after the upgrade: %v, %v", sent, err)
+		}
+
+		env.Clock.Set(now.AddDate(0, 1, 0))
+		pass(t, w)
+		ds := docs(t, env, rc)
+		if len(ds) != 2 || !slices.Equal(externalIDs(ds[0]), []string{"u-1"}) || !slices.Equal(externalIDs(ds[1]), []string{"u-after"}) || ds[1].Period != 2 || ds[1].Part != 1 {
+			t.Fatalf("documents = %+v", ds)
 		}
 	})
 }

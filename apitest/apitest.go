@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -84,16 +85,7 @@ func (r Response) Codes() []string {
 // Query posts a GraphQL operation with an optional bearer token.
 func (e *Env) Query(t testing.TB, token, query string, vars map[string]any) Response {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return e.Do(t, req)
+	return e.Do(t, graphqlRequest(t, "/graphql", token, query, vars))
 }
 
 // Do serves a raw request and decodes the GraphQL response.
@@ -101,14 +93,42 @@ func (e *Env) Do(t testing.TB, req *http.Request) Response {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	e.Handler.ServeHTTP(rec, req)
-	out := Response{Status: rec.Code, Header: rec.Header()}
-	b, _ := io.ReadAll(rec.Body)
+	return decodeResponse(t, rec.Result())
+}
+
+// decodeResponse reads a GraphQL response over HTTP.
+func decodeResponse(t testing.TB, res *http.Response) Response {
+	t.Helper()
+	defer res.Body.Close()
+	out := Response{Status: res.StatusCode, Header: res.Header}
+	b, _ := io.ReadAll(res.Body)
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, &out); err != nil {
-			t.Fatalf("response is not JSON (status %d): %s", rec.Code, b)
+			t.Fatalf("response is not JSON (status %d): %s", res.StatusCode, b)
 		}
 	}
 	return out
+}
+
+// graphqlRequest is a GraphQL POST with an optional bearer token: served
+// in-process when url is a path, sent by a client when it is absolute.
+func graphqlRequest(t testing.TB, url, token, query string, vars map[string]any) *http.Request {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req *http.Request
+	if strings.HasPrefix(url, "/") {
+		req = httptest.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	} else if req, err = http.NewRequest(http.MethodPost, url, bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req
 }
 
 // Decode unmarshals the response data into v, failing on errors.

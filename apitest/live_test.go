@@ -35,11 +35,12 @@ type liveClient struct {
 
 const liveQuery = `subscription($id: ID!) { requestUpdated(id: $id) { id status assigneeId events { kind note internal } } }`
 
-// subscribeLive connects to srv with token and subscribes to the request,
-// returning once the server has had time to register the subscription.
-func subscribeLive(t *testing.T, ctx context.Context, srv *httptest.Server, token, requestID string) *liveClient {
+// subscribeLive connects to the server at base (http://host:port) with
+// token and subscribes to the request, returning once the server has had
+// time to register the subscription.
+func subscribeLive(t *testing.T, ctx context.Context, base, token, requestID string) *liveClient {
 	t.Helper()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func TestRequestUpdatedPushesFreshData(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			subTok := env.Token(t, "sub-fresh", "", auth.RoleSubscriber)
-			c := subscribeLive(t, ctx, srv, subTok, id)
+			c := subscribeLive(t, ctx, srv.URL, subTok, id)
 			admin := env.Token(t, "admin-1", "", auth.RoleAdmin)
 
 			do(t, env, admin, commentMutation, map[string]any{"id": id, "body": "첫 번째 안내입니다"}, nil)
@@ -218,7 +219,7 @@ func TestRequestUpdatedEndsWhenTheViewerLosesAccess(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			agent1 := env.Token(t, "agent-1", "", auth.RoleAgent)
-			c := subscribeLive(t, ctx, srv, agent1, id)
+			c := subscribeLive(t, ctx, srv.URL, agent1, id)
 
 			// While assigned, agent-1 is pushed internal comments.
 			do(t, env, agent1, commentMutation, map[string]any{"id": id, "body": "agent-1 internal", "internal": true}, nil)
@@ -257,7 +258,7 @@ func TestRequestUpdatedEndsWithTheToken(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c := subscribeLive(t, ctx, srv, env.Token(t, "sub-exp", "", auth.RoleSubscriber), id)
+	c := subscribeLive(t, ctx, srv.URL, env.Token(t, "sub-exp", "", auth.RoleSubscriber), id)
 	env.Clock.Advance(2 * time.Hour) // tokens live one hour
 	do(t, env, env.Token(t, "admin-1", "", auth.RoleAdmin), commentMutation, map[string]any{"id": id, "body": "안내"}, nil)
 	m := c.next(t, ctx)
@@ -278,7 +279,7 @@ func TestRequestUpdatedAcrossReplicas(t *testing.T) {
 	defer srvA.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c := subscribeLive(t, ctx, srvA, a.Token(t, "sub-rep", "", auth.RoleSubscriber), id)
+	c := subscribeLive(t, ctx, srvA.URL, a.Token(t, "sub-rep", "", auth.RoleSubscriber), id)
 
 	admin := b.Token(t, "admin-1", "", auth.RoleAdmin)
 	do(t, b, admin, assignMutation, map[string]any{"id": id, "to": "admin-1"}, nil)
@@ -296,6 +297,57 @@ func TestRequestUpdatedAcrossReplicas(t *testing.T) {
 	}
 }
 
+// Two `portal serve` OS processes, built from this tree, on one PostgreSQL
+// database, as two replicas behind a load balancer: the demo's terminated
+// subscriber subscribes to their fee dispute through the first, staff
+// change it through the second, and the first pushes each change with the
+// data the second committed (LISTEN/NOTIFY; no state shared in memory).
+func TestRequestUpdatedAcrossTwoProcesses(t *testing.T) {
+	t.Parallel()
+	bin := apitest.BuildPortal(t)
+	env := map[string]string{
+		"PORTAL_DATABASE_URL":      storetest.PostgresURL(t),
+		"PORTAL_PURGE_INTERVAL":    "0",
+		"PORTAL_TRANSMIT_INTERVAL": "0",
+		"PORTAL_LOG_LEVEL":         "warn",
+	}
+	// The first seeds the demo into the empty database; the second finds it
+	// seeded.
+	a := apitest.StartProcess(t, bin, env)
+	b := apitest.StartProcess(t, bin, env)
+	subTok := a.Run(t, "token", "--demo", "terminated")
+	admin := b.Run(t, "token", "--demo", "admin")
+
+	var mine struct {
+		Me struct {
+			Requests struct {
+				Edges []struct{ Node struct{ ID, Status string } }
+			}
+		}
+	}
+	a.Query(t, subTok, `{ me { requests { edges { node { id status } } } } }`, nil).Decode(t, &mine)
+	if len(mine.Me.Requests.Edges) != 1 || mine.Me.Requests.Edges[0].Node.Status != "SUBMITTED" {
+		t.Fatalf("the demo's terminated subscriber has requests %+v, want one open dispute", mine.Me.Requests.Edges)
+	}
+	id := mine.Me.Requests.Edges[0].Node.ID
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := subscribeLive(t, ctx, a.URL, subTok, id)
+
+	b.Query(t, admin, assignMutation, map[string]any{"id": id, "to": "demo-admin"}).Decode(t, new(any))
+	p := c.until(t, ctx, func(p pushedRequest) bool { return p.RequestUpdated.Status == "IN_REVIEW" })
+	if p.RequestUpdated.ID != id {
+		t.Fatalf("push through the first process = %+v, want request %s", p.RequestUpdated, id)
+	}
+	b.Query(t, admin, commentMutation, map[string]any{"id": id, "body": "두 번째 프로세스에서 남긴 안내"}).Decode(t, new(any))
+	c.until(t, ctx, func(p pushedRequest) bool { return contains(notes(p), "두 번째 프로세스에서 남긴 안내") })
+	b.Query(t, admin, commentMutation, map[string]any{"id": id, "body": "staff only", "internal": true}).Decode(t, new(any))
+	if p := decodePush(t, c.next(t, ctx)); contains(notes(p), "staff only") {
+		t.Errorf("the subscriber was pushed an internal comment: %q", notes(p))
+	}
+}
+
 // Shutdown closes live connections with a close frame rather than dropping
 // them.
 func TestSessionsCloseWithACloseFrame(t *testing.T) {
@@ -307,7 +359,7 @@ func TestSessionsCloseWithACloseFrame(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c := subscribeLive(t, ctx, srv, env.Token(t, "sub-close", "", auth.RoleSubscriber), id)
+	c := subscribeLive(t, ctx, srv.URL, env.Token(t, "sub-close", "", auth.RoleSubscriber), id)
 	if sessions.Open() != 1 {
 		t.Fatalf("open sessions = %d, want 1", sessions.Open())
 	}

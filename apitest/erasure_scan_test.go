@@ -214,6 +214,32 @@ func TestErasureLeavesNothingInAnyTable(t *testing.T) {
 				t.Fatal("before the erasure the scan finds not even the id: it cannot find anything")
 			}
 
+			// Once only the tax clause keeps what is left (the six months
+			// after termination ended, the fees settled), a purge moves it
+			// apart (법 21③): the scan finds the subscriber in both tables
+			// kept apart, and still no value in the clear.
+			env.Clock.Set(kst(2021, 6, 1))
+			rep, err := env.Purge.Run(context.Background(), purge.Options{Actor: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.MovedApart == 0 {
+				t.Fatal("nothing was moved apart while only the tax clause kept it")
+			}
+			_, hits = scanDatabase(t, env.DB, needles())
+			apart := map[string]bool{}
+			for _, h := range hits {
+				if h.needle != "id" {
+					t.Errorf("kept apart, a value in the clear: %s", h)
+				}
+				if strings.Contains(h.table, "statute") {
+					apart[h.table] = true
+				}
+			}
+			if len(apart) != 2 {
+				t.Errorf("the subscriber is in the tables kept apart %v, want holdings and records", apart)
+			}
+
 			// Past every clause: the tax clause keeps the listed fields and
 			// fee records until 5 years after the filing deadline of the
 			// last fee record's tax period (25 July 2020, a Saturday, so 27
@@ -230,7 +256,7 @@ func TestErasureLeavesNothingInAnyTable(t *testing.T) {
 			}
 
 			env.Clock.Set(kst(2026, 11, 2))
-			rep, err := env.Purge.Run(context.Background(), purge.Options{Actor: "test"})
+			rep, err = env.Purge.Run(context.Background(), purge.Options{Actor: "test"})
 			if err != nil {
 				t.Fatal(err)
 			}

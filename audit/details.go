@@ -74,6 +74,7 @@ var DetailKeys = map[string]DetailKind{
 	"part":        DetailCount,
 	"parts":       DetailCount,
 	"auditPruned": DetailCount,
+	"movedApart":  DetailCount,
 	"exports":     DetailCount,
 	"copies":      DetailCodes,
 	// Transmission requests and the yearly notice: the category and

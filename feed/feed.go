@@ -452,7 +452,7 @@ func (s *Service) appendTx(ctx context.Context, tx Store, subscriberID string, r
 		if err != nil {
 			return 0, err
 		}
-		rows[i] = &models.Record{SubscriberID: subscriberID, Kind: r.Kind, OccurredAt: r.OccurredAt, ExternalID: r.ExternalID, Summary: r.Summary, PurgeAfter: sch.PurgeAfter, PurgeClause: sch.Clause}
+		rows[i] = &models.Record{SubscriberID: subscriberID, Kind: r.Kind, OccurredAt: r.OccurredAt, ExternalID: r.ExternalID, Summary: r.Summary, PurgeAfter: sch.PurgeAfter, PurgeClause: sch.Clause, StatuteFrom: sch.StatuteFrom}
 		shred.SealRecord(dk, rows[i])
 	}
 	n, err := tx.AppendRecords(ctx, rows)

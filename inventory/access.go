@@ -13,12 +13,13 @@ type Requester struct {
 	Guardian string
 }
 
-// LoadOwn loads the requester's own subject. A guardian's token is honoured
+// LoadOwn loads the requester's own subject, with what is kept apart
+// under a statute (LoadOwnData). A guardian's token is honoured
 // only while its act.sub is the recorded guardian of a subscriber who is
 // still under 14 (PIPA 22-2, 38); otherwise FORBIDDEN. A token whose subject
 // is unknown gets NOT_FOUND.
 func (s *Service) LoadOwn(ctx context.Context, r Requester) (*Subject, error) {
-	subj, err := s.Load(ctx, r.Subject)
+	subj, err := s.LoadOwnData(ctx, r.Subject)
 	if err != nil {
 		if apperr.IsNotFound(err) {
 			return nil, apperr.NotFound("no data is held for this subscriber")

@@ -33,12 +33,12 @@ func (s *Service) ScheduleNew(f retention.Subject, holdings []*models.Holding, r
 		return err
 	}
 	for i, h := range holdings {
-		sch := scheduleOf(as[i])
-		h.PurgeAfter, h.PurgeClause = copyTime(sch.PurgeAfter), sch.Clause
+		sch := scheduleOf(as[i], h.CollectedAt)
+		h.PurgeAfter, h.PurgeClause, h.StatuteFrom = copyTime(sch.PurgeAfter), sch.Clause, sch.StatuteFrom
 	}
 	for i, r := range records {
-		sch := scheduleOf(as[len(holdings)+i])
-		r.PurgeAfter, r.PurgeClause = copyTime(sch.PurgeAfter), sch.Clause
+		sch := scheduleOf(as[len(holdings)+i], r.OccurredAt)
+		r.PurgeAfter, r.PurgeClause, r.StatuteFrom = copyTime(sch.PurgeAfter), sch.Clause, sch.StatuteFrom
 	}
 	return nil
 }

@@ -28,6 +28,10 @@ type Store interface {
 	// statement; the key is nil for a subscriber without one.
 	GetSubscriberWithKey(ctx context.Context, id string) (*models.Subscriber, *models.SubscriberKey, error)
 	ListHoldings(ctx context.Context, subscriberID string) ([]*models.Holding, error)
+	// ListAllHoldings is ListHoldings with the holdings kept apart because
+	// only a statute keeps them (법 21③).
+	ListAllHoldings(ctx context.Context, subscriberID string) ([]*models.Holding, error)
+	// ListRecords reads the records kept apart too when the page says so.
 	ListRecords(ctx context.Context, p models.RecordPage) ([]*models.Record, bool, error)
 	ListFeeIssues(ctx context.Context, subscriberID string) ([]*models.FeeIssue, error)
 	RecordKeys(ctx context.Context, subscriberID string, afterID int64, limit int) ([]models.RecordKeyRow, error)
@@ -77,15 +81,34 @@ type Subject struct {
 	// Holds are the subscriber's active holds; they make the items they
 	// cover HELD.
 	Holds Holds
+	// Apart is set for the subscriber's own view (LoadOwnData): it shows
+	// the items kept apart because only a statute keeps them (법 21③).
+	// Every other view — an agent's, a transmission, a notice — reads the
+	// items in use alone.
+	Apart bool
 	// key is the subscriber's data key, unwrapped once for the request
 	// that loaded the subject and gone with it; nil for a subscriber
 	// written before data keys.
 	key *protect.DataKey
 }
 
+// LoadOwnData is Load for the subscriber's own view of their data — `me`,
+// their access export, their requests' outcomes: with the items kept apart
+// because only a statute keeps them.
+func (s *Service) LoadOwnData(ctx context.Context, subscriberID string) (*Subject, error) {
+	subj, err := s.Load(ctx, subscriberID)
+	if err != nil {
+		return nil, err
+	}
+	subj.Apart = true
+	return subj, nil
+}
+
 // Load reads a subscriber, their fee issues and their active holds, and
 // unwraps their data key for the rest of the request. An unknown id is
-// NOT_FOUND.
+// NOT_FOUND. The subject sees the items in use only: what only a statute
+// keeps is used for nothing else (법 21③); the subscriber's own view is
+// LoadOwnData.
 func (s *Service) Load(ctx context.Context, subscriberID string) (*Subject, error) {
 	sub, key, err := s.store.GetSubscriberWithKey(ctx, subscriberID)
 	if err != nil {
@@ -161,7 +184,11 @@ func (s *Service) Holdings(ctx context.Context, subj *Subject, f HoldingFilter) 
 			return nil, apperr.BadInput("filter.purpose", "unknown purpose %q", f.Purpose)
 		}
 	}
-	rows, err := s.store.ListHoldings(ctx, subj.Subscriber.ID)
+	list := s.store.ListHoldings
+	if subj.Apart {
+		list = s.store.ListAllHoldings
+	}
+	rows, err := list(ctx, subj.Subscriber.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +321,7 @@ func (s *Service) Records(ctx context.Context, subj *Subject, kind string, first
 			return RecordsPage{}, apperr.BadInput("kind", "unknown record kind %q", kind)
 		}
 	}
-	rows, more, err := s.store.ListRecords(ctx, models.RecordPage{SubscriberID: subj.Subscriber.ID, Kind: kind, After: after, Limit: first})
+	rows, more, err := s.store.ListRecords(ctx, models.RecordPage{SubscriberID: subj.Subscriber.ID, Kind: kind, After: after, Limit: first, Apart: subj.Apart})
 	if err != nil {
 		return RecordsPage{}, err
 	}

@@ -32,7 +32,9 @@ func (s *Service) Reschedule(ctx context.Context, st Store, subscriberID string)
 	}
 	now := s.clock.Now()
 
-	holdings, err := st.ListHoldings(ctx, subscriberID)
+	// Every item, in use or kept apart: a change of facts may move the
+	// purge date of either.
+	holdings, err := st.ListAllHoldings(ctx, subscriberID)
 	if err != nil {
 		return err
 	}
@@ -47,7 +49,7 @@ func (s *Service) Reschedule(ctx context.Context, st Store, subscriberID string)
 		if err != nil {
 			return err
 		}
-		if sch := scheduleOf(a); !sameSchedule(h.PurgeAfter, h.PurgeClause, sch) {
+		if sch := scheduleOf(a, h.CollectedAt); !sameSchedule(h.PurgeAfter, h.StatuteFrom, h.PurgeClause, sch) {
 			hd[h.ID] = sch
 		}
 	}
@@ -69,7 +71,7 @@ func (s *Service) Reschedule(ctx context.Context, st Store, subscriberID string)
 			if err != nil {
 				return err
 			}
-			if sch := scheduleOf(a); !sameSchedule(k.PurgeAfter, k.PurgeClause, sch) {
+			if sch := scheduleOf(a, k.OccurredAt); !sameSchedule(k.PurgeAfter, k.StatuteFrom, k.PurgeClause, sch) {
 				rd[k.ID] = sch
 			}
 			after = k.ID
@@ -92,21 +94,22 @@ func (s *Service) ScheduleForRecord(subj retention.Subject, kind string, occurre
 	if err != nil {
 		return models.Schedule{}, err
 	}
-	return scheduleOf(a), nil
+	return scheduleOf(a, occurredAt), nil
 }
 
-// scheduleOf is what is stored of an assessment: its purge date, and the
-// governing clause, the one the item is erased under.
-func scheduleOf(a retention.Assessment) models.Schedule {
-	sch := models.Schedule{PurgeAfter: a.PurgeAfter}
+// scheduleOf is what is stored of an assessment: its purge date, the
+// governing clause, the one the item is erased under, and when only a
+// statute keeps it (the purge moves it apart from then on).
+func scheduleOf(a retention.Assessment, collected time.Time) models.Schedule {
+	sch := models.Schedule{PurgeAfter: a.PurgeAfter, StatuteFrom: a.StatuteFrom(collected)}
 	if a.Governing != nil {
 		sch.Clause = a.Governing.Clause.Code
 	}
 	return sch
 }
 
-func sameSchedule(at *time.Time, clause string, sch models.Schedule) bool {
-	return clause == sch.Clause && sameInstant(at, sch.PurgeAfter)
+func sameSchedule(at, statute *time.Time, clause string, sch models.Schedule) bool {
+	return clause == sch.Clause && sameInstant(at, sch.PurgeAfter) && sameInstant(statute, sch.StatuteFrom)
 }
 
 // Facts is the calculus' input for a stored subscriber and their fee issues.

@@ -51,7 +51,9 @@ func (s *Service) Snapshot(ctx context.Context, st Store, subscriberID string) (
 	}
 	snap := &Snapshot{Subscriber: sub, Facts: f}
 	now := s.clock.Now()
-	holdings, err := st.ListHoldings(ctx, subscriberID)
+	// The subscriber's own items, kept apart ones included: a request
+	// decides on every item, and tells which a statute keeps.
+	holdings, err := st.ListAllHoldings(ctx, subscriberID)
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,10 @@ type Holding struct {
 	// PurgeClause is the clause deciding PurgeAfter, the one the item is
 	// erased under; written with PurgeAfter.
 	PurgeClause string `gorm:"not null"`
+	// StatuteFrom is when only statute-only clauses keep the item
+	// (retention.Assessment.StatuteFrom), written with PurgeAfter: from
+	// then on the purge moves it apart. Nil while not dated.
+	StatuteFrom *time.Time
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
@@ -51,6 +55,8 @@ type Record struct {
 	PurgeAfter    *time.Time
 	// PurgeClause is the clause deciding PurgeAfter, as on a Holding.
 	PurgeClause string `gorm:"not null"`
+	// StatuteFrom is as on a Holding.
+	StatuteFrom *time.Time
 	CreatedAt   time.Time
 }
 
@@ -85,6 +91,10 @@ type RecordPage struct {
 	// page; nil for the first page.
 	After *RecordKey
 	Limit int
+	// Apart includes the records kept apart because only a statute keeps
+	// them (법 21③): for the subscriber's own view and the purge, never for
+	// other uses.
+	Apart bool
 }
 
 // RecordKey is a record's position in newest-first order.
@@ -101,4 +111,5 @@ type RecordKeyRow struct {
 	PurgeAfter *time.Time
 	// PurgeClause is the clause stored with PurgeAfter.
 	PurgeClause string
+	StatuteFrom *time.Time
 }

@@ -21,6 +21,9 @@ const (
 type Schedule struct {
 	PurgeAfter *time.Time
 	Clause     string
+	// StatuteFrom is when only statute-only clauses keep the item, or nil
+	// (retention.Assessment.StatuteFrom).
+	StatuteFrom *time.Time
 }
 
 // PurgeOutcome is how a purge run ended.

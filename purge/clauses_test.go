@@ -74,7 +74,7 @@ func TestEachClauseEndsAtMidnightAfterItsLastDay(t *testing.T) {
 					continue
 				}
 				if it.holding != "" {
-					hs, err := db.ListHoldings(ctx, "s-1")
+					hs, err := db.ListAllHoldings(ctx, "s-1")
 					if err != nil {
 						t.Fatal(err)
 					}

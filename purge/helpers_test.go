@@ -74,12 +74,12 @@ func records(prefix, kind string, n int, last time.Time) []feed.RecordInput {
 	return out
 }
 
-// left lists what is still held of a subscriber: "category" for holdings
-// and "KIND×n" for records.
+// left lists what is still held of a subscriber, in use or kept apart:
+// "category" for holdings and "KIND×n" for records.
 func (e *env) left(t testing.TB, id string) []string {
 	t.Helper()
 	ctx := context.Background()
-	hs, err := e.db.ListHoldings(ctx, id)
+	hs, err := e.db.ListAllHoldings(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func (e *env) left(t testing.TB, id string) []string {
 	kinds := map[string]int{}
 	var after *models.RecordKey
 	for {
-		rs, more, err := e.db.ListRecords(ctx, models.RecordPage{SubscriberID: id, After: after, Limit: 100})
+		rs, more, err := e.db.ListRecords(ctx, models.RecordPage{SubscriberID: id, After: after, Limit: 100, Apart: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +113,7 @@ func (e *env) left(t testing.TB, id string) []string {
 // recordIDs returns the ids of a subscriber's records of one kind.
 func (e *env) recordIDs(t testing.TB, id, kind string) []int64 {
 	t.Helper()
-	rs, _, err := e.db.ListRecords(context.Background(), models.RecordPage{SubscriberID: id, Kind: kind, Limit: 1000})
+	rs, _, err := e.db.ListRecords(context.Background(), models.RecordPage{SubscriberID: id, Kind: kind, Limit: 1000, Apart: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,7 +106,7 @@ func (s *Service) recordFinish(ctx context.Context, tx Store, rep *Report) error
 	details := map[string]any{
 		"run": rep.RunID, "outcome": string(rep.Outcome), "dryRun": rep.DryRun,
 		"erased": rep.Erased, "skippedHeld": rep.SkippedHeld, "deferred": rep.Deferred, "auditPruned": rep.AuditPruned,
-		"exports": rep.ExportsDeleted,
+		"exports": rep.ExportsDeleted, "movedApart": rep.MovedApart,
 	}
 	return s.recordTally(ctx, tx, rep.RunID, ActionRunFinished, details, rep.Counts)
 }

@@ -71,9 +71,14 @@ func TestRunsAreAuditedWithTheirTally(t *testing.T) {
 			run    int64
 			dry    bool
 			erased int64
+			// moved is what the run moved apart: what only a statute
+			// keeps of the terminated subscriber, which stays after the
+			// erasure (the name, the BILLING and PAYMENT records); a dry
+			// run moves nothing.
+			moved int
 		}{
 			{name: "dry run", run: dry.RunID, dry: true, erased: 9},
-			{name: "run", run: rep.RunID, erased: 9},
+			{name: "run", run: rep.RunID, erased: 9, moved: len(allDueErased["gone"])},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -84,8 +89,8 @@ func TestRunsAreAuditedWithTheirTally(t *testing.T) {
 				}
 				want := []string{
 					fmt.Sprintf(`%s {"dryRun":%t,"run":%d}`, purge.ActionRunStarted, tc.dry, tc.run),
-					fmt.Sprintf(`%s {"auditPruned":0,"counts":["%s"],"deferred":0,"dryRun":%t,"erased":%d,"exports":0,"outcome":"FINISHED","run":%d,"skippedHeld":0}`,
-						purge.ActionRunFinished, strings.Join(lines, `","`), tc.dry, tc.erased, tc.run),
+					fmt.Sprintf(`%s {"auditPruned":0,"counts":["%s"],"deferred":0,"dryRun":%t,"erased":%d,"exports":0,"movedApart":%d,"outcome":"FINISHED","run":%d,"skippedHeld":0}`,
+						purge.ActionRunFinished, strings.Join(lines, `","`), tc.dry, tc.erased, tc.moved, tc.run),
 				}
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("audit events of the run (-want +got):\n%s", diff)

@@ -120,6 +120,8 @@ type Store interface {
 	CopyStore
 	// SubscriberStore erases subscribers with nothing left (subscribers.go).
 	SubscriberStore
+	// StatuteStore moves apart what only a statute keeps (statute.go).
+	StatuteStore
 	InTx(ctx context.Context, fn func(tx Store) error) error
 }
 
@@ -128,8 +130,9 @@ type Outlook struct {
 	DatabaseNow time.Time
 	// LastStart is when the latest finished run started; nil if none.
 	LastStart *time.Time
-	// Due tells, per type, whether any row is due.
-	Due map[models.ItemType]bool
+	// Due tells, per type, whether any row in use is due, and DueApart
+	// whether any row kept apart is.
+	Due, DueApart map[models.ItemType]bool
 }
 
 // DueQuery selects due rows of one type.
@@ -142,6 +145,9 @@ type DueQuery struct {
 	// After resumes the walk after this key; nil from the start.
 	After *Key
 	Limit int
+	// Apart walks the rows kept apart because only a statute kept them
+	// (statute.go), rather than those in use.
+	Apart bool
 }
 
 // Key is a due row's place in the purge's walk: (purge_after,
@@ -172,6 +178,11 @@ type Item struct {
 	// Loc is where the store found the row, opaque to the purge and valid
 	// only in the transaction that locked it (a ctid on PostgreSQL).
 	Loc string
+	// Apart is set for a row kept apart because only a statute keeps it.
+	Apart bool
+	// StatuteFrom is, for a row to be moved apart, when only statute-only
+	// clauses began to keep it: its place in the move's walk.
+	StatuteFrom time.Time
 }
 
 // Batch is what one batch erases.
@@ -183,6 +194,8 @@ type Batch struct {
 	// At is when the erasure happens, as recorded for the subscriber.
 	At    time.Time
 	Items []Item
+	// Apart is set for a batch of rows kept apart.
+	Apart bool
 }
 
 func (it Item) key() *Key {
@@ -246,6 +259,10 @@ type Report struct {
 	AuditPruned int64
 	// ExportsDeleted counts the expired access exports the run deleted.
 	ExportsDeleted int64
+	// MovedApart is how many holdings and records the run moved apart
+	// because only a statute keeps them now (statute.go; none in a dry
+	// run).
+	MovedApart int64
 	// SubscribersErased is how many subscribers the run erased (or in a
 	// dry run would erase) because nothing of theirs was left and their
 	// proof records had served their time (subscribers.go).
@@ -313,17 +330,29 @@ func (s *Service) Run(ctx context.Context, o Options) (*Report, error) {
 	t := newTally()
 	rep := &Report{RunID: run.ID, Actor: o.Actor, DryRun: o.DryRun, Clauses: o.Clauses, StartedAt: now}
 	var runErr error
-	for _, typ := range []models.ItemType{models.ItemHolding, models.ItemRecord} {
-		switch {
-		case !look.Due[typ]:
-			continue
-		case o.DryRun:
-			runErr = s.count(ctx, t, typ, now, o)
-		default:
-			runErr = s.erase(ctx, t, rep, typ, now, o)
+	// What only a statute keeps now moves apart first (statute.go): it is
+	// not due, so the erasure below leaves it, and it is gone from every
+	// other use before anything else runs.
+	if !o.DryRun {
+		rep.MovedApart, runErr = s.moveApart(ctx, now, o.BatchSize)
+	}
+walk:
+	for _, apart := range []bool{false, true} {
+		due := look.Due
+		if apart {
+			due = look.DueApart
 		}
-		if runErr != nil {
-			break
+		for _, typ := range []models.ItemType{models.ItemHolding, models.ItemRecord} {
+			switch {
+			case runErr != nil:
+				break walk
+			case !due[typ]:
+				continue
+			case o.DryRun:
+				runErr = s.count(ctx, t, typ, apart, now, o)
+			default:
+				runErr = s.erase(ctx, t, rep, typ, apart, now, o)
+			}
 		}
 	}
 	// Expired access exports go on every run that erases, limited or
@@ -392,8 +421,9 @@ func checkClock(look Outlook, now time.Time) error {
 	return nil
 }
 
-// erase walks the due rows of one type in batches until none is left.
-func (s *Service) erase(ctx context.Context, t *tally, rep *Report, typ models.ItemType, now time.Time, o Options) error {
+// erase walks the due rows of one type, in use or kept apart, in batches
+// until none is left.
+func (s *Service) erase(ctx context.Context, t *tally, rep *Report, typ models.ItemType, apart bool, now time.Time, o Options) error {
 	var after *Key
 	for {
 		if err := ctx.Err(); err != nil {
@@ -408,7 +438,7 @@ func (s *Service) erase(ctx context.Context, t *tally, rep *Report, typ models.I
 		)
 		err := s.store.InTx(ctx, func(tx Store) error {
 			next, erased, held, tried, done, pending = nil, nil, nil, nil, false, 0
-			items, err := tx.LockDue(ctx, DueQuery{Type: typ, Now: now, Clauses: o.Clauses, After: after, Limit: o.BatchSize})
+			items, err := tx.LockDue(ctx, DueQuery{Type: typ, Now: now, Clauses: o.Clauses, After: after, Limit: o.BatchSize, Apart: apart})
 			if err != nil {
 				return err
 			}
@@ -430,7 +460,7 @@ func (s *Service) erase(ctx context.Context, t *tally, rep *Report, typ models.I
 			if len(tried) == 0 {
 				return nil
 			}
-			erased, err = tx.Erase(ctx, Batch{Type: typ, RunID: rep.RunID, Now: now, At: s.clock.Now(), Items: tried})
+			erased, err = tx.Erase(ctx, Batch{Type: typ, RunID: rep.RunID, Now: now, At: s.clock.Now(), Items: tried, Apart: apart})
 			return err
 		})
 		if err != nil {
@@ -467,8 +497,8 @@ func (s *Service) erase(ctx context.Context, t *tally, rep *Report, typ models.I
 
 // count tallies the due rows of one type for a dry run, as would-be
 // erasures and skips.
-func (s *Service) count(ctx context.Context, t *tally, typ models.ItemType, now time.Time, o Options) error {
-	cs, err := s.store.CountDue(ctx, DueQuery{Type: typ, Now: now, Clauses: o.Clauses})
+func (s *Service) count(ctx context.Context, t *tally, typ models.ItemType, apart bool, now time.Time, o Options) error {
+	cs, err := s.store.CountDue(ctx, DueQuery{Type: typ, Now: now, Clauses: o.Clauses, Apart: apart})
 	if err != nil {
 		return err
 	}

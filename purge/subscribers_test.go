@@ -41,20 +41,27 @@ func goneSubscriber(t *testing.T, e *env, id string) {
 }
 
 // subscriberRows counts what of a subscriber is in the tables the
-// subscriber row takes with it.
+// subscriber row takes with it; holdings and records count those in use
+// and those kept apart.
 func subscriberRows(t *testing.T, db *store.DB, id string) map[string]int64 {
 	t.Helper()
-	keys := "portal_keys.subscriber_keys"
+	keys, apart := "portal_keys.subscriber_keys", "portal_statute."
 	if db.Dialect() == "sqlite" {
-		keys = "subscriber_keys"
+		keys, apart = "subscriber_keys", "statute_"
 	}
 	out := map[string]int64{}
 	for table, col := range map[string]string{"subscribers": "id", keys: "subscriber_id", "fee_issues": "subscriber_id", "holds": "subscriber_id", "holdings": "subscriber_id", "records": "subscriber_id"} {
-		var n int64
-		if err := db.SQL().QueryRow("SELECT COUNT(*) FROM " + table + " WHERE " + col + " = '" + id + "'").Scan(&n); err != nil {
-			t.Fatal(err)
+		tables := []string{table}
+		if table == "holdings" || table == "records" {
+			tables = append(tables, apart+table)
 		}
-		out[table] = n
+		for _, tb := range tables {
+			var n int64
+			if err := db.SQL().QueryRow("SELECT COUNT(*) FROM " + tb + " WHERE " + col + " = '" + id + "'").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			out[table] += n
+		}
 	}
 	return out
 }

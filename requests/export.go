@@ -172,7 +172,9 @@ type exportRequest struct {
 
 // buildExport gathers the export of a subscriber at now.
 func (s *Service) buildExport(ctx context.Context, subscriberID string, now, expires time.Time) (*exportDoc, error) {
-	subj, err := s.inv.Load(ctx, subscriberID)
+	// The subscriber's own copy (법 35): what is kept apart under a
+	// statute is theirs to see too.
+	subj, err := s.inv.LoadOwnData(ctx, subscriberID)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,8 @@ func (s *Service) placeHold(ctx context.Context, tx Store, r *models.Request, sc
 	p := holds.Placement{SubscriberID: r.SubscriberID, Reason: holdReason(r), SourceRef: r.ID, PlacedBy: "request:" + r.ID, AllItems: scope.All}
 	if !scope.All {
 		if len(scope.Categories) > 0 {
-			hs, err := tx.ListHoldings(ctx, r.SubscriberID)
+			// Kept-apart holdings too: a hold must stop their erasure as well.
+			hs, err := tx.ListAllHoldings(ctx, r.SubscriberID)
 			if err != nil {
 				return err
 			}

@@ -469,3 +469,32 @@ func state(spans []ClauseSpan, holds []Hold, now time.Time) State {
 	}
 	return st
 }
+
+// StatuteFrom is when only statute-only clauses keep the item: from then
+// on, unless a hold covers it, its state is RETAINED_BY_STATUTE and it is
+// stored apart and used for nothing else (법 21③). It is the end of the
+// item's last clause that is not statute-only, or collected when it has
+// none. Nil while such a clause is open-ended, and when no statute-only
+// clause outlasts them: the item then goes from use straight to erasure.
+// It reads the clauses' dates only, so it does not change with the moment
+// assessed: state agrees with it at any moment without a hold.
+func (a Assessment) StatuteFrom(collected time.Time) *time.Time {
+	from := collected
+	for _, sp := range a.Clauses {
+		if sp.Clause.StatuteOnly {
+			continue
+		}
+		if sp.End == nil {
+			return nil
+		}
+		if sp.End.After(from) {
+			from = *sp.End
+		}
+	}
+	for _, sp := range a.Clauses {
+		if sp.Clause.StatuteOnly && (sp.End == nil || sp.End.After(from)) {
+			return &from
+		}
+	}
+	return nil
+}

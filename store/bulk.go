@@ -75,10 +75,10 @@ func (db *DB) BulkInsert(ctx context.Context, rows *BulkRows, within func(tx *DB
 		normalizeTimes(&s.SignedUpAt, s.TerminatedAt, s.BillingSince)
 	}
 	for _, h := range rows.Holdings {
-		normalizeTimes(&h.CollectedAt, h.PurgeAfter)
+		normalizeTimes(&h.CollectedAt, h.PurgeAfter, h.StatuteFrom)
 	}
 	for _, r := range rows.Records {
-		normalizeTimes(&r.OccurredAt, r.PurgeAfter)
+		normalizeTimes(&r.OccurredAt, r.PurgeAfter, r.StatuteFrom)
 	}
 	for _, f := range rows.FeeIssues {
 		normalizeTimes(&f.Since, f.ResolvedAt)
@@ -148,15 +148,15 @@ func bulkTables(rows *BulkRows, keysTable string, now time.Time) []bulkTable {
 				k := rows.Keys[i]
 				return append(dst, k.SubscriberID, k.MasterKeyID, k.Wrapped, now)
 			}},
-		{"holdings", []string{"id", "subscriber_id", "category", "value_text", "value_cipher", "key_id", "source", "collected_at", "purge_after", "purge_clause", "created_at", "updated_at"},
+		{"holdings", []string{"id", "subscriber_id", "category", "value_text", "value_cipher", "key_id", "source", "collected_at", "purge_after", "purge_clause", "statute_from", "created_at", "updated_at"},
 			len(rows.Holdings), func(i int, dst []any) []any {
 				h := rows.Holdings[i]
-				return append(dst, h.ID, h.SubscriberID, h.Category, nullString(h.ValueText), h.ValueCipher, nullString(h.KeyID), h.Source, h.CollectedAt, nullTime(h.PurgeAfter), h.PurgeClause, now, now)
+				return append(dst, h.ID, h.SubscriberID, h.Category, nullString(h.ValueText), h.ValueCipher, nullString(h.KeyID), h.Source, h.CollectedAt, nullTime(h.PurgeAfter), h.PurgeClause, nullTime(h.StatuteFrom), now, now)
 			}},
-		{"records", []string{"subscriber_id", "kind", "occurred_at", "external_id", "summary", "summary_cipher", "purge_after", "purge_clause", "created_at"},
+		{"records", []string{"subscriber_id", "kind", "occurred_at", "external_id", "summary", "summary_cipher", "purge_after", "purge_clause", "statute_from", "created_at"},
 			len(rows.Records), func(i int, dst []any) []any {
 				r := rows.Records[i]
-				return append(dst, r.SubscriberID, r.Kind, r.OccurredAt, r.ExternalID, r.Summary, r.SummaryCipher, nullTime(r.PurgeAfter), r.PurgeClause, now)
+				return append(dst, r.SubscriberID, r.Kind, r.OccurredAt, r.ExternalID, r.Summary, r.SummaryCipher, nullTime(r.PurgeAfter), r.PurgeClause, nullTime(r.StatuteFrom), now)
 			}},
 		{"fee_issues", []string{"subscriber_id", "kind", "since", "resolved_at", "source_ref", "created_at"},
 			len(rows.FeeIssues), func(i int, dst []any) []any {

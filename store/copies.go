@@ -37,12 +37,17 @@ func (db *DB) DeleteRequests(ctx context.Context, ids []string) (map[string]int6
 }
 
 // noDataLeft is true for a row of alias r whose subscriber is terminated
-// and has no holding and no record left: every copy of their data must be
-// gone by then. An active subscriber without items yet (fed before their
-// profile) is not such a subscriber: their notices still go out.
-const noDataLeft = "EXISTS (SELECT 1 FROM subscribers sx WHERE sx.id = r.subscriber_id AND sx.status = 'TERMINATED')" +
-	" AND NOT EXISTS (SELECT 1 FROM holdings h WHERE h.subscriber_id = r.subscriber_id)" +
-	" AND NOT EXISTS (SELECT 1 FROM records x WHERE x.subscriber_id = r.subscriber_id)"
+// and has no holding and no record left, in use or kept apart: every copy
+// of their data must be gone by then. An active subscriber without items
+// yet (fed before their profile) is not such a subscriber: their notices
+// still go out.
+func (db *DB) noDataLeft() string {
+	return "EXISTS (SELECT 1 FROM subscribers sx WHERE sx.id = r.subscriber_id AND sx.status = 'TERMINATED')" +
+		" AND NOT EXISTS (SELECT 1 FROM holdings h WHERE h.subscriber_id = r.subscriber_id)" +
+		" AND NOT EXISTS (SELECT 1 FROM records x WHERE x.subscriber_id = r.subscriber_id)" +
+		" AND NOT EXISTS (SELECT 1 FROM " + db.dialect.apart("holdings") + " h WHERE h.subscriber_id = r.subscriber_id)" +
+		" AND NOT EXISTS (SELECT 1 FROM " + db.dialect.apart("records") + " x WHERE x.subscriber_id = r.subscriber_id)"
+}
 
 // ScrubRequestTexts erases every free text and proposed value of the
 // requests of subscribers with no data left — the reason, the resolution
@@ -57,7 +62,7 @@ func (db *DB) ScrubRequestTexts(ctx context.Context) (map[string]int64, error) {
 		" OR EXISTS (SELECT 1 FROM request_outcomes o WHERE o.request_id = r.id AND o.note IS NOT NULL))"
 	var ids []string
 	// Only closed requests: staff still work an open one, reason and all.
-	if err := db.q(ctx).Raw("SELECT r.id FROM requests r WHERE r.status IN (?, ?) AND "+texts+" AND "+noDataLeft,
+	if err := db.q(ctx).Raw("SELECT r.id FROM requests r WHERE r.status IN (?, ?) AND "+texts+" AND "+db.noDataLeft(),
 		string(models.RequestResolved), string(models.RequestWithdrawn)).Scan(&ids).Error; err != nil {
 		return nil, translate(err)
 	}
@@ -105,7 +110,7 @@ func (db *DB) DeleteSpentNotices(ctx context.Context, delivered, dead time.Time,
 	if err := db.q(ctx).Exec("UPDATE usage_notices SET status = (SELECT CASE WHEN o.delivered_at IS NOT NULL THEN ? ELSE ? END FROM outbox o"+
 		" WHERE o.subscriber_id = usage_notices.subscriber_id AND o.id = usage_notices.outbox_id)"+
 		" WHERE status = ? AND EXISTS (SELECT 1 FROM outbox r WHERE r.subscriber_id = usage_notices.subscriber_id AND r.id = usage_notices.outbox_id"+
-		" AND (("+spentDelivered+") OR ("+spentDead+") OR ("+noDataLeft+")))",
+		" AND (("+spentDelivered+") OR ("+spentDead+") OR ("+db.noDataLeft()+")))",
 		string(models.UsageNoticeNotified), string(models.UsageNoticeFailed), string(models.UsageNoticeQueued), utc(delivered), utc(dead)).Error; err != nil {
 		return nil, translate(err)
 	}
@@ -113,7 +118,7 @@ func (db *DB) DeleteSpentNotices(ctx context.Context, delivered, dead time.Time,
 	for {
 		// One statement a batch: the reason each row goes is decided in
 		// the RETURNING clause by the same conditions that chose it.
-		rows, err := db.q(ctx).Raw("DELETE FROM outbox AS r WHERE (r.subscriber_id, r.id) IN (SELECT r.subscriber_id, r.id FROM outbox r WHERE ("+spentDelivered+") OR ("+spentDead+") OR ("+noDataLeft+") LIMIT ?)"+
+		rows, err := db.q(ctx).Raw("DELETE FROM outbox AS r WHERE (r.subscriber_id, r.id) IN (SELECT r.subscriber_id, r.id FROM outbox r WHERE ("+spentDelivered+") OR ("+spentDead+") OR ("+db.noDataLeft()+") LIMIT ?)"+
 			" RETURNING kind, CASE WHEN delivered_at IS NOT NULL AND delivered_at <= ? THEN ? WHEN dead_at IS NOT NULL AND dead_at <= ? THEN ? ELSE ? END",
 			utc(delivered), utc(dead), limit, utc(delivered), string(purge.NoticeDelivered), utc(dead), string(purge.NoticeDead), string(purge.NoticeNoData)).Rows()
 		if err != nil {

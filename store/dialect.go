@@ -78,6 +78,13 @@ type dialect interface {
 	// keysTable names the table of wrapped subscriber data keys: a schema
 	// of its own on PostgreSQL, kept out of data backups.
 	keysTable() string
+
+	// Statute-kept data (store/statute.go).
+
+	// apart names the table that keeps apart the rows of holdings or
+	// records that only a statute keeps: a schema of its own on
+	// PostgreSQL, with its own grants.
+	apart(table string) string
 }
 
 type postgresDialect struct{}
@@ -240,3 +247,6 @@ func (sqliteDialect) lockOutbox() string { return "" }
 
 func (postgresDialect) keysTable() string { return "portal_keys.subscriber_keys" }
 func (sqliteDialect) keysTable() string   { return "subscriber_keys" }
+
+func (postgresDialect) apart(table string) string { return "portal_statute." + table }
+func (sqliteDialect) apart(table string) string   { return "statute_" + table }

@@ -30,23 +30,27 @@ func (db *DB) LockSubscriberForHold(ctx context.Context, subscriberID string) er
 	return translate(err)
 }
 
-// CountHoldingsOf counts which of ids are holdings of the subscriber.
+// CountHoldingsOf counts which of ids are holdings of the subscriber, in
+// use or kept apart: a hold covers both.
 func (db *DB) CountHoldingsOf(ctx context.Context, subscriberID string, ids []string) (int64, error) {
 	var n int64
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	err := db.q(ctx).Model(&models.Holding{}).Where("subscriber_id = ? AND id IN ?", subscriberID, ids).Count(&n).Error
+	expr, args := db.everywhere("holdings", "subscriber_id = ? AND id IN ?", subscriberID, ids)
+	err := db.q(ctx).Table(expr, args...).Count(&n).Error
 	return n, translate(err)
 }
 
-// CountRecordsOf counts which of ids are records of the subscriber.
+// CountRecordsOf counts which of ids are records of the subscriber, in use
+// or kept apart.
 func (db *DB) CountRecordsOf(ctx context.Context, subscriberID string, ids []int64) (int64, error) {
 	var n int64
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	err := db.q(ctx).Model(&models.Record{}).Where("subscriber_id = ? AND id IN ?", subscriberID, ids).Count(&n).Error
+	expr, args := db.everywhere("records", "subscriber_id = ? AND id IN ?", subscriberID, ids)
+	err := db.q(ctx).Table(expr, args...).Count(&n).Error
 	return n, translate(err)
 }
 

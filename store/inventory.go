@@ -25,7 +25,7 @@ func (db *DB) ListHoldings(ctx context.Context, subscriberID string) ([]*models.
 }
 
 // holdingUpsertColumns are what feeding a holding again replaces.
-var holdingUpsertColumns = []string{"category", "value_text", "value_cipher", "key_id", "source", "collected_at", "purge_after", "updated_at"}
+var holdingUpsertColumns = []string{"category", "value_text", "value_cipher", "key_id", "source", "collected_at", "purge_after", "statute_from", "updated_at"}
 
 // UpsertHoldings is UpsertHolding for many holdings, in one statement.
 func (db *DB) UpsertHoldings(ctx context.Context, hs []*models.Holding) error {
@@ -33,7 +33,7 @@ func (db *DB) UpsertHoldings(ctx context.Context, hs []*models.Holding) error {
 		return nil
 	}
 	for _, h := range hs {
-		normalizeTimes(&h.CollectedAt, h.PurgeAfter)
+		normalizeTimes(&h.CollectedAt, h.PurgeAfter, h.StatuteFrom)
 	}
 	err := db.q(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "id"}},
@@ -61,7 +61,7 @@ func (db *DB) AppendRecords(ctx context.Context, recs []*models.Record) (int64, 
 		return 0, nil
 	}
 	for _, r := range recs {
-		normalizeTimes(&r.OccurredAt, r.PurgeAfter)
+		normalizeTimes(&r.OccurredAt, r.PurgeAfter, r.StatuteFrom)
 	}
 	res := db.q(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "subscriber_id"}, {Name: "kind"}, {Name: "external_id"}},
@@ -72,8 +72,15 @@ func (db *DB) AppendRecords(ctx context.Context, recs []*models.Record) (int64, 
 
 // ListRecords returns up to Limit records and whether more follow. It is a
 // keyset page on (occurred_at, id), served by the records_subscriber_* indexes.
+// With p.Apart, the records kept apart under a statute are read too.
 func (db *DB) ListRecords(ctx context.Context, p models.RecordPage) ([]*models.Record, bool, error) {
 	q := db.q(ctx).Where("subscriber_id = ?", p.SubscriberID)
+	if p.Apart {
+		// Both sides filtered by subscriber, and the rest on the union,
+		// which the planner pushes down to both indexes.
+		expr, args := db.everywhere("records", "subscriber_id = ?", p.SubscriberID)
+		q = db.q(ctx).Table(expr, args...)
+	}
 	if p.Kind != "" {
 		q = q.Where("kind = ?", p.Kind)
 	}
@@ -125,11 +132,12 @@ func (db *DB) ResolveFeeIssues(ctx context.Context, subscriberID string, kinds [
 }
 
 // RecordKeys pages through a subscriber's records by id, without their
-// content, for rescheduling.
+// content, for rescheduling: those in use and those kept apart, since a
+// change of facts may move the purge date of either.
 func (db *DB) RecordKeys(ctx context.Context, subscriberID string, afterID int64, limit int) ([]models.RecordKeyRow, error) {
 	var rows []models.RecordKeyRow
-	err := db.q(ctx).Model(&models.Record{}).Select("id, kind, occurred_at, purge_after, purge_clause").
-		Where("subscriber_id = ? AND id > ?", subscriberID, afterID).
+	expr, args := db.everywhere("records", "subscriber_id = ? AND id > ?", subscriberID, afterID)
+	err := db.q(ctx).Table(expr, args...).Select("id, kind, occurred_at, purge_after, purge_clause, statute_from").
 		Order("id").Limit(limit).Scan(&rows).Error
 	return rows, translate(err)
 }
@@ -141,8 +149,11 @@ func (db *DB) LastRecordAt(ctx context.Context, subscriberID string, kinds []str
 	if len(kinds) == 0 {
 		return nil, nil
 	}
+	// Fee records kept apart for tax count too: the calculus reads them,
+	// it does not use them.
 	var recs []models.Record
-	err := db.q(ctx).Select("occurred_at").Where("subscriber_id = ? AND kind IN ?", subscriberID, kinds).
+	expr, args := db.everywhere("records", "subscriber_id = ? AND kind IN ?", subscriberID, kinds)
+	err := db.q(ctx).Table(expr, args...).Select("occurred_at").
 		Order("occurred_at DESC").Limit(1).Find(&recs).Error
 	if err != nil || len(recs) == 0 {
 		return nil, translate(err)

@@ -15,16 +15,23 @@ import (
 
 // itemTable is how the purge's SQL names one kind of personal-data row.
 type itemTable struct {
-	table string // holdings or records
+	table string // holdings or records, or the table keeping them apart
 	code  string // the column of the category or record kind
 	link  string // the hold_items column linking a hold to such a row
 }
 
-func tableOf(t models.ItemType) itemTable {
+// tableOf names the table of one type of row: in use, or kept apart
+// because only a statute keeps it (store/statute.go). A row keeps its id
+// when it moves, so the same hold links cover it in both.
+func (db *DB) tableOf(t models.ItemType, apart bool) itemTable {
+	it := itemTable{table: "records", code: "kind", link: "record_id"}
 	if t == models.ItemHolding {
-		return itemTable{table: "holdings", code: "category", link: "holding_id"}
+		it = itemTable{table: "holdings", code: "category", link: "holding_id"}
 	}
-	return itemTable{table: "records", code: "kind", link: "record_id"}
+	if apart {
+		it.table = db.dialect.apart(it.table)
+	}
+	return it
 }
 
 // held is true for a row of alias t that an active hold covers: one on
@@ -41,17 +48,19 @@ func (it itemTable) held() string {
 // Outlook reads, in one statement, what a purge run checks before it
 // starts: the database's clock and the start of the latest finished run
 // (for the clock-skew check), and whether any holding or record is due at
-// now (a type with none is not walked at all).
+// now, in use or kept apart (a table with none is not walked at all).
 func (db *DB) Outlook(ctx context.Context, now time.Time) (purge.Outlook, error) {
 	var (
-		dbNow, last    any
-		holdings, recs bool
-		out            purge.Outlook
+		dbNow, last                              any
+		holdings, recs, apartHoldings, apartRecs bool
+		out                                      purge.Outlook
 	)
+	n := utc(now)
 	err := db.q(ctx).Raw("SELECT "+db.dialect.nowExpr()+
 		", (SELECT started_at FROM purge_runs WHERE finished_at IS NOT NULL ORDER BY started_at DESC LIMIT 1)"+
-		", EXISTS (SELECT 1 FROM holdings WHERE purge_after <= ?), EXISTS (SELECT 1 FROM records WHERE purge_after <= ?)",
-		utc(now), utc(now)).Row().Scan(&dbNow, &last, &holdings, &recs)
+		", EXISTS (SELECT 1 FROM holdings WHERE purge_after <= ?), EXISTS (SELECT 1 FROM records WHERE purge_after <= ?)"+
+		", EXISTS (SELECT 1 FROM "+db.dialect.apart("holdings")+" WHERE purge_after <= ?), EXISTS (SELECT 1 FROM "+db.dialect.apart("records")+" WHERE purge_after <= ?)",
+		n, n, n, n).Row().Scan(&dbNow, &last, &holdings, &recs, &apartHoldings, &apartRecs)
 	if err != nil {
 		return out, translate(err)
 	}
@@ -66,6 +75,7 @@ func (db *DB) Outlook(ctx context.Context, now time.Time) (purge.Outlook, error)
 		out.LastStart = &t
 	}
 	out.Due = map[models.ItemType]bool{models.ItemHolding: holdings, models.ItemRecord: recs}
+	out.DueApart = map[models.ItemType]bool{models.ItemHolding: apartHoldings, models.ItemRecord: apartRecs}
 	return out, nil
 }
 
@@ -135,7 +145,7 @@ func (db *DB) GetPurgeRun(ctx context.Context, id int64) (*models.PurgeRun, []mo
 // holdings_due / records_due indexes. Held rows come back too, so that a
 // run counts them as it passes them, once.
 func (db *DB) LockDue(ctx context.Context, q purge.DueQuery) ([]purge.Item, error) {
-	it := tableOf(q.Type)
+	it := db.tableOf(q.Type, q.Apart)
 	var sb strings.Builder
 	args := make([]any, 0, 6)
 	fmt.Fprintf(&sb, "SELECT t.subscriber_id, t.id, t.%s AS code, t.purge_clause AS clause, t.purge_after, CASE WHEN %s THEN 1 ELSE 0 END AS held, %s AS loc FROM %s t WHERE t.purge_after <= ?", it.code, it.held(), db.dialect.rowLoc(), it.table)
@@ -157,7 +167,7 @@ func (db *DB) LockDue(ctx context.Context, q purge.DueQuery) ([]purge.Item, erro
 	defer rows.Close()
 	out := make([]purge.Item, 0, q.Limit)
 	for rows.Next() {
-		x := purge.Item{Type: q.Type}
+		x := purge.Item{Type: q.Type, Apart: q.Apart}
 		var (
 			held, busy int
 			err        error
@@ -193,23 +203,8 @@ func (db *DB) Erase(ctx context.Context, b purge.Batch) ([]purge.Erased, error) 
 	if len(b.Items) == 0 {
 		return nil, nil
 	}
-	it := tableOf(b.Type)
-	locs := make([]string, len(b.Items))
-	var ids any
-	if b.Type == models.ItemHolding {
-		hs := make([]string, len(b.Items))
-		for i, x := range b.Items {
-			locs[i], hs[i] = x.Loc, x.HoldingID
-		}
-		ids = hs
-	} else {
-		rs := make([]int64, len(b.Items))
-		for i, x := range b.Items {
-			locs[i], rs[i] = x.Loc, x.RecordID
-		}
-		ids = rs
-	}
-	keys, args := db.dialect.lockedKeys(locs, ids)
+	it := db.tableOf(b.Type, b.Apart)
+	keys, args := db.lockedItems(b.Type, b.Items)
 	del := "DELETE FROM " + it.table + " AS t WHERE " + keys + " AND t.purge_after <= ? AND NOT " + it.held() +
 		" RETURNING subscriber_id, " + it.code + " AS code, purge_clause AS clause"
 	args = append(args, utc(b.Now))
@@ -280,7 +275,7 @@ func (db *DB) scanErased(ctx context.Context, b purge.Batch, q string, args []an
 // those an active hold covers and the others. One aggregate over the due
 // index range; q.After and q.Limit are ignored.
 func (db *DB) CountDue(ctx context.Context, q purge.DueQuery) ([]purge.DueCount, error) {
-	it := tableOf(q.Type)
+	it := db.tableOf(q.Type, q.Apart)
 	var sb strings.Builder
 	args := []any{utc(q.Now)}
 	fmt.Fprintf(&sb, "SELECT t.purge_clause, t.%s, SUM(CASE WHEN %s THEN 1 ELSE 0 END), COUNT(*) FROM %s t WHERE t.purge_after <= ?", it.code, it.held(), it.table)

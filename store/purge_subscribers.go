@@ -7,13 +7,18 @@ import (
 )
 
 // bareSubscriber is true for a subscriber (alias t) that nothing of is
-// left under any clause or hold: terminated, with no holding, no record and
-// no active hold. Each probe is an index lookup (holdings_subscriber_category,
-// records_subscriber_time, holds_active).
-const bareSubscriber = "t.status = 'TERMINATED'" +
-	" AND NOT EXISTS (SELECT 1 FROM holdings h WHERE h.subscriber_id = t.id)" +
-	" AND NOT EXISTS (SELECT 1 FROM records r WHERE r.subscriber_id = t.id)" +
-	" AND NOT EXISTS (SELECT 1 FROM holds d WHERE d.subscriber_id = t.id AND d.released_at IS NULL)"
+// left under any clause or hold: terminated, with no holding, no record
+// (in use or kept apart) and no active hold. Each probe is an index lookup
+// (holdings_subscriber_category, records_subscriber_time and their twins
+// apart, holds_active).
+func (db *DB) bareSubscriber() string {
+	return "t.status = 'TERMINATED'" +
+		" AND NOT EXISTS (SELECT 1 FROM holdings h WHERE h.subscriber_id = t.id)" +
+		" AND NOT EXISTS (SELECT 1 FROM records r WHERE r.subscriber_id = t.id)" +
+		" AND NOT EXISTS (SELECT 1 FROM " + db.dialect.apart("holdings") + " h WHERE h.subscriber_id = t.id)" +
+		" AND NOT EXISTS (SELECT 1 FROM " + db.dialect.apart("records") + " r WHERE r.subscriber_id = t.id)" +
+		" AND NOT EXISTS (SELECT 1 FROM holds d WHERE d.subscriber_id = t.id AND d.released_at IS NULL)"
+}
 
 // closedRequest is a request that is no longer being handled.
 const closedRequest = "q.status IN ('RESOLVED', 'WITHDRAWN')"
@@ -29,7 +34,7 @@ func (db *DB) LockBare(ctx context.Context, q purge.BareQuery) ([]purge.Bare, er
 		", (SELECT MAX(c.occurred_at) FROM consent_events c WHERE c.subscriber_id = t.id)"+
 		", (SELECT MAX(COALESCE(q.resolved_at, q.updated_at)) FROM requests q WHERE q.subscriber_id = t.id AND "+closedRequest+")"+
 		", EXISTS (SELECT 1 FROM requests q WHERE q.subscriber_id = t.id AND NOT ("+closedRequest+"))"+
-		" FROM subscribers t WHERE "+where+" AND "+bareSubscriber+
+		" FROM subscribers t WHERE "+where+" AND "+db.bareSubscriber()+
 		" ORDER BY t.id LIMIT ?"+db.dialect.lockDue(), arg, q.Limit).Rows()
 	if err != nil {
 		return nil, translate(err)
@@ -69,7 +74,7 @@ func (db *DB) LockBare(ctx context.Context, q purge.BareQuery) ([]purge.Bare, er
 // exports, outbox notices and their deliveries) and to the data key in
 // the key store.
 func (db *DB) DeleteBareSubscriber(ctx context.Context, subscriberID string) (bool, error) {
-	res := db.q(ctx).Exec("DELETE FROM subscribers AS t WHERE t.id = ? AND "+bareSubscriber, subscriberID)
+	res := db.q(ctx).Exec("DELETE FROM subscribers AS t WHERE t.id = ? AND "+db.bareSubscriber(), subscriberID)
 	if res.Error != nil {
 		return false, translate(res.Error)
 	}

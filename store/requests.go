@@ -282,24 +282,28 @@ func (db *DB) ResolveFeeIssueBySource(ctx context.Context, subscriberID, sourceR
 	return res.RowsAffected, translate(res.Error)
 }
 
-// DeleteHoldingsByID erases a subscriber's holdings now.
+// DeleteHoldingsByID erases a subscriber's holdings now, wherever they
+// are: in use or kept apart.
 func (db *DB) DeleteHoldingsByID(ctx context.Context, subscriberID string, ids []string) (int64, error) {
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	res := db.q(ctx).Where("subscriber_id = ? AND id IN ?", subscriberID, ids).Delete(&models.Holding{})
-	return res.RowsAffected, translate(res.Error)
+	return deleteByID(ctx, db, &models.Holding{}, "holdings", subscriberID, ids)
 }
 
-// DeleteRecordsByID erases a subscriber's records now, in chunks.
+// DeleteRecordsByID erases a subscriber's records now, wherever they are,
+// in chunks.
 func (db *DB) DeleteRecordsByID(ctx context.Context, subscriberID string, ids []int64) (int64, error) {
+	return deleteByID(ctx, db, &models.Record{}, "records", subscriberID, ids)
+}
+
+func deleteByID[ID any](ctx context.Context, db *DB, model any, table, subscriberID string, ids []ID) (int64, error) {
 	var n int64
 	for start := 0; start < len(ids); start += 1000 {
-		res := db.q(ctx).Where("subscriber_id = ? AND id IN ?", subscriberID, ids[start:min(start+1000, len(ids))]).Delete(&models.Record{})
-		if res.Error != nil {
-			return n, translate(res.Error)
+		for _, t := range []string{table, db.dialect.apart(table)} {
+			res := db.q(ctx).Table(t).Where("subscriber_id = ? AND id IN ?", subscriberID, ids[start:min(start+1000, len(ids))]).Delete(model)
+			if res.Error != nil {
+				return n, translate(res.Error)
+			}
+			n += res.RowsAffected
 		}
-		n += res.RowsAffected
 	}
 	return n, nil
 }

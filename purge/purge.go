@@ -5,12 +5,13 @@
 //
 // What is erased. The purge date stored on a row is the end of the latest of
 // its clauses (the retention calculus' PurgeAfter), so a row is only due when
-// no clause keeps any part of it: rows are deleted whole, and nothing needs
-// to be moved apart first. Data that only a statute still keeps (state
-// RETAINED_BY_STATUTE) is not due; it stays, shown as kept under its law,
-// until its own clause ends, and is then erased like anything else. The
-// clause an item is erased under is the governing clause of its assessment,
-// stored beside the date (purge_clause).
+// no clause keeps any part of it: rows are deleted whole. Data that only a
+// statute still keeps (state RETAINED_BY_STATUTE) is not due: each run
+// first moves it apart (statute.go), where it is used for nothing else and
+// shown to the subscriber as kept under its law, until its own clause ends;
+// it is then erased there like anything else. The clause an item is erased
+// under is the governing clause of its assessment, stored beside the date
+// (purge_clause).
 //
 // How. A run walks the due rows in (purge_after, subscriber, id) order, in
 // batches, each batch one transaction of two statements. The first locks

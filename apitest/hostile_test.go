@@ -12,7 +12,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,29 +23,11 @@ import (
 	"github.com/xroshot/portal/loadtest"
 )
 
-// syncBuffer collects a server's log lines across goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // productionEdge serves env's schema as production does: no
 // introspection, no suggestions, no rate limit (which has its own test).
-func productionEdge(t *testing.T, env *apitest.Env, limits httpapi.Limits) (http.Handler, *syncBuffer) {
+func productionEdge(t *testing.T, env *apitest.Env, limits httpapi.Limits) (http.Handler, *apitest.SyncBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &apitest.SyncBuffer{}
 	h := httpapi.New(httpapi.Config{
 		Schema:    env.Schema,
 		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -37,7 +37,7 @@ type Process struct {
 	bin  string
 	env  []string
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *SyncBuffer
 	done chan error
 }
 
@@ -54,7 +54,7 @@ func StartProcess(t testing.TB, bin string, env map[string]string) *Process {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	p := &Process{URL: "http://" + addr, bin: bin, logs: &lockedBuffer{}, done: make(chan error, 1)}
+	p := &Process{URL: "http://" + addr, bin: bin, logs: &SyncBuffer{}, done: make(chan error, 1)}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PORTAL_") {
 			p.env = append(p.env, kv)
@@ -130,19 +130,20 @@ func (p *Process) Query(t testing.TB, token, query string, vars map[string]any) 
 	return decodeResponse(t, res)
 }
 
-// lockedBuffer collects a process's output from its two pipes.
-type lockedBuffer struct {
+// SyncBuffer collects a server's log lines across goroutines (a process's
+// two pipes, a handler's requests).
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *SyncBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *SyncBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/stdlib"
+	"go.opentelemetry.io/otel/trace"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	gormlogger "gorm.io/gorm/logger"
@@ -52,6 +54,10 @@ type Options struct {
 	// long migration.
 	StatementTimeout time.Duration
 	LockTimeout      time.Duration
+	// TracerProvider receives PostgreSQL's statement spans (pgxTracing);
+	// nil is OpenTelemetry's global provider, which records nothing while
+	// tracing is off.
+	TracerProvider trace.TracerProvider
 }
 
 // Bounds on PostgreSQL work: a request fails with INTERNAL instead of
@@ -128,7 +134,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		if derr != nil {
 			return nil, derr
 		}
-		gdb, err = gorm.Open(postgres.New(postgres.Config{DSN: dsn}), cfg)
+		gdb, err = gorm.Open(postgres.New(postgres.Config{DSN: dsn, OptionOpenDB: []stdlib.OptionOpenDB{pgxTracing(opts.TracerProvider)}}), cfg)
 	} else {
 		path := opts.SQLitePath
 		if path == "" {

@@ -1,6 +1,7 @@
 // Package telemetry is what operators see of a running portal beyond its
 // logs: OpenTelemetry traces (HTTP requests and GraphQL operations, joined
-// to the caller's trace by its traceparent header) and the Prometheus
+// to the caller's trace by its traceparent header; the store adds one span
+// a PostgreSQL statement, store/tracing.go) and the Prometheus
 // series of the jobs behind the API (purge runs, the outbox and its
 // webhook, the database pool, the build).
 //

@@ -114,3 +114,47 @@ func TestTracingIsOffUnlessAnEndpointIsSet(t *testing.T) {
 		})
 	}
 }
+
+// On PostgreSQL the statements an operation runs are spans under the
+// operation's, in the caller's trace: an operator sees where a slow query
+// spent its time without any statement text or value.
+func TestStatementsAreTracedUnderTheirOperation(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	otel.SetTracerProvider(tp)
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+
+	env := apitest.New(t, "postgres")
+	if r := env.Query(t, env.Token(t, "admin-1", "", auth.RoleAdmin), `query Queue { requests(first: 5) { edges { node { id } } } }`, nil); len(r.Errors) > 0 {
+		t.Fatalf("errors: %+v", r.Errors)
+	}
+	spans := rec.Ended()
+	var op sdktrace.ReadOnlySpan
+	for _, s := range spans {
+		if s.Name() == "query Queue" {
+			op = s
+		}
+	}
+	if op == nil {
+		t.Fatalf("no span for the Queue operation; spans: %v", names(spans))
+	}
+	statements := 0
+	for _, s := range spans {
+		if s.Parent().SpanID() != op.SpanContext().SpanID() {
+			continue
+		}
+		if s.Name() != "SELECT" {
+			t.Errorf("under the operation, span %q: want the statements' (SELECT)", s.Name())
+		}
+		for _, a := range s.Attributes() {
+			if a.Key == "db.query.text" || strings.Contains(a.Value.Emit(), "request") {
+				t.Errorf("statement span attribute %s = %q", a.Key, a.Value.Emit())
+			}
+		}
+		statements++
+	}
+	if statements == 0 {
+		t.Errorf("no statement spans under the operation; spans: %v", names(spans))
+	}
+}

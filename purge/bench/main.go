@@ -45,6 +45,7 @@ func main() {
 		runs     = flag.Int("replicas", 1, "purges run at once, as on several replicas")
 		keep     = flag.Bool("keep", false, "keep the database afterwards")
 		onlyLoad = flag.Bool("load-only", false, "load the database, keep it and stop")
+		byHand   = flag.Bool("handwritten", false, "instead of the purge, the yardstick: batched DELETE … WHERE ctid = ANY(…) of the due rows no active hold covers, one statement a batch, nothing recorded")
 	)
 	flag.Parse()
 	if *records%*perSub != 0 || *due%*perSub != 0 {
@@ -89,6 +90,11 @@ func main() {
 	rep, err := svc.Run(ctx, purge.Options{Actor: "bench", DryRun: true})
 	check(err)
 	fmt.Printf("dry run: would erase %d, %d held, in %s\n", rep.Erased, rep.SkippedHeld, time.Since(dry).Round(time.Millisecond))
+
+	if *byHand {
+		handwritten(ctx, db.SQL(), *batch)
+		return
+	}
 
 	cpuBefore := backendCPU(ctx, db.SQL())
 	runtime.GC()
@@ -141,6 +147,48 @@ func main() {
 		fmt.Println("MISMATCH: the purge did not erase exactly the due, unheld records")
 		os.Exit(1)
 	}
+}
+
+// heldRecord is the purge's hold rule for a record of alias t (store's
+// itemTable.held).
+const heldRecord = `(EXISTS (SELECT 1 FROM holds h WHERE h.subscriber_id = t.subscriber_id AND h.all_items AND h.released_at IS NULL)
+	OR EXISTS (SELECT 1 FROM hold_items i JOIN holds h ON h.subscriber_id = i.subscriber_id AND h.id = i.hold_id
+		WHERE i.subscriber_id = t.subscriber_id AND i.record_id = t.id AND h.released_at IS NULL))`
+
+// handwritten erases the due, unheld records as a hand-written job would:
+// batches of one DELETE by physical row location each, in the purge's
+// order and with its hold check, recording nothing. It is what the purge
+// is measured against.
+func handwritten(ctx context.Context, db *sql.DB, batch int) {
+	cpuBefore := backendCPU(ctx, db)
+	del := `DELETE FROM records WHERE ctid = ANY(ARRAY(SELECT t.ctid FROM records t WHERE t.purge_after <= now() AND NOT ` + heldRecord +
+		` ORDER BY t.purge_after, t.subscriber_id, t.id LIMIT $1))`
+	t0 := time.Now()
+	var erased int64
+	batches := 0
+	for {
+		res, err := db.ExecContext(ctx, del, batch)
+		check(err)
+		n, err := res.RowsAffected()
+		check(err)
+		if n == 0 {
+			break
+		}
+		erased += n
+		batches++
+	}
+	took := time.Since(t0)
+	var serverCPU time.Duration
+	for pid, t := range backendCPU(ctx, db) {
+		serverCPU += t - cpuBefore[pid]
+	}
+	var load float64
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Sscan(string(b), &load)
+	}
+	fmt.Printf("handwritten DELETE, batch %d: erased %d in %s (%d batches): %.0f records/s; server CPU %s (%.1f µs a record); load average %.1f\n",
+		batch, erased, took.Round(time.Millisecond), batches, float64(erased)/took.Seconds(), serverCPU.Round(time.Millisecond),
+		float64(serverCPU.Microseconds())/float64(erased), load)
 }
 
 // timedStore adds up the time spent in each step of the batches.

@@ -39,7 +39,12 @@ fi
 token=$("$work/portal" token --demo active)
 cd "$here"
 rm -rf generated
-PORTAL_GRAPHQL_URL="http://$PORTAL_ADDR/graphql" node node_modules/.bin/graphql-codegen --config codegen.yml
+# Its progress is printed only when it fails.
+if ! PORTAL_GRAPHQL_URL="http://$PORTAL_ADDR/graphql" node node_modules/.bin/graphql-codegen --config codegen.yml >"$work/codegen.log" 2>&1; then
+  echo "codegen-check: GraphQL Code Generator failed:" >&2
+  cat "$work/codegen.log" >&2
+  exit 1
+fi
 node node_modules/.bin/tsc -p .
 echo "codegen-check: generated/schema.ts ($(wc -l <generated/schema.ts) lines) and generated/operations.ts ($(wc -l <generated/operations.ts) lines) type-check with client.ts"
 node run.mjs "http://$PORTAL_ADDR/graphql" "$token"

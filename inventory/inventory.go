@@ -316,12 +316,23 @@ type RecordsPage struct {
 
 // Records returns one page of the subject's records, optionally of one kind.
 func (s *Service) Records(ctx context.Context, subj *Subject, kind string, first int, after *models.RecordKey) (RecordsPage, error) {
-	if kind != "" {
-		if _, ok := s.cat.RecordKind(kind); !ok {
-			return RecordsPage{}, apperr.BadInput("kind", "unknown record kind %q", kind)
+	return s.records(ctx, subj, models.RecordPage{Kind: kind, After: after, Limit: first})
+}
+
+// UnsentRecords is Records without the records a document of the
+// transmission request already carried: what its next document may carry.
+func (s *Service) UnsentRecords(ctx context.Context, subj *Subject, kind, requestID string, first int, after *models.RecordKey) (RecordsPage, error) {
+	return s.records(ctx, subj, models.RecordPage{Kind: kind, After: after, Limit: first, UnsentFor: requestID})
+}
+
+func (s *Service) records(ctx context.Context, subj *Subject, p models.RecordPage) (RecordsPage, error) {
+	if p.Kind != "" {
+		if _, ok := s.cat.RecordKind(p.Kind); !ok {
+			return RecordsPage{}, apperr.BadInput("kind", "unknown record kind %q", p.Kind)
 		}
 	}
-	rows, more, err := s.store.ListRecords(ctx, models.RecordPage{SubscriberID: subj.Subscriber.ID, Kind: kind, After: after, Limit: first, Apart: subj.Apart})
+	p.SubscriberID, p.Apart = subj.Subscriber.ID, subj.Apart
+	rows, more, err := s.store.ListRecords(ctx, p)
 	if err != nil {
 		return RecordsPage{}, err
 	}

@@ -95,6 +95,9 @@ type RecordPage struct {
 	// them (법 21③): for the subscriber's own view and the purge, never for
 	// other uses.
 	Apart bool
+	// UnsentFor, when set, leaves out the records a document of that
+	// transmission request already carried (TransmissionSent).
+	UnsentFor string
 }
 
 // RecordKey is a record's position in newest-first order.

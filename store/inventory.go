@@ -74,12 +74,12 @@ func (db *DB) AppendRecords(ctx context.Context, recs []*models.Record) (int64, 
 // keyset page on (occurred_at, id), served by the records_subscriber_* indexes.
 // With p.Apart, the records kept apart under a statute are read too.
 func (db *DB) ListRecords(ctx context.Context, p models.RecordPage) ([]*models.Record, bool, error) {
-	q := db.q(ctx).Where("subscriber_id = ?", p.SubscriberID)
+	q, self := db.q(ctx).Where("subscriber_id = ?", p.SubscriberID), "records"
 	if p.Apart {
 		// Both sides filtered by subscriber, and the rest on the union,
 		// which the planner pushes down to both indexes.
 		expr, args := db.everywhere("records", "subscriber_id = ?", p.SubscriberID)
-		q = db.q(ctx).Table(expr, args...)
+		q, self = db.q(ctx).Table(expr, args...), "t"
 	}
 	if p.Kind != "" {
 		q = q.Where("kind = ?", p.Kind)
@@ -87,6 +87,9 @@ func (db *DB) ListRecords(ctx context.Context, p models.RecordPage) ([]*models.R
 	if p.After != nil {
 		t := clock.Stored(p.After.OccurredAt)
 		q = q.Where("(occurred_at < ? OR (occurred_at = ? AND id < ?))", t, t, p.After.ID)
+	}
+	if p.UnsentFor != "" {
+		q = q.Where("NOT EXISTS (SELECT 1 FROM transmission_sent s WHERE s.subscriber_id = "+self+".subscriber_id AND s.request_id = ? AND s.record_id = "+self+".id)", p.UnsentFor)
 	}
 	var rows []*models.Record
 	if err := q.Order("occurred_at DESC, id DESC").Limit(p.Limit + 1).Find(&rows).Error; err != nil {

@@ -82,10 +82,10 @@ type DocRecord struct {
 
 // build gathers document d of request r at now: the profile items of the
 // scope (on a period's first part only) and, for each record kind of the
-// scope, the records no earlier document carried (sent), whatever their
+// scope, the records no earlier document of r carried, whatever their
 // date, newest first, up to limit; MoreRecords says the period has more,
 // for its next part. Items a statute alone keeps are left out.
-func (s *Service) build(ctx context.Context, r *models.TransmissionRequest, rc *models.TransmissionRecipient, d *models.TransmissionDelivery, sent map[int64]bool, limit int, now time.Time) (*Document, error) {
+func (s *Service) build(ctx context.Context, r *models.TransmissionRequest, rc *models.TransmissionRecipient, d *models.TransmissionDelivery, limit int, now time.Time) (*Document, error) {
 	subj, err := s.inv.Load(ctx, r.SubscriberID)
 	if err != nil {
 		return nil, err
@@ -120,12 +120,12 @@ kinds:
 	for _, k := range r.RecordKinds {
 		var after *models.RecordKey
 		for {
-			page, err := s.inv.Records(ctx, subj, k, inventory.MaxPage, after)
+			page, err := s.inv.UnsentRecords(ctx, subj, k, r.ID, inventory.MaxPage, after)
 			if err != nil {
 				return nil, err
 			}
 			for _, rec := range page.Records {
-				if sent[rec.Record.ID] || !rec.Assessment.State.Usable() {
+				if !rec.Assessment.State.Usable() {
 					continue
 				}
 				if len(doc.Records) >= limit {

@@ -136,10 +136,10 @@ type Store interface {
 	AdvanceTransmission(ctx context.Context, r *models.TransmissionRequest, token string) (bool, error)
 
 	CreateDelivery(ctx context.Context, d *models.TransmissionDelivery) error
-	// MarkSent records the records a delivery carries; SentRecordIDs
-	// returns those a request's deliveries carried.
+	// MarkSent records the records a delivery carries: the inventory
+	// leaves them out of the request's later documents
+	// (inventory.Service.UnsentRecords).
 	MarkSent(ctx context.Context, rows []models.TransmissionSent) error
-	SentRecordIDs(ctx context.Context, subscriberID, requestID string) ([]int64, error)
 	GetDelivery(ctx context.Context, id string) (*models.TransmissionDelivery, error)
 	ListDeliveries(ctx context.Context, subscriberID string, requestIDs []string) ([]*models.TransmissionDelivery, error)
 	ClaimDeliveries(ctx context.Context, now time.Time, limit int, token string, leaseUntil time.Time) ([]*models.TransmissionDelivery, error)

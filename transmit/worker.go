@@ -260,17 +260,9 @@ func (w *Worker) advance(ctx context.Context, r *models.TransmissionRequest, tok
 			return w.refuse(ctx, r, token, reason, now)
 		}
 	}
-	sentIDs, err := s.store.SentRecordIDs(ctx, r.SubscriberID, r.ID)
-	if err != nil {
-		return err
-	}
-	sent := make(map[int64]bool, len(sentIDs))
-	for _, id := range sentIDs {
-		sent[id] = true
-	}
 	d := &models.TransmissionDelivery{ID: uuid.NewString(), SubscriberID: r.SubscriberID, RequestID: r.ID, Sequence: r.Deliveries + 1,
 		Period: period, Part: part, ScheduledFor: at, CreatedAt: now}
-	doc, err := s.build(ctx, r, rc, d, sent, w.cfg.MaxRecords, now)
+	doc, err := s.build(ctx, r, rc, d, w.cfg.MaxRecords, now)
 	if err != nil {
 		return err
 	}

@@ -454,6 +454,12 @@ func TestStaffRefuseATransmissionRequestWithAReason(t *testing.T) {
 		if e := audits.AuditEvents.Edges; len(e) != 1 || e[0].Node.ActorID != "agent-1" || e[0].Node.TargetID != id || !strings.Contains(e[0].Node.Details, "IMPERSONATION") {
 			t.Fatalf("audit = %+v", audits)
 		}
+		// The agent's reading of the subscriber's requests is audited too.
+		do(t, env, env.Token(t, "admin-1", "", auth.RoleAdmin), `query($f: AuditFilter) { auditEvents(filter: $f, first: 10) { edges { node { actorId targetId details } } } }`,
+			map[string]any{"f": map[string]any{"subjectId": "ref-1", "action": "subscriber.read"}}, &audits)
+		if e := audits.AuditEvents.Edges; len(e) != 1 || e[0].Node.ActorID != "agent-1" {
+			t.Fatalf("staff reads audited = %+v", audits)
+		}
 	})
 }
 

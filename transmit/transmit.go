@@ -676,12 +676,20 @@ func (s *Service) actsFor(ctx context.Context, who Staff, subscriberID string) e
 }
 
 // ListFor returns a subscriber's transmission requests to staff who may
-// act for them.
+// act for them; the read is audited, as every staff read of a
+// subscriber's data.
 func (s *Service) ListFor(ctx context.Context, who Staff, subscriberID string) ([]*models.TransmissionRequest, error) {
 	if err := s.actsFor(ctx, who, subscriberID); err != nil {
 		return nil, err
 	}
-	return s.store.ListTransmissions(ctx, subscriberID)
+	rs, err := s.store.ListTransmissions(ctx, subscriberID)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.InTx(ctx, func(tx Store) error {
+		return s.rec.Record(ctx, tx, audit.Event{Action: audit.ActionSubscriberRead, Subject: subscriberID, TargetType: "transmission_requests", TargetID: subscriberID})
+	})
+	return rs, err
 }
 
 // staffReasons lists the refusal reasons staff may give.

@@ -40,16 +40,16 @@ func (q quietTrace) Trace(ctx context.Context, begin time.Time, fc func() (strin
 	if q.level < gormlogger.Info && !failed && (q.slow <= 0 || time.Since(begin) <= q.slow) {
 		return
 	}
-	q.Interface.Trace(ctx, begin, fc, loggable(err))
+	q.Interface.Trace(ctx, begin, fc, Loggable(err))
 }
 
-// loggable is what a log line may say of a failed statement's error.
+// Loggable is what a log line may say of a failed statement's error.
 // PostgreSQL's message can quote the offending value ('invalid input syntax
 // for type uuid: "…"'), so a PostgreSQL error is logged by what it is — its
 // SQLSTATE and the names of the constraint, table and column involved —
 // and never by what it says; other errors (the driver's, SQLite's, which
 // name columns, not values) pass as they are.
-func loggable(err error) error {
+func Loggable(err error) error {
 	var pg *pgconn.PgError
 	if err == nil || !errors.As(err, &pg) {
 		return err

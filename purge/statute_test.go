@@ -437,3 +437,74 @@ func TestAnInterruptedMoveLeavesEachRowInOnePlaceAndTheNextRunFinishes(t *testin
 		})
 	})
 }
+
+// What the operator's feeds send again once it is kept apart stays apart:
+// a profile item fed again (a corrected value) is updated where it is, a
+// record fed again is skipped, and an item the feed no longer sends goes
+// from there too; nothing reappears in use.
+func TestFeedingAgainWhatIsKeptApartKeepsItApart(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		ctx := context.Background()
+		e := newEnv(t, db, kst(2019, 1, 1))
+		taxKept(t, e, "s-1")
+		e.clock.Set(kst(2020, 1, 10))
+		if rep, err := e.purge.Run(ctx, purge.Options{Actor: "test"}); err != nil || rep.MovedApart != 3 {
+			t.Fatalf("moved %v apart: %v", rep, err)
+		}
+
+		// The profile fed again with the name corrected and a phone the
+		// tax clause keeps too; the records fed again.
+		if _, err := e.feed.UpsertSubscriber(ctx, feed.SubscriberInput{ID: "s-1", Status: models.StatusTerminated, SignedUpAt: kst(2016, 1, 1), TerminatedAt: new(kst(2019, 3, 1)), BirthDate: new("1985-03-02"),
+			Items: []feed.ItemInput{{Category: "applicant.name", Value: "김민수"}}}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := e.feed.AppendRecords(ctx, "s-1", concat(records("s-1", "PAYMENT", 1, kst(2019, 2, 1)), records("s-1", "BILLING", 1, kst(2019, 2, 1))))
+		if err != nil || n != 0 {
+			t.Fatalf("appended %d again: %v", n, err)
+		}
+		if inUse, apart := inUseAndApart(t, db, "s-1"); inUse != 0 || apart != 3 {
+			t.Errorf("fed again: %d in use, %d apart; want 0 and 3", inUse, apart)
+		}
+		subj, err := e.inv.LoadOwnData(ctx, "s-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs, err := e.inv.Holdings(ctx, subj, inventoryAll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hs) != 1 {
+			t.Fatalf("the own view shows %d holdings", len(hs))
+		}
+		if v, err := e.inv.Reveal(subj, hs[0].Holding); err != nil || v != "김민수" || hs[0].Assessment.State != retention.StateRetainedByStatute {
+			t.Errorf("the name kept apart: %q (%v), %s; want the corrected value, still kept by statute", v, err, hs[0].Assessment.State)
+		}
+
+		// A second name fed now is kept by the tax clause alone from the
+		// start: the next run moves it apart.
+		profile := func(names ...string) {
+			t.Helper()
+			in := feed.SubscriberInput{ID: "s-1", Status: models.StatusTerminated, SignedUpAt: kst(2016, 1, 1), TerminatedAt: new(kst(2019, 3, 1)), BirthDate: new("1985-03-02")}
+			for _, n := range names {
+				in.Items = append(in.Items, feed.ItemInput{Category: "applicant.name", Value: n})
+			}
+			if _, err := e.feed.UpsertSubscriber(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		profile("김민수", "Kim Minsu")
+		if inUse, apart := inUseAndApart(t, db, "s-1"); inUse != 1 || apart != 3 {
+			t.Errorf("a second name fed: %d in use, %d apart; want 1 and 3", inUse, apart)
+		}
+		if rep, err := e.purge.Run(ctx, purge.Options{Actor: "test"}); err != nil || rep.MovedApart != 1 {
+			t.Fatalf("moved %v apart: %v", rep, err)
+		}
+		// Fed without it, the second name goes from where it is kept.
+		profile("김민수")
+		if inUse, apart := inUseAndApart(t, db, "s-1"); inUse != 0 || apart != 3 {
+			t.Errorf("the second name no longer fed: %d in use, %d apart; want 0 and 3", inUse, apart)
+		}
+	})
+}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -27,41 +29,96 @@ func (db *DB) ListHoldings(ctx context.Context, subscriberID string) ([]*models.
 // holdingUpsertColumns are what feeding a holding again replaces.
 var holdingUpsertColumns = []string{"category", "value_text", "value_cipher", "key_id", "source", "collected_at", "purge_after", "statute_from", "updated_at"}
 
-// UpsertHoldings is UpsertHolding for many holdings, in one statement.
+// UpsertHoldings is UpsertHolding for many holdings, in one statement; a
+// holding kept apart under a statute is updated where it is, so feeding it
+// again never makes a second copy in use.
 func (db *DB) UpsertHoldings(ctx context.Context, hs []*models.Holding) error {
 	if len(hs) == 0 {
 		return nil
 	}
-	for _, h := range hs {
+	ids := make([]string, len(hs))
+	for i, h := range hs {
 		normalizeTimes(&h.CollectedAt, h.PurgeAfter, h.StatuteFrom)
+		ids[i] = h.ID
 	}
-	err := db.q(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "id"}},
-		DoUpdates: clause.AssignmentColumns(holdingUpsertColumns),
-	}).Create(&hs).Error
-	return translate(err)
+	var kept []string
+	if err := db.q(ctx).Table(db.dialect.apart("holdings")).Where("id IN ?", ids).Pluck("id", &kept).Error; err != nil {
+		return translate(err)
+	}
+	inUse, apart := hs, []*models.Holding(nil)
+	if len(kept) > 0 {
+		inUse = nil
+		for _, h := range hs {
+			if slices.Contains(kept, h.ID) {
+				apart = append(apart, h)
+			} else {
+				inUse = append(inUse, h)
+			}
+		}
+	}
+	for table, rows := range map[string][]*models.Holding{"holdings": inUse, db.dialect.apart("holdings"): apart} {
+		if len(rows) == 0 {
+			continue
+		}
+		err := db.q(ctx).Table(table).Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "id"}},
+			DoUpdates: clause.AssignmentColumns(holdingUpsertColumns),
+		}).Create(&rows).Error
+		if err != nil {
+			return translate(err)
+		}
+	}
+	return nil
 }
 
 // DeleteHoldingsExcept removes a subscriber's holdings of the given
-// categories whose ids are not in keep: a feed that no longer sends an item
-// means the operator no longer holds it.
+// categories whose ids are not in keep, in use or kept apart: a feed that
+// no longer sends an item means the operator no longer holds it.
 func (db *DB) DeleteHoldingsExcept(ctx context.Context, subscriberID string, categories, keep []string) (int64, error) {
-	q := db.q(ctx).Where("subscriber_id = ? AND category IN ?", subscriberID, categories)
-	if len(keep) > 0 {
-		q = q.Where("id NOT IN ?", keep)
+	var n int64
+	for _, table := range []string{"holdings", db.dialect.apart("holdings")} {
+		q := db.q(ctx).Table(table).Where("subscriber_id = ? AND category IN ?", subscriberID, categories)
+		if len(keep) > 0 {
+			q = q.Where("id NOT IN ?", keep)
+		}
+		res := q.Delete(&models.Holding{})
+		if res.Error != nil {
+			return n, translate(res.Error)
+		}
+		n += res.RowsAffected
 	}
-	res := q.Delete(&models.Holding{})
-	return res.RowsAffected, translate(res.Error)
+	return n, nil
 }
 
 // AppendRecords inserts records, skipping any whose (kind, external id) the
-// subscriber already has, and returns how many were new.
+// subscriber already has, in use or kept apart, and returns how many were
+// new.
 func (db *DB) AppendRecords(ctx context.Context, recs []*models.Record) (int64, error) {
 	if len(recs) == 0 {
 		return 0, nil
 	}
+	subs, exts := map[string]bool{}, make([]string, 0, len(recs))
 	for _, r := range recs {
 		normalizeTimes(&r.OccurredAt, r.PurgeAfter, r.StatuteFrom)
+		subs[r.SubscriberID] = true
+		exts = append(exts, r.ExternalID)
+	}
+	// A record fed again once kept apart stays there, alone.
+	var kept []models.Record
+	if err := db.q(ctx).Table(db.dialect.apart("records")).Select("subscriber_id, kind, external_id").
+		Where("subscriber_id IN ? AND external_id IN ?", slices.Collect(maps.Keys(subs)), exts).Find(&kept).Error; err != nil {
+		return 0, translate(err)
+	}
+	if len(kept) > 0 {
+		type key struct{ sub, kind, ext string }
+		there := make(map[key]bool, len(kept))
+		for _, k := range kept {
+			there[key{k.SubscriberID, k.Kind, k.ExternalID}] = true
+		}
+		recs = slices.DeleteFunc(slices.Clone(recs), func(r *models.Record) bool { return there[key{r.SubscriberID, r.Kind, r.ExternalID}] })
+		if len(recs) == 0 {
+			return 0, nil
+		}
 	}
 	res := db.q(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "subscriber_id"}, {Name: "kind"}, {Name: "external_id"}},

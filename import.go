@@ -15,7 +15,7 @@ func importCommand() *cli.Command {
 		Usage:     "load subscribers and their records from JSON Lines",
 		ArgsUsage: "FILE",
 		UsageText: "portal import FILE   (- reads standard input)",
-		Description: "One subscriber a line, with records (DESIGN.md), through the same feed and rules as the\n" +
+		Description: "One subscriber a line, with records (README, import), through the same feed and rules as the\n" +
 			"API. Bad lines are reported by their line number in the file and skipped; the exit status\n" +
 			"is 1 if any failed. Importing the same file twice changes nothing.",
 		Action: func(ctx context.Context, cmd *cli.Command) error {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apitest"
 	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/loadtest"
@@ -37,7 +38,7 @@ func BenchmarkHomeScreen(b *testing.B) {
 		tokens[i] = env.Token(b, s.Line.ID, act, auth.RoleSubscriber)
 		// A dispute of everything, as the load benchmark's requests are
 		// mostly: the hold it places is on the home screen's path too.
-		if _, err := env.Requests.File(ctx, requests.Actor{ID: s.Line.ID, Guardian: act, Subscriber: true}, requests.FileInput{
+		if _, err := env.Requests.File(ctx, actor.Actor{Subject: s.Line.ID, Roles: []actor.Role{actor.RoleSubscriber}, Guardian: act}, requests.FileInput{
 			Type: models.RequestDispute, Scope: requests.Scope{All: true}, Reason: "제 정보가 아닙니다",
 			IdempotencyKey: "bench-" + s.Line.ID, Via: "APP",
 		}); err != nil {

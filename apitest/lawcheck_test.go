@@ -152,7 +152,7 @@ func member(id string, signedUp time.Time, items ...string) map[string]any {
 // period ends on the day before the day corresponding to its first day six
 // months on, or on the last day of that month when it has none. A period
 // ending on a weekend is not moved: 민법 161 lengthens a deadline to act,
-// and POLICY.md's reading moves only tax filing deadlines, so data is not
+// and docs/POLICY.md's reading moves only tax filing deadlines, so data is not
 // kept a day longer than the notice says.
 func TestLawCheckSixMonthsAfterTermination(t *testing.T) {
 	cases := []struct {
@@ -280,7 +280,7 @@ func TestLawCheckTaxClauseAcrossTheYearEndInKorea(t *testing.T) {
 }
 
 // Unpaid fees stop only the clock of the six months after termination
-// (POLICY.md, "Reading of the rules"): message content, records whose own
+// (docs/POLICY.md, "Reading of the rules"): message content, records whose own
 // clause has ended and optional items whose consent was withdrawn still go
 // on time. Once settled, the rest is kept through the day of settlement.
 func TestLawCheckUnpaidFeesHoldOnlyThePostTerminationClock(t *testing.T) {

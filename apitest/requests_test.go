@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apitest"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/auth"
@@ -178,8 +179,7 @@ func TestRequestJourneyThroughTheAPI(t *testing.T) {
 			if err != nil || !rep.OK() {
 				t.Fatalf("audit chain: %+v %v", rep, err)
 			}
-			adminCtx := auth.WithPrincipal(ctx, &auth.Principal{Subject: "admin-1", Roles: []auth.Role{auth.RoleAdmin}})
-			page, err := trail.List(adminCtx, audit.Filter{Subject: "sub-1", Action: audit.ActionSubscriberRead}, 100, "")
+			page, err := trail.List(ctx, actor.Staff("admin-1", actor.RoleAdmin), audit.Filter{Subject: "sub-1", Action: audit.ActionSubscriberRead}, 100, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -18,7 +18,7 @@ import (
 	"github.com/xroshot/portal/telemetry"
 )
 
-// The tests of issue 14 (rights as LAW.md writes them), through the API on
+// The tests of issue 14 (rights as docs/LAW.md writes them), through the API on
 // both stores.
 
 const fileMut = `mutation($in: FileRequestInput!) { fileRequest(input: $in) { id status type overdue late extended assigned assigneeId approvalRequired approved verification { method reference } } }`

@@ -130,7 +130,7 @@ func TestYearlyUsageNoticeAndCoverage(t *testing.T) {
 			Categories, RecordKinds []string
 			Records                 int
 		}
-		// POLICY.md: name, phone and e-mail serve SERVICE, OPERATIONS,
+		// docs/POLICY.md: name, phone and e-mail serve SERVICE, OPERATIONS,
 		// MARKETING and OUTSOURCING; usage, access-log and payment records
 		// SERVICE and OPERATIONS. No marketing consent: no MARKETING. Four
 		// records of 2026.

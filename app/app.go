@@ -198,7 +198,7 @@ func (a *App) Minter() auth.Minter {
 // resolvers' per-operation middleware (the data loaders) that must run
 // around it.
 func (a *App) Schema() (graphql.ExecutableSchema, graphql.OperationMiddleware) {
-	res := resolvers.New(resolvers.Deps{Catalog: a.Catalog, Clock: a.Clock, Inventory: a.Inventory, Feed: a.Feed, Consent: a.Consent, RequestSvc: a.Requests, Audit: a.Audit, Purge: a.Purge,
+	res := resolvers.New(resolvers.Deps{Catalog: a.Catalog, Inventory: a.Inventory, Feed: a.Feed, Consent: a.Consent, RequestSvc: a.Requests, Audit: a.Audit, Purge: a.Purge,
 		Transmit: a.Transmit, UsageNotice: a.UsageNotice})
 	return graph.NewExecutableSchema(resolvers.Config(res)), res.WithLoaders
 }

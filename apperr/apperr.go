@@ -1,6 +1,7 @@
 // Package apperr holds the error kinds every layer shares, so that one error
 // presenter can turn any of them into the GraphQL error code the API promises
-// (DESIGN.md, API contract) without knowing where it came from.
+// (README, API: "Errors carry extensions.code") without knowing where it
+// came from.
 package apperr
 
 import (

@@ -1,6 +1,6 @@
 // Package audit keeps the portal's audit trail: every read of a subscriber's
 // data by staff and every change anywhere, with who acted, in which roles,
-// for whom, on whose data, when, in which request and from where (LAW.md,
+// for whom, on whose data, when, in which request and from where (docs/LAW.md,
 // Security: staff access logs kept 2 years, tamper-evident, able to tell
 // whose data a staff account read).
 //
@@ -63,14 +63,14 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/xroshot/portal/auth"
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/reqctx"
 )
 
 // RetentionYears is how long audit events are kept: staff access logs of a
-// carrier are kept 2 years (LAW.md, Security). Pruning never removes an
+// carrier are kept 2 years (docs/LAW.md, Security). Pruning never removes an
 // event younger than this.
 const RetentionYears = 2
 
@@ -108,24 +108,27 @@ type Actor struct {
 	ClientAddr string
 }
 
-// FromContext returns the actor of the request in ctx: the verified
-// principal (auth.FromContext) with the request id and client address the
-// HTTP edge recorded (reqctx). Without a principal the ID is empty, and
-// Record refuses the event unless the caller names an actor.
+// By is how the trail records a: who acted (the guardian under a
+// guardian's token, with the minor as ActingFor), the roles, and the request
+// id and client address the HTTP edge put on ctx (reqctx).
+func By(ctx context.Context, a actor.Actor) Actor {
+	out := Actor{ID: a.Who(), RequestID: reqctx.RequestID(ctx), ClientAddr: reqctx.ClientAddr(ctx)}
+	if a.ActsForMinor() {
+		out.ActingFor = a.Subject
+	}
+	for _, r := range a.Roles {
+		out.Roles = append(out.Roles, string(r))
+	}
+	return out
+}
+
+// FromContext returns the trail's record of the actor of the request in
+// ctx (actor.From, put there by the HTTP edge): By of that actor. Without
+// an actor the ID is empty, and Record refuses the event unless the caller
+// names one.
 func FromContext(ctx context.Context) Actor {
-	a := Actor{RequestID: reqctx.RequestID(ctx), ClientAddr: reqctx.ClientAddr(ctx)}
-	p, ok := auth.FromContext(ctx)
-	if !ok {
-		return a
-	}
-	a.ID = p.Subject
-	if p.ActingFor() {
-		a.ID, a.ActingFor = p.Actor, p.Subject
-	}
-	for _, r := range p.Roles {
-		a.Roles = append(a.Roles, string(r))
-	}
-	return a
+	a, _ := actor.From(ctx)
+	return By(ctx, a)
 }
 
 // System is the actor for the portal's own jobs (the purge, retention
@@ -136,7 +139,7 @@ func System(ctx context.Context, job string) Actor {
 	if a.ID != "" {
 		return a
 	}
-	a.ID, a.Roles = "portal:"+job, []string{string(auth.RoleSystem)}
+	a.ID, a.Roles = "portal:"+job, []string{string(actor.RoleSystem)}
 	return a
 }
 
@@ -174,7 +177,7 @@ type Store interface {
 }
 
 // Pseudonyms is implemented by stores that name subscribers in the trail by
-// a pseudonymous marker rather than by their id (POLICY.md §3: once a
+// a pseudonymous marker rather than by their id (docs/POLICY.md §3: once a
 // subscriber is erased, what may remain is a pseudonymous marker the trail
 // refers to). The marker's link to the subscriber goes with the subscriber,
 // so the events about them, kept for the trail's own two years, then name

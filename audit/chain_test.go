@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/audit"
-	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/reqctx"
@@ -94,16 +94,16 @@ func TestFromContext(t *testing.T) {
 	}{
 		{
 			name: "an agent",
-			ctx:  withReq(auth.WithPrincipal(context.Background(), &auth.Principal{Subject: "agent-7", Roles: []auth.Role{auth.RoleAgent, auth.RoleAdmin}})),
+			ctx:  withReq(actor.With(context.Background(), actor.Staff("agent-7", actor.RoleAgent, actor.RoleAdmin))),
 			want: audit.Actor{ID: "agent-7", Roles: []string{"agent", "admin"}, RequestID: "req-9", ClientAddr: "192.0.2.1"},
 		},
 		{
 			name: "a guardian acting for a minor",
-			ctx:  withReq(auth.WithPrincipal(context.Background(), &auth.Principal{Subject: "minor-1", Actor: "guardian-1", Roles: []auth.Role{auth.RoleSubscriber}})),
+			ctx:  withReq(actor.With(context.Background(), actor.GuardianOf("minor-1", "guardian-1"))),
 			want: audit.Actor{ID: "guardian-1", ActingFor: "minor-1", Roles: []string{"subscriber"}, RequestID: "req-9", ClientAddr: "192.0.2.1"},
 		},
 		{
-			name: "no principal",
+			name: "no actor",
 			ctx:  withReq(context.Background()),
 			want: audit.Actor{RequestID: "req-9", ClientAddr: "192.0.2.1"},
 		},

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/audit"
-	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/reqctx"
@@ -24,13 +24,20 @@ func newTrail(db *store.DB) (*audit.Trail, *clock.Manual) {
 }
 
 // staffCtx is a request by a staff member with the given roles.
-func staffCtx(id string, roles ...auth.Role) context.Context {
-	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{Subject: id, Roles: roles})
+func staffCtx(id string, roles ...actor.Role) context.Context {
+	ctx := actor.With(context.Background(), actor.Staff(id, roles...))
 	ctx = reqctx.WithRequestID(ctx, "req-"+id)
 	return reqctx.WithClientAddr(ctx, "10.0.0.7")
 }
 
-var adminCtx = staffCtx("admin-1", auth.RoleAdmin)
+var adminCtx = staffCtx("admin-1", actor.RoleAdmin)
+
+// actorOf is the actor of ctx (the zero actor when there is none), as the
+// HTTP edge would pass it to List.
+func actorOf(ctx context.Context) actor.Actor {
+	a, _ := actor.From(ctx)
+	return a
+}
 
 // readEvent is agent-7 reading subscriber sub's profile.
 func readEvent(sub string) audit.Event {
@@ -41,7 +48,7 @@ func readEvent(sub string) audit.Event {
 // clock moving an hour between them.
 func appendN(t testing.TB, tr *audit.Trail, c *clock.Manual, n int) {
 	t.Helper()
-	ctx := staffCtx("agent-7", auth.RoleAgent)
+	ctx := staffCtx("agent-7", actor.RoleAgent)
 	for i := range n {
 		if err := tr.Record(ctx, readEvent(fmt.Sprintf("sub-%d", i%5))); err != nil {
 			t.Fatalf("record event %d: %v", i+1, err)

@@ -2,16 +2,14 @@ package audit
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
-	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/paging"
 )
 
 // LogStore is what the trail reads and prunes, beyond recording.
@@ -95,20 +93,19 @@ func (p *Page) EndCursor() string {
 
 // Page sizes of List.
 const (
-	DefaultPageSize = 20
-	MaxPageSize     = 100
+	DefaultPageSize = paging.DefaultSize
+	MaxPageSize     = paging.MaxSize
 )
 
 // List returns up to first events matching f (DefaultPageSize for 0, at
 // most MaxPageSize), newest first, after the event whose cursor is after
 // ("" for the first page). The trail is for admins only: anyone else is
 // FORBIDDEN.
-func (t *Trail) List(ctx context.Context, f Filter, first int, after string) (*Page, error) {
-	p, err := auth.Require(ctx)
-	if err != nil {
-		return nil, apperr.Unauthenticated("%s", err.Error())
+func (t *Trail) List(ctx context.Context, who actor.Actor, f Filter, first int, after string) (*Page, error) {
+	if !who.Known() {
+		return nil, apperr.Unauthenticated("a bearer token is required")
 	}
-	if !p.Has(auth.RoleAdmin) {
+	if !who.IsAdmin() {
 		return nil, apperr.Forbidden("the audit trail is for admins")
 	}
 	switch {
@@ -151,32 +148,18 @@ func (t *Trail) List(ctx context.Context, f Filter, first int, after string) (*P
 	return page, nil
 }
 
-// cursorTag marks audit cursors, so a cursor of another list is refused
-// rather than misread.
-const cursorTag = "audit:"
+// cursorTag marks audit cursors (package paging), so a cursor of another
+// list is refused rather than misread.
+const cursorTag = "audit"
 
-func encodeCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorTag + strconv.FormatInt(seq, 10)))
-}
+func encodeCursor(seq int64) string { return paging.Encode(cursorTag, paging.ID(seq)) }
 
 func decodeCursor(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
+	f, err := paging.Decode(s, cursorTag, 1)
+	if f == nil || err != nil {
+		return 0, err
 	}
-	bad := apperr.BadInput("after", "not a cursor of this list")
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return 0, bad
-	}
-	rest, ok := strings.CutPrefix(string(b), cursorTag)
-	if !ok {
-		return 0, bad
-	}
-	seq, err := strconv.ParseInt(rest, 10, 64)
-	if err != nil || seq <= 0 {
-		return 0, bad
-	}
-	return seq, nil
+	return paging.ParseID(f[0])
 }
 
 // Prune removes the events that occurred before olderThan, which must be

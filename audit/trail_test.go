@@ -10,9 +10,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
-	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/store"
@@ -30,7 +30,7 @@ func TestChainVerifiesAfterManyAppends(t *testing.T) {
 		err := db.InTx(ctx, func(tx *store.DB) error {
 			for i := range 10 {
 				e := audit.Event{Action: audit.ActionConsentSet, Subject: "sub-1", TargetType: "consent", TargetID: fmt.Sprint(i), Details: map[string]any{"changes": []string{"marketing.sms:GRANTED"}, "consents": i}}
-				if err := tr.Recorder().Record(staffCtx("sub-1", auth.RoleSubscriber), tx, e); err != nil {
+				if err := tr.Recorder().Record(staffCtx("sub-1", actor.RoleSubscriber), tx, e); err != nil {
 					return err
 				}
 			}
@@ -78,7 +78,7 @@ func TestRecordedEventReadsBack(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		tr, _ := newTrail(db)
-		guardian := auth.WithPrincipal(context.Background(), &auth.Principal{Subject: "minor-1", Actor: "guardian-1", Roles: []auth.Role{auth.RoleSubscriber}})
+		guardian := actor.With(context.Background(), actor.GuardianOf("minor-1", "guardian-1"))
 		e := audit.Event{Action: audit.ActionConsentSet, Subject: "minor-1", TargetType: "consent", TargetID: "MARKETING_SMS", Details: map[string]any{"changes": []string{"marketing.sms:WITHDRAWN"}, "via": "web"}}
 		if err := tr.Record(guardian, e); err != nil {
 			t.Fatal(err)
@@ -86,7 +86,7 @@ func TestRecordedEventReadsBack(t *testing.T) {
 		if err := tr.Record(context.Background(), audit.Event{Actor: audit.System(context.Background(), "purge"), Action: audit.ActionPurgeRun, TargetType: "purge_run", TargetID: "7", Details: map[string]any{"erased": 3}}); err != nil {
 			t.Fatal(err)
 		}
-		page, err := tr.List(adminCtx, audit.Filter{}, 10, "")
+		page, err := tr.List(adminCtx, actorOf(adminCtx), audit.Filter{}, 10, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +286,7 @@ func TestCheckpointDetectsRewrittenOrCutTail(t *testing.T) {
 func TestChangeAndEventCommitTogether(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := staffCtx("agent-7", auth.RoleAgent)
+		ctx := staffCtx("agent-7", actor.RoleAgent)
 		tr, _ := newTrail(db)
 		boom := errors.New("the change failed")
 		err := db.InTx(ctx, func(tx *store.DB) error {
@@ -351,7 +351,7 @@ func TestConcurrentAppendersKeepTheChainWhole(t *testing.T) {
 				tr := audit.New(db.ForAudit(), c)
 				for i := range perReplica {
 					wg.Go(func() {
-						ctx := staffCtx(fmt.Sprintf("agent-%d", r), auth.RoleAgent)
+						ctx := staffCtx(fmt.Sprintf("agent-%d", r), actor.RoleAgent)
 						// A change and its event, in one transaction.
 						errs <- db.InTx(ctx, func(tx *store.DB) error {
 							if _, err := tx.CountSubscribers(ctx); err != nil {
@@ -402,7 +402,7 @@ func TestPruneKeepsTheChainVerifiable(t *testing.T) {
 		tr, c := newTrail(db)
 		// Thirty events a day apart, from 2020-01-01.
 		for i := range 30 {
-			if err := tr.Record(staffCtx("agent-7", auth.RoleAgent), readEvent(fmt.Sprintf("sub-%d", i))); err != nil {
+			if err := tr.Record(staffCtx("agent-7", actor.RoleAgent), readEvent(fmt.Sprintf("sub-%d", i))); err != nil {
 				t.Fatal(err)
 			}
 			c.Advance(24 * time.Hour)
@@ -458,7 +458,7 @@ func TestPruneKeepsTheChainVerifiable(t *testing.T) {
 		if err != nil || !rep.OK() || rep.From != 31 || rep.Checked != 2 {
 			t.Errorf("Verify after pruning everything = %+v, %v; want seqs 31 and 32 sound", rep, err)
 		}
-		if err := tr.Record(staffCtx("agent-7", auth.RoleAgent), readEvent("sub-1")); err != nil {
+		if err := tr.Record(staffCtx("agent-7", actor.RoleAgent), readEvent("sub-1")); err != nil {
 			t.Fatal(err)
 		}
 		rep, err = tr.Verify(ctx, 0, 0)
@@ -545,7 +545,7 @@ func TestListFiltersAndPages(t *testing.T) {
 						if pages > len(seed) {
 							t.Fatalf("page size %d: paging does not end", size)
 						}
-						page, err := tr.List(adminCtx, tc.filter, size, after)
+						page, err := tr.List(adminCtx, actorOf(adminCtx), tc.filter, size, after)
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -580,8 +580,8 @@ func TestListRefusesWhatItMust(t *testing.T) {
 			want  error
 		}{
 			{name: "no token", ctx: context.Background(), want: apperr.ErrUnauthenticated},
-			{name: "an agent", ctx: staffCtx("agent-7", auth.RoleAgent), want: apperr.ErrForbidden},
-			{name: "a subscriber", ctx: staffCtx("sub-1", auth.RoleSubscriber), want: apperr.ErrForbidden},
+			{name: "an agent", ctx: staffCtx("agent-7", actor.RoleAgent), want: apperr.ErrForbidden},
+			{name: "a subscriber", ctx: staffCtx("sub-1", actor.RoleSubscriber), want: apperr.ErrForbidden},
 			{name: "a negative page", ctx: adminCtx, first: -1, want: apperr.ErrBadInput},
 			{name: "a cursor of another list", ctx: adminCtx, after: "cmVjOjE6Mg", want: apperr.ErrBadInput},
 			{name: "garbage cursor", ctx: adminCtx, after: "!!", want: apperr.ErrBadInput},
@@ -590,7 +590,7 @@ func TestListRefusesWhatItMust(t *testing.T) {
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				_, err := tr.List(tc.ctx, audit.Filter{}, tc.first, tc.after)
+				_, err := tr.List(tc.ctx, actorOf(tc.ctx), audit.Filter{}, tc.first, tc.after)
 				if !errors.Is(err, tc.want) {
 					t.Errorf("List = %v, want %v", err, tc.want)
 				}
@@ -617,7 +617,7 @@ func TestListCapsThePage(t *testing.T) {
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				page, err := tr.List(adminCtx, audit.Filter{}, tc.first, "")
+				page, err := tr.List(adminCtx, actorOf(adminCtx), audit.Filter{}, tc.first, "")
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -64,8 +64,9 @@ func ParseRole(s string) (Role, error) {
 	return "", fmt.Errorf("%w %q", ErrUnknownRole, s)
 }
 
-// Principal is who a verified token speaks for. Resolvers and the domain decide
-// from it alone; they never see the token.
+// Principal is who a verified token speaks for. The HTTP edge turns it into
+// the request's actor.Actor, which the resolvers and the domain decide from;
+// they never see the token or the principal.
 type Principal struct {
 	// Subject is the token's sub: a subscriber id, a staff id or a service id.
 	Subject string
@@ -78,22 +79,4 @@ type Principal struct {
 	TokenID string
 	// ExpiresAt lets long-lived connections (subscriptions) end with the token.
 	ExpiresAt time.Time
-}
-
-// Has reports whether p may act in role r. A nil principal has no roles, so
-// callers can ask without first checking that someone is logged in.
-func (p *Principal) Has(r Role) bool {
-	return p != nil && slices.Contains(p.Roles, r)
-}
-
-// IsStaff reports whether p works the request queue; agents and admins share
-// the staff views, with assignment rules applied by the domain.
-func (p *Principal) IsStaff() bool {
-	return p.Has(RoleAgent) || p.Has(RoleAdmin)
-}
-
-// ActingFor reports whether someone other than the subject holds the token
-// (a guardian for a minor), which changes who is recorded as having acted.
-func (p *Principal) ActingFor() bool {
-	return p != nil && p.Actor != ""
 }

@@ -44,37 +44,6 @@ func TestParseRole(t *testing.T) {
 	}
 }
 
-func TestPrincipalMethods(t *testing.T) {
-	t.Parallel()
-	type answers struct{ Subscriber, Admin, Staff, ActingFor bool }
-	tests := []struct {
-		name string
-		p    *Principal
-		want answers
-	}{
-		{name: "nil principal", p: nil, want: answers{}},
-		{name: "subscriber", p: &Principal{Subject: "s", Roles: []Role{RoleSubscriber}}, want: answers{Subscriber: true}},
-		{name: "guardian for a minor", p: &Principal{Subject: "minor", Roles: []Role{RoleSubscriber}, Actor: "guardian"}, want: answers{Subscriber: true, ActingFor: true}},
-		{name: "agent is staff", p: &Principal{Subject: "a", Roles: []Role{RoleAgent}}, want: answers{Staff: true}},
-		{name: "admin is staff", p: &Principal{Subject: "a", Roles: []Role{RoleAdmin}}, want: answers{Admin: true, Staff: true}},
-		{name: "system is not staff", p: &Principal{Subject: "feed", Roles: []Role{RoleSystem}}, want: answers{}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got := answers{
-				Subscriber: tt.p.Has(RoleSubscriber),
-				Admin:      tt.p.Has(RoleAdmin),
-				Staff:      tt.p.IsStaff(),
-				ActingFor:  tt.p.ActingFor(),
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("mismatch (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
 func TestRequire(t *testing.T) {
 	t.Parallel()
 	alice := &Principal{Subject: "alice", Roles: []Role{RoleSubscriber}}

@@ -221,8 +221,8 @@ func (v *Verifier) reason(tok *jwt.Token, c *claims, err error) string {
 	return "invalid claims"
 }
 
-// claims is the token contract of DESIGN.md: registered claims, roles, and
-// the RFC 8693 actor for a guardian.
+// claims is the token contract (README, API: "Bearer JWTs"): registered
+// claims, roles, and the RFC 8693 actor for a guardian.
 type claims struct {
 	jwt.RegisteredClaims
 	Roles []string   `json:"roles,omitempty"`

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
@@ -73,31 +74,34 @@ var NoticeWithin = policy.Period{Days: 14}
 // change writes nothing; each real change appends an event with its
 // receipt, queues the result notice, and, for an optional item, reschedules
 // the subscriber's data so a withdrawn item is due for the next purge.
-func (s *Service) Set(ctx context.Context, who Requester, req Request) (Result, error) {
+func (s *Service) Set(ctx context.Context, who actor.Actor, req Request) (Result, error) {
 	return s.set(ctx, who, req, true)
 }
 
 // WithdrawForRequest withdraws the topics a resolved deletion request
-// covered, recorded as done by the staff member who resolved it, on the
-// agent desk, with the request as the reason and (idempotently) the
-// request id as client request id. The request itself is the subscriber's
-// instruction, so no assignment is checked again. It is what
-// requests.Consents asks of this service.
-func (s *Service) WithdrawForRequest(ctx context.Context, subscriberID, requestID, staffID string, topics []string) error {
-	req := Request{SubscriberID: subscriberID, Via: ViaAgentDesk, Reason: "deletion request " + requestID, ClientRequestID: "request:" + requestID}
+// covered, recorded as done by the staff member who resolved it (by, acting
+// through the request: by.Request), on the agent desk, with the request as
+// the reason and (idempotently) the request id as client request id. The
+// request itself is the subscriber's instruction, so no assignment is
+// checked again. It is what requests.Consents asks of this service.
+func (s *Service) WithdrawForRequest(ctx context.Context, by actor.Actor, subscriberID string, topics []string) error {
+	if by.Request == "" || !staff(by) {
+		return apperr.Forbidden("consents are withdrawn for a request only by the staff member resolving it")
+	}
+	req := Request{SubscriberID: subscriberID, Via: ViaAgentDesk, Reason: "deletion request " + by.Request, ClientRequestID: "request:" + by.Request}
 	for _, t := range topics {
 		req.Changes = append(req.Changes, Change{Topic: t})
 	}
-	_, err := s.set(ctx, Requester{Subject: staffID, Staff: true}, req, false)
+	_, err := s.set(ctx, by, req, false)
 	return err
 }
 
-func (s *Service) set(ctx context.Context, who Requester, req Request, checkDelegation bool) (Result, error) {
+func (s *Service) set(ctx context.Context, who actor.Actor, req Request, checkDelegation bool) (Result, error) {
 	topics, err := s.validate(req)
 	if err != nil {
 		return Result{}, err
 	}
-	if who.Staff {
+	if staff(who) {
 		if err := staffChange(req.SubscriberID, req.Reason); err != nil {
 			return Result{}, err
 		}
@@ -183,16 +187,16 @@ type planned struct {
 }
 
 // begin loads the subscriber and decides who the change is made by.
-func (s *Service) begin(ctx context.Context, tx Store, who Requester, subscriberID string, now time.Time) (*models.Subscriber, actor, error) {
+func (s *Service) begin(ctx context.Context, tx Store, who actor.Actor, subscriberID string, now time.Time) (*models.Subscriber, madeBy, error) {
 	sub, err := s.inv.Subscriber(ctx, tx, subscriberID)
 	if err != nil {
 		if apperr.IsNotFound(err) {
-			return nil, actor{}, apperr.NotFound("no data is held for this subscriber")
+			return nil, madeBy{}, apperr.NotFound("no data is held for this subscriber")
 		}
-		return nil, actor{}, err
+		return nil, madeBy{}, err
 	}
-	if who.Staff {
-		return sub, actor{kind: ActorAgent, id: who.Subject}, nil
+	if staff(who) {
+		return sub, madeBy{kind: ActorAgent, id: who.Subject}, nil
 	}
 	a, err := authorize(who, sub, now)
 	return sub, a, err
@@ -300,7 +304,7 @@ func (s *Service) standingReceipts(ctx context.Context, tx Store, subscriberID s
 // by the sequence number read, so a concurrent change makes this one fail
 // with CONFLICT), their events, the result notice, and the rescheduling of
 // data an optional item's consent covered.
-func (s *Service) apply(ctx context.Context, tx Store, req Request, a actor, cur map[string]*models.ConsentRow, topics []*policy.ConsentTopic, plan []planned, now time.Time) (Result, error) {
+func (s *Service) apply(ctx context.Context, tx Store, req Request, a madeBy, cur map[string]*models.ConsentRow, topics []*policy.ConsentTopic, plan []planned, now time.Time) (Result, error) {
 	res := Result{Outcomes: make([]Outcome, len(req.Changes))}
 	for i, c := range req.Changes {
 		res.Outcomes[i] = Outcome{Consent: consentOf(topics[i], cur[c.Topic])}
@@ -366,7 +370,7 @@ func (s *Service) apply(ctx context.Context, tx Store, req Request, a actor, cur
 
 // auditActor is the token's actor, or, outside a request (seeding, jobs),
 // the actor the change is recorded as made by.
-func auditActor(ctx context.Context, a actor) audit.Actor {
+func auditActor(ctx context.Context, a madeBy) audit.Actor {
 	if x := audit.FromContext(ctx); x.ID != "" {
 		return x
 	}
@@ -375,7 +379,7 @@ func auditActor(ctx context.Context, a actor) audit.Actor {
 
 // event builds one change: the history row with its receipt, and the
 // topic's new current state.
-func (s *Service) event(req Request, a actor, p planned, prev *models.ConsentRow, now time.Time) (*models.ConsentEventRow, *models.ConsentRow, *Receipt, error) {
+func (s *Service) event(req Request, a madeBy, p planned, prev *models.ConsentRow, now time.Time) (*models.ConsentEventRow, *models.ConsentRow, *Receipt, error) {
 	id, err := newReceiptID()
 	if err != nil {
 		return nil, nil, nil, err

@@ -1,5 +1,5 @@
-// Package consent keeps the subscriber's separate consents (LAW.md
-// "Consent", DESIGN.md "Consent"): the optional items of the notice and
+// Package consent keeps the subscriber's separate consents (docs/LAW.md
+// "Consent", docs/POLICY.md "Consent topics"): the optional items of the notice and
 // advertising per channel, with night-time sending apart. Every change is an
 // event appended to a history that is never rewritten, each event yields a
 // receipt in the shape of the Kantara consent receipt / ISO/IEC 27560

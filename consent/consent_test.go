@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/consent"
 	"github.com/xroshot/portal/feed"
@@ -157,7 +158,7 @@ func testWhoMayChangeConsents(t *testing.T, e *env) {
 	e.subscriber(t, feed.SubscriberInput{ID: "teen-1", BirthDate: &teen, GuardianID: new("guardian-1")})
 	tests := []struct {
 		name      string
-		who       consent.Requester
+		who       actor.Actor
 		req       consent.Request
 		wantCode  apperr.Code
 		wantMsg   string
@@ -165,17 +166,17 @@ func testWhoMayChangeConsents(t *testing.T, e *env) {
 	}{
 		{name: "an adult changes their own", who: self("adult-1"), wantActor: consent.ActorSubscriber},
 		{name: "a child under 14 is refused", who: self("minor-1"), wantCode: apperr.CodeForbidden, wantMsg: "only their legal guardian"},
-		{name: "the recorded guardian changes the child's", who: consent.Requester{Subject: "minor-1", Guardian: "guardian-1"}, wantActor: consent.ActorGuardian},
-		{name: "someone else claiming to be the guardian", who: consent.Requester{Subject: "minor-1", Guardian: "guardian-2"}, wantCode: apperr.CodeForbidden, wantMsg: "not the recorded legal guardian"},
-		{name: "a guardian claim on an adult", who: consent.Requester{Subject: "adult-1", Guardian: "guardian-1"}, wantCode: apperr.CodeForbidden, wantMsg: "not the recorded legal guardian"},
-		{name: "the guardian of a child who turned 14", who: consent.Requester{Subject: "teen-1", Guardian: "guardian-1"}, wantCode: apperr.CodeForbidden, wantMsg: "14 or older"},
+		{name: "the recorded guardian changes the child's", who: actor.GuardianOf("minor-1", "guardian-1"), wantActor: consent.ActorGuardian},
+		{name: "someone else claiming to be the guardian", who: actor.GuardianOf("minor-1", "guardian-2"), wantCode: apperr.CodeForbidden, wantMsg: "not the recorded legal guardian"},
+		{name: "a guardian claim on an adult", who: actor.GuardianOf("adult-1", "guardian-1"), wantCode: apperr.CodeForbidden, wantMsg: "not the recorded legal guardian"},
+		{name: "the guardian of a child who turned 14", who: actor.GuardianOf("teen-1", "guardian-1"), wantCode: apperr.CodeForbidden, wantMsg: "14 or older"},
 		{name: "a child who turned 14 changes their own", who: self("teen-1"), wantActor: consent.ActorSubscriber},
 		{name: "a subscriber naming someone else", who: self("adult-1"), req: consent.Request{SubscriberID: "minor-1"}, wantCode: apperr.CodeForbidden, wantMsg: "only their own"},
 		{name: "an unknown subscriber", who: self("nobody"), wantCode: apperr.CodeNotFound},
 		{name: "a subscriber at the agent desk", who: self("adult-1"), req: consent.Request{Via: consent.ViaAgentDesk}, wantCode: apperr.CodeBadUserInput},
-		{name: "staff without naming the subscriber", who: consent.Requester{Subject: "agent-1", Staff: true}, req: consent.Request{Reason: "asked by phone"}, wantCode: apperr.CodeBadUserInput, wantMsg: "subscriberId"},
-		{name: "staff without a reason", who: consent.Requester{Subject: "agent-1", Staff: true}, req: consent.Request{SubscriberID: "adult-1"}, wantCode: apperr.CodeBadUserInput, wantMsg: "reason"},
-		{name: "staff with a reason but no assigned request", who: consent.Requester{Subject: "agent-1", Staff: true}, req: consent.Request{SubscriberID: "adult-1", Reason: "asked by phone"}, wantCode: apperr.CodeForbidden, wantMsg: "never grant them"},
+		{name: "staff without naming the subscriber", who: actor.Staff("agent-1", actor.RoleAgent), req: consent.Request{Reason: "asked by phone"}, wantCode: apperr.CodeBadUserInput, wantMsg: "subscriberId"},
+		{name: "staff without a reason", who: actor.Staff("agent-1", actor.RoleAgent), req: consent.Request{SubscriberID: "adult-1"}, wantCode: apperr.CodeBadUserInput, wantMsg: "reason"},
+		{name: "staff with a reason but no assigned request", who: actor.Staff("agent-1", actor.RoleAgent), req: consent.Request{SubscriberID: "adult-1", Reason: "asked by phone"}, wantCode: apperr.CodeForbidden, wantMsg: "never grant them"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

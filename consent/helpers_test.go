@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/clock"
@@ -145,7 +146,7 @@ func (e *env) holding(t *testing.T, sub, category string) inventory.Holding {
 	return inventory.Holding{}
 }
 
-func self(sub string) consent.Requester { return consent.Requester{Subject: sub} }
+func self(sub string) actor.Actor { return actor.Subscriber(sub) }
 
 // code is the API code of err, or "" for nil.
 func code(err error) apperr.Code {

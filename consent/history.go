@@ -6,13 +6,14 @@ import (
 
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/paging"
 	"github.com/xroshot/portal/policy"
 )
 
 // Page sizes of the history.
 const (
-	DefaultPage = 20
-	MaxPage     = 100
+	DefaultPage = paging.DefaultSize
+	MaxPage     = paging.MaxSize
 )
 
 // Event is one change in a subscriber's history, with its receipt.
@@ -63,7 +64,7 @@ func (s *Service) Receipt(ctx context.Context, subscriberID, receiptID string) (
 func (s *Service) eventOf(r *models.ConsentEventRow) (Event, error) {
 	t, ok := s.cat.ConsentTopic(r.Topic)
 	if !ok {
-		// Topic codes are never renamed or dropped (POLICY.md); a missing
+		// Topic codes are never renamed or dropped (docs/POLICY.md); a missing
 		// one means the catalog in use is not the one the data was made
 		// under.
 		return Event{}, fmt.Errorf("consent event %s: topic %q is not in policy %s", r.ReceiptID, r.Topic, s.cat.Version)

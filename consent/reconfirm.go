@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
@@ -35,8 +36,8 @@ type ReconfirmRequest struct {
 // reconfirmBy two years from today, and a result notice is queued. A
 // consent already granted or reconfirmed today is left as it is, so
 // repeating the call writes nothing.
-func (s *Service) ReconfirmMarketing(ctx context.Context, who Requester, rr ReconfirmRequest) (Result, error) {
-	if who.Staff {
+func (s *Service) ReconfirmMarketing(ctx context.Context, who actor.Actor, rr ReconfirmRequest) (Result, error) {
+	if staff(who) {
 		return Result{}, apperr.Forbidden("only the subscriber (or the guardian of a child under 14) reconfirms marketing consents")
 	}
 	req := Request{Via: rr.Via, ClientRequestID: rr.ClientRequestID}
@@ -149,10 +150,11 @@ type DuePage struct {
 	HasNext  bool
 }
 
-// DueConsents pages through the consents DueForReconfirmation would list,
-// one entry per consent, for the admins' view of the queue.
-func (s *Service) DueConsents(ctx context.Context, asOf time.Time, after *models.ReconfirmKey, limit int) (DuePage, error) {
-	rows, more, err := s.store.ListReconfirmationsDue(ctx, models.ReconfirmPage{Until: NoticeLead.AddTo(asOf), After: after, Limit: limit})
+// DueConsents pages through the consents DueForReconfirmation would list
+// now, by the service's clock, one entry per consent, for the admins' view
+// of the queue.
+func (s *Service) DueConsents(ctx context.Context, after *models.ReconfirmKey, limit int) (DuePage, error) {
+	rows, more, err := s.store.ListReconfirmationsDue(ctx, models.ReconfirmPage{Until: NoticeLead.AddTo(s.clock.Now()), After: after, Limit: limit})
 	if err != nil {
 		return DuePage{}, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/consent"
 )
@@ -164,7 +165,7 @@ func testTheSubscriberReconfirmsTheirMarketingConsents(t *testing.T, e *env) {
 	if n := len(e.history(t, "sub-1")); n != 5 {
 		t.Errorf("history has %d events, want 5", n)
 	}
-	if _, err := e.consent.ReconfirmMarketing(ctx, consent.Requester{Subject: "agent-1", Staff: true}, consent.ReconfirmRequest{}); code(err) != apperr.CodeForbidden {
+	if _, err := e.consent.ReconfirmMarketing(ctx, actor.Staff("agent-1", actor.RoleAgent), consent.ReconfirmRequest{}); code(err) != apperr.CodeForbidden {
 		t.Errorf("staff reconfirming: %v, want FORBIDDEN", err)
 	}
 }

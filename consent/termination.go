@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/models"
 )
 
@@ -12,7 +13,7 @@ import (
 const TerminationActor = "system:termination"
 
 // EndMarketing ends the subscriber's marketing consents at termination
-// (POLICY.md "Reading of the rules": on termination, marketing consents
+// (docs/POLICY.md "Reading of the rules": on termination, marketing consents
 // end): every granted topic of the purpose MARKETING is withdrawn, each
 // change in the history with the termination as the reason and a receipt,
 // through the agent desk as the operator's act. Once is enough: the client
@@ -39,6 +40,6 @@ func (s *Service) EndMarketing(ctx context.Context, subscriberID string, termina
 	if len(req.Changes) == 0 {
 		return nil
 	}
-	_, err = s.set(ctx, Requester{Subject: TerminationActor, Staff: true}, req, false)
+	_, err = s.set(ctx, actor.System(TerminationActor), req, false)
 	return err
 }

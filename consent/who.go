@@ -4,30 +4,25 @@ import (
 	"context"
 	"time"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
 )
 
-// Requester is who asks for a change: the token's subject, the guardian
-// acting for them (act.sub), or staff.
-type Requester struct {
-	// Subject is the token's sub: the subscriber (also under a guardian's
-	// token), or the staff member.
-	Subject string
-	// Guardian is act.sub: the legal guardian acting for the minor named
-	// by Subject; "" when the subject acts for themselves.
-	Guardian string
-	// Staff is set for agents and admins acting on a subscriber's behalf.
-	Staff bool
-}
+// staff reports whether who changes consents on a subscriber's behalf: an
+// actor with the subscriber role acts for its subject (or, with a guardian,
+// for the minor); any other (agents, admins, the portal's own jobs) is
+// staff.
+func staff(who actor.Actor) bool { return !who.IsSubscriber() }
 
-// actor is who a change is recorded as made by.
-type actor struct {
+// madeBy is who a change is recorded as made by.
+type madeBy struct {
 	kind ActorKind
 	id   string
 }
 
-// Staff rules (LAW.md "who may ask": an agent needs a power of attorney; the
+// Staff rules (docs/LAW.md "who may ask": an agent needs a power of attorney; the
 // portal's equivalent is an open request of the subscriber assigned to
 // them): staff name the subscriber and give a reason.
 func staffChange(subscriberID, reason string) error {
@@ -76,7 +71,7 @@ func (s *Service) mayAct(ctx context.Context, staffID, subscriberID string) erro
 
 // subscriberScope checks that a subscriber's token names no one else and
 // picks the channel a subscriber may use.
-func subscriberScope(who Requester, subscriberID string, via Via) (Via, error) {
+func subscriberScope(who actor.Actor, subscriberID string, via Via) (Via, error) {
 	if subscriberID != "" && subscriberID != who.Subject {
 		return "", apperr.Forbidden("a subscriber changes only their own consents")
 	}
@@ -96,19 +91,15 @@ func subscriberScope(who Requester, subscriberID string, via Via) (Via, error) {
 // is made by (개인정보 보호법 제22조의2, 제38조): a child under 14 cannot
 // change their consents, only the legal guardian on record can, and a
 // guardian's token is honoured only while the subscriber is under 14.
-func authorize(who Requester, sub *models.Subscriber, now time.Time) (actor, error) {
-	minor := sub.IsMinorAt(now)
+func authorize(who actor.Actor, sub *models.Subscriber, now time.Time) (madeBy, error) {
 	if who.Guardian != "" {
-		if sub.GuardianID == nil || *sub.GuardianID != who.Guardian {
-			return actor{}, apperr.Forbidden("the acting guardian is not the recorded legal guardian of this subscriber")
+		if err := inventory.GuardianMayAct(sub, who.Guardian, now); err != nil {
+			return madeBy{}, err
 		}
-		if !minor {
-			return actor{}, apperr.Forbidden("the subscriber is 14 or older and changes their consents themselves")
-		}
-		return actor{kind: ActorGuardian, id: who.Guardian}, nil
+		return madeBy{kind: ActorGuardian, id: who.Guardian}, nil
 	}
-	if minor {
-		return actor{}, apperr.Forbidden("this subscriber is under 14: only their legal guardian can change their consents (개인정보 보호법 제22조의2); the guardian signs in and acts for them")
+	if sub.IsMinorAt(now) {
+		return madeBy{}, apperr.Forbidden("this subscriber is under 14: only their legal guardian can change their consents (개인정보 보호법 제22조의2); the guardian signs in and acts for them")
 	}
-	return actor{kind: ActorSubscriber, id: who.Subject}, nil
+	return madeBy{kind: ActorSubscriber, id: who.Subject}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/consent"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/models"
@@ -69,13 +70,13 @@ func seedConsents(ctx context.Context, cs *consent.Service) error {
 		}
 		return out
 	}
-	if _, err := cs.Set(ctx, consent.Requester{Subject: ActiveID}, consent.Request{Via: consent.ViaWeb, Changes: changes(map[string]bool{
+	if _, err := cs.Set(ctx, actor.Subscriber(ActiveID), consent.Request{Via: consent.ViaWeb, Changes: changes(map[string]bool{
 		"optional.number_info_service": true, "optional.discount_certificate": true,
 		"marketing.sms": true, "marketing.email": true, "marketing.phone": false, "marketing.push": true, "marketing.night": false,
 	})}); err != nil {
 		return fmt.Errorf("demo consents of %s: %w", ActiveID, err)
 	}
-	if _, err := cs.Set(ctx, consent.Requester{Subject: MinorID, Guardian: GuardianID}, consent.Request{Via: consent.ViaApp, Changes: changes(map[string]bool{
+	if _, err := cs.Set(ctx, actor.GuardianOf(MinorID, GuardianID), consent.Request{Via: consent.ViaApp, Changes: changes(map[string]bool{
 		"marketing.sms": false, "marketing.push": false,
 	})}); err != nil {
 		return fmt.Errorf("demo consents of %s: %w", MinorID, err)
@@ -86,7 +87,7 @@ func seedConsents(ctx context.Context, cs *consent.Service) error {
 // seedRequests files an open fee dispute for the terminated subscriber, the
 // agent's to work, so the desk and the holds have something to show.
 func seedRequests(ctx context.Context, rs *requests.Service) error {
-	_, err := rs.File(ctx, requests.Actor{ID: TerminatedID, Subscriber: true}, requests.FileInput{
+	_, err := rs.File(ctx, actor.Subscriber(TerminatedID), requests.FileInput{
 		Type: models.RequestDispute, FeeRelated: true, Via: "WEB",
 		Scope:          requests.Scope{RecordKinds: []string{"BILLING", "PAYMENT"}},
 		Reason:         "해지 후 마지막 달 요금이 이중으로 청구되었습니다. 확인 부탁드립니다.",

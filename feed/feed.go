@@ -62,7 +62,7 @@ type Service struct {
 }
 
 // MarketingEnder ends a subscriber's marketing consents when the contract
-// ends (POLICY.md: on termination, marketing consents end, recorded in the
+// ends (docs/POLICY.md: on termination, marketing consents end, recorded in the
 // consent history with the termination as the reason). The consent
 // service is one.
 type MarketingEnder interface {
@@ -97,7 +97,7 @@ func (s *Service) endMarketing(ctx context.Context, sub *models.Subscriber) erro
 	return s.marketing.EndMarketing(ctx, sub.ID, *sub.TerminatedAt)
 }
 
-// SubscriberInput is DESIGN.md's SubscriberInput: the operator's view of
+// SubscriberInput is the schema's SubscriberInput (graph/feed.graphqls): the operator's view of
 // one subscriber. Items replace what is held under their categories.
 type SubscriberInput struct {
 	ID           string
@@ -129,7 +129,7 @@ type RecordInput struct {
 // MaxRecordsPerCall bounds one appendRecords call.
 const MaxRecordsPerCall = 1000
 
-// Sources are the collection methods a fed item may name (POLICY.md §2(2)).
+// Sources are the collection methods a fed item may name (docs/POLICY.md §2(2)).
 var Sources = map[string]bool{"APPLICATION_FORM": true, "WEBSITE": true, "PHONE": true, "FAX": true, "CONSULTATION": true, "EVENT": true, "DELIVERY": true, "AFFILIATE": true, "GENERATED": true, "AGENT_DESK": true, "APP": true}
 
 // UpsertSubscriber creates or updates a subscriber and their profile items,
@@ -576,7 +576,7 @@ func (s *Service) billingTx(ctx context.Context, tx Store, subscriberID string, 
 		return nil, err
 	}
 	// Unpaid or overpaid fees stop the clock of the post-termination
-	// clause and nothing else (POLICY.md "until resolved"): rescheduling
+	// clause and nothing else (docs/POLICY.md "until resolved"): rescheduling
 	// applies them; they place no hold on everything.
 	return sub, s.inv.Reschedule(ctx, tx, subscriberID)
 }

@@ -18,8 +18,8 @@ import (
 	"github.com/xroshot/portal/audit"
 )
 
-// ImportLine is one line of an import file (JSON Lines): DESIGN.md's
-// SubscriberInput plus the subscriber's records and, optionally, their
+// ImportLine is one line of an import file (JSON Lines): the schema's
+// SubscriberInput (graph/feed.graphqls) plus the subscriber's records and, optionally, their
 // billing state.
 type ImportLine struct {
 	ID           string       `json:"id"`

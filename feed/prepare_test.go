@@ -71,7 +71,7 @@ func TestPrepareRefusesWhatImportRefuses(t *testing.T) {
 			if len(p.Records) != int(n) || n != 2 {
 				t.Errorf("Prepare keeps %d records, the import appended %d, want 2", len(p.Records), n)
 			}
-			// Unpaid fees open a fee issue and place no hold (POLICY.md
+			// Unpaid fees open a fee issue and place no hold (docs/POLICY.md
 			// "until resolved").
 			if len(p.FeeIssues) != 1 || len(p.Holds) != 0 || p.Subscriber.BillingState != "UNPAID" {
 				t.Errorf("unpaid fees: %d fee issues, %d holds, billing %s; want one issue, no hold, UNPAID", len(p.FeeIssues), len(p.Holds), p.Subscriber.BillingState)

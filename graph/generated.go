@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/views"
 )
@@ -46,7 +47,7 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
-	HasRole func(ctx context.Context, obj any, next graphql.Resolver, roles []models.Role) (res any, err error)
+	HasRole func(ctx context.Context, obj any, next graphql.Resolver, roles []auth.Role) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -4897,8 +4898,8 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "roles",
-		func(ctx context.Context, v any) ([]models.Role, error) {
-			return ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]auth.Role, error) {
+			return ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9770,7 +9771,7 @@ func (ec *executionContext) _Mutation_setConsent(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal *models.ConsentChangeResult
 					return zeroVal, err
@@ -9832,7 +9833,7 @@ func (ec *executionContext) _Mutation_setConsents(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal *models.ConsentChangeResult
 					return zeroVal, err
@@ -9894,7 +9895,7 @@ func (ec *executionContext) _Mutation_reconfirmMarketingConsents(ctx context.Con
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
 				if err != nil {
 					var zeroVal *models.ConsentChangeResult
 					return zeroVal, err
@@ -9956,7 +9957,7 @@ func (ec *executionContext) _Mutation_upsertSubscriber(ctx context.Context, fiel
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SYSTEM"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SYSTEM"})
 				if err != nil {
 					var zeroVal *models.Subscriber
 					return zeroVal, err
@@ -10018,7 +10019,7 @@ func (ec *executionContext) _Mutation_terminateSubscriber(ctx context.Context, f
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SYSTEM"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SYSTEM"})
 				if err != nil {
 					var zeroVal *models.Subscriber
 					return zeroVal, err
@@ -10080,7 +10081,7 @@ func (ec *executionContext) _Mutation_appendRecords(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SYSTEM"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SYSTEM"})
 				if err != nil {
 					var zeroVal *models.AppendRecordsResult
 					return zeroVal, err
@@ -10142,7 +10143,7 @@ func (ec *executionContext) _Mutation_setBillingState(ctx context.Context, field
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SYSTEM"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SYSTEM"})
 				if err != nil {
 					var zeroVal *models.Subscriber
 					return zeroVal, err
@@ -10204,7 +10205,7 @@ func (ec *executionContext) _Mutation_runPurge(ctx context.Context, field graphq
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"ADMIN"})
 				if err != nil {
 					var zeroVal *models.PurgeReport
 					return zeroVal, err
@@ -10266,7 +10267,7 @@ func (ec *executionContext) _Mutation_fileRequest(ctx context.Context, field gra
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal *models.Request
 					return zeroVal, err
@@ -10328,7 +10329,7 @@ func (ec *executionContext) _Mutation_withdrawRequest(ctx context.Context, field
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
 				if err != nil {
 					var zeroVal *models.Request
 					return zeroVal, err
@@ -10390,7 +10391,7 @@ func (ec *executionContext) _Mutation_assignRequest(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal *models.Request
 					return zeroVal, err
@@ -10452,7 +10453,7 @@ func (ec *executionContext) _Mutation_commentOnRequest(ctx context.Context, fiel
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal *models.Request
 					return zeroVal, err
@@ -10514,7 +10515,7 @@ func (ec *executionContext) _Mutation_extendRequest(ctx context.Context, field g
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal *models.Request
 					return zeroVal, err
@@ -10576,7 +10577,7 @@ func (ec *executionContext) _Mutation_approveRequest(ctx context.Context, field 
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal *models.Request
 					return zeroVal, err
@@ -10638,7 +10639,7 @@ func (ec *executionContext) _Mutation_liftSuspension(ctx context.Context, field 
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
 				if err != nil {
 					var zeroVal *models.Request
 					return zeroVal, err
@@ -10700,7 +10701,7 @@ func (ec *executionContext) _Mutation_resolveRequest(ctx context.Context, field 
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal *models.Request
 					return zeroVal, err
@@ -10762,7 +10763,7 @@ func (ec *executionContext) _Mutation_fileTransmissionRequest(ctx context.Contex
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
 				if err != nil {
 					var zeroVal *models.TransmissionRequest
 					return zeroVal, err
@@ -10824,7 +10825,7 @@ func (ec *executionContext) _Mutation_withdrawTransmissionRequest(ctx context.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
 				if err != nil {
 					var zeroVal *models.TransmissionRequest
 					return zeroVal, err
@@ -10886,7 +10887,7 @@ func (ec *executionContext) _Mutation_refuseTransmissionRequest(ctx context.Cont
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal *models.TransmissionRequest
 					return zeroVal, err
@@ -10948,7 +10949,7 @@ func (ec *executionContext) _Mutation_createTransmissionRecipient(ctx context.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"ADMIN"})
 				if err != nil {
 					var zeroVal *models.TransmissionRecipient
 					return zeroVal, err
@@ -11010,7 +11011,7 @@ func (ec *executionContext) _Mutation_updateTransmissionRecipient(ctx context.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"ADMIN"})
 				if err != nil {
 					var zeroVal *models.TransmissionRecipient
 					return zeroVal, err
@@ -11072,7 +11073,7 @@ func (ec *executionContext) _Mutation_setTransmissionRecipientStatus(ctx context
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"ADMIN"})
 				if err != nil {
 					var zeroVal *models.TransmissionRecipient
 					return zeroVal, err
@@ -12164,7 +12165,7 @@ func (ec *executionContext) _Query_auditEvents(ctx context.Context, field graphq
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"ADMIN"})
 				if err != nil {
 					var zeroVal *models.AuditEventConnection
 					return zeroVal, err
@@ -12226,7 +12227,7 @@ func (ec *executionContext) _Query_reconfirmationsDue(ctx context.Context, field
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"ADMIN"})
 				if err != nil {
 					var zeroVal *models.ReconfirmationDueConnection
 					return zeroVal, err
@@ -12288,7 +12289,7 @@ func (ec *executionContext) _Query_me(ctx context.Context, field graphql.Collect
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
 				if err != nil {
 					var zeroVal *views.MeNode
 					return zeroVal, err
@@ -12350,7 +12351,7 @@ func (ec *executionContext) _Query_node(ctx context.Context, field graphql.Colle
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal models.Node
 					return zeroVal, err
@@ -12412,7 +12413,7 @@ func (ec *executionContext) _Query_request(ctx context.Context, field graphql.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal *models.Request
 					return zeroVal, err
@@ -12474,7 +12475,7 @@ func (ec *executionContext) _Query_requests(ctx context.Context, field graphql.C
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal *models.RequestConnection
 					return zeroVal, err
@@ -12536,7 +12537,7 @@ func (ec *executionContext) _Query_subscriber(ctx context.Context, field graphql
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal *views.MeNode
 					return zeroVal, err
@@ -12621,7 +12622,7 @@ func (ec *executionContext) _Query_activeSuspensions(ctx context.Context, field 
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SYSTEM"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SYSTEM"})
 				if err != nil {
 					var zeroVal *models.SuspensionConnection
 					return zeroVal, err
@@ -12683,7 +12684,7 @@ func (ec *executionContext) _Query_correctionTasks(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SYSTEM"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SYSTEM"})
 				if err != nil {
 					var zeroVal *models.CorrectionTaskConnection
 					return zeroVal, err
@@ -12767,7 +12768,7 @@ func (ec *executionContext) _Query_transmissionRecipients(ctx context.Context, f
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "ADMIN"})
 				if err != nil {
 					var zeroVal []*models.TransmissionRecipient
 					return zeroVal, err
@@ -12818,7 +12819,7 @@ func (ec *executionContext) _Query_transmissionDownload(ctx context.Context, fie
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER"})
 				if err != nil {
 					var zeroVal *models.TransmissionDownload
 					return zeroVal, err
@@ -12880,7 +12881,7 @@ func (ec *executionContext) _Query_transmissionRefusalReasons(ctx context.Contex
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal []*models.TransmissionRefusalView
 					return zeroVal, err
@@ -12942,7 +12943,7 @@ func (ec *executionContext) _Query_subscriberTransmissionRequests(ctx context.Co
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal []*models.TransmissionRequest
 					return zeroVal, err
@@ -13004,7 +13005,7 @@ func (ec *executionContext) _Query_usageNoticeCoverage(ctx context.Context, fiel
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"ADMIN"})
 				if err != nil {
 					var zeroVal *models.UsageNoticeCoverage
 					return zeroVal, err
@@ -15836,7 +15837,7 @@ func (ec *executionContext) _Subscription_requestUpdated(ctx context.Context, fi
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx, []any{"SUBSCRIBER", "AGENT", "ADMIN"})
 				if err != nil {
 					var zeroVal *models.Request
 					return zeroVal, err
@@ -25183,23 +25184,43 @@ func (ec *executionContext) marshalNRetentionState2githubᚗcomᚋxroshotᚋport
 	return v
 }
 
-func (ec *executionContext) unmarshalNRole2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRole(ctx context.Context, v any) (models.Role, error) {
-	var res models.Role
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNRole2githubᚗcomᚋxroshotᚋportalᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNRole2githubᚗcomᚋxroshotᚋportalᚋauthᚐRole[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRole2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRole(ctx context.Context, sel ast.SelectionSet, v models.Role) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNRole2githubᚗcomᚋxroshotᚋportalᚋauthᚐRole(ctx context.Context, sel ast.SelectionSet, v auth.Role) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNRole2githubᚗcomᚋxroshotᚋportalᚋauthᚐRole[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Role!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx context.Context, v any) ([]models.Role, error) {
+var (
+	unmarshalNRole2githubᚗcomᚋxroshotᚋportalᚋauthᚐRole = map[string]auth.Role{
+		"SUBSCRIBER": auth.RoleSubscriber,
+		"AGENT":      auth.RoleAgent,
+		"ADMIN":      auth.RoleAdmin,
+		"SYSTEM":     auth.RoleSystem,
+	}
+	marshalNRole2githubᚗcomᚋxroshotᚋportalᚋauthᚐRole = map[auth.Role]string{
+		auth.RoleSubscriber: "SUBSCRIBER",
+		auth.RoleAgent:      "AGENT",
+		auth.RoleAdmin:      "ADMIN",
+		auth.RoleSystem:     "SYSTEM",
+	}
+)
+
+func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx context.Context, v any) ([]auth.Role, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]models.Role, len(vSlice))
+	res := make([]auth.Role, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNRole2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRole(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNRole2githubᚗcomᚋxroshotᚋportalᚋauthᚐRole(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -25207,11 +25228,11 @@ func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋ
 	return res, nil
 }
 
-func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Role) graphql.Marshaler {
+func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []auth.Role) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRole2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRole(ctx, sel, v[i])
+		return ec.marshalNRole2githubᚗcomᚋxroshotᚋportalᚋauthᚐRole(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

@@ -20,7 +20,7 @@
 // Who places them: open requests (DISPUTE, DELETION_REQUEST, FEE_DISPUTE)
 // and staff for legal claims (LEGAL). Fees place none: unpaid or overpaid
 // fees stop the post-termination clock in the retention calculus and keep
-// nothing else (POLICY.md "until resolved"); the reasons UNPAID_FEES and
+// nothing else (docs/POLICY.md "until resolved"); the reasons UNPAID_FEES and
 // OVERPAID_FEES remain only for holds recorded before that was so.
 package holds
 

@@ -224,7 +224,7 @@ func TestAHoldOnTooManyItemsHoldsEverything(t *testing.T) {
 }
 
 // Unpaid or overpaid fees stop the post-termination clock and nothing else
-// (POLICY.md "until resolved"): no billing state places a hold, so nothing
+// (docs/POLICY.md "until resolved"): no billing state places a hold, so nothing
 // of the subscriber is held on everything for fees (issue 12, finding 1).
 func TestBillingStatePlacesNoHold(t *testing.T) {
 	t.Parallel()

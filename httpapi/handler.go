@@ -147,6 +147,7 @@ func New(cfg Config) http.Handler {
 	h = withLanguage(h)
 	h = withRateLimit(lim, h)
 	h = withDeadline(cfg.RequestTimeout, h)
+	h = withActor(h)
 	if cfg.Verifier != nil {
 		h = auth.Middleware(cfg.Verifier)(h)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"github.com/xroshot/portal/actor"
 	"log/slog"
 	"net"
 	"net/http"
@@ -129,4 +130,12 @@ func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return h.Hijack()
 	}
 	return nil, nil, errors.New("hijack not supported")
+}
+
+// withActor builds the request's actor once from the principal the auth
+// middleware verified (actor.Attach); everything after it reads the actor.
+func withActor(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(actor.Attach(r.Context())))
+	})
 }

@@ -8,8 +8,8 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
-	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/reqctx"
 )
 
@@ -64,8 +64,8 @@ func (l *limiter) allow(ctx context.Context) bool {
 		return true
 	}
 	key := "addr:" + reqctx.ClientAddr(ctx)
-	if p, ok := auth.FromContext(ctx); ok && p != nil {
-		key = "sub:" + p.Subject
+	if a, ok := actor.From(ctx); ok {
+		key = "sub:" + a.Subject
 	}
 	b, ok := l.buckets.Get(key)
 	if !ok {

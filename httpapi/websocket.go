@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/xroshot/portal/actor"
 	"net/http"
 	"net/url"
 	"path"
@@ -178,7 +179,7 @@ func (e *wsEdge) init(ctx context.Context, payload transport.InitPayload) (conte
 		p, err = auth.FromWebSocketInit(e.verifier, payload)
 		switch {
 		case err == nil && p != nil:
-			ctx = auth.WithPrincipal(ctx, p)
+			ctx = actor.Attach(auth.WithPrincipal(ctx, p))
 		case err != nil:
 			ctx = auth.WithAuthError(ctx, err)
 			p = nil

@@ -2,23 +2,19 @@ package inventory
 
 import (
 	"context"
+	"time"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
+	"github.com/xroshot/portal/models"
 )
 
-// Requester is who asks for a subscriber's own data: the token's subject,
-// and the guardian acting for them (act.sub), if any.
-type Requester struct {
-	Subject  string
-	Guardian string
-}
-
-// LoadOwn loads the requester's own subject, with what is kept apart
-// under a statute (LoadOwnData). A guardian's token is honoured
-// only while its act.sub is the recorded guardian of a subscriber who is
-// still under 14 (PIPA 22-2, 38); otherwise FORBIDDEN. A token whose subject
-// is unknown gets NOT_FOUND.
-func (s *Service) LoadOwn(ctx context.Context, r Requester) (*Subject, error) {
+// LoadOwn loads the actor's own subject, with what is kept apart under a
+// statute (LoadOwnData). A guardian's token is honoured only while its
+// act.sub is the recorded guardian of a subscriber who is still under 14
+// (PIPA 22-2, 38); otherwise FORBIDDEN. A token whose subject is unknown
+// gets NOT_FOUND.
+func (s *Service) LoadOwn(ctx context.Context, r actor.Actor) (*Subject, error) {
 	subj, err := s.LoadOwnData(ctx, r.Subject)
 	if err != nil {
 		if apperr.IsNotFound(err) {
@@ -27,13 +23,22 @@ func (s *Service) LoadOwn(ctx context.Context, r Requester) (*Subject, error) {
 		return nil, err
 	}
 	if r.Guardian != "" {
-		sub := subj.Subscriber
-		if sub.GuardianID == nil || *sub.GuardianID != r.Guardian {
-			return nil, apperr.Forbidden("the acting guardian is not the recorded legal guardian of this subscriber")
-		}
-		if !sub.IsMinorAt(s.clock.Now()) {
-			return nil, apperr.Forbidden("the subscriber is 14 or older and acts for themselves")
+		if err := GuardianMayAct(subj.Subscriber, r.Guardian, s.clock.Now()); err != nil {
+			return nil, err
 		}
 	}
 	return subj, nil
+}
+
+// GuardianMayAct is the one guardian rule (PIPA art. 22-2, 38): a guardian's
+// token is honoured only while its act.sub is the recorded legal guardian
+// of a subscriber still under 14 at now; otherwise FORBIDDEN.
+func GuardianMayAct(sub *models.Subscriber, guardian string, now time.Time) error {
+	if sub.GuardianID == nil || *sub.GuardianID != guardian {
+		return apperr.Forbidden("the acting guardian is not the recorded legal guardian of this subscriber")
+	}
+	if !sub.IsMinorAt(now) {
+		return apperr.Forbidden("the subscriber is 14 or older and acts for themselves")
+	}
+	return nil
 }

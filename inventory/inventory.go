@@ -12,6 +12,7 @@ import (
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/paging"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/retention"
@@ -86,6 +87,9 @@ type Subject struct {
 	// Every other view — an agent's, a transmission, a notice — reads the
 	// items in use alone.
 	Apart bool
+	// Profile is what the subscriber's own view shows of them, as of the
+	// load.
+	Profile Profile
 	// key is the subscriber's data key, unwrapped once for the request
 	// that loaded the subject and gone with it; nil for a subscriber
 	// written before data keys.
@@ -135,7 +139,26 @@ func (s *Service) Load(ctx context.Context, subscriberID string) (*Subject, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Subject{Subscriber: sub, Facts: f, Holds: indexHolds(holds), key: dk}, nil
+	return &Subject{Subscriber: sub, Facts: f, Holds: indexHolds(holds), Profile: profile(sub, s.clock.Now()), key: dk}, nil
+}
+
+// Profile is what a view of the subscriber shows of them: whether they are
+// under 14 (PIPA art. 22-2: a child's consents are the guardian's), and
+// their birth date masked to its year, all an age rule needs.
+type Profile struct {
+	Minor bool
+	// BirthDate is the masked birth date (protect.MaskDate); nil when none
+	// is held.
+	BirthDate *string
+}
+
+func profile(sub *models.Subscriber, now time.Time) Profile {
+	p := Profile{Minor: sub.IsMinorAt(now)}
+	if sub.BirthDate != nil {
+		y := protect.Mask(protect.MaskDate, *sub.BirthDate)
+		p.BirthDate = &y
+	}
+	return p
 }
 
 // loadFacts is facts with what the calculus reads from the records: the
@@ -303,10 +326,10 @@ type Record struct {
 }
 
 // MaxPage caps every page of records.
-const MaxPage = 100
+const MaxPage = paging.MaxSize
 
 // DefaultPage is the page size when the client gives none.
-const DefaultPage = 20
+const DefaultPage = paging.DefaultSize
 
 // RecordsPage is one page of records, newest first.
 type RecordsPage struct {

@@ -6,7 +6,7 @@ import (
 )
 
 // AuditEvent is one link of the audit chain: who did what to whose data,
-// when and from where (LAW.md, Security). Rows are append-only; Seq numbers
+// when and from where (docs/LAW.md, Security). Rows are append-only; Seq numbers
 // them without gaps and Hash covers every other column together with
 // PrevHash, the Hash of the event before, so an altered, removed or
 // re-ordered row shows when the chain is verified.

@@ -5,8 +5,8 @@ import "time"
 // HoldReason is why a hold pauses the purge of what it covers.
 type HoldReason string
 
-// The reasons a hold is placed (DESIGN.md, Hold): open requests, the billing
-// state, and legal claims.
+// The reasons a hold is placed (docs/POLICY.md §3, "until resolved"): open
+// requests, the billing state, and legal claims.
 const (
 	HoldDispute         HoldReason = "DISPUTE"
 	HoldDeletionRequest HoldReason = "DELETION_REQUEST"

@@ -18,7 +18,7 @@ type Holding struct {
 	// on rows written before data keys.
 	ValueCipher []byte
 	KeyID       *string
-	// Source is how the item was collected (POLICY.md §2(2)).
+	// Source is how the item was collected (docs/POLICY.md §2(2)).
 	Source      string    `gorm:"not null"`
 	CollectedAt time.Time `gorm:"not null"`
 	// PurgeAfter is the retention calculus' answer, kept on the row so the
@@ -60,7 +60,7 @@ type Record struct {
 	CreatedAt   time.Time
 }
 
-// FeeIssueKind is why fees are not settled (POLICY.md §3(1)나).
+// FeeIssueKind is why fees are not settled (docs/POLICY.md §3(1)나).
 type FeeIssueKind string
 
 // The conditions that stop the post-termination clock.

@@ -2,7 +2,7 @@ package models
 
 import "time"
 
-// RequestType is what a data subject asks for (LAW.md, rights).
+// RequestType is what a data subject asks for (docs/LAW.md, rights).
 type RequestType string
 
 // The request types: DELETION and DISPUTE are the card's; ACCESS,
@@ -51,7 +51,7 @@ const (
 )
 
 // VerificationMethod is how staff verified who asks, before filing a
-// request on a subscriber's behalf (LAW.md "who may ask").
+// request on a subscriber's behalf (docs/LAW.md "who may ask").
 type VerificationMethod string
 
 // The methods: a call back to the number on file, an identity document at a

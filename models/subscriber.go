@@ -25,10 +25,11 @@ func (s SubscriberStatus) Valid() bool {
 }
 
 // BillingState is the fee position the billing system reports; anything but
-// SETTLED stops the post-termination clock (POLICY.md §3(1)나).
+// SETTLED stops the post-termination clock (docs/POLICY.md §3(1)나).
 type BillingState string
 
-// The billing states of DESIGN.md (Data feeds).
+// The billing states the operator's feed reports (the schema's BillingState,
+// graph/feed.graphqls).
 const (
 	BillingSettled  BillingState = "SETTLED"
 	BillingUnpaid   BillingState = "UNPAID"

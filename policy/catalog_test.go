@@ -51,7 +51,7 @@ func TestDefaultCatalogHoldsTheNotice(t *testing.T) {
 	}{
 		{"purposes (§1 가–라)", codes(c.Purposes, func(p Purpose) string { return p.Code }),
 			[]string{"SERVICE", "OPERATIONS", "MARKETING", "OUTSOURCING"}},
-		// §2(1), as POLICY.md reads.
+		// §2(1), as docs/POLICY.md reads.
 		{"categories (§2(1) 가, 나)", codes(c.Categories, func(x Category) string { return x.Code }), []string{
 			"applicant.name", "applicant.birth_date", "applicant.passport_number",
 			"applicant.alien_registration_number", "applicant.billing_address", "applicant.phone",

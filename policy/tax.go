@@ -8,7 +8,7 @@ import (
 )
 
 // Tax is what the tax clause needs to know about the operator's taxes
-// (LAW.md "Retention and destruction"): its fiscal year, for the corporate
+// (docs/LAW.md "Retention and destruction"): its fiscal year, for the corporate
 // tax deadline, and the holiday calendar deadlines are moved by.
 type Tax struct {
 	// FiscalYearEndMonth and FiscalYearEndDay are the last day of the

@@ -17,7 +17,7 @@ const DataKeyID = "@subscriber"
 // subscriber is sealed with it (AES-256-GCM), and it is stored only wrapped
 // by a master key ([Keyring.WrapDataKey]). Destroying the wrapped key
 // destroys every value sealed with it at once, wherever copies of the
-// ciphertext linger (crypto-shredding, LAW.md "Security"). A DataKey is
+// ciphertext linger (crypto-shredding, docs/LAW.md "Security"). A DataKey is
 // immutable and safe for concurrent use.
 type DataKey struct {
 	aead cipher.AEAD

@@ -1,6 +1,6 @@
 // Package protect keeps personal values safe at rest and on screen.
 //
-// The notice (POLICY.md §2) marks passport, alien-registration and payment
+// The notice (docs/POLICY.md §2) marks passport, alien-registration and payment
 // account numbers as encrypted at rest, as PIPA 24③ and 24조의2 require, so
 // stores seal those values with a [Keyring] before they reach the database
 // and open them only to answer a request. Everything the portal shows to

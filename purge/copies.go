@@ -10,7 +10,7 @@ import (
 	"github.com/xroshot/portal/retention"
 )
 
-// Copies go with their data (POLICY.md, "Reading of the rules"; issue 13).
+// Copies go with their data (docs/POLICY.md, "Reading of the rules"; issue 13).
 // Besides holdings and records, a full run erases what copies them:
 //
 //   - A data-subject request and its correspondence are consumer-complaint

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/feed"
@@ -27,8 +28,8 @@ const (
 func correspond(t *testing.T, e *apptest.Env, sub string) string {
 	t.Helper()
 	ctx := context.Background()
-	owner := requests.Actor{ID: sub, Subscriber: true}
-	admin := requests.Actor{ID: "admin-1", Admin: true}
+	owner := actor.Subscriber(sub)
+	admin := actor.Staff("admin-1", actor.RoleAdmin)
 	f, err := e.Requests.File(ctx, owner, requests.FileInput{
 		Type: models.RequestDispute, Scope: requests.Scope{Categories: []string{"applicant.phone"}},
 		Reason: "제 번호 " + quotedPhone + " 는 제 것이 아닙니다", IdempotencyKey: "dispute-" + sub, Via: "WEB",
@@ -204,7 +205,7 @@ func TestCopiesGoWithTheirData(t *testing.T) {
 		}
 
 		// The request is a complaint record, kept three years from its
-		// resolution (전자상거래법 6조; POLICY.md COMPLAINT_RECORDS): resolved
+		// resolution (전자상거래법 6조; docs/POLICY.md COMPLAINT_RECORDS): resolved
 		// on 5 March 2021, the first day is not counted (민법 157), so the
 		// period runs from 6 March 2021 and ends at the end of 5 March 2024
 		// (민법 159, 160) in Korea; it goes from 00:00 KST on 6 March 2024.

@@ -12,8 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/audit"
-	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/purge"
@@ -250,7 +250,7 @@ func TestRunsPruneTheAuditTrailPastItsRetention(t *testing.T) {
 		// 2022-01-10: the first read goes, the second stays.
 		old := clock.NewManual(time.Date(2021, 6, 1, 3, 0, 0, 0, time.UTC))
 		tr := audit.New(db.ForAudit(), old)
-		agent := auth.WithPrincipal(ctx, &auth.Principal{Subject: "agent-1", Roles: []auth.Role{auth.RoleAgent}})
+		agent := actor.With(ctx, actor.Staff("agent-1", actor.RoleAgent))
 		read := audit.Event{Action: audit.ActionSubscriberRead, Subject: "s-1", TargetType: "subscriber", TargetID: "s-1"}
 		if err := tr.Record(agent, read); err != nil {
 			t.Fatal(err)

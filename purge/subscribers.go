@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// What the purge erases last: the subscriber (POLICY.md §3, last rule;
-// LAW.md 법 21①). When nothing of a terminated subscriber is left under
+// What the purge erases last: the subscriber (docs/POLICY.md §3, last rule;
+// docs/LAW.md 법 21①). When nothing of a terminated subscriber is left under
 // any clause or hold — no holding, no record, no active hold — the
 // subscriber row goes too, with everything that only describes them:
 // status, dates, birth date, guardian link, consents, fee history
@@ -26,7 +26,7 @@ import (
 //     are kept three years (전자상거래법 6조: the catalog's
 //     COMPLAINT_RECORDS), so the history is kept until that clause's
 //     period, counted from the latest consent event, has ended.
-//   - The portal's own requests are complaint records too (POLICY.md §3):
+//   - The portal's own requests are complaint records too (docs/POLICY.md §3):
 //     an open request keeps the subscriber, and a closed one until
 //     COMPLAINT_RECORDS has run from its resolution.
 //

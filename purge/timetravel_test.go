@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/consent"
 	"github.com/xroshot/portal/feed"
@@ -254,7 +255,7 @@ func (ev simEvent) apply(t *testing.T, s *sim, now time.Time) {
 		if signedUp.IsZero() || sub.withdrawnAt != nil {
 			return
 		}
-		_, err := s.consent.Set(ctx, consent.Requester{Subject: sub.id}, consent.Request{Changes: []consent.Change{{Topic: "optional.discount_certificate", Granted: false}}})
+		_, err := s.consent.Set(ctx, actor.Subscriber(sub.id), consent.Request{Changes: []consent.Change{{Topic: "optional.discount_certificate", Granted: false}}})
 		must(err)
 		sub.withdrawnAt = &now
 	case "dispute":
@@ -298,7 +299,7 @@ func (ev simEvent) apply(t *testing.T, s *sim, now time.Time) {
 }
 
 // setBilling mirrors the billing feed: fee issues opened and resolved. Fees
-// place no hold (POLICY.md "until resolved").
+// place no hold (docs/POLICY.md "until resolved").
 func (sub *simSub) setBilling(state models.BillingState, at time.Time) {
 	resolve := func(kinds ...string) {
 		for i := range sub.facts.FeeIssues {

@@ -7,7 +7,7 @@ type AgencyStore interface {
 	HasAssignedRequest(ctx context.Context, agentID, subscriberID string) (bool, error)
 }
 
-// Agency is the one rule of staff agency (LAW.md "who may ask": an agent
+// Agency is the one rule of staff agency (docs/LAW.md "who may ask": an agent
 // needs a power of attorney; the portal's equivalent is the subscriber's
 // own request): a staff member acts for a subscriber, and sees their data,
 // only while an open request of the subscriber is assigned to them. The

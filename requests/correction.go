@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
@@ -220,7 +221,7 @@ func (s *Service) SettleCorrections(ctx context.Context, subscriberID string) (i
 		}
 		held[h.Category][v] = true
 	}
-	system := Actor{ID: "feed", Admin: true}
+	system := actor.Staff("feed", actor.RoleAdmin)
 	settled := 0
 	for _, r := range rs {
 		want, err := s.ProposedValue(r)
@@ -244,7 +245,7 @@ func (s *Service) SettleCorrections(ctx context.Context, subscriberID string) (i
 			how := DefaultHowToObject
 			q.ReasonCode, q.ResolutionText, q.HowToObject = &code, &text, &how
 			done = true
-			return s.event(ctx, tx, q, "RESOLVED", &from, &to, "SYSTEM", system.ID, &note, true)
+			return s.event(ctx, tx, q, "RESOLVED", &from, &to, "SYSTEM", system.Subject, &note, true)
 		}); err != nil && !apperr.IsConflict(err) {
 			return settled, err
 		}

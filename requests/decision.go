@@ -9,7 +9,7 @@ import (
 	"github.com/xroshot/portal/retention"
 )
 
-// The decision rules of the desk (LAW.md "Rights and deadlines"): a refusal
+// The decision rules of the desk (docs/LAW.md "Rights and deadlines"): a refusal
 // names the law that requires keeping the data, per item, and how to
 // object; a refusal without a legal ground is not allowed; the subscriber
 // reads the structured outcome before any free text.

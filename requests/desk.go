@@ -6,9 +6,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
-	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
 )
@@ -16,7 +16,7 @@ import (
 // Get returns a request its actor may see: the subscriber (or their
 // guardian), the agent it is assigned to, or an admin. Anyone else gets
 // NOT_FOUND, so ids cannot be probed.
-func (s *Service) Get(ctx context.Context, who Actor, id string) (*models.Request, error) {
+func (s *Service) Get(ctx context.Context, who actor.Actor, id string) (*models.Request, error) {
 	r, err := s.store.GetRequest(ctx, id)
 	if err != nil {
 		if apperr.IsNotFound(err) {
@@ -30,15 +30,15 @@ func (s *Service) Get(ctx context.Context, who Actor, id string) (*models.Reques
 	return r, nil
 }
 
-func (s *Service) canSee(ctx context.Context, who Actor, r *models.Request) error {
+func (s *Service) canSee(ctx context.Context, who actor.Actor, r *models.Request) error {
 	switch {
-	case who.Admin:
+	case who.IsAdmin():
 		return nil
-	case who.Agent && r.AssigneeID != nil && *r.AssigneeID == who.ID:
+	case who.Has(actor.RoleAgent) && r.AssigneeID != nil && *r.AssigneeID == who.Subject:
 		return nil
-	case who.Subscriber && who.ID == r.SubscriberID:
+	case who.IsSubscriber() && who.Subject == r.SubscriberID:
 		if who.Guardian != "" {
-			if _, err := s.inv.LoadOwn(ctx, inventory.Requester{Subject: who.ID, Guardian: who.Guardian}); err != nil {
+			if _, err := s.inv.LoadOwn(ctx, who); err != nil {
 				return err
 			}
 		}
@@ -48,20 +48,20 @@ func (s *Service) canSee(ctx context.Context, who Actor, r *models.Request) erro
 }
 
 // owner reports whether who is the request's subscriber or their guardian.
-func (s *Service) owner(ctx context.Context, who Actor, r *models.Request) bool {
-	return who.Subscriber && who.ID == r.SubscriberID && s.canSee(ctx, who, r) == nil
+func (s *Service) owner(ctx context.Context, who actor.Actor, r *models.Request) bool {
+	return who.IsSubscriber() && who.Subject == r.SubscriberID && s.canSee(ctx, who, r) == nil
 }
 
 // worker reports whether who may work the request: its assignee or an admin.
-func worker(who Actor, r *models.Request) bool {
-	return who.Admin || (who.Agent && r.AssigneeID != nil && *r.AssigneeID == who.ID)
+func worker(who actor.Actor, r *models.Request) bool {
+	return who.IsAdmin() || (who.Has(actor.RoleAgent) && r.AssigneeID != nil && *r.AssigneeID == who.Subject)
 }
 
 // change checks who may make a change (pre, outside the transaction: it
 // may read through other services), then in one transaction reloads the
 // request, claims it, applies the change with its event and saves it; a
 // concurrent change makes it a CONFLICT.
-func (s *Service) change(ctx context.Context, who Actor, action, id string, pre func(r *models.Request) error, apply func(tx Store, r *models.Request) error) (*models.Request, error) {
+func (s *Service) change(ctx context.Context, who actor.Actor, action, id string, pre func(r *models.Request) error, apply func(tx Store, r *models.Request) error) (*models.Request, error) {
 	r0, err := s.store.GetRequest(ctx, id)
 	if err != nil {
 		if apperr.IsNotFound(err) {
@@ -109,7 +109,7 @@ func (s *Service) change(ctx context.Context, who Actor, action, id string, pre 
 
 // Withdraw withdraws an open request at its subscriber's wish; its holds are
 // released and its data returns to its schedule.
-func (s *Service) Withdraw(ctx context.Context, who Actor, id string) (*models.Request, error) {
+func (s *Service) Withdraw(ctx context.Context, who actor.Actor, id string) (*models.Request, error) {
 	pre := func(r *models.Request) error {
 		if !s.owner(ctx, who, r) {
 			return apperr.NotFound("no request %q", id)
@@ -131,26 +131,26 @@ func (s *Service) Withdraw(ctx context.Context, who Actor, id string) (*models.R
 		if err := s.release(ctx, tx, r, now); err != nil {
 			return err
 		}
-		return s.event(ctx, tx, r, "WITHDRAWN", &from, &to, actorKind(who), actorID(who), nil, true)
+		return s.event(ctx, tx, r, "WITHDRAWN", &from, &to, actorKind(who), who.Who(), nil, true)
 	})
 }
 
 // Assign gives the request to an agent: an admin assigns anyone, an agent
 // takes an unassigned request for themselves. A submitted request goes into
 // review.
-func (s *Service) Assign(ctx context.Context, who Actor, id, assignee string) (*models.Request, error) {
-	if !who.staff() {
+func (s *Service) Assign(ctx context.Context, who actor.Actor, id, assignee string) (*models.Request, error) {
+	if !who.IsStaff() {
 		return nil, apperr.Forbidden("only staff assign requests")
 	}
 	if assignee == "" {
 		return nil, apperr.BadInput("assigneeId", "name the agent")
 	}
 	return s.change(ctx, who, audit.ActionRequestAssign, id, func(*models.Request) error { return nil }, func(tx Store, r *models.Request) error {
-		if !who.Admin {
-			if assignee != who.ID {
+		if !who.IsAdmin() {
+			if assignee != who.Subject {
 				return apperr.Forbidden("an agent assigns requests only to themselves")
 			}
-			if r.AssigneeID != nil && *r.AssigneeID != who.ID {
+			if r.AssigneeID != nil && *r.AssigneeID != who.Subject {
 				return apperr.Conflict("the request is already assigned to another agent")
 			}
 		}
@@ -161,13 +161,13 @@ func (s *Service) Assign(ctx context.Context, who Actor, id, assignee string) (*
 		r.AssigneeID = &assignee
 		r.Status = models.RequestInReview
 		to := r.Status
-		return s.event(ctx, tx, r, "ASSIGNED", &from, &to, actorKind(who), who.ID, nil, true)
+		return s.event(ctx, tx, r, "ASSIGNED", &from, &to, actorKind(who), who.Subject, nil, true)
 	})
 }
 
 // Comment adds a comment: staff working the request may keep it internal;
 // the subscriber's own comments are always visible.
-func (s *Service) Comment(ctx context.Context, who Actor, id, body string, internal bool) (*models.Request, error) {
+func (s *Service) Comment(ctx context.Context, who actor.Actor, id, body string, internal bool) (*models.Request, error) {
 	body = strings.TrimSpace(body)
 	if body == "" || utf8.RuneCountInString(body) > 4000 {
 		return nil, apperr.BadInput("body", "a comment of 1 to 4000 characters")
@@ -183,7 +183,7 @@ func (s *Service) Comment(ctx context.Context, who Actor, id, body string, inter
 		return nil
 	}
 	return s.change(ctx, who, audit.ActionRequestComment, id, pre, func(tx Store, r *models.Request) error {
-		return s.event(ctx, tx, r, "COMMENTED", nil, nil, actorKind(who), actorID(who), &body, !internal)
+		return s.event(ctx, tx, r, "COMMENTED", nil, nil, actorKind(who), who.Who(), &body, !internal)
 	})
 }
 
@@ -191,7 +191,7 @@ func (s *Service) Comment(ctx context.Context, who Actor, id, body string, inter
 // with the reason the subscriber is told at once (영 42). No other right may
 // be extended: deletion, correction and suspension must be answered within
 // 10 days (영 43, 44), and an overdue request stays overdue.
-func (s *Service) Extend(ctx context.Context, who Actor, id, reason string) (*models.Request, error) {
+func (s *Service) Extend(ctx context.Context, who actor.Actor, id, reason string) (*models.Request, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" || utf8.RuneCountInString(reason) > 2000 {
 		return nil, apperr.BadInput("reason", "a postponement needs a reason of 1 to 2000 characters the subscriber is told")
@@ -214,7 +214,7 @@ func (s *Service) Extend(ctx context.Context, who Actor, id, reason string) (*mo
 			return apperr.Conflict("the request was already postponed once; a second postponement is not allowed")
 		}
 		r.ExtendedAt, r.ExtensionReason, r.DueAt = &now, &reason, r.DueAt.Add(ExtensionLength)
-		return s.event(ctx, tx, r, "EXTENDED", nil, nil, actorKind(who), who.ID, &reason, true)
+		return s.event(ctx, tx, r, "EXTENDED", nil, nil, actorKind(who), who.Subject, &reason, true)
 	})
 }
 
@@ -236,9 +236,9 @@ const DefaultHowToObject = "이 결정에 이의가 있으시면 포털 또는 �
 // Approve records a second staff member's approval of a deletion staff
 // filed for a subscriber: it takes effect only once someone other than
 // the filer has checked the verification and the scope.
-func (s *Service) Approve(ctx context.Context, who Actor, id string) (*models.Request, error) {
+func (s *Service) Approve(ctx context.Context, who actor.Actor, id string) (*models.Request, error) {
 	pre := func(r *models.Request) error {
-		if !who.staff() {
+		if !who.IsStaff() {
 			return apperr.NotFound("no request %q", id)
 		}
 		if !worker(who, r) {
@@ -253,15 +253,15 @@ func (s *Service) Approve(ctx context.Context, who Actor, id string) (*models.Re
 		if !r.Status.Open() {
 			return apperr.Conflict("the request is closed")
 		}
-		if r.FiledByID == who.ID {
+		if r.FiledByID == who.Subject {
 			return apperr.Forbidden("the staff member who filed the deletion cannot approve it: a second staff member must")
 		}
 		if r.ApprovedBy != nil {
 			return apperr.Conflict("the deletion was already approved")
 		}
 		now := s.now()
-		r.ApprovedBy, r.ApprovedAt = &who.ID, &now
-		return s.event(ctx, tx, r, "APPROVED", nil, nil, actorKind(who), who.ID, nil, false)
+		r.ApprovedBy, r.ApprovedAt = &who.Subject, &now
+		return s.event(ctx, tx, r, "APPROVED", nil, nil, actorKind(who), who.Subject, nil, false)
 	})
 }
 
@@ -278,7 +278,7 @@ func NeedsSecondApproval(r *models.Request) bool {
 // outcome before the staff's text. A dispute's hold is released and, for
 // fees, the post-termination clock restarts. Of two concurrent decisions
 // only one wins; the other is a CONFLICT and changes nothing.
-func (s *Service) Resolve(ctx context.Context, who Actor, id string, in ResolveInput) (*models.Request, error) {
+func (s *Service) Resolve(ctx context.Context, who actor.Actor, id string, in ResolveInput) (*models.Request, error) {
 	switch in.Resolution {
 	case models.ResolutionApproved, models.ResolutionPartiallyApproved, models.ResolutionRejected:
 	default:
@@ -344,7 +344,7 @@ func (s *Service) Resolve(ctx context.Context, who Actor, id string, in ResolveI
 			return err
 		}
 		note := in.Text
-		return s.event(ctx, tx, r, "RESOLVED", &from, &to, actorKind(who), who.ID, &note, true)
+		return s.event(ctx, tx, r, "RESOLVED", &from, &to, actorKind(who), who.Subject, &note, true)
 	})
 	if err != nil {
 		return nil, err
@@ -352,7 +352,7 @@ func (s *Service) Resolve(ctx context.Context, who Actor, id string, in ResolveI
 	if len(withdrawTopics) > 0 && s.consents != nil {
 		// Consents have their own history and receipts; withdrawing them is
 		// recorded there, as done by this request.
-		if err := s.consents.WithdrawForRequest(ctx, r.SubscriberID, r.ID, who.ID, withdrawTopics); err != nil {
+		if err := s.consents.WithdrawForRequest(ctx, who.Through(r.ID), r.SubscriberID, withdrawTopics); err != nil {
 			return r, err
 		}
 	}
@@ -381,26 +381,26 @@ func (s *Service) release(ctx context.Context, tx Store, r *models.Request, now 
 
 // canWork is the check before a change only the request's worker makes;
 // anyone else who may not even see the request gets NOT_FOUND.
-func canWork(who Actor, verb string) func(*models.Request) error {
+func canWork(who actor.Actor, verb string) func(*models.Request) error {
 	return func(r *models.Request) error {
 		if worker(who, r) {
 			return nil
 		}
-		if who.staff() {
+		if who.IsStaff() {
 			return apperr.Forbidden("only the assigned agent or an admin %s a request", verb)
 		}
-		if who.Subscriber && who.ID == r.SubscriberID {
+		if who.IsSubscriber() && who.Subject == r.SubscriberID {
 			return apperr.Forbidden("staff %s requests; a subscriber can comment on or withdraw their own", verb)
 		}
 		return apperr.NotFound("no request %q", r.ID)
 	}
 }
 
-func actorKind(who Actor) string {
+func actorKind(who actor.Actor) string {
 	switch {
-	case who.Admin:
+	case who.IsAdmin():
 		return "ADMIN"
-	case who.Agent:
+	case who.Has(actor.RoleAgent):
 		return "AGENT"
 	case who.Guardian != "":
 		return "GUARDIAN"
@@ -408,9 +408,13 @@ func actorKind(who Actor) string {
 	return "SUBSCRIBER"
 }
 
-func actorID(who Actor) string {
-	if who.Guardian != "" {
-		return who.Guardian
+// Push is what each push of a subscription to one request reads: the
+// request afresh, as who may see it now (an agent reassigned away may not),
+// and only while who's token lasts: a WebSocket outlives the token that
+// opened it.
+func (s *Service) Push(ctx context.Context, who actor.Actor, id string) (*models.Request, error) {
+	if !who.ExpiresAt.IsZero() && !s.clock.Now().Before(who.ExpiresAt) {
+		return nil, apperr.Unauthenticated("the token expired; subscribe again with a fresh one")
 	}
-	return who.ID
+	return s.Get(ctx, who, id)
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/models"
@@ -302,7 +303,7 @@ func (s *Service) completeAccess(ctx context.Context, r *models.Request) (*model
 		return nil, err
 	}
 	sum := sha256.Sum256(payload)
-	system := Actor{ID: "portal", Admin: true}
+	system := actor.Staff("portal", actor.RoleAdmin)
 	return s.change(ctx, system, audit.ActionRequestResolve, r.ID, func(*models.Request) error { return nil }, func(tx Store, q *models.Request) error {
 		if !q.Status.Open() {
 			return apperr.Conflict("the request is closed")
@@ -321,7 +322,7 @@ func (s *Service) completeAccess(ctx context.Context, r *models.Request) (*model
 		how := DefaultHowToObject
 		from, to := q.Status, models.RequestResolved
 		q.Status, q.Resolution, q.ResolvedAt, q.ReasonCode, q.ResolutionText, q.HowToObject = to, &res, &now, &code, &text, &how
-		return s.event(ctx, tx, q, "RESOLVED", &from, &to, "SYSTEM", system.ID, &text, true)
+		return s.event(ctx, tx, q, "RESOLVED", &from, &to, "SYSTEM", system.Subject, &text, true)
 	})
 }
 
@@ -354,7 +355,7 @@ func nonNilStrings(s []string) []string {
 // expires; and every download is recorded in the audit trail before the
 // document is handed out. Anyone else, and any request without a live
 // export, gets ErrNoExport.
-func (s *Service) Export(ctx context.Context, who Actor, r *models.Request) (*models.RequestExport, error) {
+func (s *Service) Export(ctx context.Context, who actor.Actor, r *models.Request) (*models.RequestExport, error) {
 	if r.Type != models.RequestAccess || r.Status != models.RequestResolved || !s.owner(ctx, who, r) {
 		return nil, ErrNoExport
 	}

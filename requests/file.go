@@ -11,24 +11,11 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
-	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
 )
-
-// Actor is who acts on a request, from the token.
-type Actor struct {
-	// ID is the token's sub: the subscriber, or the staff member.
-	ID string
-	// Guardian is act.sub: the guardian acting for the minor named by ID.
-	Guardian   string
-	Subscriber bool
-	Agent      bool
-	Admin      bool
-}
-
-func (a Actor) staff() bool { return a.Agent || a.Admin }
 
 // FileInput is a new request.
 type FileInput struct {
@@ -40,7 +27,7 @@ type FileInput struct {
 	Reason         string
 	IdempotencyKey string
 	// FeeRelated marks a dispute about fees: it stops the post-termination
-	// clock (POLICY.md §3(1)나) until resolved.
+	// clock (docs/POLICY.md §3(1)나) until resolved.
 	FeeRelated bool
 	// Via is the channel: WEB, APP or AGENT_DESK.
 	Via string
@@ -92,7 +79,7 @@ type Filed struct {
 // returns the same request; with another body it is a CONFLICT. Deletion
 // and dispute requests place a hold on their scope in the same transaction;
 // an access request completes at once with an export.
-func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*Filed, error) {
+func (s *Service) File(ctx context.Context, who actor.Actor, in FileInput) (*Filed, error) {
 	subscriberID, kind, filer, err := s.filer(ctx, who, in.SubscriberID)
 	if err != nil {
 		return nil, err
@@ -132,7 +119,7 @@ func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*Filed, er
 	}
 	if kind == models.FiledByAgent {
 		// The agent who takes the call, having verified who asks, works it.
-		r.AssigneeID = &who.ID
+		r.AssigneeID = &who.Subject
 		r.Status = models.RequestInReview
 		method, ref := in.Verification.Method, in.Verification.Reference
 		r.VerificationMethod, r.VerificationRef = &method, &ref
@@ -206,7 +193,7 @@ func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*Filed, er
 
 // guardianVerifiable refuses a GUARDIAN verification where there is no
 // legal representative to verify: the guardian of a child under 14 acts for
-// them (PIPA 22조의2, 38; LAW.md "who may ask"), so staff may record that
+// them (PIPA 22조의2, 38; docs/LAW.md "who may ask"), so staff may record that
 // they verified a guardian only for a subscriber under 14 today with a
 // recorded guardian. An adult is verified in person, by callback or by a
 // power of attorney.
@@ -229,20 +216,20 @@ func (s *Service) guardianVerifiable(ctx context.Context, subscriberID string, v
 // filer decides for whom a request is filed and as whom (PIPA 38): a
 // subscriber for themselves, a guardian for the minor they act for, staff
 // for the subscriber they name.
-func (s *Service) filer(ctx context.Context, who Actor, subscriberID string) (string, models.FiledByKind, string, error) {
+func (s *Service) filer(ctx context.Context, who actor.Actor, subscriberID string) (string, models.FiledByKind, string, error) {
 	switch {
-	case who.Subscriber && !who.staff():
-		if subscriberID != "" && subscriberID != who.ID {
+	case who.IsSubscriber() && !who.IsStaff():
+		if subscriberID != "" && subscriberID != who.Subject {
 			return "", "", "", apperr.Forbidden("a subscriber files requests only about their own data")
 		}
-		if _, err := s.inv.LoadOwn(ctx, inventory.Requester{Subject: who.ID, Guardian: who.Guardian}); err != nil {
+		if _, err := s.inv.LoadOwn(ctx, who); err != nil {
 			return "", "", "", err
 		}
 		if who.Guardian != "" {
-			return who.ID, models.FiledByGuardian, who.Guardian, nil
+			return who.Subject, models.FiledByGuardian, who.Guardian, nil
 		}
-		return who.ID, models.FiledBySubscriber, who.ID, nil
-	case who.staff():
+		return who.Subject, models.FiledBySubscriber, who.Subject, nil
+	case who.IsStaff():
 		if subscriberID == "" {
 			return "", "", "", apperr.BadInput("subscriberId", "staff filing on a subscriber's behalf must name the subscriber")
 		}
@@ -252,7 +239,7 @@ func (s *Service) filer(ctx context.Context, who Actor, subscriberID string) (st
 			}
 			return "", "", "", err
 		}
-		return subscriberID, models.FiledByAgent, who.ID, nil
+		return subscriberID, models.FiledByAgent, who.Subject, nil
 	}
 	return "", "", "", apperr.Forbidden("only subscribers, their guardians and staff file requests")
 }

@@ -3,17 +3,19 @@ package requests
 import (
 	"context"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/paging"
 )
 
 // MaxPage caps every page of requests; DefaultPage is used when a client
 // gives none.
 const (
-	MaxPage     = 100
-	DefaultPage = 20
+	MaxPage     = paging.MaxSize
+	DefaultPage = paging.DefaultSize
 )
 
 // Page is one page of requests.
@@ -40,8 +42,8 @@ type QueueFilter struct {
 // request; an agent sees the requests assigned to them, in any status, and
 // the open unassigned ones they may take — never a closed request that was
 // not theirs.
-func (s *Service) Queue(ctx context.Context, who Actor, f QueueFilter, first int, after *models.QueueKey) (Page, error) {
-	if !who.staff() {
+func (s *Service) Queue(ctx context.Context, who actor.Actor, f QueueFilter, first int, after *models.QueueKey) (Page, error) {
+	if !who.IsStaff() {
 		return Page{}, apperr.Forbidden("the request queue is for staff")
 	}
 	mf := models.QueueFilter{}
@@ -59,7 +61,7 @@ func (s *Service) Queue(ctx context.Context, who Actor, f QueueFilter, first int
 		mf.Statuses = []models.RequestStatus{models.RequestSubmitted, models.RequestInReview}
 	}
 	if f.Assignee != nil {
-		if !who.Admin && *f.Assignee != who.ID && *f.Assignee != "" {
+		if !who.IsAdmin() && *f.Assignee != who.Subject && *f.Assignee != "" {
 			return Page{}, apperr.Forbidden("an agent sees only their own and unassigned requests")
 		}
 		if *f.Assignee == "" {
@@ -67,21 +69,21 @@ func (s *Service) Queue(ctx context.Context, who Actor, f QueueFilter, first int
 		} else {
 			mf.Assignee = *f.Assignee
 		}
-	} else if !who.Admin {
+	} else if !who.IsAdmin() {
 		// Agents: theirs and the unassigned.
-		mf.Assignee, mf.Unassigned = who.ID, true
+		mf.Assignee, mf.Unassigned = who.Subject, true
 	}
 	// An agent takes unassigned requests from the open queue; a resolved or
 	// withdrawn request that was never theirs is none of their business.
-	mf.UnassignedOpenOnly = !who.Admin
+	mf.UnassignedOpenOnly = !who.IsAdmin()
 	rs, more, err := s.store.QueueRequests(ctx, mf, after, first)
 	return Page{Requests: rs, HasNext: more}, err
 }
 
 // VisibleAssignee is who works a request as who may see it: staff see the
 // assignee; the subscriber sees only that someone does (Request.assigned).
-func VisibleAssignee(who Actor, r *models.Request) *string {
-	if who.staff() {
+func VisibleAssignee(who actor.Actor, r *models.Request) *string {
+	if who.IsStaff() {
 		return r.AssigneeID
 	}
 	return nil
@@ -89,8 +91,8 @@ func VisibleAssignee(who Actor, r *models.Request) *string {
 
 // VisibleVerification is how staff verified who asked, for staff only: the
 // reference may name documents of the subscriber's.
-func VisibleVerification(who Actor, r *models.Request) *Verification {
-	if !who.staff() || r.VerificationMethod == nil {
+func VisibleVerification(who actor.Actor, r *models.Request) *Verification {
+	if !who.IsStaff() || r.VerificationMethod == nil {
 		return nil
 	}
 	v := &Verification{Method: *r.VerificationMethod}
@@ -102,7 +104,7 @@ func VisibleVerification(who Actor, r *models.Request) *Verification {
 
 // SeesInternal reports whether who sees a request's internal events: staff
 // do; the subscriber and the guardian never.
-func SeesInternal(who Actor) bool { return who.staff() }
+func SeesInternal(who actor.Actor) bool { return who.IsStaff() }
 
 // Events returns the history of requests, for those who may see them: the
 // subscriber sees visible events, staff all.
@@ -135,11 +137,11 @@ func (s *Service) Outcomes(ctx context.Context, requestIDs []string) (map[string
 // agent only while an open request of the subscriber is assigned to them.
 // The read is recorded in the audit trail before anything is shown; if it
 // cannot be recorded, nothing is shown.
-func (s *Service) OpenSubscriber(ctx context.Context, who Actor, subscriberID string) (*inventory.Subject, error) {
+func (s *Service) OpenSubscriber(ctx context.Context, who actor.Actor, subscriberID string) (*inventory.Subject, error) {
 	switch {
-	case who.Admin:
-	case who.Agent:
-		ok, err := s.agency.MayActFor(ctx, who.ID, subscriberID)
+	case who.IsAdmin():
+	case who.Has(actor.RoleAgent):
+		ok, err := s.agency.MayActFor(ctx, who.Subject, subscriberID)
 		if err != nil {
 			return nil, err
 		}
@@ -158,12 +160,7 @@ func (s *Service) OpenSubscriber(ctx context.Context, who Actor, subscriberID st
 	}
 	a := audit.FromContext(ctx)
 	if a.ID == "" {
-		a.ID = who.ID
-		if who.Admin {
-			a.Roles = []string{"admin"}
-		} else {
-			a.Roles = []string{"agent"}
-		}
+		a = audit.By(ctx, who)
 	}
 	if err := s.rec.Record(ctx, s.store, audit.Event{Actor: a, Action: audit.ActionSubscriberRead, Subject: subscriberID, TargetType: "subscriber", TargetID: subscriberID}); err != nil {
 		return nil, err

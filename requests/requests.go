@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/holds"
@@ -146,7 +147,7 @@ type Store interface {
 // needs of the consent service (consent.Service implements it), given at
 // construction.
 type Consents interface {
-	WithdrawForRequest(ctx context.Context, subscriberID, requestID, staffID string, topics []string) error
+	WithdrawForRequest(ctx context.Context, by actor.Actor, subscriberID string, topics []string) error
 }
 
 // Service runs requests.
@@ -191,21 +192,10 @@ type retentionAssessment = retention.Assessment
 
 // audit records an action on a request in tx, last: the change and its
 // audit event commit together or not at all.
-func (s *Service) audit(ctx context.Context, tx Store, who Actor, action string, r *models.Request, details map[string]any) error {
+func (s *Service) audit(ctx context.Context, tx Store, who actor.Actor, action string, r *models.Request, details map[string]any) error {
 	a := audit.FromContext(ctx)
 	if a.ID == "" {
-		a.ID, a.ActingFor = actorID(who), ""
-		if who.Guardian != "" {
-			a.ActingFor = who.ID
-		}
-		for _, role := range []struct {
-			on   bool
-			name string
-		}{{who.Subscriber, "subscriber"}, {who.Agent, "agent"}, {who.Admin, "admin"}} {
-			if role.on {
-				a.Roles = append(a.Roles, role.name)
-			}
-		}
+		a = audit.By(ctx, who)
 	}
 	if details == nil {
 		details = map[string]any{}

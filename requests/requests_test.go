@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
@@ -43,10 +44,10 @@ func newEnv(t *testing.T, db *store.DB) *env {
 }
 
 var (
-	sub    = requests.Actor{ID: "sub-1", Subscriber: true}
-	agent  = requests.Actor{ID: "agent-1", Agent: true}
-	agent2 = requests.Actor{ID: "agent-2", Agent: true}
-	admin  = requests.Actor{ID: "admin-1", Admin: true}
+	sub    = actor.Subscriber("sub-1")
+	agent  = actor.Staff("agent-1", actor.RoleAgent)
+	agent2 = actor.Staff("agent-2", actor.RoleAgent)
+	admin  = actor.Staff("admin-1", actor.RoleAdmin)
 )
 
 // seed feeds sub-1: signed up 2020, a profile with an optional item, and
@@ -77,7 +78,7 @@ func (e *env) seed(t *testing.T, terminated bool) {
 	e.clk.Set(at(2026, 11, 26))
 }
 
-func file(t *testing.T, e *env, who requests.Actor, in requests.FileInput) *models.Request {
+func file(t *testing.T, e *env, who actor.Actor, in requests.FileInput) *models.Request {
 	t.Helper()
 	f, err := e.reqs.File(context.Background(), who, in)
 	if err != nil {
@@ -160,7 +161,7 @@ func TestBadFilingsAndActions(t *testing.T) {
 		e := newEnv(t, db)
 		e.seed(t, false)
 		r := file(t, e, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{All: true}, Reason: "delete everything", IdempotencyKey: "key-000002"})
-		stranger := requests.Actor{ID: "sub-2", Subscriber: true}
+		stranger := actor.Subscriber("sub-2")
 		tests := []struct {
 			name string
 			do   func() error
@@ -235,14 +236,14 @@ func TestTheDeskLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		must(e.reqs.Assign(ctx, agent, r.ID, agent.ID))
+		must(e.reqs.Assign(ctx, agent, r.ID, agent.Subject))
 		if _, err := e.reqs.Get(ctx, agent, r.ID); err != nil {
 			t.Errorf("the assigned agent cannot read it: %v", err)
 		}
-		if ok, _ := e.reqs.Agency().MayActFor(ctx, agent.ID, "sub-1"); !ok {
+		if ok, _ := e.reqs.Agency().MayActFor(ctx, agent.Subject, "sub-1"); !ok {
 			t.Errorf("the assigned agent may not see the subscriber")
 		}
-		if ok, _ := e.reqs.Agency().MayActFor(ctx, agent2.ID, "sub-1"); ok {
+		if ok, _ := e.reqs.Agency().MayActFor(ctx, agent2.Subject, "sub-1"); ok {
 			t.Errorf("another agent may see the subscriber")
 		}
 		must(e.reqs.Comment(ctx, agent, r.ID, "확인 중: 내부 메모", true))
@@ -268,7 +269,7 @@ func TestTheDeskLifecycle(t *testing.T) {
 		if hs, _ := db.ActiveHolds(ctx, "sub-1"); len(hs) != 0 {
 			t.Errorf("holds after resolution = %+v, want none", hs)
 		}
-		if ok, _ := e.reqs.Agency().MayActFor(ctx, agent.ID, "sub-1"); ok {
+		if ok, _ := e.reqs.Agency().MayActFor(ctx, agent.Subject, "sub-1"); ok {
 			t.Errorf("the agent still sees the subscriber after the request closed")
 		}
 		kinds := func(withInternal bool) []string {
@@ -306,16 +307,16 @@ func TestTwoAgentsResolvingAtOnceOneWins(t *testing.T) {
 	e.seed(t, true)
 	ctx := context.Background()
 	r := file(t, e, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{All: true}, Reason: "delete all", IdempotencyKey: "key-000020"})
-	if _, err := e.reqs.Assign(ctx, admin, r.ID, agent.ID); err != nil {
+	if _, err := e.reqs.Assign(ctx, admin, r.ID, agent.Subject); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
-	for i, who := range []requests.Actor{agent, admin} {
+	for i, who := range []actor.Actor{agent, admin} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = e.reqs.Resolve(ctx, who, r.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "OK", Text: fmt.Sprintf("resolved by %s", who.ID)})
+			_, errs[i] = e.reqs.Resolve(ctx, who, r.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "OK", Text: fmt.Sprintf("resolved by %s", who.Subject)})
 		}()
 	}
 	wg.Wait()
@@ -395,7 +396,7 @@ func TestDeletionOutcomesItemByItem(t *testing.T) {
 		file(t, e, sub, requests.FileInput{Type: models.RequestDispute, Scope: requests.Scope{RecordIDs: []int64{use2}}, Reason: "이 사용 기록은 틀렸습니다", IdempotencyKey: "key-000030"})
 
 		del := file(t, e, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{All: true}, Reason: "모두 삭제해 주세요", IdempotencyKey: "key-000031"})
-		if _, err := e.reqs.Assign(ctx, agent, del.ID, agent.ID); err != nil {
+		if _, err := e.reqs.Assign(ctx, agent, del.ID, agent.Subject); err != nil {
 			t.Fatal(err)
 		}
 		res, err := e.reqs.Resolve(ctx, agent, del.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "DELETED", Text: "삭제했습니다"})
@@ -449,7 +450,7 @@ func TestDeletionKeepsWhatARunningContractNeeds(t *testing.T) {
 		e := newEnv(t, db)
 		e.seed(t, false)
 		del := file(t, e, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{Categories: []string{"applicant.email", "optional.discount_certificate"}}, Reason: "지워 주세요", IdempotencyKey: "key-000040"})
-		if _, err := e.reqs.Assign(ctx, admin, del.ID, admin.ID); err != nil {
+		if _, err := e.reqs.Assign(ctx, admin, del.ID, admin.Subject); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.reqs.Resolve(ctx, admin, del.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "DONE", Text: "처리했습니다"}); err != nil {
@@ -507,7 +508,7 @@ func TestAccessRequestCompletesWithAnExport(t *testing.T) {
 		if !clear["홍길동"] || !clear["gildong@example.com"] {
 			t.Errorf("export values = %+v, want them in the clear", doc.Holdings)
 		}
-		for _, who := range []requests.Actor{{ID: "sub-2", Subscriber: true}, agent, admin} {
+		for _, who := range []actor.Actor{actor.Subscriber("sub-2"), agent, admin} {
 			if _, err := e.reqs.Export(ctx, who, r); !errors.Is(err, requests.ErrNoExport) {
 				t.Errorf("download by %+v: %v, want ErrNoExport", who, err)
 			}
@@ -544,7 +545,7 @@ func TestADeletionPausedByADisputeIsCarriedOutWhenItEnds(t *testing.T) {
 		dispute := file(t, e, sub, requests.FileInput{Type: models.RequestDispute, Scope: requests.Scope{RecordIDs: []int64{use2}}, Reason: "이 사용 기록은 틀렸습니다", IdempotencyKey: "key-000070"})
 		del := file(t, e, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{All: true}, Reason: "모두 삭제해 주세요", IdempotencyKey: "key-000071"})
 		for _, id := range []string{dispute.ID, del.ID} {
-			if _, err := e.reqs.Assign(ctx, agent, id, agent.ID); err != nil {
+			if _, err := e.reqs.Assign(ctx, agent, id, agent.Subject); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -591,7 +592,7 @@ func TestADeletionKeepsAnActiveSubscribersFeeRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 		del := file(t, e, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{RecordKinds: []string{"BILLING", "PAYMENT", "USAGE"}}, Reason: "기록을 삭제해 주세요", IdempotencyKey: "key-000080"})
-		if _, err := e.reqs.Assign(ctx, agent, del.ID, agent.ID); err != nil {
+		if _, err := e.reqs.Assign(ctx, agent, del.ID, agent.Subject); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.reqs.Resolve(ctx, agent, del.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "DELETED", Text: "삭제했습니다"}); err != nil {
@@ -654,7 +655,7 @@ func TestFeeDisputeStopsThePostTerminationClock(t *testing.T) {
 			t.Errorf("e-mail purge date during a fee dispute = %v, want none (until resolved)", d)
 		}
 		e.clk.Set(at(2026, 12, 10))
-		if _, err := e.reqs.Assign(ctx, admin, r.ID, admin.ID); err != nil {
+		if _, err := e.reqs.Assign(ctx, admin, r.ID, admin.Subject); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.reqs.Resolve(ctx, admin, r.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "REFUNDED", Text: "환불했습니다"}); err != nil {
@@ -675,7 +676,7 @@ func TestEveryStatusChangeQueuesANotice(t *testing.T) {
 		e := newEnv(t, db)
 		e.seed(t, false)
 		r := file(t, e, sub, requests.FileInput{Type: models.RequestDispute, Scope: requests.Scope{RecordKinds: []string{"USAGE"}}, Reason: "이상합니다", IdempotencyKey: "key-000070"})
-		if _, err := e.reqs.Assign(ctx, admin, r.ID, admin.ID); err != nil {
+		if _, err := e.reqs.Assign(ctx, admin, r.ID, admin.Subject); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.reqs.Comment(ctx, admin, r.ID, "내부 메모", true); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/models"
 )
@@ -119,7 +120,7 @@ func (s *Service) ActiveSuspensions(ctx context.Context, subscriberID, after str
 
 // Lift ends an approved suspension at its subscriber's wish: processing for
 // its purposes may resume.
-func (s *Service) Lift(ctx context.Context, who Actor, id string) (*models.Request, error) {
+func (s *Service) Lift(ctx context.Context, who actor.Actor, id string) (*models.Request, error) {
 	pre := func(r *models.Request) error {
 		if !s.owner(ctx, who, r) {
 			return apperr.NotFound("no request %q", id)
@@ -135,6 +136,6 @@ func (s *Service) Lift(ctx context.Context, who Actor, id string) (*models.Reque
 		if err := s.suspensionChanged(ctx, tx, r, NoticeResumed, now); err != nil {
 			return err
 		}
-		return s.event(ctx, tx, r, "LIFTED", nil, nil, actorKind(who), actorID(who), nil, true)
+		return s.event(ctx, tx, r, "LIFTED", nil, nil, actorKind(who), who.Who(), nil, true)
 	})
 }

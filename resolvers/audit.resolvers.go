@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/models"
@@ -29,6 +30,10 @@ func (r *auditEventResolver) ClientAddress(ctx context.Context, obj *models.Audi
 }
 
 func (r *queryResolver) AuditEvents(ctx context.Context, filter *models.AuditFilter, first *int, after *string) (*models.AuditEventConnection, error) {
+	who, err := actor.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
 	n, err := pageSize(first, audit.DefaultPageSize, audit.MaxPageSize)
 	if err != nil {
 		return nil, err
@@ -50,7 +55,7 @@ func (r *queryResolver) AuditEvents(ctx context.Context, filter *models.AuditFil
 	if after != nil {
 		cur = *after
 	}
-	p, err := r.Audit.List(ctx, f, n, cur)
+	p, err := r.Audit.List(ctx, who, f, n, cur)
 	if err != nil {
 		return nil, err
 	}

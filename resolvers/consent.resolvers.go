@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/consent"
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/models"
@@ -59,7 +60,7 @@ func (r *meResolver) ConsentReceipt(ctx context.Context, obj *views.MeNode, id s
 }
 
 func (r *mutationResolver) SetConsent(ctx context.Context, input models.SetConsentInput) (*models.ConsentChangeResult, error) {
-	who, err := consentRequester(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +74,7 @@ func (r *mutationResolver) SetConsent(ctx context.Context, input models.SetConse
 }
 
 func (r *mutationResolver) SetConsents(ctx context.Context, input models.SetConsentsInput) (*models.ConsentChangeResult, error) {
-	who, err := consentRequester(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,7 @@ func (r *mutationResolver) SetConsents(ctx context.Context, input models.SetCons
 }
 
 func (r *mutationResolver) ReconfirmMarketingConsents(ctx context.Context, input *models.ReconfirmMarketingConsentsInput) (*models.ConsentChangeResult, error) {
-	who, err := consentRequester(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +115,7 @@ func (r *queryResolver) ReconfirmationsDue(ctx context.Context, first *int, afte
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Consent.DueConsents(ctx, r.Clock.Now(), cur, n)
+	page, err := r.Consent.DueConsents(ctx, cur, n)
 	if err != nil {
 		return nil, err
 	}

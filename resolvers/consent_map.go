@@ -1,31 +1,15 @@
 package resolvers
 
 import (
-	"context"
-	"encoding/base64"
-	"strconv"
 	"strings"
-	"time"
 
-	"github.com/xroshot/portal/apperr"
-	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/consent"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/paging"
 	"github.com/xroshot/portal/policy"
 )
 
 // The mapping between the API's consent types and the consent service.
-
-// consentRequester is who a consent mutation is made by. A token with the
-// subscriber role acts for its subject (or, with act.sub, as the guardian);
-// any other is staff.
-func consentRequester(ctx context.Context) (consent.Requester, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return consent.Requester{}, err
-	}
-	return consent.Requester{Subject: p.Subject, Guardian: p.Actor, Staff: !p.Has(auth.RoleSubscriber)}, nil
-}
 
 func consentRequest(via *models.ChangeChannel, clientRequestID, reason, subscriberID *string) consent.Request {
 	var req consent.Request
@@ -69,7 +53,7 @@ func (r *Resolver) consentNode(c consent.Consent, l policy.Lang) *models.Consent
 }
 
 // requiredProcessing lists the purposes the service needs, each with its
-// basis: shown apart from the consents (법 22③).
+// basis: shown apart from the consents (PIPA art. 22(3)).
 func (r *Resolver) requiredProcessing(l policy.Lang) []*models.PurposeView {
 	var out []*models.PurposeView
 	for i := range r.Catalog.Purposes {
@@ -151,56 +135,30 @@ const (
 )
 
 func encodeConsentEventCursor(ev *models.ConsentEventRow) string {
-	raw := consentEventCursorTag + ":" + strconv.FormatInt(ev.OccurredAt.UnixMicro(), 10) + ":" + strconv.FormatInt(ev.ID, 10)
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+	return paging.Encode(consentEventCursorTag, paging.Micros(ev.OccurredAt), paging.ID(ev.ID))
 }
 
 func decodeConsentEventCursor(s *string) (*models.ConsentEventKey, error) {
-	parts, err := cursorParts(s, consentEventCursorTag, 3)
-	if parts == nil || err != nil {
+	at, id, err := decodeAtIDCursor(consentEventCursorTag, s)
+	if at == nil || err != nil {
 		return nil, err
 	}
-	us, err1 := strconv.ParseInt(parts[1], 10, 64)
-	id, err2 := strconv.ParseInt(parts[2], 10, 64)
-	if err1 != nil || err2 != nil || id <= 0 {
-		return nil, badCursor()
-	}
-	return &models.ConsentEventKey{OccurredAt: time.UnixMicro(us).UTC(), ID: id}, nil
+	return &models.ConsentEventKey{OccurredAt: *at, ID: id}, nil
 }
 
 // The subscriber id comes last: it is the operator's and may hold colons.
 func encodeReconfirmCursor(d consent.DueConsent) string {
-	raw := reconfirmCursorTag + ":" + strconv.FormatInt(d.ReconfirmBy.UnixMicro(), 10) + ":" + d.Topic.Code + ":" + d.SubscriberID
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+	return paging.Encode(reconfirmCursorTag, paging.Micros(d.ReconfirmBy), d.Topic.Code, d.SubscriberID)
 }
 
 func decodeReconfirmCursor(s *string) (*models.ReconfirmKey, error) {
-	parts, err := cursorParts(s, reconfirmCursorTag, 4)
-	if parts == nil || err != nil {
+	f, err := paging.Decode(deref(s), reconfirmCursorTag, 3)
+	if f == nil || err != nil {
 		return nil, err
 	}
-	us, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || parts[2] == "" || parts[3] == "" {
-		return nil, badCursor()
-	}
-	return &models.ReconfirmKey{ReconfirmBy: time.UnixMicro(us).UTC(), Topic: parts[2], SubscriberID: parts[3]}, nil
-}
-
-// cursorParts decodes a cursor of the connection tagged tag into n parts,
-// the tag first; nil parts for no cursor.
-func cursorParts(s *string, tag string, n int) ([]string, error) {
-	if s == nil || *s == "" {
-		return nil, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(*s)
+	by, err := paging.ParseMicros(f[0])
 	if err != nil {
-		return nil, badCursor()
+		return nil, err
 	}
-	parts := strings.SplitN(string(b), ":", n)
-	if len(parts) != n || parts[0] != tag {
-		return nil, badCursor()
-	}
-	return parts, nil
+	return &models.ReconfirmKey{ReconfirmBy: by, Topic: f[1], SubscriberID: f[2]}, nil
 }
-
-func badCursor() error { return apperr.BadInput("after", "not a cursor of this list") }

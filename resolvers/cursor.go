@@ -1,55 +1,53 @@
 package resolvers
 
 import (
-	"encoding/base64"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/paging"
 )
 
-// Cursors are opaque to clients but tagged by connection, so a cursor from
-// one list given to another is refused rather than silently misread.
+// Cursors are opaque to clients but tagged by connection (package paging),
+// so a cursor from one list given to another is refused rather than
+// silently misread.
 const recordCursorTag = "rec"
 
 func encodeRecordCursor(r *models.Record) string {
-	raw := recordCursorTag + ":" + strconv.FormatInt(r.OccurredAt.UnixMicro(), 10) + ":" + strconv.FormatInt(r.ID, 10)
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+	return paging.Encode(recordCursorTag, paging.Micros(r.OccurredAt), paging.ID(r.ID))
 }
 
 func decodeRecordCursor(s *string) (*models.RecordKey, error) {
-	if s == nil || *s == "" {
-		return nil, nil
+	at, id, err := decodeAtIDCursor(recordCursorTag, s)
+	if at == nil || err != nil {
+		return nil, err
 	}
-	bad := apperr.BadInput("after", "not a cursor of this list")
-	b, err := base64.RawURLEncoding.DecodeString(*s)
+	return &models.RecordKey{OccurredAt: *at, ID: id}, nil
+}
+
+// decodeAtIDCursor reads a cursor of tag keyed by an instant and a numeric
+// id; a nil instant for no cursor.
+func decodeAtIDCursor(tag string, s *string) (*time.Time, int64, error) {
+	f, err := paging.Decode(deref(s), tag, 2)
+	if f == nil || err != nil {
+		return nil, 0, err
+	}
+	at, err := paging.ParseMicros(f[0])
 	if err != nil {
-		return nil, bad
+		return nil, 0, err
 	}
-	parts := strings.Split(string(b), ":")
-	if len(parts) != 3 || parts[0] != recordCursorTag {
-		return nil, bad
+	id, err := paging.ParseID(f[1])
+	if err != nil {
+		return nil, 0, err
 	}
-	us, err1 := strconv.ParseInt(parts[1], 10, 64)
-	id, err2 := strconv.ParseInt(parts[2], 10, 64)
-	if err1 != nil || err2 != nil || id <= 0 {
-		return nil, bad
-	}
-	return &models.RecordKey{OccurredAt: time.UnixMicro(us).UTC(), ID: id}, nil
+	return &at, id, nil
 }
 
 // pageSize applies the default and the cap to a `first` argument.
-func pageSize(first *int, def, max int) (int, error) {
-	if first == nil {
-		return def, nil
+func pageSize(first *int, def, max int) (int, error) { return paging.Size(first, def, max) }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
 	}
-	switch {
-	case *first < 0:
-		return 0, apperr.BadInput("first", "must not be negative")
-	case *first > max:
-		return 0, apperr.BadInput("first", "must be at most %d", max)
-	}
-	return *first, nil
+	return *s
 }

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
@@ -54,15 +55,15 @@ func (r *meResolver) Records(ctx context.Context, obj *views.MeNode, kind *strin
 }
 
 func (r *queryResolver) Me(ctx context.Context, lang *models.Language) (*views.MeNode, error) {
-	p, err := principal(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	subj, err := r.Inventory.LoadOwn(ctx, inventory.Requester{Subject: p.Subject, Guardian: p.Actor})
+	subj, err := r.Inventory.LoadOwn(ctx, who)
 	if err != nil {
 		return nil, err
 	}
-	return r.meNode(subj, p.Actor, answerLang(ctx, lang)), nil
+	return r.meNode(subj, who.Guardian, answerLang(ctx, lang)), nil
 }
 
 func (r *Resolver) Holding() graph.HoldingResolver { return &holdingResolver{r} }

@@ -6,27 +6,22 @@ import (
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
-	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/retention"
 	"github.com/xroshot/portal/views"
 )
 
 // The mapping from the inventory's domain results to the API's nodes.
 
-func (r *Resolver) meNode(subj *inventory.Subject, actor string, l policy.Lang) *views.MeNode {
+func (r *Resolver) meNode(subj *inventory.Subject, guardian string, l policy.Lang) *views.MeNode {
 	s := subj.Subscriber
 	n := &views.MeNode{
 		ID: s.ID, Language: languageOf(l), Status: models.SubscriberStatus(s.Status),
 		SignedUpAt: s.SignedUpAt, TerminatedAt: s.TerminatedAt,
-		Minor: s.IsMinorAt(r.Clock.Now()), BillingState: models.BillingState(s.BillingState),
+		Minor: subj.Profile.Minor, BirthDate: subj.Profile.BirthDate, BillingState: models.BillingState(s.BillingState),
 		Subject: subj,
 	}
-	if s.BirthDate != nil {
-		y := protect.Mask(protect.MaskDate, *s.BirthDate)
-		n.BirthDate = &y
-	}
-	if actor != "" {
-		n.ActingGuardianID = &actor
+	if guardian != "" {
+		n.ActingGuardianID = &guardian
 	}
 	return n
 }

@@ -7,10 +7,9 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
-	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/models"
-	"github.com/xroshot/portal/requests"
 )
 
 // follow turns the broker's change signals for one request into pushes for
@@ -20,7 +19,7 @@ import (
 // stream with that error, so nobody keeps a window on a request they lost.
 // The request's lists (events, outcomes) come from loaders made for each
 // push (see WithLoaders), so they are as fresh as the request.
-func (r *subscriptionResolver) follow(ctx context.Context, who requests.Actor, id string, changed <-chan struct{}, stop func(), out chan<- *models.Request) {
+func (r *subscriptionResolver) follow(ctx context.Context, who actor.Actor, id string, changed <-chan struct{}, stop func(), out chan<- *models.Request) {
 	defer close(out)
 	defer stop()
 	for {
@@ -29,11 +28,7 @@ func (r *subscriptionResolver) follow(ctx context.Context, who requests.Actor, i
 			return
 		case <-changed:
 		}
-		if err := r.stillValid(ctx); err != nil {
-			endStream(ctx, err)
-			return
-		}
-		req, err := r.RequestSvc.Get(ctx, who, id)
+		req, err := r.RequestSvc.Push(ctx, who, id)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -47,19 +42,6 @@ func (r *subscriptionResolver) follow(ctx context.Context, who requests.Actor, i
 			return
 		}
 	}
-}
-
-// stillValid refuses a push once the subscription's token has expired: a
-// WebSocket lives longer than the token that opened it.
-func (r *subscriptionResolver) stillValid(ctx context.Context) error {
-	p, ok := auth.FromContext(ctx)
-	if !ok || p == nil {
-		return apperr.Unauthenticated("a bearer token is required")
-	}
-	if !p.ExpiresAt.IsZero() && !r.Clock.Now().Before(p.ExpiresAt) {
-		return apperr.Unauthenticated("the token expired; subscribe again with a fresh one")
-	}
-	return nil
 }
 
 // endStream reports err to the subscriber as the stream's last message

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
@@ -46,11 +47,11 @@ func (r *meResolver) Erased(ctx context.Context, obj *views.MeNode) ([]*models.E
 }
 
 func (r *mutationResolver) RunPurge(ctx context.Context, dryRun *bool, clauses []string) (*models.PurgeReport, error) {
-	p, err := principal(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rep, err := r.Purge.Run(ctx, purge.Options{DryRun: dryRun != nil && *dryRun, Clauses: clauses, Actor: p.Subject})
+	rep, err := r.Purge.Run(ctx, purge.Options{DryRun: dryRun != nil && *dryRun, Clauses: clauses, Actor: who.Subject})
 	if err != nil {
 		return nil, err
 	}

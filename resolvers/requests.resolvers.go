@@ -10,6 +10,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/requests"
@@ -57,7 +58,7 @@ func (r *meResolver) Suspensions(ctx context.Context, obj *views.MeNode) ([]*mod
 }
 
 func (r *mutationResolver) FileRequest(ctx context.Context, input models.FileRequestInput) (*models.Request, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +74,7 @@ func (r *mutationResolver) FileRequest(ctx context.Context, input models.FileReq
 }
 
 func (r *mutationResolver) WithdrawRequest(ctx context.Context, id string) (*models.Request, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +82,7 @@ func (r *mutationResolver) WithdrawRequest(ctx context.Context, id string) (*mod
 }
 
 func (r *mutationResolver) AssignRequest(ctx context.Context, id string, assigneeID string) (*models.Request, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,7 @@ func (r *mutationResolver) AssignRequest(ctx context.Context, id string, assigne
 }
 
 func (r *mutationResolver) CommentOnRequest(ctx context.Context, id string, body string, internal *bool) (*models.Request, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +98,7 @@ func (r *mutationResolver) CommentOnRequest(ctx context.Context, id string, body
 }
 
 func (r *mutationResolver) ExtendRequest(ctx context.Context, id string, reason string) (*models.Request, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +106,7 @@ func (r *mutationResolver) ExtendRequest(ctx context.Context, id string, reason 
 }
 
 func (r *mutationResolver) ApproveRequest(ctx context.Context, id string) (*models.Request, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +114,7 @@ func (r *mutationResolver) ApproveRequest(ctx context.Context, id string) (*mode
 }
 
 func (r *mutationResolver) LiftSuspension(ctx context.Context, id string) (*models.Request, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +122,7 @@ func (r *mutationResolver) LiftSuspension(ctx context.Context, id string) (*mode
 }
 
 func (r *mutationResolver) ResolveRequest(ctx context.Context, input models.ResolveRequestInput) (*models.Request, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +139,7 @@ func (r *mutationResolver) ResolveRequest(ctx context.Context, input models.Reso
 func (r *queryResolver) Node(ctx context.Context, id string) (models.Node, error) {
 	// Requests are the only Node type: node(id:) is Query.request under
 	// another name, through the same domain method and so the same rule.
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +151,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (models.Node, error
 }
 
 func (r *queryResolver) Request(ctx context.Context, id string) (*models.Request, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +159,7 @@ func (r *queryResolver) Request(ctx context.Context, id string) (*models.Request
 }
 
 func (r *queryResolver) Requests(ctx context.Context, filter *models.RequestFilter, first *int, after *string) (*models.RequestConnection, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +187,7 @@ func (r *queryResolver) Requests(ctx context.Context, filter *models.RequestFilt
 }
 
 func (r *queryResolver) Subscriber(ctx context.Context, id string, lang *models.Language) (*views.MeNode, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +259,7 @@ func (r *requestResolver) Scope(ctx context.Context, obj *models.Request) (*mode
 }
 
 func (r *requestResolver) AssigneeID(ctx context.Context, obj *models.Request) (*string, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +267,7 @@ func (r *requestResolver) AssigneeID(ctx context.Context, obj *models.Request) (
 }
 
 func (r *requestResolver) Verification(ctx context.Context, obj *models.Request) (*models.RequestVerification, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +337,7 @@ func (r *requestResolver) Outcomes(ctx context.Context, obj *models.Request) ([]
 }
 
 func (r *requestResolver) Export(ctx context.Context, obj *models.Request) (*models.RequestExport, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -399,7 +400,7 @@ func (r *requestOutcomeResolver) Explanation(ctx context.Context, obj *models.Re
 }
 
 func (r *subscriptionResolver) RequestUpdated(ctx context.Context, id string) (<-chan *models.Request, error) {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"encoding/base64"
 	"strconv"
 	"strings"
 	"time"
@@ -11,23 +10,15 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
-	"github.com/xroshot/portal/auth"
 	"github.com/xroshot/portal/models"
+	"github.com/xroshot/portal/paging"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/reqctx"
 	"github.com/xroshot/portal/requests"
 	"github.com/xroshot/portal/retention"
 )
-
-// requestActor is the principal as the requests domain sees it.
-func requestActor(ctx context.Context) (requests.Actor, error) {
-	p, err := principal(ctx)
-	if err != nil {
-		return requests.Actor{}, err
-	}
-	return requests.Actor{ID: p.Subject, Guardian: p.Actor, Subscriber: p.Has(auth.RoleSubscriber), Agent: p.Has(auth.RoleAgent), Admin: p.Has(auth.RoleAdmin)}, nil
-}
 
 func fileInput(in models.FileRequestInput) (requests.FileInput, error) {
 	out := requests.FileInput{Type: in.Type, IdempotencyKey: in.IdempotencyKey}
@@ -82,27 +73,20 @@ const (
 )
 
 func encodeTimeCursor(tag string, t time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(tag + ":" + strconv.FormatInt(t.UnixMicro(), 10) + ":" + id))
+	return paging.Encode(tag, paging.Micros(t), id)
 }
 
+// decodeTimeCursor reads a cursor of tag; ok is false for no cursor.
 func decodeTimeCursor(tag string, s *string) (time.Time, string, bool, error) {
-	if s == nil || *s == "" {
-		return time.Time{}, "", false, nil
+	f, err := paging.Decode(deref(s), tag, 2)
+	if f == nil || err != nil {
+		return time.Time{}, "", false, err
 	}
-	bad := apperr.BadInput("after", "not a cursor of this list")
-	b, err := base64.RawURLEncoding.DecodeString(*s)
+	t, err := paging.ParseMicros(f[0])
 	if err != nil {
-		return time.Time{}, "", false, bad
+		return time.Time{}, "", false, err
 	}
-	parts := strings.SplitN(string(b), ":", 3)
-	if len(parts) != 3 || parts[0] != tag || parts[2] == "" {
-		return time.Time{}, "", false, bad
-	}
-	us, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil {
-		return time.Time{}, "", false, bad
-	}
-	return time.UnixMicro(us).UTC(), parts[2], true, nil
+	return t, f[1], true, nil
 }
 
 func ownCursor(r *models.Request) string   { return encodeTimeCursor(ownCursorTag, r.FiledAt, r.ID) }
@@ -125,7 +109,7 @@ type loadersKey struct{}
 // per operation would cache the first push's lists and repeat them in every
 // later push.
 func (r *Resolver) WithLoaders(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	who, err := requestActor(ctx)
+	who, err := actor.Require(ctx)
 	staff := requests.SeesInternal(who)
 	// A subscription's pushes are authorised when their change arrives
 	// (follow), but the lists are read a moment later: internal comments
@@ -229,20 +213,14 @@ func nonNil(s []string) []string {
 // suspensionCursorTag tags the cursors of the suspensions list.
 const suspensionCursorTag = "susp"
 
-func encodeIDCursor(tag, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(tag + ":" + id))
-}
+func encodeIDCursor(tag, id string) string { return paging.Encode(tag, id) }
 
 func decodeIDCursor(tag string, s *string) (string, error) {
-	if s == nil || *s == "" {
-		return "", nil
+	f, err := paging.Decode(deref(s), tag, 1)
+	if f == nil || err != nil {
+		return "", err
 	}
-	b, err := base64.RawURLEncoding.DecodeString(*s)
-	id, ok := strings.CutPrefix(string(b), tag+":")
-	if err != nil || !ok || id == "" {
-		return "", apperr.BadInput("after", "not a cursor of this list")
-	}
-	return id, nil
+	return f[0], nil
 }
 
 func suspensionView(r *models.Request) *models.Suspension {

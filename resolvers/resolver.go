@@ -5,7 +5,7 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
+	"github.com/xroshot/portal/actor"
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -13,7 +13,6 @@ import (
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/auth"
-	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/consent"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/graph"
@@ -26,10 +25,10 @@ import (
 	"github.com/xroshot/portal/usenotice"
 )
 
-// Deps are the services the resolvers call.
+// Deps are the services the resolvers call. There is no clock: what
+// depends on the time is decided by the domain, on its own clock.
 type Deps struct {
 	Catalog    *policy.Catalog
-	Clock      clock.Clock
 	Inventory  *inventory.Service
 	Feed       *feed.Service
 	Consent    *consent.Service
@@ -49,9 +48,6 @@ type Resolver struct {
 
 // New returns the root resolver.
 func New(d Deps) *Resolver {
-	if d.Clock == nil {
-		d.Clock = clock.Real{}
-	}
 	return &Resolver{Deps: d}
 }
 
@@ -64,47 +60,19 @@ func Config(r *Resolver) graph.Config {
 	return c
 }
 
-// hasRole lets the field run only for a principal holding one of roles. No
-// principal is UNAUTHENTICATED (with the reason a presented token was
-// refused); a principal without the role is FORBIDDEN. Both are errors, never
-// a silent null.
-func hasRole(ctx context.Context, _ any, next graphql.Resolver, roles []models.Role) (any, error) {
-	p, err := principal(ctx)
+// hasRole lets the field run only for an actor holding one of roles. No
+// actor is UNAUTHENTICATED (with the reason a presented token was refused);
+// an actor without the role is FORBIDDEN. Both are errors, never a silent
+// null.
+func hasRole(ctx context.Context, _ any, next graphql.Resolver, roles []auth.Role) (any, error) {
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range roles {
-		if p.Has(toAuthRole(r)) {
-			return next(ctx)
-		}
+	if !who.HasAny(roles...) {
+		return nil, apperr.Forbidden("this field needs one of the roles %v", roles)
 	}
-	return nil, apperr.Forbidden("this field needs one of the roles %v", roles)
-}
-
-// principal returns the authenticated principal or an UNAUTHENTICATED error
-// that says why.
-func principal(ctx context.Context) (*auth.Principal, error) {
-	if p, ok := auth.FromContext(ctx); ok && p != nil {
-		return p, nil
-	}
-	if err := auth.AuthError(ctx); err != nil {
-		return nil, apperr.Unauthenticated("%s", err.Error())
-	}
-	return nil, apperr.Unauthenticated("a bearer token is required")
-}
-
-func toAuthRole(r models.Role) auth.Role {
-	switch r {
-	case models.RoleSubscriber:
-		return auth.RoleSubscriber
-	case models.RoleAgent:
-		return auth.RoleAgent
-	case models.RoleAdmin:
-		return auth.RoleAdmin
-	case models.RoleSystem:
-		return auth.RoleSystem
-	}
-	panic(fmt.Sprintf("resolvers: role %q has no auth role", r))
+	return next(ctx)
 }
 
 // lang picks the answer language: the field's argument, else the request's

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/graph"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/transmit"
@@ -23,7 +24,7 @@ func (r *meResolver) LastUsageNotice(ctx context.Context, obj *views.MeNode) (*m
 }
 
 func (r *mutationResolver) FileTransmissionRequest(ctx context.Context, input models.FileTransmissionInput) (*models.TransmissionRequest, error) {
-	who, err := transmitActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +32,7 @@ func (r *mutationResolver) FileTransmissionRequest(ctx context.Context, input mo
 }
 
 func (r *mutationResolver) WithdrawTransmissionRequest(ctx context.Context, id string) (*models.TransmissionRequest, error) {
-	who, err := transmitActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +40,7 @@ func (r *mutationResolver) WithdrawTransmissionRequest(ctx context.Context, id s
 }
 
 func (r *mutationResolver) RefuseTransmissionRequest(ctx context.Context, id string, reasonCode *string) (*models.TransmissionRequest, error) {
-	who, err := transmitStaff(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +72,7 @@ func (r *queryResolver) TransmissionRecipients(ctx context.Context) ([]*models.T
 }
 
 func (r *queryResolver) TransmissionDownload(ctx context.Context, deliveryID string) (*models.TransmissionDownload, error) {
-	who, err := transmitActor(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +84,7 @@ func (r *queryResolver) TransmissionRefusalReasons(ctx context.Context, lang *mo
 }
 
 func (r *queryResolver) SubscriberTransmissionRequests(ctx context.Context, subscriberID string) ([]*models.TransmissionRequest, error) {
-	who, err := transmitStaff(ctx)
+	who, err := actor.Require(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -586,7 +586,7 @@ func TestOptionalItemWithdrawnAfterTermination(t *testing.T) {
 	}
 }
 
-// POLICY.md, "Reading of the rules": unpaid fees stop the clock of
+// docs/POLICY.md, "Reading of the rules": unpaid fees stop the clock of
 // POST_TERMINATION and keep nothing else; records whose own clause has ended
 // still go on time. An advertising record (6 months, 전자상거래법) and a
 // contract record (5 years) of a subscriber terminated with fees unpaid

@@ -1,5 +1,5 @@
-// Package retention is the retention calculus of the notice (POLICY.md §3
-// "Reading of the rules", LAW.md "Retention and destruction"): for each item
+// Package retention is the retention calculus of the notice (docs/POLICY.md §3
+// "Reading of the rules", docs/LAW.md "Retention and destruction"): for each item
 // of personal data about a subscriber, the clauses it is held under, from when
 // to when, the date it may be purged and its state now.
 //
@@ -181,7 +181,7 @@ type entry struct {
 	// ownClause is set for a record kind with a clause of its own, counted
 	// from each record (message content, an E-Commerce or Credit Act
 	// record), that is not a fee record: unsettled fees do not stop its
-	// post-termination clock (POLICY.md: "records whose own clause has
+	// post-termination clock (docs/POLICY.md: "records whose own clause has
 	// ended ... still go on time"). Fee records are what settling the fees
 	// needs, so the fees keep them in use.
 	ownClause bool
@@ -242,7 +242,7 @@ func New(cat *policy.Catalog) *Engine {
 	return e
 }
 
-// servicePurpose is the purpose of providing the service (POLICY.md §1 가).
+// servicePurpose is the purpose of providing the service (docs/POLICY.md §1 가).
 const servicePurpose = "SERVICE"
 
 // namedPurpose is the purpose an explanation names for an item that is not
@@ -452,7 +452,7 @@ func governing(spans []ClauseSpan) *ClauseSpan {
 	return g
 }
 
-// state decides the state at now (POLICY.md §3 "Reading of the rules").
+// state decides the state at now (docs/POLICY.md §3 "Reading of the rules").
 func state(spans []ClauseSpan, holds []Hold, now time.Time) State {
 	if len(holds) > 0 {
 		return StateHeld

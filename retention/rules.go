@@ -29,7 +29,7 @@ func servicePeriod(s Subject) window {
 // postTermination is §3(1)나 (보유기간): from termination for the clause's
 // duration (6 months, counted as the Civil Act counts: policy.Period.Elapse),
 // and "until resolved" while fees are unpaid or overpaid or a fee dispute
-// continues (POLICY.md: they stop the clock of this clause, and of no other).
+// continues (docs/POLICY.md: they stop the clock of this clause, and of no other).
 //
 // An issue counts when it was open at some time during the period: one still
 // open leaves the end open (FEES_UNRESOLVED); resolved ones push the end to
@@ -77,7 +77,7 @@ func endOfDay(t time.Time) time.Time {
 
 // messageContent is §3(1)나 단서: message content is kept under a month
 // from its creation, whether or not the subscriber is still active and
-// whatever the fees (POLICY.md §3 "Reading of the rules").
+// whatever the fees (docs/POLICY.md §3 "Reading of the rules").
 func messageContent(cl *policy.Clause, created time.Time) window {
 	return window{start: created, end: cl.Duration.Elapse(created), started: true}
 }
@@ -117,7 +117,7 @@ func statuteRecord(cl *policy.Clause, recorded time.Time) window {
 	return window{start: recorded, end: cl.Duration.Elapse(recorded), started: true}
 }
 
-// consentWithdrawn applies LAW.md 법 37 and 21① to an optional item: when
+// consentWithdrawn applies docs/LAW.md 법 37 and 21① to an optional item: when
 // its consent is withdrawn the purpose is gone, so every clause that kept it
 // for that purpose ends at the withdrawal (statute clauses, which do not rest
 // on consent, are not passed here).

@@ -1,7 +1,7 @@
 // Package shred keeps every personal value of a subscriber sealed under
 // that subscriber's own data key, so that erasing the subscriber can destroy
 // the key and with it every copy of every value at once (crypto-shredding,
-// LAW.md "Security": 법 21①, 영 16). Deleted rows linger in database pages,
+// docs/LAW.md "Security": 법 21①, 영 16). Deleted rows linger in database pages,
 // the WAL and backups; values sealed under a destroyed key cannot be opened
 // from any of them.
 //

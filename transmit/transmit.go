@@ -59,6 +59,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
@@ -173,10 +174,6 @@ func New(s Store, inv *inventory.Service, keys *protect.Keyring, agency requests
 	}
 	return &Service{store: s, inv: inv, cat: inv.Catalog(), keys: keys, agency: agency, clock: c, rec: audit.NewRecorder(c)}
 }
-
-// Actor is who asks: the token's subject and, for a guardian acting for a
-// minor, the guardian (act.sub).
-type Actor = inventory.Requester
 
 // ---- the recipient registry (admins) ----
 
@@ -400,7 +397,7 @@ type FileInput struct {
 
 // File files and answers a transmission request of the actor's own data.
 // Filing is idempotent on the key.
-func (s *Service) File(ctx context.Context, who Actor, in FileInput) (*models.TransmissionRequest, error) {
+func (s *Service) File(ctx context.Context, who actor.Actor, in FileInput) (*models.TransmissionRequest, error) {
 	subj, err := s.inv.LoadOwn(ctx, who)
 	if err != nil {
 		return nil, err
@@ -587,7 +584,7 @@ func uniq(codes []string) []string {
 
 // Withdraw ends the actor's request at once: no further delivery is made,
 // and pending ones are cancelled. Audited.
-func (s *Service) Withdraw(ctx context.Context, who Actor, id string) (*models.TransmissionRequest, error) {
+func (s *Service) Withdraw(ctx context.Context, who actor.Actor, id string) (*models.TransmissionRequest, error) {
 	r, err := s.own(ctx, who, id)
 	if err != nil {
 		return nil, err
@@ -609,19 +606,13 @@ func (s *Service) Withdraw(ctx context.Context, who Actor, id string) (*models.T
 	return s.store.GetTransmission(ctx, r.ID)
 }
 
-// Staff is who refuses: the token's subject with their staff roles.
-type Staff struct {
-	ID           string
-	Admin, Agent bool
-}
-
 // Refuse refuses a transmission request, or stops its transmissions, for
 // a reason of the catalog a staff member may give (법 35조의2⑥): no further
 // delivery is made, pending ones are cancelled, the subscriber is told in
 // both languages through the outbox, and the refusal is audited. An admin
 // may refuse any request; an agent only one of a subscriber with an open
 // request assigned to them (requests.Agency).
-func (s *Service) Refuse(ctx context.Context, who Staff, id, reasonCode string) (*models.TransmissionRequest, error) {
+func (s *Service) Refuse(ctx context.Context, who actor.Actor, id, reasonCode string) (*models.TransmissionRequest, error) {
 	reasonCode = strings.TrimSpace(reasonCode)
 	reason, ok := s.cat.TransmissionRefusal(reasonCode)
 	if reasonCode == "" || !ok || !reason.Staff {
@@ -643,15 +634,14 @@ func (s *Service) Refuse(ctx context.Context, who Staff, id, reasonCode string) 
 	}
 	now := s.clock.Now()
 	err = s.store.InTx(ctx, func(tx Store) error {
-		ok, err := tx.RefuseTransmission(ctx, r.SubscriberID, r.ID, reason.Code, who.ID, now)
+		ok, err := tx.RefuseTransmission(ctx, r.SubscriberID, r.ID, reason.Code, who.Subject, now)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return apperr.Conflict("the transmission request is %s and cannot be refused", r.Status)
 		}
-		// The staff member is the actor of the request's context.
-		return s.tellRefused(ctx, tx, r, reason, audit.Actor{}, now)
+		return s.tellRefused(ctx, tx, r, reason, audit.By(ctx, who), now)
 	})
 	if err != nil {
 		return nil, err
@@ -661,12 +651,12 @@ func (s *Service) Refuse(ctx context.Context, who Staff, id, reasonCode string) 
 
 // actsFor refuses staff who may not act for the subscriber: an admin may,
 // an agent only with an open request of theirs assigned (requests.Agency).
-func (s *Service) actsFor(ctx context.Context, who Staff, subscriberID string) error {
-	if who.Admin {
+func (s *Service) actsFor(ctx context.Context, who actor.Actor, subscriberID string) error {
+	if who.IsAdmin() {
 		return nil
 	}
-	if who.Agent {
-		ok, err := s.agency.MayActFor(ctx, who.ID, subscriberID)
+	if who.Has(actor.RoleAgent) {
+		ok, err := s.agency.MayActFor(ctx, who.Subject, subscriberID)
 		if err != nil || ok {
 			return err
 		}
@@ -678,7 +668,7 @@ func (s *Service) actsFor(ctx context.Context, who Staff, subscriberID string) e
 // ListFor returns a subscriber's transmission requests to staff who may
 // act for them; the read is audited, as every staff read of a
 // subscriber's data.
-func (s *Service) ListFor(ctx context.Context, who Staff, subscriberID string) ([]*models.TransmissionRequest, error) {
+func (s *Service) ListFor(ctx context.Context, who actor.Actor, subscriberID string) ([]*models.TransmissionRequest, error) {
 	if err := s.actsFor(ctx, who, subscriberID); err != nil {
 		return nil, err
 	}
@@ -687,7 +677,7 @@ func (s *Service) ListFor(ctx context.Context, who Staff, subscriberID string) (
 		return nil, err
 	}
 	err = s.store.InTx(ctx, func(tx Store) error {
-		return s.rec.Record(ctx, tx, audit.Event{Action: audit.ActionSubscriberRead, Subject: subscriberID, TargetType: "transmission_requests", TargetID: subscriberID})
+		return s.rec.Record(ctx, tx, audit.Event{Actor: audit.By(ctx, who), Action: audit.ActionSubscriberRead, Subject: subscriberID, TargetType: "transmission_requests", TargetID: subscriberID})
 	})
 	return rs, err
 }
@@ -705,8 +695,8 @@ func (s *Service) staffReasons() []string {
 
 // tellRefused queues the notice telling the subscriber that r was refused
 // for reason, in the catalog's words in both languages, and audits the
-// refusal by actor (zero: the request's), in the refusal's transaction.
-func (s *Service) tellRefused(ctx context.Context, tx Store, r *models.TransmissionRequest, reason *policy.TransmissionRefusal, actor audit.Actor, now time.Time) error {
+// refusal as done by, in the refusal's transaction.
+func (s *Service) tellRefused(ctx context.Context, tx Store, r *models.TransmissionRequest, reason *policy.TransmissionRefusal, by audit.Actor, now time.Time) error {
 	msg, err := json.Marshal(map[string]any{
 		"kind": NoticeRefused, "subscriberId": r.SubscriberID, "requestId": r.ID, "reasonCode": reason.Code,
 		"reason": text(reason.Label), "text": text(reason.Text), "howToObject": requestsHowToObject, "at": now, "sender": text(s.cat.Controller),
@@ -717,12 +707,12 @@ func (s *Service) tellRefused(ctx context.Context, tx Store, r *models.Transmiss
 	if err := tx.EnqueueOutbox(ctx, &models.OutboxRow{SubscriberID: r.SubscriberID, Kind: NoticeRefused, Payload: string(msg), DueBy: now, CreatedAt: now}); err != nil {
 		return err
 	}
-	return s.rec.Record(ctx, tx, audit.Event{Actor: actor, Action: ActionRefuse, Subject: r.SubscriberID,
+	return s.rec.Record(ctx, tx, audit.Event{Actor: by, Action: ActionRefuse, Subject: r.SubscriberID,
 		TargetType: "transmission_request", TargetID: r.ID, Details: map[string]any{"outcome": reason.Code}})
 }
 
 // own returns the actor's request, NOT_FOUND for anyone else's.
-func (s *Service) own(ctx context.Context, who Actor, id string) (*models.TransmissionRequest, error) {
+func (s *Service) own(ctx context.Context, who actor.Actor, id string) (*models.TransmissionRequest, error) {
 	subj, err := s.inv.LoadOwn(ctx, who)
 	if err != nil {
 		return nil, err
@@ -763,7 +753,7 @@ func (s *Service) Attempts(ctx context.Context, subscriberID, deliveryID string)
 
 // Download returns a ready download of the actor's own transmission, while
 // it has not expired. Every download is audited.
-func (s *Service) Download(ctx context.Context, who Actor, deliveryID string) (*models.TransmissionDownload, error) {
+func (s *Service) Download(ctx context.Context, who actor.Actor, deliveryID string) (*models.TransmissionDownload, error) {
 	subj, err := s.inv.LoadOwn(ctx, who)
 	if err != nil {
 		return nil, err

@@ -19,7 +19,7 @@
 //     a guardian's phone for a child): the notice is recorded as
 //     SKIPPED_NO_CONTACT, counted, and shown in the portal.
 //   - A terminated subscriber whose contact items are kept only because a
-//     statute requires it (SKIPPED_STATUTE_ONLY). POLICY.md: data kept only
+//     statute requires it (SKIPPED_STATUTE_ONLY). docs/POLICY.md: data kept only
 //     by statute is "kept apart, used for nothing else (no marketing, no
 //     analysis, no notices other than about the data itself)". The usage
 //     notice is about the data, but sending it means using the statute-kept

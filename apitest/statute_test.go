@@ -13,6 +13,7 @@ import (
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/purge"
+	"github.com/xroshot/portal/requests"
 	"github.com/xroshot/portal/usenotice"
 )
 
@@ -132,6 +133,51 @@ func TestStatuteKeptDataIsApartFromEveryOtherUse(t *testing.T) {
 		}
 		if n := lastNotice(t, env, "st-1"); nrep.Queued != 0 || n == nil || n.Status != "SKIPPED_NO_CONTACT" {
 			t.Errorf("the yearly notice queued %d, the subscriber's last notice %+v", nrep.Queued, n)
+		}
+	})
+}
+
+// A subscriber may ask to correct an item kept apart (법 36: what a statute
+// keeps is still theirs): the correction is filed, and approved when the
+// feed delivers the corrected value, which is updated where it is kept —
+// apart, never back in use.
+func TestCorrectionOfAnItemKeptApartTakesEffect(t *testing.T) {
+	bothStores(t, func(t *testing.T, env *apitest.Env) {
+		ctx := context.Background()
+		term := kst(2025, 9, 30)
+		in := feed.SubscriberInput{ID: "st-2", Status: models.StatusTerminated, SignedUpAt: kst(2020, 1, 2), TerminatedAt: &term, BirthDate: new("1970-01-01"),
+			Items: []feed.ItemInput{{Category: "applicant.name", Value: "이서연"}}}
+		if _, err := env.Feed.UpsertSubscriber(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		appendRecords(t, env, "st-2", []feed.RecordInput{{Kind: "BILLING", OccurredAt: kst(2025, 9, 30), ExternalID: "b-1", Summary: "청구 33,000원"}})
+		if rep, err := env.Purge.Run(ctx, purge.Options{Actor: "test"}); err != nil || rep.MovedApart != 2 {
+			t.Fatalf("the purge moved %+v apart: %v", rep, err)
+		}
+		tok := env.Token(t, "st-2", "", auth.RoleSubscriber)
+		c := fileReq(t, env, tok, map[string]any{"type": "CORRECTION", "correction": map[string]any{"category": "applicant.name", "value": "이서윤"}, "reason": "개명했습니다", "idempotencyKey": "corr-apart-01"})
+
+		do(t, env, env.Token(t, "crm", "", auth.RoleSystem), upsert, map[string]any{"in": map[string]any{
+			"id": "st-2", "status": "TERMINATED", "signedUpAt": kst(2020, 1, 2), "terminatedAt": term, "birthDate": "1970-01-01",
+			"items": []map[string]any{{"category": "applicant.name", "value": "이서윤"}},
+		}}, nil)
+		var done struct {
+			Request struct{ Status, Resolution, ReasonCode string }
+		}
+		do(t, env, tok, `query($id: ID!) { request(id: $id) { status resolution reasonCode } }`, map[string]any{"id": c.ID}, &done)
+		if done.Request.Status != "RESOLVED" || done.Request.Resolution != "APPROVED" || done.Request.ReasonCode != requests.ReasonCorrected {
+			t.Errorf("after the feed delivered the corrected name = %+v, want approved", done.Request)
+		}
+		hs, err := env.DB.ListHoldings(ctx, "st-2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := env.DB.ListAllHoldings(ctx, "st-2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hs) != 0 || len(all) != 1 {
+			t.Errorf("after the correction %d holdings in use, %d in all; want 0 and 1 (kept apart)", len(hs), len(all))
 		}
 	})
 }

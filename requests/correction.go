@@ -205,7 +205,10 @@ func (s *Service) SettleCorrections(ctx context.Context, subscriberID string) (i
 	if err != nil || len(rs) == 0 {
 		return 0, err
 	}
-	holdings, err := s.store.ListHoldings(ctx, subscriberID)
+	// Every item, in use or kept apart: what a statute keeps is still the
+	// subscriber's to have corrected (법 36), and the feed updates it where
+	// it is kept.
+	holdings, err := s.store.ListAllHoldings(ctx, subscriberID)
 	if err != nil {
 		return 0, err
 	}

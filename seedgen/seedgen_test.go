@@ -9,9 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/feed"
-	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
@@ -22,31 +21,11 @@ import (
 // clock is a little later, as an import of yesterday's file would be.
 var now = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 
-// newFeed is a feed service with no store: enough for Prepare.
-func newFeed(t testing.TB, keys *protect.Keyring) *feed.Service {
+// newFeed is the assembled portal's feed, its clock a little after now.
+// Prepare reads no store, so one store (SQLite, the cheaper) is enough.
+func newFeed(t testing.TB) *feed.Service {
 	t.Helper()
-	cat, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if keys == nil {
-		keys = newKeys(t)
-	}
-	clk := clock.NewManual(now.Add(3 * time.Hour))
-	return feed.New(nil, inventory.New(nil, cat, keys, clk), keys, clk)
-}
-
-func newKeys(t testing.TB) *protect.Keyring {
-	t.Helper()
-	spec, err := protect.GenerateKeySpec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := protect.ParseKeyring(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keys
+	return apptest.New(t, "sqlite", now.Add(3*time.Hour)).Feed
 }
 
 func jsonl(t testing.TB, g *seedgen.Generator, n int) string {
@@ -98,7 +77,7 @@ func TestEveryLinePassesTheFeed(t *testing.T) {
 	t.Parallel()
 	const n = 1000
 	g := seedgen.New(seedgen.Options{Seed: 42, Now: now})
-	f := newFeed(t, nil)
+	f := newFeed(t)
 	cat, _ := policy.Default()
 	var (
 		status   = map[string]int{}
@@ -212,7 +191,7 @@ func TestEveryLinePassesTheFeed(t *testing.T) {
 // spends per subscriber before the database sees it.
 func BenchmarkGeneratePrepare(b *testing.B) {
 	g := seedgen.New(seedgen.Options{Seed: 1, Now: now})
-	f := newFeed(b, nil)
+	f := newFeed(b)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {

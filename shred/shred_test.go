@@ -6,11 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xroshot/portal/clock"
+	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/feed"
 	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
-	"github.com/xroshot/portal/policy"
 	"github.com/xroshot/portal/protect"
 	"github.com/xroshot/portal/shred"
 	"github.com/xroshot/portal/store"
@@ -37,15 +36,12 @@ func ring(t testing.TB, s string) *protect.Keyring {
 
 var start = time.Date(2026, 3, 2, 3, 0, 0, 0, time.UTC)
 
-func feedWith(t testing.TB, db *store.DB, keys *protect.Keyring) (*feed.Service, *inventory.Service) {
+// feedWith is the portal assembled over db encrypting under the master
+// key spec (as deployed: "id:key,..."), its feed and its inventory.
+func feedWith(t testing.TB, db *store.DB, spec string) (*feed.Service, *inventory.Service) {
 	t.Helper()
-	cat, err := policy.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewManual(start)
-	inv := inventory.New(db, cat, keys, clk)
-	return feed.New(db.ForFeed(), inv, keys, clk), inv
+	e := apptest.OnWithKey(t, db, start, spec)
+	return e.Feed, e.Inventory
 }
 
 // Master keys rotate: after "k2:new,k1:old" is deployed and the keys are
@@ -56,7 +52,7 @@ func TestRewrapRetiresTheOldMasterKey(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		old, next := spec(t), spec(t)
-		f, _ := feedWith(t, db, ring(t, "k1:"+old))
+		f, _ := feedWith(t, db, "k1:"+old)
 		for i := range 7 {
 			id := fmt.Sprintf("rot-%d", i)
 			if _, err := f.UpsertSubscriber(ctx, feed.SubscriberInput{ID: id, Status: models.StatusActive, SignedUpAt: start.AddDate(-1, 0, 0), BirthDate: new("1990-05-17"),
@@ -72,7 +68,7 @@ func TestRewrapRetiresTheOldMasterKey(t *testing.T) {
 		if n, err := shred.New(both).Rewrap(ctx, db, start); err != nil || n != 0 {
 			t.Errorf("second rewrap: %d, %v; want 0", n, err)
 		}
-		_, inv := feedWith(t, db, ring(t, "k2:"+next))
+		_, inv := feedWith(t, db, "k2:"+next)
 		subj, err := inv.Load(ctx, "rot-3")
 		if err != nil {
 			t.Fatal(err)

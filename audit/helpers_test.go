@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/xroshot/portal/actor"
+	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
@@ -18,9 +19,11 @@ import (
 // the retention guards let tests prune what the manual clock stamped.
 var start = time.Date(2020, 1, 1, 9, 0, 0, 0, time.UTC)
 
-func newTrail(db *store.DB) (*audit.Trail, *clock.Manual) {
-	c := clock.NewManual(start)
-	return audit.New(db.ForAudit(), c), c
+// newTrail is the trail of the portal assembled over db, and its clock.
+func newTrail(t testing.TB, db *store.DB) (*audit.Trail, *clock.Manual) {
+	t.Helper()
+	e := apptest.On(t, db, start)
+	return e.Audit, e.Clock
 }
 
 // staffCtx is a request by a staff member with the given roles.

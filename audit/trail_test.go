@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/xroshot/portal/actor"
+	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
@@ -23,7 +24,7 @@ func TestChainVerifiesAfterManyAppends(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		tr, c := newTrail(db)
+		tr, c := newTrail(t, db)
 		appendN(t, tr, c, 240)
 		// Ten more inside a caller's transaction, as a service records a
 		// change together with the change itself.
@@ -77,7 +78,7 @@ func TestChainVerifiesAfterManyAppends(t *testing.T) {
 func TestRecordedEventReadsBack(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		tr, _ := newTrail(db)
+		tr, _ := newTrail(t, db)
 		guardian := actor.With(context.Background(), actor.GuardianOf("minor-1", "guardian-1"))
 		e := audit.Event{Action: audit.ActionConsentSet, Subject: "minor-1", TargetType: "consent", TargetID: "MARKETING_SMS", Details: map[string]any{"changes": []string{"marketing.sms:WITHDRAWN"}, "via": "web"}}
 		if err := tr.Record(guardian, e); err != nil {
@@ -192,7 +193,7 @@ func TestTamperingIsDetected(t *testing.T) {
 			t.Parallel()
 			storetest.Each(t, func(t *testing.T, db *store.DB) {
 				ctx := context.Background()
-				tr, c := newTrail(db)
+				tr, c := newTrail(t, db)
 				appendN(t, tr, c, 20)
 				before, err := tr.Verify(ctx, 0, 5)
 				if err != nil || !before.OK() {
@@ -260,7 +261,7 @@ func TestCheckpointDetectsRewrittenOrCutTail(t *testing.T) {
 			t.Parallel()
 			storetest.Each(t, func(t *testing.T, db *store.DB) {
 				ctx := context.Background()
-				tr, c := newTrail(db)
+				tr, c := newTrail(t, db)
 				appendN(t, tr, c, 20)
 				cp, err := tr.Verify(ctx, 0, 0)
 				if err != nil || !cp.OK() {
@@ -287,7 +288,7 @@ func TestChangeAndEventCommitTogether(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := staffCtx("agent-7", actor.RoleAgent)
-		tr, _ := newTrail(db)
+		tr, _ := newTrail(t, db)
 		boom := errors.New("the change failed")
 		err := db.InTx(ctx, func(tx *store.DB) error {
 			if err := tr.Recorder().Record(ctx, tx, readEvent("sub-1")); err != nil {
@@ -344,11 +345,11 @@ func TestConcurrentAppendersKeepTheChainWhole(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dbs := tc.open(t)
-			c := clock.NewManual(start)
 			var wg sync.WaitGroup
 			errs := make(chan error, replicas*perReplica)
 			for r, db := range dbs {
-				tr := audit.New(db.ForAudit(), c)
+				// Each replica is the portal assembled over its own connection.
+				tr := apptest.On(t, db, start).Audit
 				for i := range perReplica {
 					wg.Go(func() {
 						ctx := staffCtx(fmt.Sprintf("agent-%d", r), actor.RoleAgent)
@@ -369,7 +370,7 @@ func TestConcurrentAppendersKeepTheChainWhole(t *testing.T) {
 					t.Fatalf("append: %v", err)
 				}
 			}
-			tr := audit.New(dbs[0].ForAudit(), c)
+			tr := apptest.On(t, dbs[0], start).Audit
 			rep, err := tr.Verify(context.Background(), 0, 8)
 			if err != nil {
 				t.Fatal(err)
@@ -399,7 +400,7 @@ func TestPruneKeepsTheChainVerifiable(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		tr, c := newTrail(db)
+		tr, c := newTrail(t, db)
 		// Thirty events a day apart, from 2020-01-01.
 		for i := range 30 {
 			if err := tr.Record(staffCtx("agent-7", actor.RoleAgent), readEvent(fmt.Sprintf("sub-%d", i))); err != nil {
@@ -472,7 +473,7 @@ func TestPruneRefusesABrokenChain(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		tr, c := newTrail(db)
+		tr, c := newTrail(t, db)
 		appendN(t, tr, c, 10)
 		tamper(t, db, "UPDATE audit_events SET target_id = 'x' WHERE seq = 3")
 		c.Set(start.AddDate(3, 0, 0))
@@ -490,7 +491,7 @@ func TestListFiltersAndPages(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		tr, c := newTrail(db)
+		tr, c := newTrail(t, db)
 		// seq: actor, action, subject — an hour apart from 09:00.
 		seed := []struct {
 			actor   string
@@ -570,7 +571,7 @@ func TestListFiltersAndPages(t *testing.T) {
 func TestListRefusesWhatItMust(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		tr, c := newTrail(db)
+		tr, c := newTrail(t, db)
 		appendN(t, tr, c, 3)
 		tests := []struct {
 			name  string
@@ -602,7 +603,7 @@ func TestListRefusesWhatItMust(t *testing.T) {
 func TestListCapsThePage(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		tr, c := newTrail(db)
+		tr, c := newTrail(t, db)
 		appendN(t, tr, c, audit.MaxPageSize+5)
 		tests := []struct {
 			name     string
@@ -703,7 +704,7 @@ func TestAnchorMovedByHandIsDetected(t *testing.T) {
 			t.Parallel()
 			storetest.Each(t, func(t *testing.T, db *store.DB) {
 				ctx := context.Background()
-				tr, c := newTrail(db)
+				tr, c := newTrail(t, db)
 				early, late := tc.setup(t, tr, c)
 				if rep, err := tr.Verify(ctx, 0, 0); err != nil || !rep.OK() {
 					t.Fatalf("before the attack: %+v, %v", rep, err)

@@ -13,8 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/xroshot/portal/actor"
+	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/audit"
-	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/purge"
 	"github.com/xroshot/portal/store"
@@ -178,6 +178,7 @@ func TestARunWhoseProcessDiedIsAborted(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t, db, fixtureNow)
 		fixture(t, e)
+		// Not wiring: one purge over a store whose process dies after its last batch.
 		dying := purge.New(dyingStore{db.ForPurge()}, e.cat, e.clock)
 		died, err := dying.Run(ctx, purge.Options{Actor: "scheduler", BatchSize: 2})
 		if !errors.Is(err, errKilled) {
@@ -248,8 +249,8 @@ func TestRunsPruneTheAuditTrailPastItsRetention(t *testing.T) {
 		// Staff reads on 2021-06-01 and 2022-03-01; the run is on
 		// 2024-01-10, so the trail keeps what happened on or after
 		// 2022-01-10: the first read goes, the second stays.
-		old := clock.NewManual(time.Date(2021, 6, 1, 3, 0, 0, 0, time.UTC))
-		tr := audit.New(db.ForAudit(), old)
+		past := apptest.On(t, db, time.Date(2021, 6, 1, 3, 0, 0, 0, time.UTC))
+		old, tr := past.Clock, past.Audit
 		agent := actor.With(ctx, actor.Staff("agent-1", actor.RoleAgent))
 		read := audit.Event{Action: audit.ActionSubscriberRead, Subject: "s-1", TargetType: "subscriber", TargetID: "s-1"}
 		if err := tr.Record(agent, read); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/xroshot/portal/app/apptest"
 	"github.com/xroshot/portal/audit"
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
@@ -20,8 +21,8 @@ import (
 func seedAudit(t *testing.T, db *store.DB) *audit.Trail {
 	t.Helper()
 	ctx := context.Background()
-	c := clock.NewManual(time.Date(2020, 3, 1, 0, 0, 0, 0, time.UTC))
-	tr := audit.New(db.ForAudit(), c)
+	e := apptest.On(t, db, time.Date(2020, 3, 1, 0, 0, 0, 0, time.UTC))
+	c, tr := e.Clock, e.Audit
 	for i := range 5 {
 		if i == 3 {
 			c.Set(time.Now())

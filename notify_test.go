@@ -87,6 +87,7 @@ func TestNotifyCommand(t *testing.T) {
 
 			// A deliverer allowed a single attempt gives up at once; the
 			// command lists it and requeues it, and the next pass delivers.
+			// Not wiring: one deliverer pointed at the test gateway, allowed one attempt.
 			d, err := notify.New(db.ForNotify(), notify.Config{URL: gw.URL, Secret: []byte(secret), MaxAttempts: 1})
 			if err != nil {
 				t.Fatal(err)

@@ -166,6 +166,7 @@ func TestYearlyUsageNoticeAndCoverage(t *testing.T) {
 			w.WriteHeader(http.StatusOK)
 		}))
 		defer gw.Close()
+		// Not wiring: one deliverer pointed at the test gateway, over the environment's store and clock.
 		d, err := notify.New(env.DB.ForNotify(), notify.Config{URL: gw.URL, Secret: []byte("0123456789abcdef0123456789abcdef"), MaxAttempts: 1, Clock: env.Clock})
 		if err != nil {
 			t.Fatal(err)

@@ -173,6 +173,7 @@ func newDeliverer(t *testing.T, db *store.DB, g *gateway, c clock.Clock, adjust 
 	if adjust != nil {
 		adjust(&cfg)
 	}
+	// Not wiring: the deliverer under test, pointed at the test gateway.
 	d, err := notify.New(db.ForNotify(), cfg)
 	if err != nil {
 		t.Fatal(err)

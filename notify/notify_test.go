@@ -383,6 +383,7 @@ func TestRestartAfterACrashRedeliversUnacknowledged(t *testing.T) {
 		}
 		const lease = 5 * time.Minute
 		cfg := notify.Config{URL: g.srv.URL, Secret: []byte(testSecret), Clock: clk, BatchSize: 6, Concurrency: 1, Lease: lease, Jitter: func() float64 { return 0 }}
+		// Not wiring: one deliverer over a store that crashes mid-batch.
 		d1, err := notify.New(dying, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -640,6 +641,7 @@ func TestNewRefusesABadConfiguration(t *testing.T) {
 			t.Parallel()
 			cfg := ok
 			tc.adjust(&cfg)
+			// Not wiring: what New accepts of a configuration is under test.
 			_, err := notify.New(s, cfg)
 			switch {
 			case tc.wantErr == "" && err != nil:
@@ -669,6 +671,7 @@ func TestBackoffGrowsWithJitterUpToTheCap(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			// Not wiring: the deliverer under test, with a chosen jitter.
 			d, err := notify.New(s, notify.Config{URL: "https://gw.example/hook", Secret: []byte(testSecret), Jitter: tc.jitter})
 			if err != nil {
 				t.Fatal(err)

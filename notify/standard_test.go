@@ -49,6 +49,7 @@ func capture(t *testing.T, db *store.DB, adjust func(*notify.Config)) (captured,
 	if adjust != nil {
 		adjust(&cfg)
 	}
+	// Not wiring: the deliverer under test, pointed at a test gateway.
 	d, err := notify.New(db.ForNotify(), cfg)
 	if err != nil {
 		t.Fatal(err)

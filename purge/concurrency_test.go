@@ -263,6 +263,7 @@ func TestAnInterruptedRunLeavesNoHalfErasedItemAndTheNextRunFinishes(t *testing.
 				messages(t, e, subs, per)
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
+				// Not wiring: one purge over a store made to fail or be cancelled mid-run.
 				faulty := purge.New(faultyStore{Store: db.ForPurge(), n: new(atomic.Int64), fault: tc.fault(db, cancel)}, e.cat, e.clock)
 
 				rep, err := faulty.Run(ctx, purge.Options{Actor: "admin-1", BatchSize: batch})

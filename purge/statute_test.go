@@ -349,6 +349,7 @@ func TestAnInterruptedMoveLeavesEachRowInOnePlaceAndTheNextRunFinishes(t *testin
 				e.clock.Set(kst(2020, 1, 10))
 				// Batches of 2: the second batch of the holdings fails,
 				// the first committed. The run fails before it erases.
+				// Not wiring: one purge over a store made to fail in the move.
 				faulty := purge.New(faultyMove{Store: db.ForPurge(), n: new(atomic.Int64), fault: func(s string, n int64) error {
 					if s == step && n == 2 {
 						return errInjected

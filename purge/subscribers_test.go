@@ -241,6 +241,7 @@ func TestAnInterruptedErasureLeavesTheSubscriberWhole(t *testing.T) {
 					if how == "cancel" {
 						fs.cancel = cancel
 					}
+					// Not wiring: one purge over a store made to fail at a chosen step.
 					interrupted := purge.New(fs, e.cat, e.clock)
 					erased, err := interrupted.EraseSubscriber(ctx, "gone-3", e.clock.Now())
 					if err == nil || erased {

@@ -50,6 +50,7 @@ func TestOutboxWebhookAndPoolSeries(t *testing.T) {
 
 		gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
 		defer gw.Close()
+		// Not wiring: one deliverer pointed at a test gateway, reporting to the metrics under test.
 		d, err := notify.New(db.ForNotify(), notify.Config{URL: gw.URL, Secret: []byte("a-test-webhook-secret-of-32-bytes-or-more"), MaxAttempts: 1, Clock: clock.Real{}, Observer: m})
 		if err != nil {
 			t.Fatal(err)

@@ -27,6 +27,7 @@ import (
 	"github.com/xroshot/portal/requests"
 	"github.com/xroshot/portal/store"
 	"github.com/xroshot/portal/store/storetest"
+	"github.com/xroshot/portal/transmit"
 )
 
 // Test token parameters: the environment's verifier accepts tokens minted
@@ -59,6 +60,7 @@ type Env struct {
 	Requests  *requests.Service
 	Audit     *audit.Trail
 	Purge     *purge.Service
+	Transmit  *transmit.Service
 	// Holds is the holds service over the same store and clock: the
 	// server places holds through the feed and requests; tests place them
 	// directly.
@@ -140,8 +142,9 @@ func on(t testing.TB, db *store.DB, start time.Time, base app.Config, cat *polic
 	return &Env{
 		App: a, DB: db, Clock: clk, Catalog: cat, Keys: keys,
 		Inventory: a.Inventory, Feed: a.Feed, Consent: a.Consent, Requests: a.Requests, Audit: a.Audit, Purge: a.Purge,
-		Holds:  holds.New(db.ForHolds(), clk),
-		Minter: auth.Minter{Issuer: Issuer, Audience: Audience, Secret: []byte(Secret), Now: clk.Now},
+		Transmit: a.Transmit,
+		Holds:    holds.New(db.ForHolds(), clk),
+		Minter:   auth.Minter{Issuer: Issuer, Audience: Audience, Secret: []byte(Secret), Now: clk.Now},
 	}
 }
 

@@ -126,32 +126,34 @@ func TestFilingIsIdempotentAndHoldsTheScope(t *testing.T) {
 
 func TestConcurrentFilingWithOneKeyCreatesOneRequest(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, storetest.Open(t, "postgres"))
-	e.seed(t, false)
-	in := requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{Categories: []string{"applicant.email"}}, Reason: "delete my e-mail", IdempotencyKey: "same-key-1"}
-	var wg sync.WaitGroup
-	ids := make(chan string, 20)
-	for i := 0; i < 20; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f, err := e.reqs.File(context.Background(), sub, in)
-			if err != nil {
-				t.Errorf("file: %v", err)
-				return
-			}
-			ids <- f.Request.ID
-		}()
-	}
-	wg.Wait()
-	close(ids)
-	seen := map[string]bool{}
-	for id := range ids {
-		seen[id] = true
-	}
-	if len(seen) != 1 {
-		t.Errorf("%d distinct requests for one key, want 1", len(seen))
-	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		e.seed(t, false)
+		in := requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{Categories: []string{"applicant.email"}}, Reason: "delete my e-mail", IdempotencyKey: "same-key-1"}
+		var wg sync.WaitGroup
+		ids := make(chan string, 20)
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f, err := e.reqs.File(context.Background(), sub, in)
+				if err != nil {
+					t.Errorf("file: %v", err)
+					return
+				}
+				ids <- f.Request.ID
+			}()
+		}
+		wg.Wait()
+		close(ids)
+		seen := map[string]bool{}
+		for id := range ids {
+			seen[id] = true
+		}
+		if len(seen) != 1 {
+			t.Errorf("%d distinct requests for one key, want 1", len(seen))
+		}
+	})
 }
 
 func TestBadFilingsAndActions(t *testing.T) {
@@ -303,47 +305,49 @@ func TestTheDeskLifecycle(t *testing.T) {
 
 func TestTwoAgentsResolvingAtOnceOneWins(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, storetest.Open(t, "postgres"))
-	e.seed(t, true)
-	ctx := context.Background()
-	r := file(t, e, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{All: true}, Reason: "delete all", IdempotencyKey: "key-000020"})
-	if _, err := e.reqs.Assign(ctx, admin, r.ID, agent.Subject); err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, who := range []actor.Actor{agent, admin} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = e.reqs.Resolve(ctx, who, r.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "OK", Text: fmt.Sprintf("resolved by %s", who.Subject)})
-		}()
-	}
-	wg.Wait()
-	wins, conflicts := 0, 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case errors.Is(err, apperr.ErrConflict):
-			conflicts++
-		default:
-			t.Errorf("unexpected error: %v", err)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		e.seed(t, true)
+		ctx := context.Background()
+		r := file(t, e, sub, requests.FileInput{Type: models.RequestDeletion, Scope: requests.Scope{All: true}, Reason: "delete all", IdempotencyKey: "key-000020"})
+		if _, err := e.reqs.Assign(ctx, admin, r.ID, agent.Subject); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if wins != 1 || conflicts != 1 {
-		t.Fatalf("wins %d, conflicts %d; want one of each (%v)", wins, conflicts, errs)
-	}
-	outs, _ := e.reqs.Outcomes(ctx, []string{r.ID})
-	n := 0
-	for _, o := range outs[r.ID] {
-		if o.ItemType != "CONSENT" {
-			n++
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, who := range []actor.Actor{agent, admin} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = e.reqs.Resolve(ctx, who, r.ID, requests.ResolveInput{Resolution: models.ResolutionApproved, ReasonCode: "OK", Text: fmt.Sprintf("resolved by %s", who.Subject)})
+			}()
 		}
-	}
-	if n != 6 {
-		t.Errorf("%d item outcomes, want 6: recorded once", n)
-	}
+		wg.Wait()
+		wins, conflicts := 0, 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				wins++
+			case errors.Is(err, apperr.ErrConflict):
+				conflicts++
+			default:
+				t.Errorf("unexpected error: %v", err)
+			}
+		}
+		if wins != 1 || conflicts != 1 {
+			t.Fatalf("wins %d, conflicts %d; want one of each (%v)", wins, conflicts, errs)
+		}
+		outs, _ := e.reqs.Outcomes(ctx, []string{r.ID})
+		n := 0
+		for _, o := range outs[r.ID] {
+			if o.ItemType != "CONSENT" {
+				n++
+			}
+		}
+		if n != 6 {
+			t.Errorf("%d item outcomes, want 6: recorded once", n)
+		}
+	})
 }
 
 type outcome struct{ Outcome, Clause, Until string }

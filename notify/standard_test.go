@@ -113,47 +113,49 @@ func TestRequestsFollowStandardWebhooks(t *testing.T) {
 // with the same string.
 func TestWhsecSecretSignsWithItsKey(t *testing.T) {
 	t.Parallel()
-	db := storetest.Open(t, "sqlite")
-	whsec := "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
-	key, err := notify.ParseSecret(whsec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(key) != "0123456789abcdef0123456789abcdef" {
-		t.Fatalf("ParseSecret(%q) = %q", whsec, key)
-	}
-	req, _ := capture(t, db, func(c *notify.Config) { c.Secret = key })
-	wh, err := standardwebhooks.NewWebhook(whsec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wh.Verify(req.body, req.header); err != nil {
-		t.Fatalf("verify with the configured whsec_ secret: %v", err)
-	}
-	if got := notify.EncodeSecret([]byte(testSecret)); got != "whsec_"+base64.StdEncoding.EncodeToString([]byte(testSecret)) {
-		t.Errorf("EncodeSecret = %q", got)
-	}
-	for _, bad := range []string{"whsec_", "whsec_not base64!"} {
-		if _, err := notify.ParseSecret(bad); err == nil {
-			t.Errorf("ParseSecret(%q) accepted", bad)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		whsec := "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+		key, err := notify.ParseSecret(whsec)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		if string(key) != "0123456789abcdef0123456789abcdef" {
+			t.Fatalf("ParseSecret(%q) = %q", whsec, key)
+		}
+		req, _ := capture(t, db, func(c *notify.Config) { c.Secret = key })
+		wh, err := standardwebhooks.NewWebhook(whsec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wh.Verify(req.body, req.header); err != nil {
+			t.Fatalf("verify with the configured whsec_ secret: %v", err)
+		}
+		if got := notify.EncodeSecret([]byte(testSecret)); got != "whsec_"+base64.StdEncoding.EncodeToString([]byte(testSecret)) {
+			t.Errorf("EncodeSecret = %q", got)
+		}
+		for _, bad := range []string{"whsec_", "whsec_not base64!"} {
+			if _, err := notify.ParseSecret(bad); err == nil {
+				t.Errorf("ParseSecret(%q) accepted", bad)
+			}
+		}
+	})
 }
 
 // With LegacyHeaders the old X-Portal-* headers are sent too, and still
 // verify under the old scheme.
 func TestLegacyHeadersBehindTheSwitch(t *testing.T) {
 	t.Parallel()
-	db := storetest.Open(t, "sqlite")
-	req, key := capture(t, db, func(c *notify.Config) { c.LegacyHeaders = true })
-	if got := req.header.Get(notify.HeaderMessageID); got != strconv.FormatInt(key.ID, 10) {
-		t.Errorf("X-Portal-Message-Id = %q", got)
-	}
-	if err := notify.Verify([]byte(testSecret), req.header, req.body, clock.Real{}.Now(), 0); err != nil {
-		t.Errorf("legacy verification: %v", err)
-	}
-	wh, _ := standardwebhooks.NewWebhookRaw([]byte(testSecret))
-	if err := wh.Verify(req.body, req.header); err != nil {
-		t.Errorf("standard verification beside the legacy headers: %v", err)
-	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		req, key := capture(t, db, func(c *notify.Config) { c.LegacyHeaders = true })
+		if got := req.header.Get(notify.HeaderMessageID); got != strconv.FormatInt(key.ID, 10) {
+			t.Errorf("X-Portal-Message-Id = %q", got)
+		}
+		if err := notify.Verify([]byte(testSecret), req.header, req.body, clock.Real{}.Now(), 0); err != nil {
+			t.Errorf("legacy verification: %v", err)
+		}
+		wh, _ := standardwebhooks.NewWebhookRaw([]byte(testSecret))
+		if err := wh.Verify(req.body, req.header); err != nil {
+			t.Errorf("standard verification beside the legacy headers: %v", err)
+		}
+	})
 }

@@ -126,12 +126,13 @@ func TestStatuteKeptDataIsApartFromEveryOtherUse(t *testing.T) {
 		}
 
 		// No yearly notice: the contact items kept apart are not the
-		// notice's to read, so it finds none to reach them by.
+		// notice's to send by, and it says why — kept only by statute, not
+		// no contact at all.
 		nrep, err := env.App.UsageNotice.Run(ctx, 2026, usenotice.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := lastNotice(t, env, "st-1"); nrep.Queued != 0 || n == nil || n.Status != "SKIPPED_NO_CONTACT" {
+		if n := lastNotice(t, env, "st-1"); nrep.Queued != 0 || nrep.SkippedStatuteOnly != 1 || nrep.SkippedNoContact != 0 || n == nil || n.Status != "SKIPPED_STATUTE_ONLY" {
 			t.Errorf("the yearly notice queued %d, the subscriber's last notice %+v", nrep.Queued, n)
 		}
 	})

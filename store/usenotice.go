@@ -85,13 +85,22 @@ func (db *DB) NoticeBatch(ctx context.Context, year int, after string, to time.T
 
 // NoticeFacts reads a batch's facts in four grouped statements.
 func (db *DB) NoticeFacts(ctx context.Context, ids []string, from, to time.Time) (*usenotice.Facts, error) {
-	f := &usenotice.Facts{Categories: map[string][]string{}, Records: map[string]map[string]int{}, Marketing: map[string]bool{}, Deliveries: map[string][]usenotice.Delivery{}}
+	f := &usenotice.Facts{Categories: map[string][]string{}, Records: map[string]map[string]int{}, Marketing: map[string]bool{}, Deliveries: map[string][]usenotice.Delivery{}, ContactApart: map[string]bool{}}
 	var cats []struct{ SubscriberID, Category string }
 	if err := db.q(ctx).Raw("SELECT DISTINCT subscriber_id, category FROM holdings WHERE subscriber_id IN ? ORDER BY subscriber_id, category", ids).Scan(&cats).Error; err != nil {
 		return nil, translate(err)
 	}
 	for _, c := range cats {
 		f.Categories[c.SubscriberID] = append(f.Categories[c.SubscriberID], c.Category)
+	}
+	// Whether a contact item is kept apart, and nothing else of it: the
+	// notice says why it was not sent.
+	var apart []string
+	if err := db.q(ctx).Raw("SELECT DISTINCT subscriber_id FROM "+db.dialect.apart("holdings")+" WHERE subscriber_id IN ? AND category IN ?", ids, usenotice.ContactCategories).Scan(&apart).Error; err != nil {
+		return nil, translate(err)
+	}
+	for _, id := range apart {
+		f.ContactApart[id] = true
 	}
 	var recs []struct {
 		SubscriberID, Kind string

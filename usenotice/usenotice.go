@@ -19,7 +19,8 @@
 //     a guardian's phone for a child): the notice is recorded as
 //     SKIPPED_NO_CONTACT, counted, and shown in the portal.
 //   - A terminated subscriber whose contact items are kept only because a
-//     statute requires it (SKIPPED_STATUTE_ONLY). docs/POLICY.md: data kept only
+//     statute requires it, in use until the purge moves them or kept apart
+//     already (SKIPPED_STATUTE_ONLY). docs/POLICY.md: data kept only
 //     by statute is "kept apart, used for nothing else (no marketing, no
 //     analysis, no notices other than about the data itself)". The usage
 //     notice is about the data, but sending it means using the statute-kept
@@ -102,6 +103,10 @@ type Facts struct {
 	Marketing map[string]bool
 	// Deliveries lists the year's transmissions by subscriber.
 	Deliveries map[string][]Delivery
+	// ContactApart lists the subscribers with a contact item (one of
+	// ContactCategories) kept apart because only a statute keeps it: that
+	// it exists, never its value, which the notice may not use to send.
+	ContactApart map[string]bool
 }
 
 // Store is what the notice run needs; the gorm store implements it
@@ -313,19 +318,25 @@ func (s *Service) batch(ctx context.Context, year int, subs []Subject, from, to 
 		n := &models.UsageNotice{SubscriberID: sub.ID, Year: year, CreatedAt: now}
 		cats := f.Categories[sub.ID]
 		contact := slices.ContainsFunc(cats, func(c string) bool { return slices.Contains(ContactCategories, c) })
+		// Contact items kept only by statute: still in use until the purge
+		// moves them, or moved apart already (whose values the notice
+		// never reads). Either way the notice is skipped for that reason,
+		// not for want of contact.
+		statuteOnly := !contact && f.ContactApart[sub.ID]
 		if contact && sub.Status == models.StatusTerminated {
 			usable, err := s.contactInUse(ctx, sub.ID)
 			if err != nil {
 				return nil, err
 			}
-			if !usable {
-				n.Status = models.UsageNoticeSkippedStatuteOnly
-				n.Content = mustJSON(content{Kind: NoticeKind, SubscriberID: sub.ID, Year: year, From: from, To: to, Skipped: string(n.Status),
-					Purposes: []*models.UsageNoticePurpose{}, Recipients: []*models.UsageNoticeRecipient{}})
-				out.notices, out.outbox = append(out.notices, n), append(out.outbox, nil)
-				out.statute++
-				continue
-			}
+			statuteOnly = !usable
+		}
+		if statuteOnly {
+			n.Status = models.UsageNoticeSkippedStatuteOnly
+			n.Content = mustJSON(content{Kind: NoticeKind, SubscriberID: sub.ID, Year: year, From: from, To: to, Skipped: string(n.Status),
+				Purposes: []*models.UsageNoticePurpose{}, Recipients: []*models.UsageNoticeRecipient{}})
+			out.notices, out.outbox = append(out.notices, n), append(out.outbox, nil)
+			out.statute++
+			continue
 		}
 		c := s.compose(sub.ID, year, from, to, cats, f)
 		if !contact {

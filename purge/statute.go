@@ -25,7 +25,9 @@ import (
 // tables in use those whose copy is there. A run interrupted between any
 // two of them leaves every row where it was; a row found in both places
 // with the same content (copied by a move that stopped before deleting) is
-// finished by the next run, which deletes the one in use.
+// finished by the next run, which deletes the one in use; one already due
+// is erased by the walk of the rows in use, from both places, and counted
+// once (the walk of the rows kept apart passes it).
 
 // MoveQuery selects rows in use of one type that only a statute keeps at
 // Now and no active hold covers.

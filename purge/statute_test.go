@@ -509,3 +509,50 @@ func TestFeedingAgainWhatIsKeptApartKeepsItApart(t *testing.T) {
 		}
 	})
 }
+
+// A row found in both places (a move copied it and stopped before its
+// delete committed) that is already due is erased from both and counted
+// once: in the run's tally, its counts and its record. Held,
+// it stays in both and is counted once as held.
+func TestARowInBothPlacesThatIsDueIsErasedAndCountedOnce(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		ctx := context.Background()
+		e := newEnv(t, db, kst(2019, 1, 1))
+		taxKept(t, e, "s-1")
+		taxKept(t, e, "s-2")
+		cols := "id, subscriber_id, category, value_text, value_cipher, key_id, source, collected_at, purge_after, purge_clause, statute_from, created_at, updated_at"
+		if _, err := db.SQL().Exec("INSERT INTO " + apartTable(db, "holdings") + " (" + cols + ") SELECT " + cols + " FROM holdings WHERE category = 'applicant.name'"); err != nil {
+			t.Fatal(err)
+		}
+		holdAll(t, e, "s-2")
+		// Past every clause: all of s-1 is due, the name in both places.
+		e.clock.Set(kst(2026, 11, 1))
+		rep, err := e.purge.Run(ctx, purge.Options{Actor: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Erased != 5 || rep.SkippedHeld != 5 {
+			t.Errorf("the run erased %d and passed %d held; want 5 and 5, each row once", rep.Erased, rep.SkippedHeld)
+		}
+		for _, c := range rep.Counts {
+			if c.Code == "applicant.name" && (c.Erased != 1 || c.SkippedHeld != 1) {
+				t.Errorf("the name's count %+v, want 1 erased and 1 held", c)
+			}
+		}
+		run, _, err := db.GetPurgeRun(ctx, rep.RunID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.Erased != 5 || run.SkippedHeld != 5 {
+			t.Errorf("the run recorded %d erased and %d held, want 5 and 5", run.Erased, run.SkippedHeld)
+		}
+		if u, a := inUseAndApart(t, db, "s-1"); u != 0 || a != 0 {
+			t.Errorf("s-1 after the run: %d in use, %d apart; want nothing", u, a)
+		}
+		if u, a := inUseAndApart(t, db, "s-2"); u != 5 || a != 1 {
+			t.Errorf("s-2, held, after the run: %d in use, %d apart; want 5 and 1, untouched", u, a)
+		}
+	})
+}

@@ -150,6 +150,7 @@ func (db *DB) LockDue(ctx context.Context, q purge.DueQuery) ([]purge.Item, erro
 	args := make([]any, 0, 6)
 	fmt.Fprintf(&sb, "SELECT t.subscriber_id, t.id, t.%s AS code, t.purge_clause AS clause, t.purge_after, CASE WHEN %s THEN 1 ELSE 0 END AS held, %s AS loc FROM %s t WHERE t.purge_after <= ?", it.code, it.held(), db.dialect.rowLoc(), it.table)
 	args = append(args, utc(q.Now))
+	sb.WriteString(db.notTwin(q.Type, q.Apart))
 	if q.After != nil {
 		sb.WriteString(" AND (t.purge_after, t.subscriber_id, t.id) > (?, ?, ?)")
 		args = append(args, utc(q.After.PurgeAfter), q.After.SubscriberID, keyID(q.Type, q.After))
@@ -210,7 +211,11 @@ func (db *DB) Erase(ctx context.Context, b purge.Batch) ([]purge.Erased, error) 
 	args = append(args, utc(b.Now))
 	at := utc(b.At)
 	if q, ok := db.dialect.eraseRecorded(del); ok {
-		return db.scanErased(ctx, b, q, append(args, b.RunID, string(b.Type), at))
+		out, err := db.scanErased(ctx, b, q, append(args, b.RunID, string(b.Type), at))
+		if err != nil {
+			return nil, err
+		}
+		return out, db.dropTwins(ctx, b)
 	}
 	// Where a DELETE cannot feed an INSERT, the erasures are summed here
 	// and written by a second statement of the same transaction.
@@ -249,7 +254,49 @@ func (db *DB) Erase(ctx context.Context, b purge.Batch) ([]purge.Erased, error) 
 	for k, n := range total {
 		out = append(out, purge.Erased{RunID: b.RunID, Type: b.Type, Clause: k[0], Code: k[1], Count: n, ErasedAt: at})
 	}
-	return out, nil
+	return out, db.dropTwins(ctx, b)
+}
+
+// notTwin is, for a walk of the rows kept apart, the condition (alias t)
+// that leaves out a row also still in use — copied by a move that stopped
+// before its delete — which the walk of the rows in use takes, erasing or
+// passing it once for both (dropTwins). Empty for a walk of the rows in
+// use.
+func (db *DB) notTwin(typ models.ItemType, apart bool) string {
+	if !apart {
+		return ""
+	}
+	return " AND NOT EXISTS (SELECT 1 FROM " + db.tableOf(typ, false).table + " u WHERE u.subscriber_id = t.subscriber_id AND u.id = t.id)"
+}
+
+// dropTwins deletes, after a batch of rows in use was erased, the copies
+// kept apart of those of its rows that are gone: the same row, copied by a
+// move that stopped before its delete. They were erased and recorded once,
+// as the row in use; no copy outlives it.
+func (db *DB) dropTwins(ctx context.Context, b purge.Batch) error {
+	if b.Apart {
+		return nil
+	}
+	subs := make([]string, len(b.Items))
+	var ids any
+	if b.Type == models.ItemHolding {
+		hs := make([]string, len(b.Items))
+		for i, x := range b.Items {
+			subs[i], hs[i] = x.SubscriberID, x.HoldingID
+		}
+		ids = hs
+	} else {
+		rs := make([]int64, len(b.Items))
+		for i, x := range b.Items {
+			subs[i], rs[i] = x.SubscriberID, x.RecordID
+		}
+		ids = rs
+	}
+	keys, args := db.dialect.itemKeys(subs, ids)
+	in := db.tableOf(b.Type, false).table
+	err := db.q(ctx).Exec("DELETE FROM "+db.tableOf(b.Type, true).table+" AS t WHERE "+keys+
+		" AND NOT EXISTS (SELECT 1 FROM "+in+" u WHERE u.subscriber_id = t.subscriber_id AND u.id = t.id)", args...).Error
+	return translate(err)
 }
 
 // scanErased runs eraseRecorded's statement and reads its (code, clause,
@@ -279,6 +326,7 @@ func (db *DB) CountDue(ctx context.Context, q purge.DueQuery) ([]purge.DueCount,
 	var sb strings.Builder
 	args := []any{utc(q.Now)}
 	fmt.Fprintf(&sb, "SELECT t.purge_clause, t.%s, SUM(CASE WHEN %s THEN 1 ELSE 0 END), COUNT(*) FROM %s t WHERE t.purge_after <= ?", it.code, it.held(), it.table)
+	sb.WriteString(db.notTwin(q.Type, q.Apart))
 	if len(q.Clauses) > 0 {
 		sb.WriteString(" AND t.purge_clause IN ?")
 		args = append(args, q.Clauses)

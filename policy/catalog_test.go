@@ -30,7 +30,7 @@ func TestDefaultCatalogHoldsTheNotice(t *testing.T) {
 	t.Parallel()
 	c := mustDefault(t)
 
-	if c.Version != "2026-12-02" || c.Jurisdiction != "KR" || c.PolicyURL != "https://www.xroshot.com" {
+	if c.Version != "2026-12-02.2" || c.Jurisdiction != "KR" || c.PolicyURL != "https://www.xroshot.com" {
 		t.Errorf("version, jurisdiction, policy URL = %q, %q, %q", c.Version, c.Jurisdiction, c.PolicyURL)
 	}
 	if c.Controller.En != "Xroshot service operator" {

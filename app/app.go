@@ -173,6 +173,9 @@ func Assemble(p Parts) *App {
 	a.Transmit = transmit.New(a.DB.ForTransmit(), a.Inventory, a.Keys, requests.NewAgency(a.DB.ForRequests()), a.Clock)
 	a.UsageNotice = usenotice.New(a.DB.ForUsageNotice(), a.Inventory, a.Clock)
 	a.Purge.SetNoticeWindows(p.Config.NoticeProofWindow, p.Config.DeadNoticeWindow)
+	a.Purge.SetRescheduler(func(ctx context.Context, subscriberID string) error {
+		return a.DB.InTx(ctx, func(tx *store.DB) error { return a.Inventory.Reschedule(ctx, tx, subscriberID) })
+	})
 	if a.DB.Dialect() == "postgres" && p.Config.DatabaseURL != "" {
 		a.Relay = live.NewPostgres(p.Config.DatabaseURL, a.DB.SQL(), a.Log)
 		a.Requests.Broker().UseRelay(a.Relay, a.Log)

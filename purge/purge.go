@@ -287,6 +287,9 @@ type Service struct {
 	// noticeProof and deadNotice are how long delivered and dead outbox
 	// notices are kept.
 	noticeProof, deadNotice time.Duration
+	// reschedule dates rows scheduled before statute_from was stored
+	// (statute.go).
+	reschedule Rescheduler
 }
 
 // New returns the purge service. Its runs are audited in the trail kept in

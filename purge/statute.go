@@ -2,8 +2,11 @@ package purge
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
+	"github.com/xroshot/portal/apperr"
 	"github.com/xroshot/portal/models"
 )
 
@@ -52,12 +55,70 @@ type StatuteStore interface {
 	// DropMoved deletes from the tables in use those of the items that are
 	// kept apart, and returns how many.
 	DropMoved(ctx context.Context, typ models.ItemType, items []Item) (int64, error)
+	// StatuteUndated returns up to limit subscribers, after after in id
+	// order, with a row in use not yet due at now whose governing clause
+	// is one of clauses and that has no statute_from.
+	StatuteUndated(ctx context.Context, clauses []string, now time.Time, after string, limit int) ([]string, error)
+}
+
+// Rescheduler stores a subscriber's purge dates again from the retention
+// calculus, in a transaction of its own (inventory's Reschedule).
+type Rescheduler func(ctx context.Context, subscriberID string) error
+
+// SetRescheduler gives the purge the calculus' reschedule, which dates the
+// rows scheduled before statute_from was stored. Call it before the first
+// run.
+func (s *Service) SetRescheduler(r Rescheduler) { s.reschedule = r }
+
+// dateStatute reschedules the subscribers with a row in use that a
+// statute-only clause governs and that has no statute_from: rows scheduled
+// before migration 00014, which the reschedule had not reached since. The
+// calculus, not a guess from the stored date and clause, decides when only
+// the statute keeps them, so the move that follows finds them. A row
+// whose statute-only clause ties with one that is not stays undated, and is
+// rescheduled again by each run (rare; the reschedule changes nothing).
+func (s *Service) dateStatute(ctx context.Context, now time.Time, batch int) error {
+	var clauses []string
+	for _, c := range s.cat.Clauses {
+		if c.StatuteOnly {
+			clauses = append(clauses, c.Code)
+		}
+	}
+	if len(clauses) == 0 {
+		return nil
+	}
+	after := ""
+	for {
+		ids, err := s.store.StatuteUndated(ctx, clauses, now, after, batch)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		if s.reschedule == nil {
+			return errors.New("purge: rows a statute governs have no statute_from, and the purge has no rescheduler to date them")
+		}
+		for _, id := range ids {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			// A subscriber erased since is no longer there to date.
+			if err := s.reschedule(ctx, id); err != nil && !apperr.IsNotFound(err) {
+				return fmt.Errorf("purge: date the rows of a subscriber scheduled before statute_from: %w", err)
+			}
+		}
+		if len(ids) < batch {
+			return nil
+		}
+		after = ids[len(ids)-1]
+	}
 }
 
 // moveApart moves apart every row that only a statute keeps at now, and
 // returns how many rows it moved.
 func (s *Service) moveApart(ctx context.Context, now time.Time, batch int) (int64, error) {
 	var moved int64
+	if err := s.dateStatute(ctx, now, batch); err != nil {
+		return 0, err
+	}
 	for _, typ := range []models.ItemType{models.ItemHolding, models.ItemRecord} {
 		var after *Item
 		for {

@@ -556,3 +556,51 @@ func TestARowInBothPlacesThatIsDueIsErasedAndCountedOnce(t *testing.T) {
 		}
 	})
 }
+
+// Rows scheduled before migration 00014 have no statute_from until their
+// subscriber is rescheduled; the purge finds them anyway: its move first
+// reschedules the subscribers with a row whose governing clause is
+// statute-only and not dated yet, and then moves what the calculus says
+// only a statute keeps — and nothing else.
+func TestRowsScheduledBeforeStatuteFromAreMovedApartToo(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		ctx := context.Background()
+		e := newEnv(t, db, kst(2019, 1, 1))
+		taxKept(t, e, "s-1")
+		want := statuteKept(contentOf(rowsOf(t, db, "s-1")))
+		// As a pre-00014 row: no statute_from, on any row.
+		for _, table := range []string{"holdings", "records"} {
+			if _, err := db.SQL().Exec("UPDATE " + table + " SET statute_from = NULL"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.clock.Set(kst(2020, 1, 10))
+		rep, err := e.purge.Run(ctx, purge.Options{Actor: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.MovedApart != 3 {
+			t.Errorf("moved %d apart, want 3 (the name and the fee records)", rep.MovedApart)
+		}
+		if u, a := inUseAndApart(t, db, "s-1"); u != 0 || a != 3 {
+			t.Errorf("after the run: %d in use, %d apart; want 0 and 3", u, a)
+		}
+		if diff := cmp.Diff(want, contentOf(rowsOf(t, db, "s-1"))); diff != "" {
+			t.Errorf("after the run (-want +got):\n%s", diff)
+		}
+		// Nothing left undated: the next run reschedules no one.
+		var n int64
+		for _, table := range []string{apartTable(db, "holdings"), apartTable(db, "records")} {
+			var k int64
+			if err := db.SQL().QueryRow("SELECT COUNT(*) FROM " + table + " WHERE statute_from IS NULL").Scan(&k); err != nil {
+				t.Fatal(err)
+			}
+			n += k
+		}
+		if n != 0 {
+			t.Errorf("%d rows kept apart without statute_from", n)
+		}
+	})
+}

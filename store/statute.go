@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/purge"
@@ -151,4 +152,18 @@ func (db *DB) DropMoved(ctx context.Context, typ models.ItemType, items []purge.
 	res := db.q(ctx).Exec("DELETE FROM "+it.table+" AS t WHERE "+keys+
 		" AND EXISTS (SELECT 1 FROM "+db.dialect.apart(it.table)+" s WHERE s.subscriber_id = t.subscriber_id AND s.id = t.id)", args...)
 	return res.RowsAffected, translate(res.Error)
+}
+
+// StatuteUndated returns up to limit subscribers after after, in id order,
+// with a row in use not yet due at now whose governing clause is one of
+// clauses (the statute-only ones) and that has no statute_from: rows
+// scheduled before migration 00014 stored it, for the purge to have
+// rescheduled.
+func (db *DB) StatuteUndated(ctx context.Context, clauses []string, now time.Time, after string, limit int) ([]string, error) {
+	n := utc(now)
+	cond := " WHERE statute_from IS NULL AND purge_clause IN ? AND (purge_after IS NULL OR purge_after > ?) AND subscriber_id > ?"
+	var ids []string
+	err := db.q(ctx).Raw("SELECT subscriber_id FROM holdings"+cond+" UNION SELECT subscriber_id FROM records"+cond+" ORDER BY subscriber_id LIMIT ?",
+		clauses, n, after, clauses, n, after, limit).Scan(&ids).Error
+	return ids, translate(err)
 }

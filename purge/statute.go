@@ -59,6 +59,11 @@ type StatuteStore interface {
 	// order, with a row in use not yet due at now whose governing clause
 	// is one of clauses and that has no statute_from.
 	StatuteUndated(ctx context.Context, clauses []string, now time.Time, after string, limit int) ([]string, error)
+	// StatuteDated reports whether a run has dated every row scheduled
+	// before statute_from was stored; MarkStatuteDated records that one
+	// has, at at.
+	StatuteDated(ctx context.Context) (bool, error)
+	MarkStatuteDated(ctx context.Context, at time.Time) error
 }
 
 // Rescheduler stores a subscriber's purge dates again from the retention
@@ -74,24 +79,27 @@ func (s *Service) SetRescheduler(r Rescheduler) { s.reschedule = r }
 // statute-only clause governs and that has no statute_from: rows scheduled
 // before migration 00014, which the reschedule had not reached since. The
 // calculus, not a guess from the stored date and clause, decides when only
-// the statute keeps them, so the move that follows finds them. A row
-// whose statute-only clause ties with one that is not stays undated, and is
-// rescheduled again by each run (rare; the reschedule changes nothing).
+// the statute keeps them, so the move that follows finds them. Once a run
+// has dated them all it records so, and later runs skip the pass: every
+// row written or rescheduled since 00014 is dated by the calculus.
 func (s *Service) dateStatute(ctx context.Context, now time.Time, batch int) error {
+	if done, err := s.store.StatuteDated(ctx); err != nil || done {
+		return err
+	}
 	var clauses []string
 	for _, c := range s.cat.Clauses {
 		if c.StatuteOnly {
 			clauses = append(clauses, c.Code)
 		}
 	}
-	if len(clauses) == 0 {
-		return nil
-	}
 	after := ""
-	for {
+	for len(clauses) > 0 {
 		ids, err := s.store.StatuteUndated(ctx, clauses, now, after, batch)
-		if err != nil || len(ids) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(ids) == 0 {
+			break
 		}
 		if s.reschedule == nil {
 			return errors.New("purge: rows a statute governs have no statute_from, and the purge has no rescheduler to date them")
@@ -106,10 +114,11 @@ func (s *Service) dateStatute(ctx context.Context, now time.Time, batch int) err
 			}
 		}
 		if len(ids) < batch {
-			return nil
+			break
 		}
 		after = ids[len(ids)-1]
 	}
+	return s.store.MarkStatuteDated(ctx, now)
 }
 
 // moveApart moves apart every row that only a statute keeps at now, and

@@ -590,7 +590,15 @@ func TestRowsScheduledBeforeStatuteFromAreMovedApartToo(t *testing.T) {
 		if diff := cmp.Diff(want, contentOf(rowsOf(t, db, "s-1"))); diff != "" {
 			t.Errorf("after the run (-want +got):\n%s", diff)
 		}
-		// Nothing left undated: the next run reschedules no one.
+		// The run says it dated them all, once however many runs say so:
+		// later runs look no more.
+		if _, err := e.purge.Run(ctx, purge.Options{Actor: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		var dated int64
+		if err := db.SQL().QueryRow("SELECT COUNT(*) FROM statute_dated").Scan(&dated); err != nil || dated != 1 {
+			t.Errorf("statute_dated has %d rows (%v), want 1", dated, err)
+		}
 		var n int64
 		for _, table := range []string{apartTable(db, "holdings"), apartTable(db, "records")} {
 			var k int64

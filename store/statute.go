@@ -167,3 +167,17 @@ func (db *DB) StatuteUndated(ctx context.Context, clauses []string, now time.Tim
 		clauses, n, after, clauses, n, after, limit).Scan(&ids).Error
 	return ids, translate(err)
 }
+
+// StatuteDated reports whether a purge run has dated every row scheduled
+// before migration 00014 (migration 00017).
+func (db *DB) StatuteDated(ctx context.Context) (bool, error) {
+	var n int64
+	err := db.q(ctx).Raw("SELECT COUNT(*) FROM statute_dated").Scan(&n).Error
+	return n > 0, translate(err)
+}
+
+// MarkStatuteDated records that a run has dated them all, at at; the first
+// mark stays.
+func (db *DB) MarkStatuteDated(ctx context.Context, at time.Time) error {
+	return translate(db.q(ctx).Exec("INSERT INTO statute_dated (dated_at) VALUES (?) ON CONFLICT DO NOTHING", utc(at)).Error)
+}

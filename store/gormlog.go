@@ -45,22 +45,30 @@ func (q quietTrace) Trace(ctx context.Context, begin time.Time, fc func() (strin
 
 // Loggable is what a log line may say of a failed statement's error.
 // PostgreSQL's message can quote the offending value ('invalid input syntax
-// for type uuid: "…"'), so a PostgreSQL error is logged by what it is — its
-// SQLSTATE and the names of the constraint, table and column involved —
-// and never by what it says; other errors (the driver's, SQLite's, which
-// name columns, not values) pass as they are.
+// for type uuid: "…"'), so a PostgreSQL error is logged as withheldPg makes
+// it (what it is, never what it says); other errors (the driver's,
+// SQLite's, which name columns, not values) pass as they are.
 func Loggable(err error) error {
 	var pg *pgconn.PgError
 	if err == nil || !errors.As(err, &pg) {
 		return err
 	}
-	msg := "database error SQLSTATE " + pg.Code
+	return withheldPg(pg)
+}
+
+// withheldPg is a PostgreSQL error by what it is — severity, SQLSTATE and
+// the names of the constraint, table and column involved — without its
+// message or detail, which can quote values. Logs (Loggable) and spans
+// (withheld) both record it.
+func withheldPg(pg *pgconn.PgError) *pgconn.PgError {
+	msg := "message withheld"
 	for _, n := range []struct{ k, v string }{{"constraint", pg.ConstraintName}, {"table", pg.TableName}, {"column", pg.ColumnName}} {
 		if n.v != "" {
-			msg += " " + n.k + " " + n.v
+			msg += "; " + n.k + " " + n.v
 		}
 	}
-	return errors.New(msg + " (message withheld)")
+	return &pgconn.PgError{Severity: pg.Severity, Code: pg.Code, Message: msg,
+		ConstraintName: pg.ConstraintName, TableName: pg.TableName, ColumnName: pg.ColumnName}
 }
 
 // ParamsFilter drops every statement's values before gorm renders it for a

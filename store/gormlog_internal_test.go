@@ -28,7 +28,7 @@ func TestFailedStatementLoggedWithoutPostgresMessage(t *testing.T) {
 	if strings.Contains(out, phone) || strings.Contains(out, "invalid input syntax") {
 		t.Errorf("the log line carries PostgreSQL's message: %s", out)
 	}
-	for _, want := range []string{"22P02", "table requests", "column id", "SELECT * FROM requests WHERE id = $1"} {
+	for _, want := range []string{"SQLSTATE 22P02", "table requests", "column id", "SELECT * FROM requests WHERE id = $1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the log line lacks %q: %s", want, out)
 		}

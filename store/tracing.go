@@ -77,7 +77,7 @@ func withheld(err error) error {
 	var pg *pgconn.PgError
 	switch {
 	case errors.As(err, &pg):
-		return &pgconn.PgError{Severity: pg.Severity, Code: pg.Code, Message: "message withheld"}
+		return withheldPg(pg)
 	case errors.Is(err, context.Canceled):
 		return context.Canceled
 	case errors.Is(err, context.DeadlineExceeded):

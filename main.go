@@ -9,7 +9,7 @@
 // asking for help, or mistyping, never has a side effect.
 package main
 
-//go:generate go tool gqlgen generate
+//go:generate go run ./tools/gqlgen
 
 import (
 	"context"

@@ -8,6 +8,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -5855,92 +5856,34 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AppendRecordsResult_subscriberId(ctx context.Context, field graphql.CollectedField, obj *models.AppendRecordsResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AppendRecordsResult_subscriberId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SubscriberID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.SubscriberID)
 }
 func (ec *executionContext) fieldContext_AppendRecordsResult_subscriberId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppendRecordsResult", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AppendRecordsResult_appended(ctx context.Context, field graphql.CollectedField, obj *models.AppendRecordsResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AppendRecordsResult_appended(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Appended, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Appended)
 }
 func (ec *executionContext) fieldContext_AppendRecordsResult_appended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppendRecordsResult", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AppendRecordsResult_skipped(ctx context.Context, field graphql.CollectedField, obj *models.AppendRecordsResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AppendRecordsResult_skipped(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Skipped, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Skipped)
 }
 func (ec *executionContext) fieldContext_AppendRecordsResult_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppendRecordsResult", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AppliedClause_clause(ctx context.Context, field graphql.CollectedField, obj *models.AppliedClause) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AppliedClause_clause(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Clause, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.ClauseView) graphql.Marshaler {
-			return ec.marshalNRetentionClause2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseView(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_AppliedClause_clause(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Clause
+	fc.Result = v
+	return ec.marshalNRetentionClause2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseView(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AppliedClause_clause(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5956,92 +5899,28 @@ func (ec *executionContext) fieldContext_AppliedClause_clause(_ context.Context,
 }
 
 func (ec *executionContext) _AppliedClause_since(ctx context.Context, field graphql.CollectedField, obj *models.AppliedClause) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AppliedClause_since(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Since, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.Since)
 }
 func (ec *executionContext) fieldContext_AppliedClause_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppliedClause", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AppliedClause_until(ctx context.Context, field graphql.CollectedField, obj *models.AppliedClause) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AppliedClause_until(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Until, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, field.Selections, obj.Until)
 }
 func (ec *executionContext) fieldContext_AppliedClause_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppliedClause", field, false, false, "Date")
 }
 
 func (ec *executionContext) _AppliedClause_openReason(ctx context.Context, field graphql.CollectedField, obj *models.AppliedClause) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AppliedClause_openReason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OpenReason, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.OpenReason) graphql.Marshaler {
-			return ec.marshalOOpenReason2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐOpenReason(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOOpenReason2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐOpenReason(ctx, field.Selections, obj.OpenReason)
 }
 func (ec *executionContext) fieldContext_AppliedClause_openReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppliedClause", field, false, false, "OpenReason")
 }
 
 func (ec *executionContext) _AppliedClause_active(ctx context.Context, field graphql.CollectedField, obj *models.AppliedClause) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AppliedClause_active(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Active, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Active)
 }
 func (ec *executionContext) fieldContext_AppliedClause_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppliedClause", field, false, false, "Boolean")
@@ -6071,46 +5950,21 @@ func (ec *executionContext) fieldContext_AuditEvent_seq(_ context.Context, field
 }
 
 func (ec *executionContext) _AuditEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_occurredAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OccurredAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.OccurredAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_AuditEvent_occurredAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.OccurredAt)
 }
 func (ec *executionContext) fieldContext_AuditEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AuditEvent_actorId(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_actorId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ActorID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.ActorID)
 }
 func (ec *executionContext) fieldContext_AuditEvent_actorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
@@ -6140,138 +5994,42 @@ func (ec *executionContext) fieldContext_AuditEvent_actorRoles(_ context.Context
 }
 
 func (ec *executionContext) _AuditEvent_actingFor(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_actingFor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ActingFor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOID2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.ActingFor)
 }
 func (ec *executionContext) fieldContext_AuditEvent_actingFor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AuditEvent_action(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_action(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Action, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Action)
 }
 func (ec *executionContext) fieldContext_AuditEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_subjectId(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_subjectId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SubjectID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOID2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.SubjectID)
 }
 func (ec *executionContext) fieldContext_AuditEvent_subjectId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AuditEvent_targetType(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_targetType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TargetType, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2string(ctx, field.Selections, obj.TargetType)
 }
 func (ec *executionContext) fieldContext_AuditEvent_targetType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_targetId(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_targetId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TargetID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOID2string(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOID2string(ctx, field.Selections, obj.TargetID)
 }
 func (ec *executionContext) fieldContext_AuditEvent_targetId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AuditEvent_requestId(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_requestId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RequestID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2string(ctx, field.Selections, obj.RequestID)
 }
 func (ec *executionContext) fieldContext_AuditEvent_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
@@ -6301,69 +6059,27 @@ func (ec *executionContext) fieldContext_AuditEvent_clientAddress(_ context.Cont
 }
 
 func (ec *executionContext) _AuditEvent_details(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_details(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Details, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2string(ctx, field.Selections, obj.Details)
 }
 func (ec *executionContext) fieldContext_AuditEvent_details(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEvent_hash(ctx context.Context, field graphql.CollectedField, obj *models.AuditEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEvent_hash(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Hash, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Hash)
 }
 func (ec *executionContext) fieldContext_AuditEvent_hash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.AuditEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEventConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.AuditEventEdge) graphql.Marshaler {
-			return ec.marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAuditEventEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_AuditEventConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Edges
+	fc.Result = v
+	return ec.marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAuditEventEdgeᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6379,23 +6095,13 @@ func (ec *executionContext) fieldContext_AuditEventConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _AuditEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.AuditEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEventConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_AuditEventConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.PageInfo
+	fc.Result = v
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6411,46 +6117,20 @@ func (ec *executionContext) fieldContext_AuditEventConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _AuditEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.AuditEventEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEventEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 }
 func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.AuditEventEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEventEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.AuditEvent) graphql.Marshaler {
-			return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAuditEvent(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_AuditEventEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Node
+	fc.Result = v
+	return ec.marshalNAuditEvent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAuditEvent(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6466,161 +6146,55 @@ func (ec *executionContext) fieldContext_AuditEventEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _Category_code(ctx context.Context, field graphql.CollectedField, obj *models.CategoryView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Category_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.Code())
 }
 func (ec *executionContext) fieldContext_Category_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Category", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Category_class(ctx context.Context, field graphql.CollectedField, obj *models.CategoryView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Category_class(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Class(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.CategoryClass) graphql.Marshaler {
-			return ec.marshalNCategoryClass2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐCategoryClass(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNCategoryClass2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐCategoryClass(ctx, field.Selections, obj.Class())
 }
 func (ec *executionContext) fieldContext_Category_class(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Category", field, true, false, "CategoryClass")
 }
 
 func (ec *executionContext) _Category_group(ctx context.Context, field graphql.CollectedField, obj *models.CategoryView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Category_group(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Group(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Group())
 }
 func (ec *executionContext) fieldContext_Category_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Category", field, true, false, "String")
 }
 
 func (ec *executionContext) _Category_label(ctx context.Context, field graphql.CollectedField, obj *models.CategoryView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Category_label(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Label(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Label())
 }
 func (ec *executionContext) fieldContext_Category_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Category", field, true, false, "String")
 }
 
 func (ec *executionContext) _Category_sensitive(ctx context.Context, field graphql.CollectedField, obj *models.CategoryView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Category_sensitive(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Sensitive(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Sensitive())
 }
 func (ec *executionContext) fieldContext_Category_sensitive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Category", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _Category_fidesKey(ctx context.Context, field graphql.CollectedField, obj *models.CategoryView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Category_fidesKey(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FidesKey(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.FidesKey())
 }
 func (ec *executionContext) fieldContext_Category_fidesKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Category", field, true, false, "String")
 }
 
 func (ec *executionContext) _Category_purposes(ctx context.Context, field graphql.CollectedField, obj *models.CategoryView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Category_purposes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Purposes(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.PurposeView) graphql.Marshaler {
-			return ec.marshalNPurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurposeViewᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Category_purposes(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Purposes()
+	fc.Result = v
+	return ec.marshalNPurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurposeViewᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Category_purposes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6636,23 +6210,13 @@ func (ec *executionContext) fieldContext_Category_purposes(_ context.Context, fi
 }
 
 func (ec *executionContext) _Category_clauses(ctx context.Context, field graphql.CollectedField, obj *models.CategoryView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Category_clauses(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Clauses(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.ClauseView) graphql.Marshaler {
-			return ec.marshalNRetentionClause2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseViewᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Category_clauses(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Clauses()
+	fc.Result = v
+	return ec.marshalNRetentionClause2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseViewᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Category_clauses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6668,23 +6232,13 @@ func (ec *executionContext) fieldContext_Category_clauses(_ context.Context, fie
 }
 
 func (ec *executionContext) _Category_consentTopic(ctx context.Context, field graphql.CollectedField, obj *models.CategoryView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Category_consentTopic(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ConsentTopic(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentTopicView) graphql.Marshaler {
-			return ec.marshalOConsentTopic2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicView(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_Category_consentTopic(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.ConsentTopic()
+	fc.Result = v
+	return ec.marshalOConsentTopic2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicView(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Category_consentTopic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6700,23 +6254,13 @@ func (ec *executionContext) fieldContext_Category_consentTopic(_ context.Context
 }
 
 func (ec *executionContext) _Consent_topic(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Consent_topic(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Topic, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentTopicView) graphql.Marshaler {
-			return ec.marshalNConsentTopic2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicView(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Consent_topic(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Topic
+	fc.Result = v
+	return ec.marshalNConsentTopic2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicView(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Consent_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6732,184 +6276,62 @@ func (ec *executionContext) fieldContext_Consent_topic(_ context.Context, field 
 }
 
 func (ec *executionContext) _Consent_state(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Consent_state(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.State, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentState) graphql.Marshaler {
-			return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, field.Selections, obj.State)
 }
 func (ec *executionContext) fieldContext_Consent_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Consent", field, false, false, "ConsentState")
 }
 
 func (ec *executionContext) _Consent_granted(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Consent_granted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Granted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Granted)
 }
 func (ec *executionContext) fieldContext_Consent_granted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Consent", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Consent_since(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Consent_since(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Since, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.Since)
 }
 func (ec *executionContext) fieldContext_Consent_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Consent", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Consent_reconfirmBy(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Consent_reconfirmBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ReconfirmBy, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, field.Selections, obj.ReconfirmBy)
 }
 func (ec *executionContext) fieldContext_Consent_reconfirmBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Consent", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Consent_reconfirmNoticeAt(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Consent_reconfirmNoticeAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ReconfirmNoticeAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ReconfirmNoticeAt)
 }
 func (ec *executionContext) fieldContext_Consent_reconfirmNoticeAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Consent", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Consent_policyVersion(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Consent_policyVersion(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PolicyVersion, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.PolicyVersion)
 }
 func (ec *executionContext) fieldContext_Consent_policyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Consent", field, false, false, "String")
 }
 
 func (ec *executionContext) _Consent_receiptId(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Consent_receiptId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ReceiptID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOID2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.ReceiptID)
 }
 func (ec *executionContext) fieldContext_Consent_receiptId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Consent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ConsentChange_consent(ctx context.Context, field graphql.CollectedField, obj *models.ConsentChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentChange_consent(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Consent, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Consent) graphql.Marshaler {
-			return ec.marshalNConsent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsent(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ConsentChange_consent(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Consent
+	fc.Result = v
+	return ec.marshalNConsent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsent(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ConsentChange_consent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6925,46 +6347,20 @@ func (ec *executionContext) fieldContext_ConsentChange_consent(_ context.Context
 }
 
 func (ec *executionContext) _ConsentChange_changed(ctx context.Context, field graphql.CollectedField, obj *models.ConsentChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentChange_changed(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Changed, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Changed)
 }
 func (ec *executionContext) fieldContext_ConsentChange_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentChange", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ConsentChange_receipt(ctx context.Context, field graphql.CollectedField, obj *models.ConsentChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentChange_receipt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Receipt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentReceipt) graphql.Marshaler {
-			return ec.marshalOConsentReceipt2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentReceipt(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_ConsentChange_receipt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Receipt
+	fc.Result = v
+	return ec.marshalOConsentReceipt2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentReceipt(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ConsentChange_receipt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6980,23 +6376,13 @@ func (ec *executionContext) fieldContext_ConsentChange_receipt(_ context.Context
 }
 
 func (ec *executionContext) _ConsentChangeResult_changes(ctx context.Context, field graphql.CollectedField, obj *models.ConsentChangeResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentChangeResult_changes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Changes, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.ConsentChange) graphql.Marshaler {
-			return ec.marshalNConsentChange2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChangeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ConsentChangeResult_changes(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Changes
+	fc.Result = v
+	return ec.marshalNConsentChange2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChangeᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ConsentChangeResult_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7012,69 +6398,27 @@ func (ec *executionContext) fieldContext_ConsentChangeResult_changes(_ context.C
 }
 
 func (ec *executionContext) _ConsentChangeResult_replayed(ctx context.Context, field graphql.CollectedField, obj *models.ConsentChangeResult) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentChangeResult_replayed(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Replayed, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Replayed)
 }
 func (ec *executionContext) fieldContext_ConsentChangeResult_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentChangeResult", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ConsentEvent_id(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEvent_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 }
 func (ec *executionContext) fieldContext_ConsentEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ConsentEvent_topic(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEvent_topic(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Topic, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentTopicView) graphql.Marshaler {
-			return ec.marshalNConsentTopic2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicView(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ConsentEvent_topic(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Topic
+	fc.Result = v
+	return ec.marshalNConsentTopic2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicView(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ConsentEvent_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7090,276 +6434,97 @@ func (ec *executionContext) fieldContext_ConsentEvent_topic(_ context.Context, f
 }
 
 func (ec *executionContext) _ConsentEvent_action(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEvent_action(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Action, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentAction) graphql.Marshaler {
-			return ec.marshalNConsentAction2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentAction(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNConsentAction2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentAction(ctx, field.Selections, obj.Action)
 }
 func (ec *executionContext) fieldContext_ConsentEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "ConsentAction")
 }
 
 func (ec *executionContext) _ConsentEvent_from(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEvent_from(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.From, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentState) graphql.Marshaler {
-			return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, field.Selections, obj.From)
 }
 func (ec *executionContext) fieldContext_ConsentEvent_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "ConsentState")
 }
 
 func (ec *executionContext) _ConsentEvent_to(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEvent_to(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.To, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentState) graphql.Marshaler {
-			return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, field.Selections, obj.To)
 }
 func (ec *executionContext) fieldContext_ConsentEvent_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "ConsentState")
 }
 
 func (ec *executionContext) _ConsentEvent_actor(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEvent_actor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Actor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentActor) graphql.Marshaler {
-			return ec.marshalNConsentActor2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentActor(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNConsentActor2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentActor(ctx, field.Selections, obj.Actor)
 }
 func (ec *executionContext) fieldContext_ConsentEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "ConsentActor")
 }
 
 func (ec *executionContext) _ConsentEvent_actorId(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEvent_actorId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ActorID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.ActorID)
 }
 func (ec *executionContext) fieldContext_ConsentEvent_actorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ConsentEvent_via(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEvent_via(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Via, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.ChangeChannel) graphql.Marshaler {
-			return ec.marshalNChangeChannel2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐChangeChannel(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNChangeChannel2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐChangeChannel(ctx, field.Selections, obj.Via)
 }
 func (ec *executionContext) fieldContext_ConsentEvent_via(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "ChangeChannel")
 }
 
 func (ec *executionContext) _ConsentEvent_reason(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEvent_reason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Reason, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Reason)
 }
 func (ec *executionContext) fieldContext_ConsentEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentEvent_policyVersion(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEvent_policyVersion(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PolicyVersion, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.PolicyVersion)
 }
 func (ec *executionContext) fieldContext_ConsentEvent_policyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentEvent_at(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEvent_at(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.At, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.At; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_ConsentEvent_at(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.At)
 }
 func (ec *executionContext) fieldContext_ConsentEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ConsentEvent_clientRequestId(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEvent_clientRequestId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ClientRequestID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ClientRequestID)
 }
 func (ec *executionContext) fieldContext_ConsentEvent_clientRequestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentEvent_reconfirmBy(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEvent_reconfirmBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ReconfirmBy, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, field.Selections, obj.ReconfirmBy)
 }
 func (ec *executionContext) fieldContext_ConsentEvent_reconfirmBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentEvent", field, false, false, "Date")
 }
 
 func (ec *executionContext) _ConsentEvent_receipt(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEvent_receipt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Receipt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentReceipt) graphql.Marshaler {
-			return ec.marshalNConsentReceipt2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentReceipt(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ConsentEvent_receipt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Receipt
+	fc.Result = v
+	return ec.marshalNConsentReceipt2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentReceipt(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ConsentEvent_receipt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7375,23 +6540,13 @@ func (ec *executionContext) fieldContext_ConsentEvent_receipt(_ context.Context,
 }
 
 func (ec *executionContext) _ConsentEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEventConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.ConsentEventEdge) graphql.Marshaler {
-			return ec.marshalNConsentEventEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentEventEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ConsentEventConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Edges
+	fc.Result = v
+	return ec.marshalNConsentEventEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentEventEdgeᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ConsentEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7407,23 +6562,13 @@ func (ec *executionContext) fieldContext_ConsentEventConnection_edges(_ context.
 }
 
 func (ec *executionContext) _ConsentEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEventConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ConsentEventConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.PageInfo
+	fc.Result = v
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ConsentEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7439,46 +6584,20 @@ func (ec *executionContext) fieldContext_ConsentEventConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _ConsentEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEventEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEventEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 }
 func (ec *executionContext) fieldContext_ConsentEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentEventEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.ConsentEventEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentEventEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentEvent) graphql.Marshaler {
-			return ec.marshalNConsentEvent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentEvent(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ConsentEventEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Node
+	fc.Result = v
+	return ec.marshalNConsentEvent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentEvent(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ConsentEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7494,736 +6613,249 @@ func (ec *executionContext) fieldContext_ConsentEventEdge_node(_ context.Context
 }
 
 func (ec *executionContext) _ConsentReceipt_id(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ConsentReceipt_version(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_version(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Version, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Version)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentReceipt_timestamp(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_timestamp(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Timestamp, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.Timestamp; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_ConsentReceipt_timestamp(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Timestamp)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_timestamp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ConsentReceipt_jurisdiction(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_jurisdiction(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Jurisdiction, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Jurisdiction)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_jurisdiction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentReceipt_controller(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_controller(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Controller, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Controller)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_controller(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentReceipt_policyUrl(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_policyUrl(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PolicyURL, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.PolicyURL)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_policyUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentReceipt_policyVersion(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_policyVersion(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PolicyVersion, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.PolicyVersion)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_policyVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentReceipt_subject(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_subject(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Subject, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.Subject)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ConsentReceipt_topic(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_topic(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Topic, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.Topic)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ConsentReceipt_purpose(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_purpose(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Purpose, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Purpose)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentReceipt_purposeDescription(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_purposeDescription(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PurposeDescription, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.PurposeDescription)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_purposeDescription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentReceipt_purposeCategory(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_purposeCategory(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PurposeCategory, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.PurposeCategory)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_purposeCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentReceipt_piiCategories(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_piiCategories(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PiiCategories, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ConsentReceipt_piiCategories(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.PiiCategories
+	fc.Result = v
+	return ec.marshalNString2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_piiCategories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentReceipt_consentType(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_consentType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ConsentType, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.ConsentType)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_consentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentReceipt_action(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_action(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Action, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentAction) graphql.Marshaler {
-			return ec.marshalNConsentAction2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentAction(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNConsentAction2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentAction(ctx, field.Selections, obj.Action)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ConsentAction")
 }
 
 func (ec *executionContext) _ConsentReceipt_previousState(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_previousState(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PreviousState, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentState) graphql.Marshaler {
-			return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, field.Selections, obj.PreviousState)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_previousState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ConsentState")
 }
 
 func (ec *executionContext) _ConsentReceipt_state(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_state(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.State, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentState) graphql.Marshaler {
-			return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNConsentState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentState(ctx, field.Selections, obj.State)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ConsentState")
 }
 
 func (ec *executionContext) _ConsentReceipt_collectionMethod(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_collectionMethod(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CollectionMethod, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.ChangeChannel) graphql.Marshaler {
-			return ec.marshalNChangeChannel2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐChangeChannel(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNChangeChannel2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐChangeChannel(ctx, field.Selections, obj.CollectionMethod)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_collectionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ChangeChannel")
 }
 
 func (ec *executionContext) _ConsentReceipt_actor(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_actor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Actor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentActor) graphql.Marshaler {
-			return ec.marshalNConsentActor2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentActor(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNConsentActor2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentActor(ctx, field.Selections, obj.Actor)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ConsentActor")
 }
 
 func (ec *executionContext) _ConsentReceipt_actorId(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_actorId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ActorID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.ActorID)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_actorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ConsentReceipt_reconfirmBy(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_reconfirmBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ReconfirmBy, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, field.Selections, obj.ReconfirmBy)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_reconfirmBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "Date")
 }
 
 func (ec *executionContext) _ConsentReceipt_previousDigest(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_previousDigest(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PreviousDigest, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.PreviousDigest)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_previousDigest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentReceipt_digest(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_digest(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Digest, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Digest)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_digest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentReceipt_json(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_json(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.JSON, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.JSON)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_json(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConsentReceipt_verified(ctx context.Context, field graphql.CollectedField, obj *models.ConsentReceipt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentReceipt_verified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Verified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Verified)
 }
 func (ec *executionContext) fieldContext_ConsentReceipt_verified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentReceipt", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ConsentTopic_code(ctx context.Context, field graphql.CollectedField, obj *models.ConsentTopicView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentTopic_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.Code())
 }
 func (ec *executionContext) fieldContext_ConsentTopic_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentTopic", field, true, false, "ID")
 }
 
 func (ec *executionContext) _ConsentTopic_kind(ctx context.Context, field graphql.CollectedField, obj *models.ConsentTopicView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentTopic_kind(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Kind(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNConsentTopicKind2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNConsentTopicKind2string(ctx, field.Selections, obj.Kind())
 }
 func (ec *executionContext) fieldContext_ConsentTopic_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentTopic", field, true, false, "ConsentTopicKind")
 }
 
 func (ec *executionContext) _ConsentTopic_label(ctx context.Context, field graphql.CollectedField, obj *models.ConsentTopicView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentTopic_label(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Label(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Label())
 }
 func (ec *executionContext) fieldContext_ConsentTopic_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentTopic", field, true, false, "String")
 }
 
 func (ec *executionContext) _ConsentTopic_description(ctx context.Context, field graphql.CollectedField, obj *models.ConsentTopicView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentTopic_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Description())
 }
 func (ec *executionContext) fieldContext_ConsentTopic_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentTopic", field, true, false, "String")
 }
 
 func (ec *executionContext) _ConsentTopic_channel(ctx context.Context, field graphql.CollectedField, obj *models.ConsentTopicView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentTopic_channel(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Channel(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.MarketingChannel) graphql.Marshaler {
-			return ec.marshalOMarketingChannel2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐMarketingChannel(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOMarketingChannel2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐMarketingChannel(ctx, field.Selections, obj.Channel())
 }
 func (ec *executionContext) fieldContext_ConsentTopic_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentTopic", field, true, false, "MarketingChannel")
 }
 
 func (ec *executionContext) _ConsentTopic_appliesTo(ctx context.Context, field graphql.CollectedField, obj *models.ConsentTopicView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentTopic_appliesTo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AppliesTo(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ConsentTopic_appliesTo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.AppliesTo()
+	fc.Result = v
+	return ec.marshalNString2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ConsentTopic_appliesTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentTopic", field, true, false, "String")
 }
 
 func (ec *executionContext) _ConsentTopic_purpose(ctx context.Context, field graphql.CollectedField, obj *models.ConsentTopicView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentTopic_purpose(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Purpose(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.PurposeView) graphql.Marshaler {
-			return ec.marshalOPurpose2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurposeView(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_ConsentTopic_purpose(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Purpose()
+	fc.Result = v
+	return ec.marshalOPurpose2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurposeView(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ConsentTopic_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8239,23 +6871,13 @@ func (ec *executionContext) fieldContext_ConsentTopic_purpose(_ context.Context,
 }
 
 func (ec *executionContext) _ConsentTopic_category(ctx context.Context, field graphql.CollectedField, obj *models.ConsentTopicView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentTopic_category(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Category(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.CategoryView) graphql.Marshaler {
-			return ec.marshalOCategory2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCategoryView(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_ConsentTopic_category(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Category()
+	fc.Result = v
+	return ec.marshalOCategory2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCategoryView(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ConsentTopic_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8271,230 +6893,90 @@ func (ec *executionContext) fieldContext_ConsentTopic_category(_ context.Context
 }
 
 func (ec *executionContext) _ConsentTopic_reconfirmEvery(ctx context.Context, field graphql.CollectedField, obj *models.ConsentTopicView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConsentTopic_reconfirmEvery(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ReconfirmEvery(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ReconfirmEvery())
 }
 func (ec *executionContext) fieldContext_ConsentTopic_reconfirmEvery(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConsentTopic", field, true, false, "String")
 }
 
 func (ec *executionContext) _CorrectionProposal_category(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionProposal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CorrectionProposal_category(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Category, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Category)
 }
 func (ec *executionContext) fieldContext_CorrectionProposal_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CorrectionProposal", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorrectionProposal_proposedValue(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionProposal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CorrectionProposal_proposedValue(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ProposedValue, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.ProposedValue)
 }
 func (ec *executionContext) fieldContext_CorrectionProposal_proposedValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CorrectionProposal", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorrectionTask_requestId(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTask) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CorrectionTask_requestId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RequestID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.RequestID)
 }
 func (ec *executionContext) fieldContext_CorrectionTask_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CorrectionTask", field, false, false, "ID")
 }
 
 func (ec *executionContext) _CorrectionTask_subscriberId(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTask) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CorrectionTask_subscriberId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SubscriberID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.SubscriberID)
 }
 func (ec *executionContext) fieldContext_CorrectionTask_subscriberId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CorrectionTask", field, false, false, "ID")
 }
 
 func (ec *executionContext) _CorrectionTask_category(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTask) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CorrectionTask_category(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Category, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Category)
 }
 func (ec *executionContext) fieldContext_CorrectionTask_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CorrectionTask", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorrectionTask_value(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTask) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CorrectionTask_value(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Value)
 }
 func (ec *executionContext) fieldContext_CorrectionTask_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CorrectionTask", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorrectionTask_filedAt(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTask) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CorrectionTask_filedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FiledAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.FiledAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_CorrectionTask_filedAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.FiledAt)
 }
 func (ec *executionContext) fieldContext_CorrectionTask_filedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CorrectionTask", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CorrectionTask_dueAt(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTask) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CorrectionTask_dueAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DueAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.DueAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_CorrectionTask_dueAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.DueAt)
 }
 func (ec *executionContext) fieldContext_CorrectionTask_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CorrectionTask", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CorrectionTaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTaskConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CorrectionTaskConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.CorrectionTaskEdge) graphql.Marshaler {
-			return ec.marshalNCorrectionTaskEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CorrectionTaskConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Edges
+	fc.Result = v
+	return ec.marshalNCorrectionTaskEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskEdgeᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_CorrectionTaskConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8510,23 +6992,13 @@ func (ec *executionContext) fieldContext_CorrectionTaskConnection_edges(_ contex
 }
 
 func (ec *executionContext) _CorrectionTaskConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTaskConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CorrectionTaskConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CorrectionTaskConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.PageInfo
+	fc.Result = v
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_CorrectionTaskConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8542,46 +7014,20 @@ func (ec *executionContext) fieldContext_CorrectionTaskConnection_pageInfo(_ con
 }
 
 func (ec *executionContext) _CorrectionTaskEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTaskEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CorrectionTaskEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 }
 func (ec *executionContext) fieldContext_CorrectionTaskEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CorrectionTaskEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _CorrectionTaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.CorrectionTaskEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CorrectionTaskEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.CorrectionTask) graphql.Marshaler {
-			return ec.marshalNCorrectionTask2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTask(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_CorrectionTaskEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Node
+	fc.Result = v
+	return ec.marshalNCorrectionTask2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTask(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_CorrectionTaskEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8597,69 +7043,27 @@ func (ec *executionContext) fieldContext_CorrectionTaskEdge_node(_ context.Conte
 }
 
 func (ec *executionContext) _ErasedItems_itemType(ctx context.Context, field graphql.CollectedField, obj *models.ErasedNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ErasedItems_itemType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ItemType, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.ItemType)
 }
 func (ec *executionContext) fieldContext_ErasedItems_itemType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ErasedItems", field, false, false, "String")
 }
 
 func (ec *executionContext) _ErasedItems_code(ctx context.Context, field graphql.CollectedField, obj *models.ErasedNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ErasedItems_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Code)
 }
 func (ec *executionContext) fieldContext_ErasedItems_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ErasedItems", field, false, false, "String")
 }
 
 func (ec *executionContext) _ErasedItems_clause(ctx context.Context, field graphql.CollectedField, obj *models.ErasedNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ErasedItems_clause(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Clause, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.ClauseView) graphql.Marshaler {
-			return ec.marshalORetentionClause2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseView(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_ErasedItems_clause(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Clause
+	fc.Result = v
+	return ec.marshalORetentionClause2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseView(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ErasedItems_clause(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8675,46 +7079,21 @@ func (ec *executionContext) fieldContext_ErasedItems_clause(_ context.Context, f
 }
 
 func (ec *executionContext) _ErasedItems_count(ctx context.Context, field graphql.CollectedField, obj *models.ErasedNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ErasedItems_count(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Count, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
 }
 func (ec *executionContext) fieldContext_ErasedItems_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ErasedItems", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ErasedItems_erasedAt(ctx context.Context, field graphql.CollectedField, obj *models.ErasedNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ErasedItems_erasedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ErasedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.ErasedAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_ErasedItems_erasedAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.ErasedAt)
 }
 func (ec *executionContext) fieldContext_ErasedItems_erasedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ErasedItems", field, false, false, "Time")
@@ -8765,184 +7144,69 @@ func (ec *executionContext) fieldContext_ErasedItems_explanation(ctx context.Con
 }
 
 func (ec *executionContext) _FeedAck_id(ctx context.Context, field graphql.CollectedField, obj *models.Subscriber) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FeedAck_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 }
 func (ec *executionContext) fieldContext_FeedAck_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FeedAck", field, false, false, "ID")
 }
 
 func (ec *executionContext) _FeedAck_status(ctx context.Context, field graphql.CollectedField, obj *models.Subscriber) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FeedAck_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.SubscriberStatus) graphql.Marshaler {
-			return ec.marshalNSubscriberStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐSubscriberStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNSubscriberStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐSubscriberStatus(ctx, field.Selections, obj.Status)
 }
 func (ec *executionContext) fieldContext_FeedAck_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FeedAck", field, false, false, "SubscriberStatus")
 }
 
 func (ec *executionContext) _FeedAck_signedUpAt(ctx context.Context, field graphql.CollectedField, obj *models.Subscriber) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FeedAck_signedUpAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SignedUpAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.SignedUpAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_FeedAck_signedUpAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.SignedUpAt)
 }
 func (ec *executionContext) fieldContext_FeedAck_signedUpAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FeedAck", field, false, false, "Time")
 }
 
 func (ec *executionContext) _FeedAck_terminatedAt(ctx context.Context, field graphql.CollectedField, obj *models.Subscriber) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FeedAck_terminatedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TerminatedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.TerminatedAt)
 }
 func (ec *executionContext) fieldContext_FeedAck_terminatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FeedAck", field, false, false, "Time")
 }
 
 func (ec *executionContext) _FeedAck_billingState(ctx context.Context, field graphql.CollectedField, obj *models.Subscriber) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FeedAck_billingState(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.BillingState, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.BillingState) graphql.Marshaler {
-			return ec.marshalNBillingState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐBillingState(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBillingState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐBillingState(ctx, field.Selections, obj.BillingState)
 }
 func (ec *executionContext) fieldContext_FeedAck_billingState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FeedAck", field, false, false, "BillingState")
 }
 
 func (ec *executionContext) _FeedAck_billingSince(ctx context.Context, field graphql.CollectedField, obj *models.Subscriber) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FeedAck_billingSince(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.BillingSince, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.BillingSince)
 }
 func (ec *executionContext) fieldContext_FeedAck_billingSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FeedAck", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Holding_id(ctx context.Context, field graphql.CollectedField, obj *models.HoldingNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Holding_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 }
 func (ec *executionContext) fieldContext_Holding_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Holding", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Holding_category(ctx context.Context, field graphql.CollectedField, obj *models.HoldingNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Holding_category(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Category, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.CategoryView) graphql.Marshaler {
-			return ec.marshalNCategory2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCategoryView(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Holding_category(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Category
+	fc.Result = v
+	return ec.marshalNCategory2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCategoryView(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Holding_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8958,115 +7222,48 @@ func (ec *executionContext) fieldContext_Holding_category(_ context.Context, fie
 }
 
 func (ec *executionContext) _Holding_value(ctx context.Context, field graphql.CollectedField, obj *models.HoldingNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Holding_value(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Value)
 }
 func (ec *executionContext) fieldContext_Holding_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Holding", field, false, false, "String")
 }
 
 func (ec *executionContext) _Holding_encrypted(ctx context.Context, field graphql.CollectedField, obj *models.HoldingNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Holding_encrypted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Encrypted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Encrypted)
 }
 func (ec *executionContext) fieldContext_Holding_encrypted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Holding", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Holding_source(ctx context.Context, field graphql.CollectedField, obj *models.HoldingNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Holding_source(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Source, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNCollectionSource2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNCollectionSource2string(ctx, field.Selections, obj.Source)
 }
 func (ec *executionContext) fieldContext_Holding_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Holding", field, false, false, "CollectionSource")
 }
 
 func (ec *executionContext) _Holding_collectedAt(ctx context.Context, field graphql.CollectedField, obj *models.HoldingNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Holding_collectedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CollectedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.CollectedAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_Holding_collectedAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.CollectedAt)
 }
 func (ec *executionContext) fieldContext_Holding_collectedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Holding", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Holding_purposes(ctx context.Context, field graphql.CollectedField, obj *models.HoldingNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Holding_purposes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Purposes, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.PurposeView) graphql.Marshaler {
-			return ec.marshalNPurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurposeViewᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Holding_purposes(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Purposes
+	fc.Result = v
+	return ec.marshalNPurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurposeViewᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Holding_purposes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9082,23 +7279,13 @@ func (ec *executionContext) fieldContext_Holding_purposes(_ context.Context, fie
 }
 
 func (ec *executionContext) _Holding_retention(ctx context.Context, field graphql.CollectedField, obj *models.HoldingNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Holding_retention(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Retention, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Retention) graphql.Marshaler {
-			return ec.marshalNRetention2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRetention(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Holding_retention(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Retention
+	fc.Result = v
+	return ec.marshalNRetention2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRetention(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Holding_retention(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9137,207 +7324,70 @@ func (ec *executionContext) fieldContext_Holding_correctionRequested(_ context.C
 }
 
 func (ec *executionContext) _Me_id(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Me_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 }
 func (ec *executionContext) fieldContext_Me_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Me_language(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Me_language(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Language, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.Language) graphql.Marshaler {
-			return ec.marshalNLanguage2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐLanguage(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNLanguage2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐLanguage(ctx, field.Selections, obj.Language)
 }
 func (ec *executionContext) fieldContext_Me_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, false, false, "Language")
 }
 
 func (ec *executionContext) _Me_status(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Me_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.SubscriberStatus) graphql.Marshaler {
-			return ec.marshalNSubscriberStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐSubscriberStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNSubscriberStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐSubscriberStatus(ctx, field.Selections, obj.Status)
 }
 func (ec *executionContext) fieldContext_Me_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, false, false, "SubscriberStatus")
 }
 
 func (ec *executionContext) _Me_signedUpAt(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Me_signedUpAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SignedUpAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.SignedUpAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_Me_signedUpAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.SignedUpAt)
 }
 func (ec *executionContext) fieldContext_Me_signedUpAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Me_terminatedAt(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Me_terminatedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TerminatedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.TerminatedAt)
 }
 func (ec *executionContext) fieldContext_Me_terminatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Me_birthDate(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Me_birthDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.BirthDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.BirthDate)
 }
 func (ec *executionContext) fieldContext_Me_birthDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, false, false, "String")
 }
 
 func (ec *executionContext) _Me_minor(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Me_minor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Minor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Minor)
 }
 func (ec *executionContext) fieldContext_Me_minor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Me_actingGuardianId(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Me_actingGuardianId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ActingGuardianID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOID2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.ActingGuardianID)
 }
 func (ec *executionContext) fieldContext_Me_actingGuardianId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Me_billingState(ctx context.Context, field graphql.CollectedField, obj *views.MeNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Me_billingState(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.BillingState, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.BillingState) graphql.Marshaler {
-			return ec.marshalNBillingState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐBillingState(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBillingState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐBillingState(ctx, field.Selections, obj.BillingState)
 }
 func (ec *executionContext) fieldContext_Me_billingState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Me", field, false, false, "BillingState")
@@ -11120,276 +9170,90 @@ func (ec *executionContext) fieldContext_Mutation_setTransmissionRecipientStatus
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.HasNextPage, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.HasPreviousPage, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PageInfo_startCursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.StartCursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.StartCursor)
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *models.PageInfo) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PageInfo_endCursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EndCursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.EndCursor)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
 func (ec *executionContext) _Policy_version(ctx context.Context, field graphql.CollectedField, obj *models.PolicyView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Policy_version(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Version(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Version())
 }
 func (ec *executionContext) fieldContext_Policy_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Policy", field, true, false, "String")
 }
 
 func (ec *executionContext) _Policy_hash(ctx context.Context, field graphql.CollectedField, obj *models.PolicyView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Policy_hash(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Hash(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Hash())
 }
 func (ec *executionContext) fieldContext_Policy_hash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Policy", field, true, false, "String")
 }
 
 func (ec *executionContext) _Policy_language(ctx context.Context, field graphql.CollectedField, obj *models.PolicyView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Policy_language(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Language(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.Language) graphql.Marshaler {
-			return ec.marshalNLanguage2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐLanguage(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNLanguage2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐLanguage(ctx, field.Selections, obj.Language())
 }
 func (ec *executionContext) fieldContext_Policy_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Policy", field, true, false, "Language")
 }
 
 func (ec *executionContext) _Policy_title(ctx context.Context, field graphql.CollectedField, obj *models.PolicyView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Policy_title(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Title(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Title())
 }
 func (ec *executionContext) fieldContext_Policy_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Policy", field, true, false, "String")
 }
 
 func (ec *executionContext) _Policy_controller(ctx context.Context, field graphql.CollectedField, obj *models.PolicyView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Policy_controller(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Controller(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Controller())
 }
 func (ec *executionContext) fieldContext_Policy_controller(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Policy", field, true, false, "String")
 }
 
 func (ec *executionContext) _Policy_url(ctx context.Context, field graphql.CollectedField, obj *models.PolicyView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Policy_url(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.URL(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.URL())
 }
 func (ec *executionContext) fieldContext_Policy_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Policy", field, true, false, "String")
 }
 
 func (ec *executionContext) _Policy_jurisdiction(ctx context.Context, field graphql.CollectedField, obj *models.PolicyView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Policy_jurisdiction(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Jurisdiction(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Jurisdiction())
 }
 func (ec *executionContext) fieldContext_Policy_jurisdiction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Policy", field, true, false, "String")
 }
 
 func (ec *executionContext) _Policy_purposes(ctx context.Context, field graphql.CollectedField, obj *models.PolicyView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Policy_purposes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Purposes(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.PurposeView) graphql.Marshaler {
-			return ec.marshalNPurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurposeViewᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Policy_purposes(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Purposes()
+	fc.Result = v
+	return ec.marshalNPurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurposeViewᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Policy_purposes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11449,23 +9313,13 @@ func (ec *executionContext) fieldContext_Policy_categories(ctx context.Context, 
 }
 
 func (ec *executionContext) _Policy_recordKinds(ctx context.Context, field graphql.CollectedField, obj *models.PolicyView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Policy_recordKinds(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RecordKinds(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.RecordKindView) graphql.Marshaler {
-			return ec.marshalNRecordKind2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecordKindViewᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Policy_recordKinds(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.RecordKinds()
+	fc.Result = v
+	return ec.marshalNRecordKind2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecordKindViewᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Policy_recordKinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11481,23 +9335,13 @@ func (ec *executionContext) fieldContext_Policy_recordKinds(_ context.Context, f
 }
 
 func (ec *executionContext) _Policy_clauses(ctx context.Context, field graphql.CollectedField, obj *models.PolicyView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Policy_clauses(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Clauses(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.ClauseView) graphql.Marshaler {
-			return ec.marshalNRetentionClause2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseViewᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Policy_clauses(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Clauses()
+	fc.Result = v
+	return ec.marshalNRetentionClause2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseViewᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Policy_clauses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11513,23 +9357,13 @@ func (ec *executionContext) fieldContext_Policy_clauses(_ context.Context, field
 }
 
 func (ec *executionContext) _Policy_consentTopics(ctx context.Context, field graphql.CollectedField, obj *models.PolicyView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Policy_consentTopics(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ConsentTopics(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.ConsentTopicView) graphql.Marshaler {
-			return ec.marshalNConsentTopic2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicViewᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Policy_consentTopics(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.ConsentTopics()
+	fc.Result = v
+	return ec.marshalNConsentTopic2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicViewᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Policy_consentTopics(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11545,391 +9379,145 @@ func (ec *executionContext) fieldContext_Policy_consentTopics(_ context.Context,
 }
 
 func (ec *executionContext) _PurgeCount_clause(ctx context.Context, field graphql.CollectedField, obj *models.PurgeCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeCount_clause(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Clause, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Clause)
 }
 func (ec *executionContext) fieldContext_PurgeCount_clause(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeCount", field, false, false, "String")
 }
 
 func (ec *executionContext) _PurgeCount_itemType(ctx context.Context, field graphql.CollectedField, obj *models.PurgeCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeCount_itemType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ItemType, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.ItemType)
 }
 func (ec *executionContext) fieldContext_PurgeCount_itemType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeCount", field, false, false, "String")
 }
 
 func (ec *executionContext) _PurgeCount_code(ctx context.Context, field graphql.CollectedField, obj *models.PurgeCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeCount_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Code)
 }
 func (ec *executionContext) fieldContext_PurgeCount_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeCount", field, false, false, "String")
 }
 
 func (ec *executionContext) _PurgeCount_erased(ctx context.Context, field graphql.CollectedField, obj *models.PurgeCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeCount_erased(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Erased, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Erased)
 }
 func (ec *executionContext) fieldContext_PurgeCount_erased(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PurgeCount_skippedHeld(ctx context.Context, field graphql.CollectedField, obj *models.PurgeCount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeCount_skippedHeld(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SkippedHeld, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.SkippedHeld)
 }
 func (ec *executionContext) fieldContext_PurgeCount_skippedHeld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PurgeReport_runId(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeReport_runId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RunID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.RunID)
 }
 func (ec *executionContext) fieldContext_PurgeReport_runId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "ID")
 }
 
 func (ec *executionContext) _PurgeReport_dryRun(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeReport_dryRun(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DryRun, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.DryRun)
 }
 func (ec *executionContext) fieldContext_PurgeReport_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PurgeReport_actor(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeReport_actor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Actor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Actor)
 }
 func (ec *executionContext) fieldContext_PurgeReport_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _PurgeReport_clauses(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeReport_clauses(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Clauses, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_PurgeReport_clauses(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Clauses
+	fc.Result = v
+	return ec.marshalNString2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_PurgeReport_clauses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _PurgeReport_startedAt(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeReport_startedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.StartedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.StartedAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_PurgeReport_startedAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.StartedAt)
 }
 func (ec *executionContext) fieldContext_PurgeReport_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "Time")
 }
 
 func (ec *executionContext) _PurgeReport_finishedAt(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeReport_finishedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FinishedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.FinishedAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_PurgeReport_finishedAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.FinishedAt)
 }
 func (ec *executionContext) fieldContext_PurgeReport_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "Time")
 }
 
 func (ec *executionContext) _PurgeReport_outcome(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeReport_outcome(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Outcome, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Outcome)
 }
 func (ec *executionContext) fieldContext_PurgeReport_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _PurgeReport_erased(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeReport_erased(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Erased, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Erased)
 }
 func (ec *executionContext) fieldContext_PurgeReport_erased(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PurgeReport_skippedHeld(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeReport_skippedHeld(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SkippedHeld, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.SkippedHeld)
 }
 func (ec *executionContext) fieldContext_PurgeReport_skippedHeld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PurgeReport_deferred(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeReport_deferred(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Deferred, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Deferred)
 }
 func (ec *executionContext) fieldContext_PurgeReport_deferred(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PurgeReport_batches(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeReport_batches(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Batches, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Batches)
 }
 func (ec *executionContext) fieldContext_PurgeReport_batches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PurgeReport", field, false, false, "Int")
 }
 
 func (ec *executionContext) _PurgeReport_counts(ctx context.Context, field graphql.CollectedField, obj *models.PurgeReport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PurgeReport_counts(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Counts, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.PurgeCount) graphql.Marshaler {
-			return ec.marshalNPurgeCount2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurgeCountᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_PurgeReport_counts(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Counts
+	fc.Result = v
+	return ec.marshalNPurgeCount2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurgeCountᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_PurgeReport_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11945,161 +9533,49 @@ func (ec *executionContext) fieldContext_PurgeReport_counts(_ context.Context, f
 }
 
 func (ec *executionContext) _Purpose_code(ctx context.Context, field graphql.CollectedField, obj *models.PurposeView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Purpose_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.Code())
 }
 func (ec *executionContext) fieldContext_Purpose_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Purpose", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Purpose_section(ctx context.Context, field graphql.CollectedField, obj *models.PurposeView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Purpose_section(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Section(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Section())
 }
 func (ec *executionContext) fieldContext_Purpose_section(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Purpose", field, true, false, "String")
 }
 
 func (ec *executionContext) _Purpose_label(ctx context.Context, field graphql.CollectedField, obj *models.PurposeView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Purpose_label(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Label(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Label())
 }
 func (ec *executionContext) fieldContext_Purpose_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Purpose", field, true, false, "String")
 }
 
 func (ec *executionContext) _Purpose_description(ctx context.Context, field graphql.CollectedField, obj *models.PurposeView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Purpose_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Description())
 }
 func (ec *executionContext) fieldContext_Purpose_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Purpose", field, true, false, "String")
 }
 
 func (ec *executionContext) _Purpose_basis(ctx context.Context, field graphql.CollectedField, obj *models.PurposeView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Purpose_basis(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Basis(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNLawfulBasis2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNLawfulBasis2string(ctx, field.Selections, obj.Basis())
 }
 func (ec *executionContext) fieldContext_Purpose_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Purpose", field, true, false, "LawfulBasis")
 }
 
 func (ec *executionContext) _Purpose_required(ctx context.Context, field graphql.CollectedField, obj *models.PurposeView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Purpose_required(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Required(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Required())
 }
 func (ec *executionContext) fieldContext_Purpose_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Purpose", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _Purpose_fidesKey(ctx context.Context, field graphql.CollectedField, obj *models.PurposeView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Purpose_fidesKey(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FidesKey(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.FidesKey())
 }
 func (ec *executionContext) fieldContext_Purpose_fidesKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Purpose", field, true, false, "String")
@@ -13128,46 +10604,20 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _ReconfirmationDue_subscriberId(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ReconfirmationDue_subscriberId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SubscriberID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.SubscriberID)
 }
 func (ec *executionContext) fieldContext_ReconfirmationDue_subscriberId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReconfirmationDue", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ReconfirmationDue_topic(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ReconfirmationDue_topic(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Topic, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentTopicView) graphql.Marshaler {
-			return ec.marshalNConsentTopic2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicView(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ReconfirmationDue_topic(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Topic
+	fc.Result = v
+	return ec.marshalNConsentTopic2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicView(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ReconfirmationDue_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13183,69 +10633,40 @@ func (ec *executionContext) fieldContext_ReconfirmationDue_topic(_ context.Conte
 }
 
 func (ec *executionContext) _ReconfirmationDue_since(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ReconfirmationDue_since(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Since, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.Since; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_ReconfirmationDue_since(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Since)
 }
 func (ec *executionContext) fieldContext_ReconfirmationDue_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReconfirmationDue", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ReconfirmationDue_reconfirmBy(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ReconfirmationDue_reconfirmBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ReconfirmBy, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.Date) graphql.Marshaler {
-			return ec.marshalNDate2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ReconfirmationDue_reconfirmBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.ReconfirmBy
+	fc.Result = v
+	return ec.marshalNDate2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ReconfirmationDue_reconfirmBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReconfirmationDue", field, false, false, "Date")
 }
 
 func (ec *executionContext) _ReconfirmationDueConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDueConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ReconfirmationDueConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.ReconfirmationDueEdge) graphql.Marshaler {
-			return ec.marshalNReconfirmationDueEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ReconfirmationDueConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Edges
+	fc.Result = v
+	return ec.marshalNReconfirmationDueEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueEdgeᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ReconfirmationDueConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13261,23 +10682,13 @@ func (ec *executionContext) fieldContext_ReconfirmationDueConnection_edges(_ con
 }
 
 func (ec *executionContext) _ReconfirmationDueConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDueConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ReconfirmationDueConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ReconfirmationDueConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.PageInfo
+	fc.Result = v
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ReconfirmationDueConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13293,46 +10704,20 @@ func (ec *executionContext) fieldContext_ReconfirmationDueConnection_pageInfo(_ 
 }
 
 func (ec *executionContext) _ReconfirmationDueEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDueEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ReconfirmationDueEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 }
 func (ec *executionContext) fieldContext_ReconfirmationDueEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReconfirmationDueEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _ReconfirmationDueEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.ReconfirmationDueEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ReconfirmationDueEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.ReconfirmationDue) graphql.Marshaler {
-			return ec.marshalNReconfirmationDue2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDue(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_ReconfirmationDueEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Node
+	fc.Result = v
+	return ec.marshalNReconfirmationDue2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDue(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_ReconfirmationDueEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13348,46 +10733,20 @@ func (ec *executionContext) fieldContext_ReconfirmationDueEdge_node(_ context.Co
 }
 
 func (ec *executionContext) _Record_id(ctx context.Context, field graphql.CollectedField, obj *models.RecordNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Record_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 }
 func (ec *executionContext) fieldContext_Record_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Record", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Record_kind(ctx context.Context, field graphql.CollectedField, obj *models.RecordNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Record_kind(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Kind, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.RecordKindView) graphql.Marshaler {
-			return ec.marshalNRecordKind2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecordKindView(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Record_kind(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Kind
+	fc.Result = v
+	return ec.marshalNRecordKind2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecordKindView(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Record_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13403,69 +10762,34 @@ func (ec *executionContext) fieldContext_Record_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Record_occurredAt(ctx context.Context, field graphql.CollectedField, obj *models.RecordNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Record_occurredAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OccurredAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.OccurredAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_Record_occurredAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.OccurredAt)
 }
 func (ec *executionContext) fieldContext_Record_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Record", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Record_summary(ctx context.Context, field graphql.CollectedField, obj *models.RecordNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Record_summary(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Summary, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Summary)
 }
 func (ec *executionContext) fieldContext_Record_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Record", field, false, false, "String")
 }
 
 func (ec *executionContext) _Record_retention(ctx context.Context, field graphql.CollectedField, obj *models.RecordNode) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Record_retention(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Retention, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Retention) graphql.Marshaler {
-			return ec.marshalNRetention2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRetention(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Record_retention(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Retention
+	fc.Result = v
+	return ec.marshalNRetention2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRetention(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Record_retention(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13481,23 +10805,13 @@ func (ec *executionContext) fieldContext_Record_retention(_ context.Context, fie
 }
 
 func (ec *executionContext) _RecordConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.RecordConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.RecordEdge) graphql.Marshaler {
-			return ec.marshalNRecordEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecordEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_RecordConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Edges
+	fc.Result = v
+	return ec.marshalNRecordEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecordEdgeᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_RecordConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13513,23 +10827,13 @@ func (ec *executionContext) fieldContext_RecordConnection_edges(_ context.Contex
 }
 
 func (ec *executionContext) _RecordConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.RecordConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_RecordConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.PageInfo
+	fc.Result = v
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_RecordConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13545,46 +10849,20 @@ func (ec *executionContext) fieldContext_RecordConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _RecordEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.RecordEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 }
 func (ec *executionContext) fieldContext_RecordEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _RecordEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.RecordEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.RecordNode) graphql.Marshaler {
-			return ec.marshalNRecord2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecordNode(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_RecordEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Node
+	fc.Result = v
+	return ec.marshalNRecord2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecordNode(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_RecordEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13600,115 +10878,41 @@ func (ec *executionContext) fieldContext_RecordEdge_node(_ context.Context, fiel
 }
 
 func (ec *executionContext) _RecordKind_code(ctx context.Context, field graphql.CollectedField, obj *models.RecordKindView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordKind_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.Code())
 }
 func (ec *executionContext) fieldContext_RecordKind_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordKind", field, true, false, "ID")
 }
 
 func (ec *executionContext) _RecordKind_label(ctx context.Context, field graphql.CollectedField, obj *models.RecordKindView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordKind_label(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Label(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Label())
 }
 func (ec *executionContext) fieldContext_RecordKind_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordKind", field, true, false, "String")
 }
 
 func (ec *executionContext) _RecordKind_description(ctx context.Context, field graphql.CollectedField, obj *models.RecordKindView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordKind_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Description())
 }
 func (ec *executionContext) fieldContext_RecordKind_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordKind", field, true, false, "String")
 }
 
 func (ec *executionContext) _RecordKind_fidesKey(ctx context.Context, field graphql.CollectedField, obj *models.RecordKindView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordKind_fidesKey(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FidesKey(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.FidesKey())
 }
 func (ec *executionContext) fieldContext_RecordKind_fidesKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordKind", field, true, false, "String")
 }
 
 func (ec *executionContext) _RecordKind_purposes(ctx context.Context, field graphql.CollectedField, obj *models.RecordKindView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordKind_purposes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Purposes(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.PurposeView) graphql.Marshaler {
-			return ec.marshalNPurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurposeViewᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_RecordKind_purposes(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Purposes()
+	fc.Result = v
+	return ec.marshalNPurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurposeViewᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_RecordKind_purposes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13724,23 +10928,13 @@ func (ec *executionContext) fieldContext_RecordKind_purposes(_ context.Context, 
 }
 
 func (ec *executionContext) _RecordKind_clauses(ctx context.Context, field graphql.CollectedField, obj *models.RecordKindView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordKind_clauses(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Clauses(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.ClauseView) graphql.Marshaler {
-			return ec.marshalNRetentionClause2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseViewᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_RecordKind_clauses(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Clauses()
+	fc.Result = v
+	return ec.marshalNRetentionClause2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseViewᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_RecordKind_clauses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13756,184 +10950,70 @@ func (ec *executionContext) fieldContext_RecordKind_clauses(_ context.Context, f
 }
 
 func (ec *executionContext) _RecordKind_transmissible(ctx context.Context, field graphql.CollectedField, obj *models.RecordKindView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordKind_transmissible(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Transmissible(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Transmissible())
 }
 func (ec *executionContext) fieldContext_RecordKind_transmissible(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordKind", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _Request_id(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 }
 func (ec *executionContext) fieldContext_Request_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Request_subscriberId(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_subscriberId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SubscriberID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.SubscriberID)
 }
 func (ec *executionContext) fieldContext_Request_subscriberId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Request_type(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_type(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.RequestType) graphql.Marshaler {
-			return ec.marshalNRequestType2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestType(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRequestType2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestType(ctx, field.Selections, obj.Type)
 }
 func (ec *executionContext) fieldContext_Request_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "RequestType")
 }
 
 func (ec *executionContext) _Request_status(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.RequestStatus) graphql.Marshaler {
-			return ec.marshalNRequestStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRequestStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx, field.Selections, obj.Status)
 }
 func (ec *executionContext) fieldContext_Request_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "RequestStatus")
 }
 
 func (ec *executionContext) _Request_filedBy(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_filedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FiledByKind, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.FiledByKind) graphql.Marshaler {
-			return ec.marshalNFiledBy2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐFiledByKind(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNFiledBy2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐFiledByKind(ctx, field.Selections, obj.FiledByKind)
 }
 func (ec *executionContext) fieldContext_Request_filedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "FiledBy")
 }
 
 func (ec *executionContext) _Request_filedAt(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_filedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FiledAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.FiledAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_Request_filedAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.FiledAt)
 }
 func (ec *executionContext) fieldContext_Request_filedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Request_dueAt(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_dueAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DueAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.DueAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_Request_dueAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.DueAt)
 }
 func (ec *executionContext) fieldContext_Request_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "Time")
@@ -13963,23 +11043,7 @@ func (ec *executionContext) fieldContext_Request_overdue(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Request_extended(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_extended(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Extended(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Extended())
 }
 func (ec *executionContext) fieldContext_Request_extended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, true, false, "Boolean")
@@ -14009,46 +11073,14 @@ func (ec *executionContext) fieldContext_Request_late(_ context.Context, field g
 }
 
 func (ec *executionContext) _Request_extensionReason(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_extensionReason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ExtensionReason, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ExtensionReason)
 }
 func (ec *executionContext) fieldContext_Request_extensionReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "String")
 }
 
 func (ec *executionContext) _Request_reason(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_reason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Reason, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
 }
 func (ec *executionContext) fieldContext_Request_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "String")
@@ -14087,46 +11119,14 @@ func (ec *executionContext) fieldContext_Request_scope(_ context.Context, field 
 }
 
 func (ec *executionContext) _Request_feeRelated(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_feeRelated(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FeeRelated, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.FeeRelated)
 }
 func (ec *executionContext) fieldContext_Request_feeRelated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Request_assigned(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_assigned(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Assigned(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Assigned())
 }
 func (ec *executionContext) fieldContext_Request_assigned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, true, false, "Boolean")
@@ -14234,69 +11234,21 @@ func (ec *executionContext) fieldContext_Request_approved(_ context.Context, fie
 }
 
 func (ec *executionContext) _Request_resolution(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_resolution(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Resolution, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Resolution) graphql.Marshaler {
-			return ec.marshalOResolution2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐResolution(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOResolution2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐResolution(ctx, field.Selections, obj.Resolution)
 }
 func (ec *executionContext) fieldContext_Request_resolution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "Resolution")
 }
 
 func (ec *executionContext) _Request_reasonCode(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_reasonCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ReasonCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ReasonCode)
 }
 func (ec *executionContext) fieldContext_Request_reasonCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "String")
 }
 
 func (ec *executionContext) _Request_resolutionText(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_resolutionText(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ResolutionText, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ResolutionText)
 }
 func (ec *executionContext) fieldContext_Request_resolutionText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "String")
@@ -14457,46 +11409,14 @@ func (ec *executionContext) fieldContext_Request_suspensionActive(_ context.Cont
 }
 
 func (ec *executionContext) _Request_howToObject(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_howToObject(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.HowToObject, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.HowToObject)
 }
 func (ec *executionContext) fieldContext_Request_howToObject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "String")
 }
 
 func (ec *executionContext) _Request_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *models.Request) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Request_resolvedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ResolvedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ResolvedAt)
 }
 func (ec *executionContext) fieldContext_Request_resolvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Request", field, false, false, "Time")
@@ -14599,23 +11519,13 @@ func (ec *executionContext) fieldContext_Request_export(_ context.Context, field
 }
 
 func (ec *executionContext) _RequestConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.RequestConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.RequestEdge) graphql.Marshaler {
-			return ec.marshalNRequestEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_RequestConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Edges
+	fc.Result = v
+	return ec.marshalNRequestEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestEdgeᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_RequestConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -14631,23 +11541,13 @@ func (ec *executionContext) fieldContext_RequestConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _RequestConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.RequestConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_RequestConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.PageInfo
+	fc.Result = v
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_RequestConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -14663,46 +11563,20 @@ func (ec *executionContext) fieldContext_RequestConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _RequestEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.RequestEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 }
 func (ec *executionContext) fieldContext_RequestEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _RequestEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.RequestEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Request) graphql.Marshaler {
-			return ec.marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_RequestEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Node
+	fc.Result = v
+	return ec.marshalNRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequest(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_RequestEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -14718,23 +11592,7 @@ func (ec *executionContext) fieldContext_RequestEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _RequestEvent_kind(ctx context.Context, field graphql.CollectedField, obj *models.RequestEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestEvent_kind(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Kind, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNRequestEventKind2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRequestEventKind2string(ctx, field.Selections, obj.Kind)
 }
 func (ec *executionContext) fieldContext_RequestEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestEvent", field, false, false, "RequestEventKind")
@@ -14764,46 +11622,14 @@ func (ec *executionContext) fieldContext_RequestEvent_at(_ context.Context, fiel
 }
 
 func (ec *executionContext) _RequestEvent_fromStatus(ctx context.Context, field graphql.CollectedField, obj *models.RequestEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestEvent_fromStatus(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FromStatus, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.RequestStatus) graphql.Marshaler {
-			return ec.marshalORequestStatus2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalORequestStatus2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx, field.Selections, obj.FromStatus)
 }
 func (ec *executionContext) fieldContext_RequestEvent_fromStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestEvent", field, false, false, "RequestStatus")
 }
 
 func (ec *executionContext) _RequestEvent_toStatus(ctx context.Context, field graphql.CollectedField, obj *models.RequestEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestEvent_toStatus(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ToStatus, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.RequestStatus) graphql.Marshaler {
-			return ec.marshalORequestStatus2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalORequestStatus2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx, field.Selections, obj.ToStatus)
 }
 func (ec *executionContext) fieldContext_RequestEvent_toStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestEvent", field, false, false, "RequestStatus")
@@ -14833,23 +11659,7 @@ func (ec *executionContext) fieldContext_RequestEvent_actor(_ context.Context, f
 }
 
 func (ec *executionContext) _RequestEvent_note(ctx context.Context, field graphql.CollectedField, obj *models.RequestEvent) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestEvent_note(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Note, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Note)
 }
 func (ec *executionContext) fieldContext_RequestEvent_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestEvent", field, false, false, "String")
@@ -14879,23 +11689,14 @@ func (ec *executionContext) fieldContext_RequestEvent_internal(_ context.Context
 }
 
 func (ec *executionContext) _RequestExport_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.RequestExport) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestExport_expiresAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ExpiresAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.ExpiresAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_RequestExport_expiresAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.ExpiresAt)
 }
 func (ec *executionContext) fieldContext_RequestExport_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestExport", field, false, false, "Time")
@@ -15015,46 +11816,14 @@ func (ec *executionContext) fieldContext_RequestExport_rendering(ctx context.Con
 }
 
 func (ec *executionContext) _RequestOutcome_itemType(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestOutcome_itemType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ItemType, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNOutcomeItemType2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNOutcomeItemType2string(ctx, field.Selections, obj.ItemType)
 }
 func (ec *executionContext) fieldContext_RequestOutcome_itemType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestOutcome", field, false, false, "OutcomeItemType")
 }
 
 func (ec *executionContext) _RequestOutcome_itemRef(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestOutcome_itemRef(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ItemRef, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.ItemRef)
 }
 func (ec *executionContext) fieldContext_RequestOutcome_itemRef(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestOutcome", field, false, false, "ID")
@@ -15084,23 +11853,7 @@ func (ec *executionContext) fieldContext_RequestOutcome_code(_ context.Context, 
 }
 
 func (ec *executionContext) _RequestOutcome_outcome(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestOutcome_outcome(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Outcome, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNItemOutcome2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNItemOutcome2string(ctx, field.Selections, obj.Outcome)
 }
 func (ec *executionContext) fieldContext_RequestOutcome_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestOutcome", field, false, false, "ItemOutcome")
@@ -15162,23 +11915,7 @@ func (ec *executionContext) fieldContext_RequestOutcome_until(_ context.Context,
 }
 
 func (ec *executionContext) _RequestOutcome_holdId(ctx context.Context, field graphql.CollectedField, obj *models.RequestOutcome) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestOutcome_holdId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.HoldID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOID2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.HoldID)
 }
 func (ec *executionContext) fieldContext_RequestOutcome_holdId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestOutcome", field, false, false, "ID")
@@ -15229,230 +11966,94 @@ func (ec *executionContext) fieldContext_RequestOutcome_explanation(ctx context.
 }
 
 func (ec *executionContext) _RequestScope_all(ctx context.Context, field graphql.CollectedField, obj *models.RequestScope) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestScope_all(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.All, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.All)
 }
 func (ec *executionContext) fieldContext_RequestScope_all(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestScope", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _RequestScope_categories(ctx context.Context, field graphql.CollectedField, obj *models.RequestScope) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestScope_categories(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Categories, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_RequestScope_categories(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Categories
+	fc.Result = v
+	return ec.marshalNString2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_RequestScope_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestScope", field, false, false, "String")
 }
 
 func (ec *executionContext) _RequestScope_recordKinds(ctx context.Context, field graphql.CollectedField, obj *models.RequestScope) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestScope_recordKinds(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RecordKinds, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_RequestScope_recordKinds(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.RecordKinds
+	fc.Result = v
+	return ec.marshalNString2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_RequestScope_recordKinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestScope", field, false, false, "String")
 }
 
 func (ec *executionContext) _RequestScope_recordIds(ctx context.Context, field graphql.CollectedField, obj *models.RequestScope) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestScope_recordIds(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RecordIds, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_RequestScope_recordIds(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.RecordIds
+	fc.Result = v
+	return ec.marshalNID2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_RequestScope_recordIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestScope", field, false, false, "ID")
 }
 
 func (ec *executionContext) _RequestVerification_method(ctx context.Context, field graphql.CollectedField, obj *models.RequestVerification) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestVerification_method(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Method, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.VerificationMethod) graphql.Marshaler {
-			return ec.marshalNVerificationMethod2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐVerificationMethod(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNVerificationMethod2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐVerificationMethod(ctx, field.Selections, obj.Method)
 }
 func (ec *executionContext) fieldContext_RequestVerification_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestVerification", field, false, false, "VerificationMethod")
 }
 
 func (ec *executionContext) _RequestVerification_reference(ctx context.Context, field graphql.CollectedField, obj *models.RequestVerification) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RequestVerification_reference(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Reference, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Reference)
 }
 func (ec *executionContext) fieldContext_RequestVerification_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RequestVerification", field, false, false, "String")
 }
 
 func (ec *executionContext) _Retention_state(ctx context.Context, field graphql.CollectedField, obj *models.Retention) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Retention_state(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.State, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.RetentionState) graphql.Marshaler {
-			return ec.marshalNRetentionState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRetentionState(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRetentionState2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRetentionState(ctx, field.Selections, obj.State)
 }
 func (ec *executionContext) fieldContext_Retention_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Retention", field, false, false, "RetentionState")
 }
 
 func (ec *executionContext) _Retention_purgeAfter(ctx context.Context, field graphql.CollectedField, obj *models.Retention) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Retention_purgeAfter(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PurgeAfter, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Date) graphql.Marshaler {
-			return ec.marshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalODate2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐDate(ctx, field.Selections, obj.PurgeAfter)
 }
 func (ec *executionContext) fieldContext_Retention_purgeAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Retention", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Retention_openReason(ctx context.Context, field graphql.CollectedField, obj *models.Retention) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Retention_openReason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OpenReason, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.OpenReason) graphql.Marshaler {
-			return ec.marshalOOpenReason2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐOpenReason(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOOpenReason2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐOpenReason(ctx, field.Selections, obj.OpenReason)
 }
 func (ec *executionContext) fieldContext_Retention_openReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Retention", field, false, false, "OpenReason")
 }
 
 func (ec *executionContext) _Retention_clauses(ctx context.Context, field graphql.CollectedField, obj *models.Retention) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Retention_clauses(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Clauses, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.AppliedClause) graphql.Marshaler {
-			return ec.marshalNAppliedClause2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAppliedClauseᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Retention_clauses(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Clauses
+	fc.Result = v
+	return ec.marshalNAppliedClause2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAppliedClauseᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Retention_clauses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -15468,23 +12069,13 @@ func (ec *executionContext) fieldContext_Retention_clauses(_ context.Context, fi
 }
 
 func (ec *executionContext) _Retention_governingClause(ctx context.Context, field graphql.CollectedField, obj *models.Retention) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Retention_governingClause(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.GoverningClause, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.ClauseView) graphql.Marshaler {
-			return ec.marshalORetentionClause2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseView(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext_Retention_governingClause(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.GoverningClause
+	fc.Result = v
+	return ec.marshalORetentionClause2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseView(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Retention_governingClause(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -15500,322 +12091,104 @@ func (ec *executionContext) fieldContext_Retention_governingClause(_ context.Con
 }
 
 func (ec *executionContext) _Retention_explanation(ctx context.Context, field graphql.CollectedField, obj *models.Retention) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Retention_explanation(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Explanation, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Explanation)
 }
 func (ec *executionContext) fieldContext_Retention_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Retention", field, false, false, "String")
 }
 
 func (ec *executionContext) _RetentionClause_code(ctx context.Context, field graphql.CollectedField, obj *models.ClauseView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RetentionClause_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.Code())
 }
 func (ec *executionContext) fieldContext_RetentionClause_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "ID")
 }
 
 func (ec *executionContext) _RetentionClause_section(ctx context.Context, field graphql.CollectedField, obj *models.ClauseView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RetentionClause_section(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Section(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Section())
 }
 func (ec *executionContext) fieldContext_RetentionClause_section(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "String")
 }
 
 func (ec *executionContext) _RetentionClause_label(ctx context.Context, field graphql.CollectedField, obj *models.ClauseView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RetentionClause_label(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Label(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Label())
 }
 func (ec *executionContext) fieldContext_RetentionClause_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "String")
 }
 
 func (ec *executionContext) _RetentionClause_description(ctx context.Context, field graphql.CollectedField, obj *models.ClauseView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RetentionClause_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Description())
 }
 func (ec *executionContext) fieldContext_RetentionClause_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "String")
 }
 
 func (ec *executionContext) _RetentionClause_anchor(ctx context.Context, field graphql.CollectedField, obj *models.ClauseView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RetentionClause_anchor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Anchor(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Anchor())
 }
 func (ec *executionContext) fieldContext_RetentionClause_anchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "String")
 }
 
 func (ec *executionContext) _RetentionClause_duration(ctx context.Context, field graphql.CollectedField, obj *models.ClauseView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RetentionClause_duration(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Duration(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Duration())
 }
 func (ec *executionContext) fieldContext_RetentionClause_duration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "String")
 }
 
 func (ec *executionContext) _RetentionClause_endsAt(ctx context.Context, field graphql.CollectedField, obj *models.ClauseView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RetentionClause_endsAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.EndsAt(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.EndsAt())
 }
 func (ec *executionContext) fieldContext_RetentionClause_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "String")
 }
 
 func (ec *executionContext) _RetentionClause_untilResolved(ctx context.Context, field graphql.CollectedField, obj *models.ClauseView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RetentionClause_untilResolved(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UntilResolved(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_RetentionClause_untilResolved(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.UntilResolved()
+	fc.Result = v
+	return ec.marshalNString2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_RetentionClause_untilResolved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "String")
 }
 
 func (ec *executionContext) _RetentionClause_statuteOnly(ctx context.Context, field graphql.CollectedField, obj *models.ClauseView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RetentionClause_statuteOnly(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.StatuteOnly(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.StatuteOnly())
 }
 func (ec *executionContext) fieldContext_RetentionClause_statuteOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _RetentionClause_basis(ctx context.Context, field graphql.CollectedField, obj *models.ClauseView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RetentionClause_basis(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Basis(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNLawfulBasis2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNLawfulBasis2string(ctx, field.Selections, obj.Basis())
 }
 func (ec *executionContext) fieldContext_RetentionClause_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "LawfulBasis")
 }
 
 func (ec *executionContext) _RetentionClause_law(ctx context.Context, field graphql.CollectedField, obj *models.ClauseView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RetentionClause_law(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Law(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Law())
 }
 func (ec *executionContext) fieldContext_RetentionClause_law(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "String")
 }
 
 func (ec *executionContext) _RetentionClause_article(ctx context.Context, field graphql.CollectedField, obj *models.ClauseView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RetentionClause_article(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Article(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Article())
 }
 func (ec *executionContext) fieldContext_RetentionClause_article(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "String")
 }
 
 func (ec *executionContext) _RetentionClause_citation(ctx context.Context, field graphql.CollectedField, obj *models.ClauseView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RetentionClause_citation(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Citation(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Citation())
 }
 func (ec *executionContext) fieldContext_RetentionClause_citation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RetentionClause", field, true, false, "String")
@@ -15884,138 +12257,61 @@ func (ec *executionContext) fieldContext_Subscription_requestUpdated(ctx context
 }
 
 func (ec *executionContext) _Suspension_requestId(ctx context.Context, field graphql.CollectedField, obj *models.Suspension) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Suspension_requestId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RequestID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.RequestID)
 }
 func (ec *executionContext) fieldContext_Suspension_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Suspension", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Suspension_subscriberId(ctx context.Context, field graphql.CollectedField, obj *models.Suspension) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Suspension_subscriberId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SubscriberID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.SubscriberID)
 }
 func (ec *executionContext) fieldContext_Suspension_subscriberId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Suspension", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Suspension_purposes(ctx context.Context, field graphql.CollectedField, obj *models.Suspension) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Suspension_purposes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Purposes, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_Suspension_purposes(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Purposes
+	fc.Result = v
+	return ec.marshalNString2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_Suspension_purposes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Suspension", field, false, false, "String")
 }
 
 func (ec *executionContext) _Suspension_since(ctx context.Context, field graphql.CollectedField, obj *models.Suspension) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Suspension_since(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Since, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.Since; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_Suspension_since(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.Since)
 }
 func (ec *executionContext) fieldContext_Suspension_since(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Suspension", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Suspension_status(ctx context.Context, field graphql.CollectedField, obj *models.Suspension) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Suspension_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.RequestStatus) graphql.Marshaler {
-			return ec.marshalNRequestStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRequestStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestStatus(ctx, field.Selections, obj.Status)
 }
 func (ec *executionContext) fieldContext_Suspension_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Suspension", field, false, false, "RequestStatus")
 }
 
 func (ec *executionContext) _SuspensionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *models.SuspensionConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SuspensionConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.SuspensionEdge) graphql.Marshaler {
-			return ec.marshalNSuspensionEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_SuspensionConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Edges
+	fc.Result = v
+	return ec.marshalNSuspensionEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionEdgeᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_SuspensionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16031,23 +12327,13 @@ func (ec *executionContext) fieldContext_SuspensionConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _SuspensionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *models.SuspensionConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SuspensionConnection_pageInfo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_SuspensionConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.PageInfo
+	fc.Result = v
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPageInfo(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_SuspensionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16063,46 +12349,20 @@ func (ec *executionContext) fieldContext_SuspensionConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _SuspensionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *models.SuspensionEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SuspensionEdge_cursor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
 }
 func (ec *executionContext) fieldContext_SuspensionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SuspensionEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _SuspensionEdge_node(ctx context.Context, field graphql.CollectedField, obj *models.SuspensionEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SuspensionEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Suspension) graphql.Marshaler {
-			return ec.marshalNSuspension2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspension(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_SuspensionEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Node
+	fc.Result = v
+	return ec.marshalNSuspension2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspension(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_SuspensionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16118,598 +12378,202 @@ func (ec *executionContext) fieldContext_SuspensionEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _TransmissionDelivery_id(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDelivery_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 }
 func (ec *executionContext) fieldContext_TransmissionDelivery_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "ID")
 }
 
 func (ec *executionContext) _TransmissionDelivery_sequence(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDelivery_sequence(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Sequence, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Sequence)
 }
 func (ec *executionContext) fieldContext_TransmissionDelivery_sequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Int")
 }
 
 func (ec *executionContext) _TransmissionDelivery_period(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDelivery_period(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Period, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Period)
 }
 func (ec *executionContext) fieldContext_TransmissionDelivery_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Int")
 }
 
 func (ec *executionContext) _TransmissionDelivery_part(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDelivery_part(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Part, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Part)
 }
 func (ec *executionContext) fieldContext_TransmissionDelivery_part(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Int")
 }
 
 func (ec *executionContext) _TransmissionDelivery_scheduledFor(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDelivery_scheduledFor(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ScheduledFor, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.ScheduledFor; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_TransmissionDelivery_scheduledFor(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.ScheduledFor)
 }
 func (ec *executionContext) fieldContext_TransmissionDelivery_scheduledFor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TransmissionDelivery_status(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDelivery_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.DeliveryStatus) graphql.Marshaler {
-			return ec.marshalNDeliveryStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐDeliveryStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNDeliveryStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐDeliveryStatus(ctx, field.Selections, obj.Status)
 }
 func (ec *executionContext) fieldContext_TransmissionDelivery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "DeliveryStatus")
 }
 
 func (ec *executionContext) _TransmissionDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDelivery_attempts(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Attempts, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
 }
 func (ec *executionContext) fieldContext_TransmissionDelivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Int")
 }
 
 func (ec *executionContext) _TransmissionDelivery_deliveredAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDelivery_deliveredAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeliveredAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DeliveredAt)
 }
 func (ec *executionContext) fieldContext_TransmissionDelivery_deliveredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TransmissionDelivery_failedAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDelivery_failedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FailedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.FailedAt)
 }
 func (ec *executionContext) fieldContext_TransmissionDelivery_failedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TransmissionDelivery_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDelivery_expiresAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ExpiresAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
 }
 func (ec *executionContext) fieldContext_TransmissionDelivery_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TransmissionDelivery_items(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDelivery_items(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Items, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Items)
 }
 func (ec *executionContext) fieldContext_TransmissionDelivery_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Int")
 }
 
 func (ec *executionContext) _TransmissionDelivery_records(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDelivery) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDelivery_records(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Records, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Records)
 }
 func (ec *executionContext) fieldContext_TransmissionDelivery_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDelivery", field, false, false, "Int")
 }
 
 func (ec *executionContext) _TransmissionDownload_deliveryId(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDownload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDownload_deliveryId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeliveryID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.DeliveryID)
 }
 func (ec *executionContext) fieldContext_TransmissionDownload_deliveryId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDownload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _TransmissionDownload_format(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDownload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDownload_format(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Format, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Format)
 }
 func (ec *executionContext) fieldContext_TransmissionDownload_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDownload", field, false, false, "String")
 }
 
 func (ec *executionContext) _TransmissionDownload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDownload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDownload_expiresAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ExpiresAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.ExpiresAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_TransmissionDownload_expiresAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.ExpiresAt)
 }
 func (ec *executionContext) fieldContext_TransmissionDownload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDownload", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TransmissionDownload_payload(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionDownload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionDownload_payload(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Payload, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Payload)
 }
 func (ec *executionContext) fieldContext_TransmissionDownload_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionDownload", field, false, false, "String")
 }
 
 func (ec *executionContext) _TransmissionRecipient_id(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRecipient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRecipient_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 }
 func (ec *executionContext) fieldContext_TransmissionRecipient_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRecipient", field, false, false, "ID")
 }
 
 func (ec *executionContext) _TransmissionRecipient_name(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRecipient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRecipient_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_TransmissionRecipient_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRecipient", field, false, false, "String")
 }
 
 func (ec *executionContext) _TransmissionRecipient_endpoint(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRecipient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRecipient_endpoint(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Endpoint, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Endpoint)
 }
 func (ec *executionContext) fieldContext_TransmissionRecipient_endpoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRecipient", field, false, false, "String")
 }
 
 func (ec *executionContext) _TransmissionRecipient_categories(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRecipient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRecipient_categories(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Categories, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_TransmissionRecipient_categories(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Categories
+	fc.Result = v
+	return ec.marshalNString2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_TransmissionRecipient_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRecipient", field, false, false, "String")
 }
 
 func (ec *executionContext) _TransmissionRecipient_status(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRecipient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRecipient_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.RecipientStatus) graphql.Marshaler {
-			return ec.marshalNRecipientStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecipientStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNRecipientStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecipientStatus(ctx, field.Selections, obj.Status)
 }
 func (ec *executionContext) fieldContext_TransmissionRecipient_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRecipient", field, false, false, "RecipientStatus")
 }
 
 func (ec *executionContext) _TransmissionRefusalReason_code(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRefusalView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRefusalReason_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Code())
 }
 func (ec *executionContext) fieldContext_TransmissionRefusalReason_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRefusalReason", field, true, false, "String")
 }
 
 func (ec *executionContext) _TransmissionRefusalReason_label(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRefusalView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRefusalReason_label(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Label(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Label())
 }
 func (ec *executionContext) fieldContext_TransmissionRefusalReason_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRefusalReason", field, true, false, "String")
 }
 
 func (ec *executionContext) _TransmissionRefusalReason_text(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRefusalView) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRefusalReason_text(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Text(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Text())
 }
 func (ec *executionContext) fieldContext_TransmissionRefusalReason_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRefusalReason", field, true, false, "String")
 }
 
 func (ec *executionContext) _TransmissionRequest_id(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNID2string(ctx, field.Selections, obj.ID)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "ID")
 }
 
 func (ec *executionContext) _TransmissionRequest_destination(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_destination(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Destination, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.TransmissionDestination) graphql.Marshaler {
-			return ec.marshalNTransmissionDestination2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDestination(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNTransmissionDestination2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDestination(ctx, field.Selections, obj.Destination)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_destination(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "TransmissionDestination")
@@ -16748,345 +12612,145 @@ func (ec *executionContext) fieldContext_TransmissionRequest_recipient(_ context
 }
 
 func (ec *executionContext) _TransmissionRequest_categories(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_categories(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Categories, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_TransmissionRequest_categories(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Categories
+	fc.Result = v
+	return ec.marshalNString2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "String")
 }
 
 func (ec *executionContext) _TransmissionRequest_recordKinds(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_recordKinds(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RecordKinds, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_TransmissionRequest_recordKinds(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.RecordKinds
+	fc.Result = v
+	return ec.marshalNString2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_recordKinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "String")
 }
 
 func (ec *executionContext) _TransmissionRequest_schedule(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_schedule(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Schedule, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.TransmissionSchedule) graphql.Marshaler {
-			return ec.marshalNTransmissionSchedule2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionSchedule(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNTransmissionSchedule2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionSchedule(ctx, field.Selections, obj.Schedule)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_schedule(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "TransmissionSchedule")
 }
 
 func (ec *executionContext) _TransmissionRequest_startsAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_startsAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.StartsAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.StartsAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_TransmissionRequest_startsAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.StartsAt)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TransmissionRequest_until(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_until(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Until, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.Until)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TransmissionRequest_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_expiresAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ExpiresAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.ExpiresAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_TransmissionRequest_expiresAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.ExpiresAt)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TransmissionRequest_status(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.TransmissionStatus) graphql.Marshaler {
-			return ec.marshalNTransmissionStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNTransmissionStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionStatus(ctx, field.Selections, obj.Status)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "TransmissionStatus")
 }
 
 func (ec *executionContext) _TransmissionRequest_reasonCode(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_reasonCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ReasonCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ReasonCode)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_reasonCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "String")
 }
 
 func (ec *executionContext) _TransmissionRequest_refusedAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_refusedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RefusedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RefusedAt)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_refusedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TransmissionRequest_filedBy(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_filedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FiledBy, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.FiledByKind) graphql.Marshaler {
-			return ec.marshalNFiledBy2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐFiledByKind(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNFiledBy2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐFiledByKind(ctx, field.Selections, obj.FiledBy)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_filedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "FiledBy")
 }
 
 func (ec *executionContext) _TransmissionRequest_filedAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_filedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FiledAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.FiledAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_TransmissionRequest_filedAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.FiledAt)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_filedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TransmissionRequest_dueAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_dueAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DueAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.DueAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_TransmissionRequest_dueAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.DueAt)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TransmissionRequest_answeredAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_answeredAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AnsweredAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.AnsweredAt)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_answeredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TransmissionRequest_nextDeliveryAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_nextDeliveryAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NextDeliveryAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.NextDeliveryAt)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_nextDeliveryAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TransmissionRequest_withdrawnAt(ctx context.Context, field graphql.CollectedField, obj *models.TransmissionRequest) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TransmissionRequest_withdrawnAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.WithdrawnAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.WithdrawnAt)
 }
 func (ec *executionContext) fieldContext_TransmissionRequest_withdrawnAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransmissionRequest", field, false, false, "Time")
@@ -17125,115 +12789,48 @@ func (ec *executionContext) fieldContext_TransmissionRequest_deliveries(_ contex
 }
 
 func (ec *executionContext) _UsageNotice_year(ctx context.Context, field graphql.CollectedField, obj *models.UsageNotice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNotice_year(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Year, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Year)
 }
 func (ec *executionContext) fieldContext_UsageNotice_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNotice", field, false, false, "Int")
 }
 
 func (ec *executionContext) _UsageNotice_status(ctx context.Context, field graphql.CollectedField, obj *models.UsageNotice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNotice_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v models.UsageNoticeStatus) graphql.Marshaler {
-			return ec.marshalNUsageNoticeStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeStatus(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNUsageNoticeStatus2githubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeStatus(ctx, field.Selections, obj.Status)
 }
 func (ec *executionContext) fieldContext_UsageNotice_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNotice", field, false, false, "UsageNoticeStatus")
 }
 
 func (ec *executionContext) _UsageNotice_outcome(ctx context.Context, field graphql.CollectedField, obj *models.UsageNotice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNotice_outcome(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Outcome, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Outcome)
 }
 func (ec *executionContext) fieldContext_UsageNotice_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNotice", field, false, false, "String")
 }
 
 func (ec *executionContext) _UsageNotice_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.UsageNotice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNotice_createdAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	if v := obj.CreatedAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
+	fc, err := ec.fieldContext_UsageNotice_createdAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	return ec.marshalNTime2timeᚐTime(graphql.WithFieldContext(ctx, fc), field.Selections, obj.CreatedAt)
 }
 func (ec *executionContext) fieldContext_UsageNotice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNotice", field, false, false, "Time")
 }
 
 func (ec *executionContext) _UsageNotice_purposes(ctx context.Context, field graphql.CollectedField, obj *models.UsageNotice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNotice_purposes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Purposes, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.UsageNoticePurpose) graphql.Marshaler {
-			return ec.marshalNUsageNoticePurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticePurposeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_UsageNotice_purposes(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Purposes
+	fc.Result = v
+	return ec.marshalNUsageNoticePurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticePurposeᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_UsageNotice_purposes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17249,23 +12846,13 @@ func (ec *executionContext) fieldContext_UsageNotice_purposes(_ context.Context,
 }
 
 func (ec *executionContext) _UsageNotice_recipients(ctx context.Context, field graphql.CollectedField, obj *models.UsageNotice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNotice_recipients(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Recipients, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*models.UsageNoticeRecipient) graphql.Marshaler {
-			return ec.marshalNUsageNoticeRecipient2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeRecipientᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_UsageNotice_recipients(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Recipients
+	fc.Result = v
+	return ec.marshalNUsageNoticeRecipient2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeRecipientᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_UsageNotice_recipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17281,483 +12868,171 @@ func (ec *executionContext) fieldContext_UsageNotice_recipients(_ context.Contex
 }
 
 func (ec *executionContext) _UsageNoticeCoverage_year(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeCoverage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticeCoverage_year(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Year, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Year)
 }
 func (ec *executionContext) fieldContext_UsageNoticeCoverage_year(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticeCoverage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _UsageNoticeCoverage_notified(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeCoverage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticeCoverage_notified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Notified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Notified)
 }
 func (ec *executionContext) fieldContext_UsageNoticeCoverage_notified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticeCoverage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _UsageNoticeCoverage_pending(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeCoverage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticeCoverage_pending(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Pending, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Pending)
 }
 func (ec *executionContext) fieldContext_UsageNoticeCoverage_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticeCoverage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _UsageNoticeCoverage_failed(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeCoverage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticeCoverage_failed(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Failed, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
 }
 func (ec *executionContext) fieldContext_UsageNoticeCoverage_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticeCoverage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _UsageNoticeCoverage_skippedNoContact(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeCoverage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticeCoverage_skippedNoContact(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SkippedNoContact, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.SkippedNoContact)
 }
 func (ec *executionContext) fieldContext_UsageNoticeCoverage_skippedNoContact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticeCoverage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _UsageNoticeCoverage_skippedStatuteOnly(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeCoverage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticeCoverage_skippedStatuteOnly(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SkippedStatuteOnly, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.SkippedStatuteOnly)
 }
 func (ec *executionContext) fieldContext_UsageNoticeCoverage_skippedStatuteOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticeCoverage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _UsageNoticeCoverage_remaining(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeCoverage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticeCoverage_remaining(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Remaining, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Remaining)
 }
 func (ec *executionContext) fieldContext_UsageNoticeCoverage_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticeCoverage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _UsageNoticePurpose_code(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticePurpose) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticePurpose_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Code)
 }
 func (ec *executionContext) fieldContext_UsageNoticePurpose_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticePurpose", field, false, false, "String")
 }
 
 func (ec *executionContext) _UsageNoticePurpose_labelKo(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticePurpose) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticePurpose_labelKo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LabelKo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.LabelKo)
 }
 func (ec *executionContext) fieldContext_UsageNoticePurpose_labelKo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticePurpose", field, false, false, "String")
 }
 
 func (ec *executionContext) _UsageNoticePurpose_labelEn(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticePurpose) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticePurpose_labelEn(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LabelEn, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.LabelEn)
 }
 func (ec *executionContext) fieldContext_UsageNoticePurpose_labelEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticePurpose", field, false, false, "String")
 }
 
 func (ec *executionContext) _UsageNoticePurpose_categories(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticePurpose) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticePurpose_categories(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Categories, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_UsageNoticePurpose_categories(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Categories
+	fc.Result = v
+	return ec.marshalNString2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_UsageNoticePurpose_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticePurpose", field, false, false, "String")
 }
 
 func (ec *executionContext) _UsageNoticePurpose_recordKinds(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticePurpose) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticePurpose_recordKinds(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RecordKinds, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_UsageNoticePurpose_recordKinds(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.RecordKinds
+	fc.Result = v
+	return ec.marshalNString2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_UsageNoticePurpose_recordKinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticePurpose", field, false, false, "String")
 }
 
 func (ec *executionContext) _UsageNoticePurpose_records(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticePurpose) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticePurpose_records(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Records, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Records)
 }
 func (ec *executionContext) fieldContext_UsageNoticePurpose_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticePurpose", field, false, false, "Int")
 }
 
 func (ec *executionContext) _UsageNoticeRecipient_kind(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeRecipient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticeRecipient_kind(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Kind, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Kind)
 }
 func (ec *executionContext) fieldContext_UsageNoticeRecipient_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticeRecipient", field, false, false, "String")
 }
 
 func (ec *executionContext) _UsageNoticeRecipient_name(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeRecipient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticeRecipient_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_UsageNoticeRecipient_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticeRecipient", field, false, false, "String")
 }
 
 func (ec *executionContext) _UsageNoticeRecipient_categories(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeRecipient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticeRecipient_categories(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Categories, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext_UsageNoticeRecipient_categories(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Categories
+	fc.Result = v
+	return ec.marshalNString2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext_UsageNoticeRecipient_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticeRecipient", field, false, false, "String")
 }
 
 func (ec *executionContext) _UsageNoticeRecipient_deliveries(ctx context.Context, field graphql.CollectedField, obj *models.UsageNoticeRecipient) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UsageNoticeRecipient_deliveries(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Deliveries, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Deliveries)
 }
 func (ec *executionContext) fieldContext_UsageNoticeRecipient_deliveries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UsageNoticeRecipient", field, false, false, "Int")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Directive_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Directive_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
 }
 func (ec *executionContext) fieldContext___Directive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Directive_isRepeatable(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsRepeatable, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
 }
 func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Directive_locations(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Locations, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalN__DirectiveLocation2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext___Directive_locations(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Locations
+	fc.Result = v
+	return ec.marshalN__DirectiveLocation2ᚕstringᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Directive_locations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "__DirectiveLocation")
@@ -17808,138 +13083,42 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___EnumValue_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___EnumValue_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
 }
 func (ec *executionContext) fieldContext___EnumValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___EnumValue_isDeprecated(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeprecated(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
 }
 func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___EnumValue_deprecationReason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeprecationReason(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
 }
 func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
 }
 func (ec *executionContext) fieldContext___Field_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
@@ -17990,23 +13169,13 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_type(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext___Field_type(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Type
+	fc.Result = v
+	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Field_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18022,115 +13191,41 @@ func (ec *executionContext) fieldContext___Field_type(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_isDeprecated(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeprecated(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
 }
 func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_deprecationReason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeprecationReason(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
 }
 func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
 }
 func (ec *executionContext) fieldContext___InputValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_type(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext___InputValue_type(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Type
+	fc.Result = v
+	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18146,115 +13241,41 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_defaultValue(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DefaultValue, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_isDeprecated(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeprecated(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
 }
 func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_deprecationReason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeprecationReason(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
 }
 func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
 }
 func (ec *executionContext) fieldContext___Schema_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Schema", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_types(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Types(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-			return ec.marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext___Schema_types(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Types()
+	fc.Result = v
+	return ec.marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Schema_types(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18270,23 +13291,13 @@ func (ec *executionContext) fieldContext___Schema_types(_ context.Context, field
 }
 
 func (ec *executionContext) ___Schema_queryType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_queryType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.QueryType(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext___Schema_queryType(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.QueryType()
+	fc.Result = v
+	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Schema_queryType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18302,23 +13313,13 @@ func (ec *executionContext) fieldContext___Schema_queryType(_ context.Context, f
 }
 
 func (ec *executionContext) ___Schema_mutationType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_mutationType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MutationType(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext___Schema_mutationType(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.MutationType()
+	fc.Result = v
+	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Schema_mutationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18334,23 +13335,13 @@ func (ec *executionContext) fieldContext___Schema_mutationType(_ context.Context
 }
 
 func (ec *executionContext) ___Schema_subscriptionType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_subscriptionType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SubscriptionType(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext___Schema_subscriptionType(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.SubscriptionType()
+	fc.Result = v
+	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Schema_subscriptionType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18366,23 +13357,13 @@ func (ec *executionContext) fieldContext___Schema_subscriptionType(_ context.Con
 }
 
 func (ec *executionContext) ___Schema_directives(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_directives(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Directives(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-			return ec.marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	fc, err := ec.fieldContext___Schema_directives(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Directives()
+	fc.Result = v
+	return ec.marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18398,92 +13379,28 @@ func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, 
 }
 
 func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_kind(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Kind(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalN__TypeKind2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	return ec.marshalN__TypeKind2string(ctx, field.Selections, obj.Kind())
 }
 func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "__TypeKind")
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Name())
 }
 func (ec *executionContext) fieldContext___Type_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
 }
 func (ec *executionContext) fieldContext___Type_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_specifiedByURL(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SpecifiedByURL(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.SpecifiedByURL())
 }
 func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
@@ -18534,23 +13451,13 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 }
 
 func (ec *executionContext) ___Type_interfaces(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_interfaces(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Interfaces(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext___Type_interfaces(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.Interfaces()
+	fc.Result = v
+	return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Type_interfaces(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18566,23 +13473,13 @@ func (ec *executionContext) fieldContext___Type_interfaces(_ context.Context, fi
 }
 
 func (ec *executionContext) ___Type_possibleTypes(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_possibleTypes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PossibleTypes(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext___Type_possibleTypes(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.PossibleTypes()
+	fc.Result = v
+	return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Type_possibleTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18686,23 +13583,13 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 }
 
 func (ec *executionContext) ___Type_ofType(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_ofType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OfType(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	fc, err := ec.fieldContext___Type_ofType(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	v := obj.OfType()
+	fc.Result = v
+	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(graphql.WithFieldContext(ctx, fc), field.Selections, v)
 }
 func (ec *executionContext) fieldContext___Type_ofType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18718,23 +13605,7 @@ func (ec *executionContext) fieldContext___Type_ofType(_ context.Context, field 
 }
 
 func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_isOneOf(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsOneOf(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalOBoolean2bool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	return ec.marshalOBoolean2bool(ctx, field.Selections, obj.IsOneOf())
 }
 func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "Boolean")
@@ -19980,9 +14851,8 @@ var appendRecordsResultImplementors = []string{"AppendRecordsResult"}
 
 func (ec *executionContext) _AppendRecordsResult(ctx context.Context, sel ast.SelectionSet, obj *models.AppendRecordsResult) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, appendRecordsResultImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20006,26 +14876,23 @@ func (ec *executionContext) _AppendRecordsResult(ctx context.Context, sel ast.Se
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _AppendRecordsResult_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var appliedClauseImplementors = []string{"AppliedClause"}
 
 func (ec *executionContext) _AppliedClause(ctx context.Context, sel ast.SelectionSet, obj *models.AppliedClause) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, appliedClauseImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20059,26 +14926,36 @@ func (ec *executionContext) _AppliedClause(ctx context.Context, sel ast.Selectio
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _AppliedClause_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, appliedClauseImplementors) {
+		switch field.Name {
+		case "clause":
+			if ec._RetentionClause_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var auditEventImplementors = []string{"AuditEvent"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *models.AuditEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors)
-
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20163,18 +15040,26 @@ func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSe
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _AuditEvent_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, auditEventImplementors) {
+		switch field.Name {
+		case "seq", "actorRoles", "clientAddress":
+			return true
+		}
+	}
+	return false
 }
 
 var auditEventConnectionImplementors = []string{"AuditEventConnection"}
 
 func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.SelectionSet, obj *models.AuditEventConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20193,26 +15078,34 @@ func (ec *executionContext) _AuditEventConnection(ctx context.Context, sel ast.S
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _AuditEventConnection_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, auditEventConnectionImplementors) {
+		switch field.Name {
+		case "edges":
+			if ec._AuditEventEdge_concurrentIn(field.Selections) {
+				return true
+			}
+		case "pageInfo":
+			if ec._PageInfo_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var auditEventEdgeImplementors = []string{"AuditEventEdge"}
 
 func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.SelectionSet, obj *models.AuditEventEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20231,26 +15124,30 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _AuditEventEdge_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, auditEventEdgeImplementors) {
+		switch field.Name {
+		case "node":
+			if ec._AuditEvent_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var categoryImplementors = []string{"Category"}
 
 func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet, obj *models.CategoryView) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, categoryImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20304,26 +15201,38 @@ func (ec *executionContext) _Category(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _Category_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, categoryImplementors) {
+		switch field.Name {
+		case "purposes":
+			if ec._Purpose_concurrentIn(field.Selections) {
+				return true
+			}
+		case "clauses":
+			if ec._RetentionClause_concurrentIn(field.Selections) {
+				return true
+			}
+		case "consentTopic":
+			if ec._ConsentTopic_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var consentImplementors = []string{"Consent"}
 
 func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, obj *models.Consent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, consentImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20372,26 +15281,30 @@ func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _Consent_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, consentImplementors) {
+		switch field.Name {
+		case "topic":
+			if ec._ConsentTopic_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var consentChangeImplementors = []string{"ConsentChange"}
 
 func (ec *executionContext) _ConsentChange(ctx context.Context, sel ast.SelectionSet, obj *models.ConsentChange) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, consentChangeImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20415,26 +15328,34 @@ func (ec *executionContext) _ConsentChange(ctx context.Context, sel ast.Selectio
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _ConsentChange_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, consentChangeImplementors) {
+		switch field.Name {
+		case "consent":
+			if ec._Consent_concurrentIn(field.Selections) {
+				return true
+			}
+		case "receipt":
+			if ec._ConsentReceipt_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var consentChangeResultImplementors = []string{"ConsentChangeResult"}
 
 func (ec *executionContext) _ConsentChangeResult(ctx context.Context, sel ast.SelectionSet, obj *models.ConsentChangeResult) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, consentChangeResultImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20453,26 +15374,30 @@ func (ec *executionContext) _ConsentChangeResult(ctx context.Context, sel ast.Se
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _ConsentChangeResult_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, consentChangeResultImplementors) {
+		switch field.Name {
+		case "changes":
+			if ec._ConsentChange_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var consentEventImplementors = []string{"ConsentEvent"}
 
 func (ec *executionContext) _ConsentEvent(ctx context.Context, sel ast.SelectionSet, obj *models.ConsentEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, consentEventImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20551,26 +15476,34 @@ func (ec *executionContext) _ConsentEvent(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _ConsentEvent_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, consentEventImplementors) {
+		switch field.Name {
+		case "topic":
+			if ec._ConsentTopic_concurrentIn(field.Selections) {
+				return true
+			}
+		case "receipt":
+			if ec._ConsentReceipt_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var consentEventConnectionImplementors = []string{"ConsentEventConnection"}
 
 func (ec *executionContext) _ConsentEventConnection(ctx context.Context, sel ast.SelectionSet, obj *models.ConsentEventConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, consentEventConnectionImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20589,26 +15522,34 @@ func (ec *executionContext) _ConsentEventConnection(ctx context.Context, sel ast
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _ConsentEventConnection_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, consentEventConnectionImplementors) {
+		switch field.Name {
+		case "edges":
+			if ec._ConsentEventEdge_concurrentIn(field.Selections) {
+				return true
+			}
+		case "pageInfo":
+			if ec._PageInfo_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var consentEventEdgeImplementors = []string{"ConsentEventEdge"}
 
 func (ec *executionContext) _ConsentEventEdge(ctx context.Context, sel ast.SelectionSet, obj *models.ConsentEventEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, consentEventEdgeImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20627,26 +15568,30 @@ func (ec *executionContext) _ConsentEventEdge(ctx context.Context, sel ast.Selec
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _ConsentEventEdge_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, consentEventEdgeImplementors) {
+		switch field.Name {
+		case "node":
+			if ec._ConsentEvent_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var consentReceiptImplementors = []string{"ConsentReceipt"}
 
 func (ec *executionContext) _ConsentReceipt(ctx context.Context, sel ast.SelectionSet, obj *models.ConsentReceipt) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, consentReceiptImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20780,26 +15725,23 @@ func (ec *executionContext) _ConsentReceipt(ctx context.Context, sel ast.Selecti
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _ConsentReceipt_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var consentTopicImplementors = []string{"ConsentTopic"}
 
 func (ec *executionContext) _ConsentTopic(ctx context.Context, sel ast.SelectionSet, obj *models.ConsentTopicView) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, consentTopicImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20853,26 +15795,34 @@ func (ec *executionContext) _ConsentTopic(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _ConsentTopic_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, consentTopicImplementors) {
+		switch field.Name {
+		case "purpose":
+			if ec._Purpose_concurrentIn(field.Selections) {
+				return true
+			}
+		case "category":
+			if ec._Category_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var correctionProposalImplementors = []string{"CorrectionProposal"}
 
 func (ec *executionContext) _CorrectionProposal(ctx context.Context, sel ast.SelectionSet, obj *models.CorrectionProposal) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, correctionProposalImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20891,26 +15841,23 @@ func (ec *executionContext) _CorrectionProposal(ctx context.Context, sel ast.Sel
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _CorrectionProposal_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var correctionTaskImplementors = []string{"CorrectionTask"}
 
 func (ec *executionContext) _CorrectionTask(ctx context.Context, sel ast.SelectionSet, obj *models.CorrectionTask) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, correctionTaskImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20949,26 +15896,23 @@ func (ec *executionContext) _CorrectionTask(ctx context.Context, sel ast.Selecti
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _CorrectionTask_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var correctionTaskConnectionImplementors = []string{"CorrectionTaskConnection"}
 
 func (ec *executionContext) _CorrectionTaskConnection(ctx context.Context, sel ast.SelectionSet, obj *models.CorrectionTaskConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, correctionTaskConnectionImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -20987,26 +15931,34 @@ func (ec *executionContext) _CorrectionTaskConnection(ctx context.Context, sel a
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _CorrectionTaskConnection_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, correctionTaskConnectionImplementors) {
+		switch field.Name {
+		case "edges":
+			if ec._CorrectionTaskEdge_concurrentIn(field.Selections) {
+				return true
+			}
+		case "pageInfo":
+			if ec._PageInfo_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var correctionTaskEdgeImplementors = []string{"CorrectionTaskEdge"}
 
 func (ec *executionContext) _CorrectionTaskEdge(ctx context.Context, sel ast.SelectionSet, obj *models.CorrectionTaskEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, correctionTaskEdgeImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21025,26 +15977,36 @@ func (ec *executionContext) _CorrectionTaskEdge(ctx context.Context, sel ast.Sel
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _CorrectionTaskEdge_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, correctionTaskEdgeImplementors) {
+		switch field.Name {
+		case "node":
+			if ec._CorrectionTask_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var erasedItemsImplementors = []string{"ErasedItems"}
 
 func (ec *executionContext) _ErasedItems(ctx context.Context, sel ast.SelectionSet, obj *models.ErasedNode) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, erasedItemsImplementors)
-
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21092,18 +16054,30 @@ func (ec *executionContext) _ErasedItems(ctx context.Context, sel ast.SelectionS
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _ErasedItems_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, erasedItemsImplementors) {
+		switch field.Name {
+		case "explanation":
+			return true
+		case "clause":
+			if ec._RetentionClause_concurrentIn(field.Selections) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var feedAckImplementors = []string{"FeedAck"}
 
 func (ec *executionContext) _FeedAck(ctx context.Context, sel ast.SelectionSet, obj *models.Subscriber) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, feedAckImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21142,26 +16116,29 @@ func (ec *executionContext) _FeedAck(ctx context.Context, sel ast.SelectionSet, 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _FeedAck_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var holdingImplementors = []string{"Holding"}
 
 func (ec *executionContext) _Holding(ctx context.Context, sel ast.SelectionSet, obj *models.HoldingNode) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, holdingImplementors)
-
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21224,18 +16201,44 @@ func (ec *executionContext) _Holding(ctx context.Context, sel ast.SelectionSet, 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _Holding_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, holdingImplementors) {
+		switch field.Name {
+		case "correctionRequested":
+			return true
+		case "category":
+			if ec._Category_concurrentIn(field.Selections) {
+				return true
+			}
+		case "purposes":
+			if ec._Purpose_concurrentIn(field.Selections) {
+				return true
+			}
+		case "retention":
+			if ec._Retention_concurrentIn(field.Selections) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var meImplementors = []string{"Me"}
 
 func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *views.MeNode) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, meImplementors)
-
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21363,9 +16366,18 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _Me_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, meImplementors) {
+		switch field.Name {
+		case "holdings", "records", "consents", "requiredProcessing", "consentHistory", "consentReceipt", "erased", "requests", "suspensions", "transmissionRequests", "lastUsageNotice":
+			return true
+		}
+	}
+	return false
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -21377,7 +16389,6 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -21545,14 +16556,8 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
-	}
-
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
 	}
 
 	return out
@@ -21562,9 +16567,8 @@ var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *models.PageInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21593,26 +16597,23 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _PageInfo_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var policyImplementors = []string{"Policy"}
 
 func (ec *executionContext) _Policy(ctx context.Context, sel ast.SelectionSet, obj *models.PolicyView) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, policyImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21681,26 +16682,46 @@ func (ec *executionContext) _Policy(ctx context.Context, sel ast.SelectionSet, o
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _Policy_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, policyImplementors) {
+		switch field.Name {
+		case "purposes":
+			if ec._Purpose_concurrentIn(field.Selections) {
+				return true
+			}
+		case "categories":
+			if ec._Category_concurrentIn(field.Selections) {
+				return true
+			}
+		case "recordKinds":
+			if ec._RecordKind_concurrentIn(field.Selections) {
+				return true
+			}
+		case "clauses":
+			if ec._RetentionClause_concurrentIn(field.Selections) {
+				return true
+			}
+		case "consentTopics":
+			if ec._ConsentTopic_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var purgeCountImplementors = []string{"PurgeCount"}
 
 func (ec *executionContext) _PurgeCount(ctx context.Context, sel ast.SelectionSet, obj *models.PurgeCount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, purgeCountImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21734,26 +16755,23 @@ func (ec *executionContext) _PurgeCount(ctx context.Context, sel ast.SelectionSe
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _PurgeCount_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var purgeReportImplementors = []string{"PurgeReport"}
 
 func (ec *executionContext) _PurgeReport(ctx context.Context, sel ast.SelectionSet, obj *models.PurgeReport) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, purgeReportImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21822,26 +16840,30 @@ func (ec *executionContext) _PurgeReport(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _PurgeReport_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, purgeReportImplementors) {
+		switch field.Name {
+		case "counts":
+			if ec._PurgeCount_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var purposeImplementors = []string{"Purpose"}
 
 func (ec *executionContext) _Purpose(ctx context.Context, sel ast.SelectionSet, obj *models.PurposeView) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, purposeImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21885,17 +16907,15 @@ func (ec *executionContext) _Purpose(ctx context.Context, sel ast.SelectionSet, 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _Purpose_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var queryImplementors = []string{"Query"}
@@ -21907,7 +16927,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -22042,11 +17061,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
 	return out
 }
 
@@ -22054,9 +17068,8 @@ var reconfirmationDueImplementors = []string{"ReconfirmationDue"}
 
 func (ec *executionContext) _ReconfirmationDue(ctx context.Context, sel ast.SelectionSet, obj *models.ReconfirmationDue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, reconfirmationDueImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22085,26 +17098,30 @@ func (ec *executionContext) _ReconfirmationDue(ctx context.Context, sel ast.Sele
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _ReconfirmationDue_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, reconfirmationDueImplementors) {
+		switch field.Name {
+		case "topic":
+			if ec._ConsentTopic_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var reconfirmationDueConnectionImplementors = []string{"ReconfirmationDueConnection"}
 
 func (ec *executionContext) _ReconfirmationDueConnection(ctx context.Context, sel ast.SelectionSet, obj *models.ReconfirmationDueConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, reconfirmationDueConnectionImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22123,26 +17140,34 @@ func (ec *executionContext) _ReconfirmationDueConnection(ctx context.Context, se
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _ReconfirmationDueConnection_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, reconfirmationDueConnectionImplementors) {
+		switch field.Name {
+		case "edges":
+			if ec._ReconfirmationDueEdge_concurrentIn(field.Selections) {
+				return true
+			}
+		case "pageInfo":
+			if ec._PageInfo_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var reconfirmationDueEdgeImplementors = []string{"ReconfirmationDueEdge"}
 
 func (ec *executionContext) _ReconfirmationDueEdge(ctx context.Context, sel ast.SelectionSet, obj *models.ReconfirmationDueEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, reconfirmationDueEdgeImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22161,26 +17186,30 @@ func (ec *executionContext) _ReconfirmationDueEdge(ctx context.Context, sel ast.
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _ReconfirmationDueEdge_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, reconfirmationDueEdgeImplementors) {
+		switch field.Name {
+		case "node":
+			if ec._ReconfirmationDue_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var recordImplementors = []string{"Record"}
 
 func (ec *executionContext) _Record(ctx context.Context, sel ast.SelectionSet, obj *models.RecordNode) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22214,26 +17243,34 @@ func (ec *executionContext) _Record(ctx context.Context, sel ast.SelectionSet, o
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _Record_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, recordImplementors) {
+		switch field.Name {
+		case "kind":
+			if ec._RecordKind_concurrentIn(field.Selections) {
+				return true
+			}
+		case "retention":
+			if ec._Retention_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var recordConnectionImplementors = []string{"RecordConnection"}
 
 func (ec *executionContext) _RecordConnection(ctx context.Context, sel ast.SelectionSet, obj *models.RecordConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordConnectionImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22252,26 +17289,34 @@ func (ec *executionContext) _RecordConnection(ctx context.Context, sel ast.Selec
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _RecordConnection_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, recordConnectionImplementors) {
+		switch field.Name {
+		case "edges":
+			if ec._RecordEdge_concurrentIn(field.Selections) {
+				return true
+			}
+		case "pageInfo":
+			if ec._PageInfo_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var recordEdgeImplementors = []string{"RecordEdge"}
 
 func (ec *executionContext) _RecordEdge(ctx context.Context, sel ast.SelectionSet, obj *models.RecordEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordEdgeImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22290,26 +17335,30 @@ func (ec *executionContext) _RecordEdge(ctx context.Context, sel ast.SelectionSe
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _RecordEdge_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, recordEdgeImplementors) {
+		switch field.Name {
+		case "node":
+			if ec._Record_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var recordKindImplementors = []string{"RecordKind"}
 
 func (ec *executionContext) _RecordKind(ctx context.Context, sel ast.SelectionSet, obj *models.RecordKindView) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordKindImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22353,26 +17402,40 @@ func (ec *executionContext) _RecordKind(ctx context.Context, sel ast.SelectionSe
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _RecordKind_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, recordKindImplementors) {
+		switch field.Name {
+		case "purposes":
+			if ec._Purpose_concurrentIn(field.Selections) {
+				return true
+			}
+		case "clauses":
+			if ec._RetentionClause_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var requestImplementors = []string{"Request", "Node"}
 
 func (ec *executionContext) _Request(ctx context.Context, sel ast.SelectionSet, obj *models.Request) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestImplementors)
-
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22564,18 +17627,26 @@ func (ec *executionContext) _Request(ctx context.Context, sel ast.SelectionSet, 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _Request_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, requestImplementors) {
+		switch field.Name {
+		case "overdue", "late", "scope", "assigneeId", "verification", "approvalRequired", "approved", "decision", "legalGround", "correction", "suspendedPurposes", "suspensionActive", "events", "outcomes", "export":
+			return true
+		}
+	}
+	return false
 }
 
 var requestConnectionImplementors = []string{"RequestConnection"}
 
 func (ec *executionContext) _RequestConnection(ctx context.Context, sel ast.SelectionSet, obj *models.RequestConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestConnectionImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22594,26 +17665,34 @@ func (ec *executionContext) _RequestConnection(ctx context.Context, sel ast.Sele
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _RequestConnection_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, requestConnectionImplementors) {
+		switch field.Name {
+		case "edges":
+			if ec._RequestEdge_concurrentIn(field.Selections) {
+				return true
+			}
+		case "pageInfo":
+			if ec._PageInfo_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var requestEdgeImplementors = []string{"RequestEdge"}
 
 func (ec *executionContext) _RequestEdge(ctx context.Context, sel ast.SelectionSet, obj *models.RequestEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestEdgeImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22632,26 +17711,36 @@ func (ec *executionContext) _RequestEdge(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _RequestEdge_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, requestEdgeImplementors) {
+		switch field.Name {
+		case "node":
+			if ec._Request_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var requestEventImplementors = []string{"RequestEvent"}
 
 func (ec *executionContext) _RequestEvent(ctx context.Context, sel ast.SelectionSet, obj *models.RequestEvent) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestEventImplementors)
-
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22706,18 +17795,32 @@ func (ec *executionContext) _RequestEvent(ctx context.Context, sel ast.Selection
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _RequestEvent_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, requestEventImplementors) {
+		switch field.Name {
+		case "at", "actor", "internal":
+			return true
+		}
+	}
+	return false
 }
 
 var requestExportImplementors = []string{"RequestExport"}
 
 func (ec *executionContext) _RequestExport(ctx context.Context, sel ast.SelectionSet, obj *models.RequestExport) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestExportImplementors)
-
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22763,18 +17866,32 @@ func (ec *executionContext) _RequestExport(ctx context.Context, sel ast.Selectio
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _RequestExport_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, requestExportImplementors) {
+		switch field.Name {
+		case "digest", "format", "document", "rendering":
+			return true
+		}
+	}
+	return false
 }
 
 var requestOutcomeImplementors = []string{"RequestOutcome"}
 
 func (ec *executionContext) _RequestOutcome(ctx context.Context, sel ast.SelectionSet, obj *models.RequestOutcome) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestOutcomeImplementors)
-
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22835,18 +17952,26 @@ func (ec *executionContext) _RequestOutcome(ctx context.Context, sel ast.Selecti
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _RequestOutcome_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, requestOutcomeImplementors) {
+		switch field.Name {
+		case "code", "clause", "until", "explanation":
+			return true
+		}
+	}
+	return false
 }
 
 var requestScopeImplementors = []string{"RequestScope"}
 
 func (ec *executionContext) _RequestScope(ctx context.Context, sel ast.SelectionSet, obj *models.RequestScope) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestScopeImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22875,26 +18000,23 @@ func (ec *executionContext) _RequestScope(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _RequestScope_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var requestVerificationImplementors = []string{"RequestVerification"}
 
 func (ec *executionContext) _RequestVerification(ctx context.Context, sel ast.SelectionSet, obj *models.RequestVerification) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, requestVerificationImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22913,26 +18035,23 @@ func (ec *executionContext) _RequestVerification(ctx context.Context, sel ast.Se
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _RequestVerification_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var retentionImplementors = []string{"Retention"}
 
 func (ec *executionContext) _Retention(ctx context.Context, sel ast.SelectionSet, obj *models.Retention) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, retentionImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22971,26 +18090,34 @@ func (ec *executionContext) _Retention(ctx context.Context, sel ast.SelectionSet
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _Retention_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, retentionImplementors) {
+		switch field.Name {
+		case "clauses":
+			if ec._AppliedClause_concurrentIn(field.Selections) {
+				return true
+			}
+		case "governingClause":
+			if ec._RetentionClause_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var retentionClauseImplementors = []string{"RetentionClause"}
 
 func (ec *executionContext) _RetentionClause(ctx context.Context, sel ast.SelectionSet, obj *models.ClauseView) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, retentionClauseImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23064,17 +18191,15 @@ func (ec *executionContext) _RetentionClause(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _RetentionClause_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var subscriptionImplementors = []string{"Subscription"}
@@ -23101,9 +18226,8 @@ var suspensionImplementors = []string{"Suspension"}
 
 func (ec *executionContext) _Suspension(ctx context.Context, sel ast.SelectionSet, obj *models.Suspension) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, suspensionImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23137,26 +18261,23 @@ func (ec *executionContext) _Suspension(ctx context.Context, sel ast.SelectionSe
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _Suspension_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var suspensionConnectionImplementors = []string{"SuspensionConnection"}
 
 func (ec *executionContext) _SuspensionConnection(ctx context.Context, sel ast.SelectionSet, obj *models.SuspensionConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, suspensionConnectionImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23175,26 +18296,34 @@ func (ec *executionContext) _SuspensionConnection(ctx context.Context, sel ast.S
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _SuspensionConnection_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, suspensionConnectionImplementors) {
+		switch field.Name {
+		case "edges":
+			if ec._SuspensionEdge_concurrentIn(field.Selections) {
+				return true
+			}
+		case "pageInfo":
+			if ec._PageInfo_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var suspensionEdgeImplementors = []string{"SuspensionEdge"}
 
 func (ec *executionContext) _SuspensionEdge(ctx context.Context, sel ast.SelectionSet, obj *models.SuspensionEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, suspensionEdgeImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23213,26 +18342,30 @@ func (ec *executionContext) _SuspensionEdge(ctx context.Context, sel ast.Selecti
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _SuspensionEdge_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, suspensionEdgeImplementors) {
+		switch field.Name {
+		case "node":
+			if ec._Suspension_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var transmissionDeliveryImplementors = []string{"TransmissionDelivery"}
 
 func (ec *executionContext) _TransmissionDelivery(ctx context.Context, sel ast.SelectionSet, obj *models.TransmissionDelivery) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, transmissionDeliveryImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23301,26 +18434,23 @@ func (ec *executionContext) _TransmissionDelivery(ctx context.Context, sel ast.S
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _TransmissionDelivery_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var transmissionDownloadImplementors = []string{"TransmissionDownload"}
 
 func (ec *executionContext) _TransmissionDownload(ctx context.Context, sel ast.SelectionSet, obj *models.TransmissionDownload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, transmissionDownloadImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23349,26 +18479,23 @@ func (ec *executionContext) _TransmissionDownload(ctx context.Context, sel ast.S
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _TransmissionDownload_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var transmissionRecipientImplementors = []string{"TransmissionRecipient"}
 
 func (ec *executionContext) _TransmissionRecipient(ctx context.Context, sel ast.SelectionSet, obj *models.TransmissionRecipient) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, transmissionRecipientImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23402,26 +18529,23 @@ func (ec *executionContext) _TransmissionRecipient(ctx context.Context, sel ast.
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _TransmissionRecipient_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var transmissionRefusalReasonImplementors = []string{"TransmissionRefusalReason"}
 
 func (ec *executionContext) _TransmissionRefusalReason(ctx context.Context, sel ast.SelectionSet, obj *models.TransmissionRefusalView) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, transmissionRefusalReasonImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23445,26 +18569,29 @@ func (ec *executionContext) _TransmissionRefusalReason(ctx context.Context, sel 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _TransmissionRefusalReason_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var transmissionRequestImplementors = []string{"TransmissionRequest"}
 
 func (ec *executionContext) _TransmissionRequest(ctx context.Context, sel ast.SelectionSet, obj *models.TransmissionRequest) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, transmissionRequestImplementors)
-
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var deferred graphql.DeferredGroup
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			deferred = graphql.NewDeferredGroup(ctx)
+			break
+		}
+	}
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23578,18 +18705,26 @@ func (ec *executionContext) _TransmissionRequest(ctx context.Context, sel ast.Se
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _TransmissionRequest_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, transmissionRequestImplementors) {
+		switch field.Name {
+		case "recipient", "deliveries":
+			return true
+		}
+	}
+	return false
 }
 
 var usageNoticeImplementors = []string{"UsageNotice"}
 
 func (ec *executionContext) _UsageNotice(ctx context.Context, sel ast.SelectionSet, obj *models.UsageNotice) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageNoticeImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23628,26 +18763,34 @@ func (ec *executionContext) _UsageNotice(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _UsageNotice_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, usageNoticeImplementors) {
+		switch field.Name {
+		case "purposes":
+			if ec._UsageNoticePurpose_concurrentIn(field.Selections) {
+				return true
+			}
+		case "recipients":
+			if ec._UsageNoticeRecipient_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var usageNoticeCoverageImplementors = []string{"UsageNoticeCoverage"}
 
 func (ec *executionContext) _UsageNoticeCoverage(ctx context.Context, sel ast.SelectionSet, obj *models.UsageNoticeCoverage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageNoticeCoverageImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23691,26 +18834,23 @@ func (ec *executionContext) _UsageNoticeCoverage(ctx context.Context, sel ast.Se
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _UsageNoticeCoverage_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var usageNoticePurposeImplementors = []string{"UsageNoticePurpose"}
 
 func (ec *executionContext) _UsageNoticePurpose(ctx context.Context, sel ast.SelectionSet, obj *models.UsageNoticePurpose) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageNoticePurposeImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23749,26 +18889,23 @@ func (ec *executionContext) _UsageNoticePurpose(ctx context.Context, sel ast.Sel
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _UsageNoticePurpose_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var usageNoticeRecipientImplementors = []string{"UsageNoticeRecipient"}
 
 func (ec *executionContext) _UsageNoticeRecipient(ctx context.Context, sel ast.SelectionSet, obj *models.UsageNoticeRecipient) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageNoticeRecipientImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23797,26 +18934,23 @@ func (ec *executionContext) _UsageNoticeRecipient(ctx context.Context, sel ast.S
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) _UsageNoticeRecipient_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23850,26 +18984,30 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) ___Directive_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors) {
+		switch field.Name {
+		case "args":
+			if ec.___InputValue_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var __EnumValueImplementors = []string{"__EnumValue"}
 
 func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.EnumValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23898,26 +19036,23 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
-	}
-
-	return out
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) ___EnumValue_concurrentIn(sel ast.SelectionSet) bool {
+	_ = sel
+	return false
 }
 
 var __FieldImplementors = []string{"__Field"}
 
 func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, obj *introspection.Field) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23956,26 +19091,34 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) ___Field_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors) {
+		switch field.Name {
+		case "args":
+			if ec.___InputValue_concurrentIn(field.Selections) {
+				return true
+			}
+		case "type":
+			if ec.___Type_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var __InputValueImplementors = []string{"__InputValue"}
 
 func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.SelectionSet, obj *introspection.InputValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24014,26 +19157,30 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) ___InputValue_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors) {
+		switch field.Name {
+		case "type":
+			if ec.___Type_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var __SchemaImplementors = []string{"__Schema"}
 
 func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet, obj *introspection.Schema) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24072,26 +19219,46 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) ___Schema_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors) {
+		switch field.Name {
+		case "types":
+			if ec.___Type_concurrentIn(field.Selections) {
+				return true
+			}
+		case "queryType":
+			if ec.___Type_concurrentIn(field.Selections) {
+				return true
+			}
+		case "mutationType":
+			if ec.___Type_concurrentIn(field.Selections) {
+				return true
+			}
+		case "subscriptionType":
+			if ec.___Type_concurrentIn(field.Selections) {
+				return true
+			}
+		case "directives":
+			if ec.___Directive_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
-
-	return out
+	return false
 }
 
 var __TypeImplementors = []string{"__Type"}
 
 func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, obj *introspection.Type) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
-
-	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	var out graphql.FieldSet
+	out.Values = make([]graphql.Marshaler, len(fields))
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24155,17 +19322,61 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
 
-	if n := len(deferred.Defers); n > 0 {
-		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
-		ec.ProcessDeferredGroup(deferred)
+	return fieldValues{fields: fields, values: out.Values}
+}
+func (ec *executionContext) ___Type_concurrentIn(sel ast.SelectionSet) bool {
+	for _, field := range graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors) {
+		switch field.Name {
+		case "fields":
+			if ec.___Field_concurrentIn(field.Selections) {
+				return true
+			}
+		case "interfaces":
+			if ec.___Type_concurrentIn(field.Selections) {
+				return true
+			}
+		case "possibleTypes":
+			if ec.___Type_concurrentIn(field.Selections) {
+				return true
+			}
+		case "enumValues":
+			if ec.___EnumValue_concurrentIn(field.Selections) {
+				return true
+			}
+		case "inputFields":
+			if ec.___InputValue_concurrentIn(field.Selections) {
+				return true
+			}
+		case "ofType":
+			if ec.___Type_concurrentIn(field.Selections) {
+				return true
+			}
+		}
 	}
+	return false
+}
 
-	return out
+type fieldValues struct {
+	fields []graphql.CollectedField
+	values []graphql.Marshaler
+}
+
+func (o fieldValues) MarshalGQL(w io.Writer) {
+	io.WriteString(w, "{")
+	for i := range o.fields {
+		if i > 0 {
+			io.WriteString(w, ",")
+		}
+		io.WriteString(w, `"`)
+		io.WriteString(w, o.fields[i].Alias)
+		io.WriteString(w, `":`)
+		o.values[i].MarshalGQL(w)
+	}
+	io.WriteString(w, "}")
 }
 
 // endregion **************************** object.gotpl ****************************
@@ -24181,11 +19392,17 @@ func (ec *executionContext) marshalNAppendRecordsResult2ᚖgithubᚗcomᚋxrosho
 }
 
 func (ec *executionContext) marshalNAppliedClause2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAppliedClauseᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AppliedClause) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAppliedClause2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAppliedClause(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._AppliedClause_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24213,11 +19430,17 @@ func (ec *executionContext) marshalNAuditEvent2ᚖgithubᚗcomᚋxroshotᚋporta
 }
 
 func (ec *executionContext) marshalNAuditEventEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAuditEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AuditEventEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEventEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐAuditEventEdge(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._AuditEventEdge_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24266,11 +19489,17 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) marshalNCategory2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCategoryViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.CategoryView) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCategory2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCategoryView(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._Category_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24324,11 +19553,17 @@ func (ec *executionContext) marshalNCollectionSource2string(ctx context.Context,
 }
 
 func (ec *executionContext) marshalNConsent2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Consent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConsent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsent(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._Consent_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24368,11 +19603,17 @@ func (ec *executionContext) marshalNConsentActor2githubᚗcomᚋxroshotᚋportal
 }
 
 func (ec *executionContext) marshalNConsentChange2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ConsentChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConsentChange2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentChange(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._ConsentChange_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24435,11 +19676,17 @@ func (ec *executionContext) marshalNConsentEventConnection2ᚖgithubᚗcomᚋxro
 }
 
 func (ec *executionContext) marshalNConsentEventEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ConsentEventEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConsentEventEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentEventEdge(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._ConsentEventEdge_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24477,11 +19724,17 @@ func (ec *executionContext) marshalNConsentState2githubᚗcomᚋxroshotᚋportal
 }
 
 func (ec *executionContext) marshalNConsentTopic2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ConsentTopicView) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConsentTopic2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐConsentTopicView(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._ConsentTopic_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24523,11 +19776,17 @@ func (ec *executionContext) marshalNCorrectionTask2ᚖgithubᚗcomᚋxroshotᚋp
 }
 
 func (ec *executionContext) marshalNCorrectionTaskEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.CorrectionTaskEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCorrectionTaskEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐCorrectionTaskEdge(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._CorrectionTaskEdge_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24572,11 +19831,17 @@ func (ec *executionContext) marshalNDeliveryStatus2githubᚗcomᚋxroshotᚋport
 }
 
 func (ec *executionContext) marshalNErasedItems2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐErasedNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ErasedNode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNErasedItems2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐErasedNode(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._ErasedItems_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24629,11 +19894,17 @@ func (ec *executionContext) marshalNFiledBy2githubᚗcomᚋxroshotᚋportalᚋmo
 }
 
 func (ec *executionContext) marshalNHolding2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐHoldingNodeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.HoldingNode) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNHolding2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐHoldingNode(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._Holding_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24783,11 +20054,17 @@ func (ec *executionContext) marshalNPolicy2ᚖgithubᚗcomᚋxroshotᚋportalᚋ
 }
 
 func (ec *executionContext) marshalNPurgeCount2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurgeCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.PurgeCount) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPurgeCount2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurgeCount(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._PurgeCount_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24815,11 +20092,17 @@ func (ec *executionContext) marshalNPurgeReport2ᚖgithubᚗcomᚋxroshotᚋport
 }
 
 func (ec *executionContext) marshalNPurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurposeViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.PurposeView) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPurpose2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐPurposeView(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._Purpose_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24862,11 +20145,17 @@ func (ec *executionContext) marshalNReconfirmationDue2ᚖgithubᚗcomᚋxroshot�
 }
 
 func (ec *executionContext) marshalNReconfirmationDueEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ReconfirmationDueEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReconfirmationDueEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐReconfirmationDueEdge(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._ReconfirmationDueEdge_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24902,11 +20191,17 @@ func (ec *executionContext) marshalNRecordConnection2ᚖgithubᚗcomᚋxroshot�
 }
 
 func (ec *executionContext) marshalNRecordEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecordEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.RecordEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRecordEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecordEdge(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._RecordEdge_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24945,11 +20240,17 @@ func (ec *executionContext) unmarshalNRecordInput2ᚖgithubᚗcomᚋxroshotᚋpo
 }
 
 func (ec *executionContext) marshalNRecordKind2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecordKindViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.RecordKindView) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRecordKind2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRecordKindView(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._RecordKind_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -24999,11 +20300,17 @@ func (ec *executionContext) marshalNRequestConnection2ᚖgithubᚗcomᚋxroshot�
 }
 
 func (ec *executionContext) marshalNRequestEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.RequestEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRequestEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestEdge(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._RequestEdge_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25023,11 +20330,17 @@ func (ec *executionContext) marshalNRequestEdge2ᚖgithubᚗcomᚋxroshotᚋport
 }
 
 func (ec *executionContext) marshalNRequestEvent2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.RequestEvent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRequestEvent2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestEvent(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._RequestEvent_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25061,11 +20374,17 @@ func (ec *executionContext) marshalNRequestEventKind2string(ctx context.Context,
 }
 
 func (ec *executionContext) marshalNRequestOutcome2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestOutcomeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.RequestOutcome) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRequestOutcome2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐRequestOutcome(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._RequestOutcome_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25151,11 +20470,17 @@ func (ec *executionContext) marshalNRetention2ᚖgithubᚗcomᚋxroshotᚋportal
 }
 
 func (ec *executionContext) marshalNRetentionClause2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.ClauseView) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRetentionClause2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐClauseView(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._RetentionClause_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25229,11 +20554,12 @@ func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋ
 }
 
 func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋxroshotᚋportalᚋauthᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []auth.Role) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2githubᚗcomᚋxroshotᚋportalᚋauthᚐRole(ctx, sel, v[i])
-	})
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25318,11 +20644,17 @@ func (ec *executionContext) marshalNSubscriberStatus2githubᚗcomᚋxroshotᚋpo
 }
 
 func (ec *executionContext) marshalNSuspension2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Suspension) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSuspension2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspension(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._Suspension_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25342,11 +20674,17 @@ func (ec *executionContext) marshalNSuspension2ᚖgithubᚗcomᚋxroshotᚋporta
 }
 
 func (ec *executionContext) marshalNSuspensionEdge2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.SuspensionEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSuspensionEdge2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐSuspensionEdge(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._SuspensionEdge_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25398,11 +20736,17 @@ func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel
 }
 
 func (ec *executionContext) marshalNTransmissionDelivery2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TransmissionDelivery) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTransmissionDelivery2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionDelivery(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._TransmissionDelivery_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25450,11 +20794,17 @@ func (ec *executionContext) unmarshalNTransmissionRecipientInput2githubᚗcomᚋ
 }
 
 func (ec *executionContext) marshalNTransmissionRefusalReason2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRefusalViewᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TransmissionRefusalView) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTransmissionRefusalReason2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRefusalView(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._TransmissionRefusalReason_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25474,11 +20824,17 @@ func (ec *executionContext) marshalNTransmissionRefusalReason2ᚖgithubᚗcomᚋ
 }
 
 func (ec *executionContext) marshalNTransmissionRequest2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.TransmissionRequest) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTransmissionRequest2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRequest(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._TransmissionRequest_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25533,11 +20889,17 @@ func (ec *executionContext) marshalNTransmissionStatus2githubᚗcomᚋxroshotᚋ
 }
 
 func (ec *executionContext) marshalNUsageNoticePurpose2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticePurposeᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.UsageNoticePurpose) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUsageNoticePurpose2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticePurpose(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._UsageNoticePurpose_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25557,11 +20919,17 @@ func (ec *executionContext) marshalNUsageNoticePurpose2ᚖgithubᚗcomᚋxroshot
 }
 
 func (ec *executionContext) marshalNUsageNoticeRecipient2ᚕᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeRecipientᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.UsageNoticeRecipient) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUsageNoticeRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐUsageNoticeRecipient(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._UsageNoticeRecipient_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25615,11 +20983,17 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec.___Directive_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25659,11 +21033,12 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
-	})
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25687,11 +21062,17 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec.___InputValue_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -25715,11 +21096,17 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec.___Type_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -26323,11 +21710,17 @@ func (ec *executionContext) marshalOTransmissionRecipient2ᚕᚖgithubᚗcomᚋx
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTransmissionRecipient2ᚖgithubᚗcomᚋxroshotᚋportalᚋmodelsᚐTransmissionRecipient(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec._TransmissionRecipient_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -26371,11 +21764,17 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec.___EnumValue_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -26390,11 +21789,17 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec.___Field_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -26409,11 +21814,17 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec.___InputValue_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -26428,11 +21839,17 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	element := func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
-	})
+	}
+	var ret graphql.Array
+	if ec.___Type_concurrentIn(sel) {
+		ret = graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, element)
+	} else {
+		ret = ec.marshalSliceInOrder(ctx, len(v), element)
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -26448,6 +21865,25 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 		return graphql.Null
 	}
 	return ec.___Type(ctx, sel, v)
+}
+func (ec *executionContext) marshalSliceInOrder(ctx context.Context, length int, marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
+	ret := make(graphql.Array, length)
+	var index int
+	fc := &graphql.FieldContext{Index: &index}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	for i := range length {
+		index, fc.Result = i, nil
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					graphql.AddError(ctx, graphql.Recover(ctx, r))
+					ret[i] = graphql.Null
+				}
+			}()
+			ret[i] = marshalElement(ctx, i)
+		}()
+	}
+	return ret
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -193,6 +193,21 @@ func init() {
 	errcode.RegisterErrorType("COMPLEXITY_LIMIT_EXCEEDED", errcode.KindProtocol)
 }
 
+// useExtensions installs the server's handler extensions, in order,
+// refusing a field interceptor: the executor (tools/gqlgen) marshals the
+// plain fields of the models without gqlgen's field middleware, so an
+// interceptor would not see them. Nothing here calls srv.AroundFields for
+// the same reason (TestNoFieldInterceptor).
+func useExtensions(srv *handler.Server, exts ...graphql.HandlerExtension) error {
+	for _, ext := range exts {
+		if _, ok := ext.(graphql.FieldInterceptor); ok {
+			return fmt.Errorf("httpapi: %s is a field interceptor, which the generated executor bypasses for plain fields (tools/gqlgen)", ext.ExtensionName())
+		}
+		srv.Use(ext)
+	}
+	return nil
+}
+
 func newGraphQL(cfg Config, log *slog.Logger, m *metrics, ws *wsEdge) *handler.Server {
 	srv := handler.New(cfg.Schema)
 	srv.AddTransport(ws.transport())
@@ -213,13 +228,17 @@ func newGraphQL(cfg Config, log *slog.Logger, m *metrics, ws *wsEdge) *handler.S
 	// measures the text before gqlgen parses and validates it; the limits
 	// run on the validated operation, and only then is a new persisted
 	// query registered.
-	srv.Use(operationGate{ws: ws})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
-	srv.Use(costGate{limits: cfg.Limits, introspection: cfg.Development, docs: docs})
-	srv.Use(&complexityLimit{limit: cfg.Limits.ComplexityLimit})
-	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
-	srv.Use(textGate{})
-	srv.Use(apqCommit{cache: apq})
+	if err := useExtensions(srv,
+		operationGate{ws: ws},
+		extension.AutomaticPersistedQuery{Cache: apq},
+		costGate{limits: cfg.Limits, introspection: cfg.Development, docs: docs},
+		&complexityLimit{limit: cfg.Limits.ComplexityLimit},
+		depthLimit{max: cfg.Limits.MaxDepth},
+		textGate{},
+		apqCommit{cache: apq},
+	); err != nil {
+		panic(err)
+	}
 	srv.AroundResponses(capErrors(cfg.Limits.MaxErrors))
 	srv.AroundOperations(ws.capSubscriptions)
 	srv.AroundOperations(m.aroundOperations)

@@ -38,6 +38,7 @@ say "generated code and go.mod are current"
 if git rev-parse --git-dir >/dev/null 2>&1; then
   go generate ./...
   go mod tidy
+  tools/gqlgen/upstream-patch.sh --check
   if ! git diff --quiet -- . ; then
     echo "go generate ./... or go mod tidy changed tracked files; run them and commit:" >&2
     git --no-pager diff --stat >&2

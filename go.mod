@@ -91,5 +91,3 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 	modernc.org/sqlite v1.62.0 // indirect
 )
-
-tool github.com/99designs/gqlgen

@@ -232,7 +232,7 @@ func newGraphQL(cfg Config, log *slog.Logger, m *metrics, ws *wsEdge) *handler.S
 		operationGate{ws: ws},
 		extension.AutomaticPersistedQuery{Cache: apq},
 		costGate{limits: cfg.Limits, introspection: cfg.Development, docs: docs},
-		&complexityLimit{limit: cfg.Limits.ComplexityLimit},
+		newComplexityLimit(cfg.Limits.ComplexityLimit),
 		depthLimit{max: cfg.Limits.MaxDepth},
 		textGate{},
 		apqCommit{cache: apq},

@@ -2,13 +2,15 @@
 // and the address it came from — through the context. It sits below both the
 // HTTP edge, which sets them, and the audit trail, which records them, so
 // neither has to import the other. It also carries the memo of the reads
-// one response shares (Memo), below both the resolvers that give a response
-// its memo and the store whose reads use it.
+// one response shares (Memo) or makes ahead of their callers (Ahead, Once),
+// below both the resolvers that give a response its memo and the store
+// whose reads use it.
 package reqctx
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 )
 
@@ -60,6 +62,8 @@ type memoEntry struct {
 	done chan struct{}
 	val  any
 	err  error
+	// ahead marks a value read by Ahead: Once hands it to one caller.
+	ahead bool
 }
 
 // WithMemo returns ctx carrying an empty memo for the reads of one
@@ -100,4 +104,77 @@ func Memo[T any](ctx context.Context, key any, read func() (T, error)) (T, error
 	v, err := read()
 	e.val, e.err = v, err
 	return v, err
+}
+
+// Once is Memo for a value its caller owns and may change (decrypt into,
+// trim): a value read ahead for key (Ahead) goes to the first caller, who
+// waits for it if the read is still under way; every other caller, and
+// every caller when nothing was read ahead, reads for itself. A caller
+// thus gets what it would have read, only earlier.
+func Once[T any](ctx context.Context, key any, read func() (T, error)) (T, error) {
+	m, _ := ctx.Value(memoKey{}).(*memo)
+	if m == nil {
+		return read()
+	}
+	m.mu.Lock()
+	e, ok := m.entries[key]
+	if ok && e.ahead {
+		delete(m.entries, key)
+	}
+	m.mu.Unlock()
+	if !ok || !e.ahead {
+		return read()
+	}
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+	v, _ := e.val.(T)
+	return v, e.err
+}
+
+// Ahead reads the values of keys before their callers ask for them, in one
+// call of read: several reads the store can make in one round trip. read
+// gets the keys no caller has read or is reading yet and returns each one's
+// value and error, in that order; Memo shares them under the key and Once
+// hands them to its first caller, both waiting for read if they come
+// first. Without a memo in ctx (a response that writes) it reads nothing.
+func Ahead(ctx context.Context, keys []any, read func(keys []any) ([]any, []error)) {
+	m, _ := ctx.Value(memoKey{}).(*memo)
+	if m == nil {
+		return
+	}
+	todo := make([]any, 0, len(keys))
+	entries := make([]*memoEntry, 0, len(keys))
+	m.mu.Lock()
+	for _, k := range keys {
+		if _, ok := m.entries[k]; ok {
+			continue
+		}
+		e := &memoEntry{done: make(chan struct{}), err: errUnfinished, ahead: true}
+		m.entries[k] = e
+		todo, entries = append(todo, k), append(entries, e)
+	}
+	m.mu.Unlock()
+	if len(todo) == 0 {
+		return
+	}
+	defer func() {
+		for _, e := range entries {
+			close(e.done)
+		}
+	}()
+	vals, errs := read(todo)
+	if len(vals) != len(todo) || len(errs) != len(todo) {
+		err := fmt.Errorf("reqctx: %d values and %d errors read ahead for %d keys", len(vals), len(errs), len(todo))
+		for _, e := range entries {
+			e.err = err
+		}
+		return
+	}
+	for i, e := range entries {
+		e.val, e.err = vals[i], errs[i]
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/xroshot/portal/reqctx"
 )
 
@@ -86,4 +88,96 @@ func TestMemoWaitersOfAPanickedReadGetAnError(t *testing.T) {
 	if err == nil || v != nil {
 		t.Errorf("after a panicked read: %v, %v; want an error, not an empty value", v, err)
 	}
+}
+
+func TestAheadHandsEachValueToWhoWouldHaveReadIt(t *testing.T) {
+	t.Parallel()
+	ctx := reqctx.WithMemo(context.Background())
+	var reads atomic.Int64
+	readSelf := func(v string) func() (string, error) {
+		return func() (string, error) { reads.Add(1); return v + " read by the caller", nil }
+	}
+	// A value a caller shares already is not read ahead again.
+	if _, err := reqctx.Memo(ctx, readKey{"shared-before"}, readSelf("shared-before")); err != nil {
+		t.Fatal(err)
+	}
+	var asked []any
+	reqctx.Ahead(ctx, []any{readKey{"owned"}, readKey{"shared"}, readKey{"shared-before"}}, func(keys []any) ([]any, []error) {
+		asked = keys
+		vals := make([]any, len(keys))
+		for i, k := range keys {
+			vals[i] = k.(readKey).id + " read ahead"
+		}
+		return vals, make([]error, len(keys))
+	})
+	if diff := cmp.Diff([]any{readKey{"owned"}, readKey{"shared"}}, asked, cmp.AllowUnexported(readKey{})); diff != "" {
+		t.Errorf("keys read ahead (-want +got):\n%s", diff)
+	}
+	reads.Store(0)
+	tests := []struct {
+		name string
+		get  func() (string, error)
+		want string
+	}{
+		{name: "the first owner gets the value read ahead", get: func() (string, error) { return reqctx.Once(ctx, readKey{"owned"}, readSelf("owned")) }, want: "owned read ahead"},
+		{name: "a second owner reads for itself", get: func() (string, error) { return reqctx.Once(ctx, readKey{"owned"}, readSelf("owned")) }, want: "owned read by the caller"},
+		{name: "sharers share the value read ahead", get: func() (string, error) { return reqctx.Memo(ctx, readKey{"shared"}, readSelf("shared")) }, want: "shared read ahead"},
+		{name: "and so does the next sharer", get: func() (string, error) { return reqctx.Memo(ctx, readKey{"shared"}, readSelf("shared")) }, want: "shared read ahead"},
+		{name: "an owner never takes a shared value", get: func() (string, error) { return reqctx.Once(ctx, readKey{"shared-before"}, readSelf("shared-before")) }, want: "shared-before read by the caller"},
+		{name: "nothing read ahead: the owner reads", get: func() (string, error) { return reqctx.Once(ctx, readKey{"other"}, readSelf("other")) }, want: "other read by the caller"},
+	}
+	for _, tc := range tests { // in order: each case depends on the ones before
+		got, err := tc.get()
+		if err != nil || got != tc.want {
+			t.Errorf("%s: got %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+	}
+	if n := reads.Load(); n != 3 {
+		t.Errorf("callers read %d times, want 3", n)
+	}
+}
+
+func TestAheadCallersWaitForTheirReadAndGetItsError(t *testing.T) {
+	t.Parallel()
+	ctx := reqctx.WithMemo(context.Background())
+	boom := errors.New("boom")
+	started, release := make(chan struct{}), make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		reqctx.Ahead(ctx, []any{readKey{"a"}, readKey{"b"}}, func([]any) ([]any, []error) {
+			close(started)
+			<-release
+			return []any{0, 2}, []error{boom, nil}
+		})
+	}()
+	<-started
+	var (
+		wg     sync.WaitGroup
+		a, b   int
+		ea, eb error
+	)
+	wg.Go(func() {
+		a, ea = reqctx.Once(ctx, readKey{"a"}, func() (int, error) { return 1, nil })
+	})
+	wg.Go(func() {
+		b, eb = reqctx.Memo(ctx, readKey{"b"}, func() (int, error) { return 3, nil })
+	})
+	close(release)
+	wg.Wait()
+	<-done
+	if !errors.Is(ea, boom) {
+		t.Errorf("a: %d, %v; want its read's boom", a, ea)
+	}
+	if b != 2 || eb != nil {
+		t.Errorf("b: %d, %v; want 2 read ahead", b, eb)
+	}
+}
+
+func TestAheadWithoutAMemoReadsNothing(t *testing.T) {
+	t.Parallel()
+	reqctx.Ahead(context.Background(), []any{readKey{"a"}}, func([]any) ([]any, []error) {
+		t.Error("read ahead for a response without a memo")
+		return nil, nil
+	})
 }

@@ -109,7 +109,7 @@ func (db *DB) BulkInsert(ctx context.Context, rows *BulkRows, within func(tx *DB
 		if within == nil {
 			return nil
 		}
-		return within(&DB{gorm: gtx, sql: db.sql, dialect: db.dialect, log: db.log, counter: db.counter})
+		return within(&DB{gorm: gtx, sql: db.sql, dialect: db.dialect, log: db.log, counts: db.counts})
 	}))
 }
 

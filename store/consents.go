@@ -4,11 +4,11 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/xroshot/portal/clock"
 	"github.com/xroshot/portal/models"
-	"github.com/xroshot/portal/reqctx"
 )
 
 // maxConsentTopics bounds a subscriber's current consents: the notice has
@@ -26,17 +26,24 @@ const maxEventsPerRequest = 100
 // once: the inventory (for the optional items' clauses) and the consent
 // list of the same home screen share the rows.
 func (db *DB) ListConsents(ctx context.Context, subscriberID string) ([]*models.ConsentRow, error) {
-	return reqctx.Memo(ctx, consentsRead{db, subscriberID}, func() ([]*models.ConsentRow, error) {
-		var rows []*models.ConsentRow
-		err := db.q(ctx).Where("subscriber_id = ?", subscriberID).Order("topic").Limit(maxConsentTopics).Find(&rows).Error
-		return rows, translate(err)
-	})
+	return shared[[]*models.ConsentRow](ctx, db, db.consentsRead(subscriberID))
 }
 
-// consentsRead names a subscriber's consent rows in a response's memo.
-type consentsRead struct {
+// consentsKey names a subscriber's consent rows in a response's memo.
+type consentsKey struct {
 	db           *DB
 	subscriberID string
+}
+
+func (db *DB) consentsRead(subscriberID string) read {
+	var rows []*models.ConsentRow
+	return read{
+		key: consentsKey{db, subscriberID},
+		find: func(q *gorm.DB) *gorm.DB {
+			return q.Where("subscriber_id = ?", subscriberID).Order("topic").Limit(maxConsentTopics).Find(&rows)
+		},
+		value: func(res *gorm.DB) (any, error) { return rows, translate(res.Error) },
+	}
 }
 
 // LockSubscriberFacts locks the subscriber's row until the transaction ends,

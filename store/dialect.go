@@ -16,6 +16,9 @@ import (
 type dialect interface {
 	name() string
 	configurePool(db *sql.DB, opts Options)
+	// batches tells whether several reads sent together (a pgx batch)
+	// save round trips (ReadAhead); SQLite, in process, has none to save.
+	batches() bool
 	gooseDialect() goose.Dialect
 	migrationsDir() string
 	// locker serialises migrations across replicas starting at once; nil
@@ -89,7 +92,8 @@ type dialect interface {
 
 type postgresDialect struct{}
 
-func (postgresDialect) name() string { return "postgres" }
+func (postgresDialect) name() string  { return "postgres" }
+func (postgresDialect) batches() bool { return true }
 
 func (postgresDialect) configurePool(db *sql.DB, opts Options) {
 	n := opts.MaxOpenConns
@@ -111,7 +115,8 @@ func (postgresDialect) locker() (lock.SessionLocker, error) {
 
 type sqliteDialect struct{}
 
-func (sqliteDialect) name() string { return "sqlite" }
+func (sqliteDialect) name() string  { return "sqlite" }
+func (sqliteDialect) batches() bool { return false }
 
 // configurePool keeps SQLite to one writer: the file has a single write lock,
 // and one connection turns lock contention into queueing.

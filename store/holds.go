@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/xroshot/portal/models"
 )
 
@@ -103,30 +105,47 @@ type holdLinkRow struct {
 // ActiveHolds returns the subscriber's active holds with their item links,
 // oldest first, in one statement: the inventory reads it once per request.
 func (db *DB) ActiveHolds(ctx context.Context, subscriberID string) ([]*models.Hold, error) {
+	return once[[]*models.Hold](ctx, db, db.activeHoldsRead(subscriberID))
+}
+
+// activeHoldsKey names ActiveHolds' read of a subscriber.
+type activeHoldsKey struct {
+	db           *DB
+	subscriberID string
+}
+
+func (db *DB) activeHoldsRead(subscriberID string) read {
 	var rows []holdLinkRow
-	err := db.q(ctx).Raw(`SELECT h.id, h.subscriber_id, h.reason, h.all_items, h.source_ref, h.placed_by,
+	return read{
+		key: activeHoldsKey{db, subscriberID},
+		find: func(q *gorm.DB) *gorm.DB {
+			return q.Raw(`SELECT h.id, h.subscriber_id, h.reason, h.all_items, h.source_ref, h.placed_by,
 			h.placed_at, h.released_at, h.created_at, i.holding_id, i.record_id
 		FROM holds h LEFT JOIN hold_items i ON i.subscriber_id = h.subscriber_id AND i.hold_id = h.id
 		WHERE h.subscriber_id = ? AND h.released_at IS NULL
 		ORDER BY h.placed_at, h.id, i.holding_id IS NULL, i.holding_id, i.record_id
-		LIMIT ?`, subscriberID, maxActiveHoldRows+1).Scan(&rows).Error
-	if err != nil {
-		return nil, translate(err)
+		LIMIT ?`, subscriberID, maxActiveHoldRows+1).Find(&rows)
+		},
+		value: func(res *gorm.DB) (any, error) {
+			if res.Error != nil {
+				return []*models.Hold(nil), translate(res.Error)
+			}
+			if len(rows) > maxActiveHoldRows {
+				return []*models.Hold(nil), fmt.Errorf("subscriber %s has more than %d active hold links", subscriberID, maxActiveHoldRows)
+			}
+			var out []*models.Hold
+			for i := range rows {
+				r := &rows[i]
+				if len(out) == 0 || out[len(out)-1].ID != r.ID {
+					h := r.Hold
+					out = append(out, &h)
+				}
+				h := out[len(out)-1]
+				if r.HoldingID != nil || r.RecordID != nil {
+					h.Items = append(h.Items, models.HoldItem{HoldID: h.ID, SubscriberID: h.SubscriberID, HoldingID: r.HoldingID, RecordID: r.RecordID})
+				}
+			}
+			return out, nil
+		},
 	}
-	if len(rows) > maxActiveHoldRows {
-		return nil, fmt.Errorf("subscriber %s has more than %d active hold links", subscriberID, maxActiveHoldRows)
-	}
-	var out []*models.Hold
-	for i := range rows {
-		r := &rows[i]
-		if len(out) == 0 || out[len(out)-1].ID != r.ID {
-			h := r.Hold
-			out = append(out, &h)
-		}
-		h := out[len(out)-1]
-		if r.HoldingID != nil || r.RecordID != nil {
-			h.Items = append(h.Items, models.HoldItem{HoldID: h.ID, SubscriberID: h.SubscriberID, HoldingID: r.HoldingID, RecordID: r.RecordID})
-		}
-	}
-	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/xroshot/portal/clock"
@@ -131,39 +132,88 @@ func (db *DB) AppendRecords(ctx context.Context, recs []*models.Record) (int64, 
 // keyset page on (occurred_at, id), served by the records_subscriber_* indexes.
 // With p.Apart, the records kept apart under a statute are read too.
 func (db *DB) ListRecords(ctx context.Context, p models.RecordPage) ([]*models.Record, bool, error) {
-	q, self := db.q(ctx).Where("subscriber_id = ?", p.SubscriberID), "records"
-	if p.Apart {
-		// Both sides filtered by subscriber, and the rest on the union,
-		// which the planner pushes down to both indexes.
-		expr, args := db.everywhere("records", "subscriber_id = ?", p.SubscriberID)
-		q, self = db.q(ctx).Table(expr, args...), "t"
-	}
-	if p.Kind != "" {
-		q = q.Where("kind = ?", p.Kind)
-	}
+	v, err := once[recordsPage](ctx, db, db.recordsRead(p))
+	return v.rows, v.more, err
+}
+
+// recordsPage is ListRecords' result.
+type recordsPage struct {
+	rows []*models.Record
+	more bool
+}
+
+// recordsKey names ListRecords' read of a page: the page's fields, with
+// its cursor by value.
+type recordsKey struct {
+	db                            *DB
+	subscriberID, kind, unsentFor string
+	after                         bool
+	afterAt                       int64
+	afterID                       int64
+	limit                         int
+	apart                         bool
+}
+
+func (db *DB) recordsRead(p models.RecordPage) read {
+	k := recordsKey{db: db, subscriberID: p.SubscriberID, kind: p.Kind, unsentFor: p.UnsentFor, limit: p.Limit, apart: p.Apart}
 	if p.After != nil {
-		t := clock.Stored(p.After.OccurredAt)
-		q = q.Where("(occurred_at < ? OR (occurred_at = ? AND id < ?))", t, t, p.After.ID)
-	}
-	if p.UnsentFor != "" {
-		q = q.Where("NOT EXISTS (SELECT 1 FROM transmission_sent s WHERE s.subscriber_id = "+self+".subscriber_id AND s.request_id = ? AND s.record_id = "+self+".id)", p.UnsentFor)
+		k.after, k.afterAt, k.afterID = true, p.After.OccurredAt.UnixNano(), p.After.ID
 	}
 	var rows []*models.Record
-	if err := q.Order("occurred_at DESC, id DESC").Limit(p.Limit + 1).Find(&rows).Error; err != nil {
-		return nil, false, translate(err)
+	return read{
+		key: k,
+		find: func(q *gorm.DB) *gorm.DB {
+			self := "records"
+			if p.Apart {
+				// Both sides filtered by subscriber, and the rest on the union,
+				// which the planner pushes down to both indexes.
+				expr, args := db.everywhere("records", "subscriber_id = ?", p.SubscriberID)
+				q, self = q.Table(expr, args...), "t"
+			} else {
+				q = q.Where("subscriber_id = ?", p.SubscriberID)
+			}
+			if p.Kind != "" {
+				q = q.Where("kind = ?", p.Kind)
+			}
+			if p.After != nil {
+				t := clock.Stored(p.After.OccurredAt)
+				q = q.Where("(occurred_at < ? OR (occurred_at = ? AND id < ?))", t, t, p.After.ID)
+			}
+			if p.UnsentFor != "" {
+				q = q.Where("NOT EXISTS (SELECT 1 FROM transmission_sent s WHERE s.subscriber_id = "+self+".subscriber_id AND s.request_id = ? AND s.record_id = "+self+".id)", p.UnsentFor)
+			}
+			return q.Order("occurred_at DESC, id DESC").Limit(p.Limit + 1).Find(&rows)
+		},
+		value: func(res *gorm.DB) (any, error) {
+			if res.Error != nil {
+				return recordsPage{}, translate(res.Error)
+			}
+			rs, more, _ := page(rows, p.Limit)
+			return recordsPage{rs, more}, nil
+		},
 	}
-	more := len(rows) > p.Limit
-	if more {
-		rows = rows[:p.Limit]
-	}
-	return rows, more, nil
 }
 
 // ListFeeIssues returns a subscriber's fee issues, open and resolved.
 func (db *DB) ListFeeIssues(ctx context.Context, subscriberID string) ([]*models.FeeIssue, error) {
+	return once[[]*models.FeeIssue](ctx, db, db.feeIssuesRead(subscriberID))
+}
+
+// feeIssuesKey names ListFeeIssues' read of a subscriber.
+type feeIssuesKey struct {
+	db           *DB
+	subscriberID string
+}
+
+func (db *DB) feeIssuesRead(subscriberID string) read {
 	var rows []*models.FeeIssue
-	err := db.q(ctx).Where("subscriber_id = ?", subscriberID).Order("since, id").Limit(1000).Find(&rows).Error
-	return rows, translate(err)
+	return read{
+		key: feeIssuesKey{db, subscriberID},
+		find: func(q *gorm.DB) *gorm.DB {
+			return q.Where("subscriber_id = ?", subscriberID).Order("since, id").Limit(1000).Find(&rows)
+		},
+		value: func(res *gorm.DB) (any, error) { return rows, translate(res.Error) },
+	}
 }
 
 // OpenFeeIssue opens an issue of the kind unless one of that kind is open.

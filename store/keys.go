@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/xroshot/portal/models"
@@ -60,22 +61,47 @@ func (db *DB) RewrapSubscriberKey(ctx context.Context, k *models.SubscriberKey, 
 // or ErrNotFound: a request opening a subscriber's values pays no extra
 // round trip for the key.
 func (db *DB) GetSubscriberWithKey(ctx context.Context, id string) (*models.Subscriber, *models.SubscriberKey, error) {
-	var row struct {
+	v, err := once[subscriberWithKey](ctx, db, db.subscriberWithKeyRead(id))
+	return v.sub, v.key, err
+}
+
+// subscriberWithKey is GetSubscriberWithKey's result.
+type subscriberWithKey struct {
+	sub *models.Subscriber
+	key *models.SubscriberKey
+}
+
+// subscriberWithKeyKey names GetSubscriberWithKey's read of id.
+type subscriberWithKeyKey struct {
+	db *DB
+	id string
+}
+
+func (db *DB) subscriberWithKeyRead(id string) read {
+	var rows []struct {
 		models.Subscriber
 		KeyMasterKeyID *string
 		KeyWrapped     []byte
 	}
-	res := db.q(ctx).Raw("SELECT s.*, k.master_key_id AS key_master_key_id, k.wrapped AS key_wrapped FROM subscribers s"+
-		" LEFT JOIN "+db.dialect.keysTable()+" k ON k.subscriber_id = s.id WHERE s.id = ?", id).Scan(&row)
-	if res.Error != nil {
-		return nil, nil, translate(res.Error)
+	return read{
+		key: subscriberWithKeyKey{db, id},
+		find: func(q *gorm.DB) *gorm.DB {
+			return q.Raw("SELECT s.*, k.master_key_id AS key_master_key_id, k.wrapped AS key_wrapped FROM subscribers s"+
+				" LEFT JOIN "+db.dialect.keysTable()+" k ON k.subscriber_id = s.id WHERE s.id = ?", id).Find(&rows)
+		},
+		value: func(res *gorm.DB) (any, error) {
+			if res.Error != nil {
+				return subscriberWithKey{}, translate(res.Error)
+			}
+			if len(rows) == 0 {
+				return subscriberWithKey{}, ErrNotFound
+			}
+			row := rows[0]
+			sub := row.Subscriber
+			if row.KeyMasterKeyID == nil {
+				return subscriberWithKey{sub: &sub}, nil
+			}
+			return subscriberWithKey{&sub, &models.SubscriberKey{SubscriberID: sub.ID, MasterKeyID: *row.KeyMasterKeyID, Wrapped: row.KeyWrapped}}, nil
+		},
 	}
-	if res.RowsAffected == 0 {
-		return nil, nil, ErrNotFound
-	}
-	sub := row.Subscriber
-	if row.KeyMasterKeyID == nil {
-		return &sub, nil, nil
-	}
-	return &sub, &models.SubscriberKey{SubscriberID: sub.ID, MasterKeyID: *row.KeyMasterKeyID, Wrapped: row.KeyWrapped}, nil
 }

@@ -86,16 +86,51 @@ func (db *DB) ListRequestEvents(ctx context.Context, requestIDs []string, withIn
 // ListSubscriberRequests pages through a subscriber's requests, newest
 // first.
 func (db *DB) ListSubscriberRequests(ctx context.Context, subscriberID string, after *models.RequestKey, limit int) ([]*models.Request, bool, error) {
-	q := db.q(ctx).Where("subscriber_id = ?", subscriberID)
+	v, err := once[requestsPage](ctx, db, db.subscriberRequestsRead(subscriberID, after, limit))
+	return v.rows, v.more, err
+}
+
+// requestsPage is ListSubscriberRequests' result.
+type requestsPage struct {
+	rows []*models.Request
+	more bool
+}
+
+// subscriberRequestsKey names ListSubscriberRequests' read of a page, with
+// its cursor by value.
+type subscriberRequestsKey struct {
+	db           *DB
+	subscriberID string
+	after        bool
+	afterAt      int64
+	afterID      string
+	limit        int
+}
+
+func (db *DB) subscriberRequestsRead(subscriberID string, after *models.RequestKey, limit int) read {
+	k := subscriberRequestsKey{db: db, subscriberID: subscriberID, limit: limit}
 	if after != nil {
-		t := clock.Stored(after.FiledAt)
-		q = q.Where("(filed_at < ? OR (filed_at = ? AND id < ?))", t, t, after.ID)
+		k.after, k.afterAt, k.afterID = true, after.FiledAt.UnixNano(), after.ID
 	}
 	var rows []*models.Request
-	if err := q.Order("filed_at DESC, id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, false, translate(err)
+	return read{
+		key: k,
+		find: func(q *gorm.DB) *gorm.DB {
+			q = q.Where("subscriber_id = ?", subscriberID)
+			if after != nil {
+				t := clock.Stored(after.FiledAt)
+				q = q.Where("(filed_at < ? OR (filed_at = ? AND id < ?))", t, t, after.ID)
+			}
+			return q.Order("filed_at DESC, id DESC").Limit(limit + 1).Find(&rows)
+		},
+		value: func(res *gorm.DB) (any, error) {
+			if res.Error != nil {
+				return requestsPage{}, translate(res.Error)
+			}
+			rs, more, _ := page(rows, limit)
+			return requestsPage{rs, more}, nil
+		},
 	}
-	return page(rows, limit)
 }
 
 // QueueRequests pages through the desk's queue, oldest due first, on the

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/purge"
 )
@@ -51,10 +53,25 @@ func (db *DB) everywhere(table, cond string, args ...any) (string, []any) {
 // a statute keeps them: for the subscriber's own view and the rules that
 // must see every item (rescheduling, a request's outcomes and holds).
 func (db *DB) ListAllHoldings(ctx context.Context, subscriberID string) ([]*models.Holding, error) {
+	return once[[]*models.Holding](ctx, db, db.allHoldingsRead(subscriberID))
+}
+
+// allHoldingsKey names ListAllHoldings' read of a subscriber.
+type allHoldingsKey struct {
+	db           *DB
+	subscriberID string
+}
+
+func (db *DB) allHoldingsRead(subscriberID string) read {
 	var rows []*models.Holding
-	expr, args := db.everywhere("holdings", "subscriber_id = ?", subscriberID)
-	err := db.q(ctx).Table(expr, args...).Order("category, collected_at, id").Limit(MaxHoldingsPerSubscriber).Find(&rows).Error
-	return rows, translate(err)
+	return read{
+		key: allHoldingsKey{db, subscriberID},
+		find: func(q *gorm.DB) *gorm.DB {
+			expr, args := db.everywhere("holdings", "subscriber_id = ?", subscriberID)
+			return q.Table(expr, args...).Order("category, collected_at, id").Limit(MaxHoldingsPerSubscriber).Find(&rows)
+		},
+		value: func(res *gorm.DB) (any, error) { return rows, translate(res.Error) },
+	}
 }
 
 // LockStatuteKept returns up to q.Limit rows in use of q.Type that only a

@@ -103,7 +103,7 @@ type DB struct {
 	sql     *sql.DB
 	dialect dialect
 	log     *slog.Logger
-	counter *atomic.Int64
+	counts  *counts
 }
 
 // Open connects to the configured database. It does not migrate: call
@@ -156,8 +156,8 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open %s store: %w", d.name(), err)
 	}
 	d.configurePool(sqlDB, opts)
-	db := &DB{gorm: gdb, sql: sqlDB, dialect: d, log: log, counter: new(atomic.Int64)}
-	if err := registerCounter(gdb, db.counter); err != nil {
+	db := &DB{gorm: gdb, sql: sqlDB, dialect: d, log: log, counts: new(counts)}
+	if err := registerCounter(gdb, db.counts); err != nil {
 		return nil, err
 	}
 	if err := db.Ping(ctx); err != nil {
@@ -203,7 +203,7 @@ func (db *DB) Close() error { return db.sql.Close() }
 // An error or a panic in fn rolls it back.
 func (db *DB) InTx(ctx context.Context, fn func(tx *DB) error) error {
 	return translate(db.gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&DB{gorm: g, sql: db.sql, dialect: db.dialect, log: db.log, counter: db.counter})
+		return fn(&DB{gorm: g, sql: db.sql, dialect: db.dialect, log: db.log, counts: db.counts})
 	}))
 }
 
@@ -270,12 +270,28 @@ func newGormLogger(log *slog.Logger) gormlogger.Interface {
 	return newQuietTrace(gormlogger.NewSlogLogger(log, cfg), cfg)
 }
 
+// counts are the statements a store has run and the round trips they took.
+type counts struct {
+	statements, trips atomic.Int64
+}
+
 // Statements counts the SQL statements this store has run, so tests can
 // hold a query's cost fixed whatever the data (no N+1).
-func (db *DB) Statements() int64 { return db.counter.Load() }
+func (db *DB) Statements() int64 { return db.counts.statements.Load() }
 
-func registerCounter(g *gorm.DB, n *atomic.Int64) error {
-	inc := func(*gorm.DB) { n.Add(1) }
+// RoundTrips counts the times this store has waited for the database: a
+// statement each, but one for the statements read ahead together
+// (ReadAhead). On SQLite, in process, it counts statements.
+func (db *DB) RoundTrips() int64 { return db.counts.trips.Load() }
+
+func registerCounter(g *gorm.DB, n *counts) error {
+	inc := func(g *gorm.DB) {
+		// A dry run only builds the statement, for ReadAhead to send.
+		if !g.DryRun {
+			n.statements.Add(1)
+			n.trips.Add(1)
+		}
+	}
 	cb := g.Callback()
 	for _, err := range []error{
 		cb.Query().After("gorm:query").Register("portal:count", inc),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -128,6 +130,7 @@ func (db *DB) together(ctx context.Context, reads []read) ([]any, []error) {
 	defer conn.Close()
 	db.counts.trips.Add(1)
 	db.counts.statements.Add(int64(len(reads)))
+	begin, rowsRead := time.Now(), int64(0)
 	err = conn.Raw(func(driverConn any) error {
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {
@@ -142,8 +145,8 @@ func (db *DB) together(ctx context.Context, reads []read) ([]any, []error) {
 			}
 			// gorm scans the rows into the read's destination as its
 			// query callback would, the statement still holding it.
-			r.Error = nil
 			gorm.Scan(gormRows{rows}, r, 0)
+			rowsRead += r.RowsAffected
 			rows.Close()
 			if err := rows.Err(); err != nil {
 				_ = br.Close()
@@ -152,6 +155,15 @@ func (db *DB) together(ctx context.Context, reads []read) ([]any, []error) {
 		}
 		return br.Close()
 	})
+	// The batch is logged as gorm logs a statement, failed or slow, its
+	// statements without their values.
+	db.gorm.Logger.Trace(ctx, begin, func() (string, int64) {
+		sqls := make([]string, len(res))
+		for i, r := range res {
+			sqls[i] = r.Statement.SQL.String()
+		}
+		return strings.Join(sqls, "; "), rowsRead
+	}, err)
 	if err != nil {
 		return fail(translate(err))
 	}

@@ -17,9 +17,9 @@ import (
 // BenchmarkHomeScreen is the home screen (loadtest.MeQuery, the load
 // benchmark's query) through the whole HTTP edge on PostgreSQL, for
 // subscribers generated as the load benchmark's seed makes them (about 100
-// records, 7 holdings, every consent, a dispute). Allocations and statements a request
-// are the figures to compare: unlike time they do not follow the machine's
-// load.
+// records, 7 holdings, every consent, a dispute). Allocations, statements
+// and round trips a request are the figures to compare: unlike time they
+// do not follow the machine's load.
 func BenchmarkHomeScreen(b *testing.B) {
 	env := apitest.New(b, "postgres")
 	ctx := context.Background()
@@ -52,7 +52,7 @@ func BenchmarkHomeScreen(b *testing.B) {
 		}
 	}
 	b.ReportAllocs()
-	before := env.DB.Statements()
+	before, trips := env.DB.Statements(), env.DB.RoundTrips()
 	i := 0
 	for b.Loop() {
 		res := env.Query(b, tokens[i%n], loadtest.MeQuery, nil)
@@ -62,4 +62,5 @@ func BenchmarkHomeScreen(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(env.DB.Statements()-before)/float64(i), "statements/op")
+	b.ReportMetric(float64(env.DB.RoundTrips()-trips)/float64(i), "roundtrips/op")
 }

@@ -50,6 +50,11 @@ type Store interface {
 	// LastRecordAt returns the date of the subscriber's latest record of
 	// one of kinds, or nil.
 	LastRecordAt(ctx context.Context, subscriberID string, kinds []string) (*time.Time, error)
+	// ReadAhead makes the reads named, together, before the calls of the
+	// methods above that make them in this response, which then get what
+	// they would have read (one round trip on PostgreSQL); where that
+	// saves nothing, it reads nothing.
+	ReadAhead(ctx context.Context, r models.Reads)
 }
 
 // Service reads a subscriber's inventory.
@@ -112,7 +117,7 @@ func (s *Service) LoadOwnData(ctx context.Context, subscriberID string) (*Subjec
 // unwraps their data key for the rest of the request. An unknown id is
 // NOT_FOUND. The subject sees the items in use only: what only a statute
 // keeps is used for nothing else (법 21③); the subscriber's own view is
-// LoadOwnData.
+// LoadOwnData. ownReads names these reads, to read them ahead.
 func (s *Service) Load(ctx context.Context, subscriberID string) (*Subject, error) {
 	sub, key, err := s.store.GetSubscriberWithKey(ctx, subscriberID)
 	if err != nil {

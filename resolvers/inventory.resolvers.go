@@ -10,7 +10,6 @@ import (
 
 	"github.com/xroshot/portal/actor"
 	"github.com/xroshot/portal/graph"
-	"github.com/xroshot/portal/inventory"
 	"github.com/xroshot/portal/models"
 	"github.com/xroshot/portal/views"
 )
@@ -34,20 +33,11 @@ func (r *meResolver) Holdings(ctx context.Context, obj *views.MeNode, filter *mo
 }
 
 func (r *meResolver) Records(ctx context.Context, obj *views.MeNode, kind *string, first *int, after *string) (*models.RecordConnection, error) {
-	subj := obj.Subject
-	n, err := pageSize(first, inventory.DefaultPage, inventory.MaxPage)
+	p, err := recordsArgs(kind, first, after)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := decodeRecordCursor(after)
-	if err != nil {
-		return nil, err
-	}
-	k := ""
-	if kind != nil {
-		k = *kind
-	}
-	page, err := r.Inventory.Records(ctx, subj, k, n, cur)
+	page, err := r.Inventory.Records(ctx, obj.Subject, p.Kind, p.First, p.After)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +49,7 @@ func (r *queryResolver) Me(ctx context.Context, lang *models.Language) (*views.M
 	if err != nil {
 		return nil, err
 	}
-	subj, err := r.Inventory.LoadOwn(ctx, who)
+	subj, err := r.Inventory.LoadOwnAhead(ctx, who, meAhead(ctx))
 	if err != nil {
 		return nil, err
 	}

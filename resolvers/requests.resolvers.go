@@ -26,23 +26,15 @@ func (r *holdingResolver) CorrectionRequested(ctx context.Context, obj *models.H
 }
 
 func (r *meResolver) Requests(ctx context.Context, obj *views.MeNode, first *int, after *string) (*models.RequestConnection, error) {
-	n, err := pageSize(first, requests.DefaultPage, requests.MaxPage)
+	pg, err := ownRequestsArgs(first, after)
 	if err != nil {
 		return nil, err
 	}
-	t, id, ok, err := decodeTimeCursor(ownCursorTag, after)
+	p, err := r.RequestSvc.ListOwn(ctx, obj.ID, pg.Limit, pg.After)
 	if err != nil {
 		return nil, err
 	}
-	var key *models.RequestKey
-	if ok {
-		key = &models.RequestKey{FiledAt: t, ID: id}
-	}
-	p, err := r.RequestSvc.ListOwn(ctx, obj.ID, n, key)
-	if err != nil {
-		return nil, err
-	}
-	return requestConnection(p, ok, ownCursor), nil
+	return requestConnection(p, pg.After != nil, ownCursor), nil
 }
 
 func (r *meResolver) Suspensions(ctx context.Context, obj *views.MeNode) ([]*models.Suspension, error) {

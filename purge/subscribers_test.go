@@ -189,24 +189,24 @@ func (f failingStore) after(step string) error {
 	return errInjected
 }
 
-func (f failingStore) DeleteBareSubscriber(ctx context.Context, id string) (bool, error) {
-	ok, err := f.Store.DeleteBareSubscriber(ctx, id)
+func (f failingStore) DeleteBareSubscribers(ctx context.Context, ids []string) ([]string, error) {
+	gone, err := f.Store.DeleteBareSubscribers(ctx, ids)
 	if err == nil {
 		err = f.after("subscriber")
 	}
-	return ok, err
+	return gone, err
 }
 
-func (f failingStore) DeleteConsentHistory(ctx context.Context, id string) (int64, error) {
-	n, err := f.Store.DeleteConsentHistory(ctx, id)
+func (f failingStore) DeleteConsentHistory(ctx context.Context, ids []string) (int64, error) {
+	n, err := f.Store.DeleteConsentHistory(ctx, ids)
 	if err == nil {
 		err = f.after("consents")
 	}
 	return n, err
 }
 
-func (f failingStore) DeleteErasures(ctx context.Context, id string) (int64, error) {
-	n, err := f.Store.DeleteErasures(ctx, id)
+func (f failingStore) DeleteErasures(ctx context.Context, ids []string) (int64, error) {
+	n, err := f.Store.DeleteErasures(ctx, ids)
 	if err == nil {
 		err = f.after("erasures")
 	}

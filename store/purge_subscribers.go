@@ -68,28 +68,29 @@ func (db *DB) LockBare(ctx context.Context, q purge.BareQuery) ([]purge.Bare, er
 	return out, translate(rows.Err())
 }
 
-// DeleteBareSubscriber deletes the subscriber if still bare; the foreign
-// keys cascade to every row that refers to the subscriber (fee issues,
-// consents, holds and their links, requests and their events, outcomes and
-// exports, outbox notices and their deliveries) and to the data key in
-// the key store.
-func (db *DB) DeleteBareSubscriber(ctx context.Context, subscriberID string) (bool, error) {
-	res := db.q(ctx).Exec("DELETE FROM subscribers AS t WHERE t.id = ? AND "+db.bareSubscriber(), subscriberID)
-	if res.Error != nil {
-		return false, translate(res.Error)
+// DeleteBareSubscribers deletes those of the subscribers that are still
+// bare and returns their ids; the foreign keys cascade to every row that
+// refers to them (fee issues, consents, holds and their links, requests
+// and their events, outcomes and exports, outbox notices and their
+// deliveries) and to their data keys in the key store.
+func (db *DB) DeleteBareSubscribers(ctx context.Context, subscriberIDs []string) ([]string, error) {
+	if len(subscriberIDs) == 0 {
+		return nil, nil
 	}
-	return res.RowsAffected == 1, nil
+	var gone []string
+	err := db.q(ctx).Raw("DELETE FROM subscribers AS t WHERE t.id IN ? AND "+db.bareSubscriber()+" RETURNING id", subscriberIDs).Scan(&gone).Error
+	return gone, translate(err)
 }
 
-// DeleteConsentHistory deletes a gone subscriber's consent history.
-func (db *DB) DeleteConsentHistory(ctx context.Context, subscriberID string) (int64, error) {
-	res := db.q(ctx).Exec("DELETE FROM consent_events WHERE subscriber_id = ?", subscriberID)
+// DeleteConsentHistory deletes gone subscribers' consent history.
+func (db *DB) DeleteConsentHistory(ctx context.Context, subscriberIDs []string) (int64, error) {
+	res := db.q(ctx).Exec("DELETE FROM consent_events WHERE subscriber_id IN ?", subscriberIDs)
 	return res.RowsAffected, translate(res.Error)
 }
 
-// DeleteErasures deletes the record of what was erased for a gone
-// subscriber.
-func (db *DB) DeleteErasures(ctx context.Context, subscriberID string) (int64, error) {
-	res := db.q(ctx).Exec("DELETE FROM erasures WHERE subscriber_id = ?", subscriberID)
+// DeleteErasures deletes the record of what was erased for gone
+// subscribers.
+func (db *DB) DeleteErasures(ctx context.Context, subscriberIDs []string) (int64, error) {
+	res := db.q(ctx).Exec("DELETE FROM erasures WHERE subscriber_id IN ?", subscriberIDs)
 	return res.RowsAffected, translate(res.Error)
 }

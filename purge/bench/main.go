@@ -227,29 +227,29 @@ var steps = []string{"start and finish", "move apart", "lock due", "erase", "exp
 
 // stepOf names the step a store method belongs to.
 var stepOf = map[string]string{
-	"Outlook":              "start and finish",
-	"HasStalePurgeRuns":    "start and finish",
-	"CreatePurgeRun":       "start and finish",
-	"FinishPurgeRun":       "start and finish",
-	"AppendAuditEvent":     "start and finish",
-	"RenewPurgeLease":      "start and finish",
-	"StatuteDated":         "move apart",
-	"StatuteUndated":       "move apart",
-	"MarkStatuteDated":     "move apart",
-	"LockStatuteKept":      "move apart",
-	"CopyApart":            "move apart",
-	"DropMoved":            "move apart",
-	"LockDue":              "lock due",
-	"Erase":                "erase",
-	"DeleteExpiredExports": "exports",
-	"ClosedRequests":       "copies",
-	"DeleteRequests":       "copies",
-	"ScrubRequestTexts":    "copies",
-	"DeleteSpentNotices":   "copies",
-	"LockBare":             "bare subscribers",
-	"DeleteBareSubscriber": "bare subscribers",
-	"DeleteConsentHistory": "bare subscribers",
-	"DeleteErasures":       "bare subscribers",
+	"Outlook":               "start and finish",
+	"HasStalePurgeRuns":     "start and finish",
+	"CreatePurgeRun":        "start and finish",
+	"FinishPurgeRun":        "start and finish",
+	"AppendAuditEvent":      "start and finish",
+	"RenewPurgeLease":       "start and finish",
+	"StatuteDated":          "move apart",
+	"StatuteUndated":        "move apart",
+	"MarkStatuteDated":      "move apart",
+	"LockStatuteKept":       "move apart",
+	"CopyApart":             "move apart",
+	"DropMoved":             "move apart",
+	"LockDue":               "lock due",
+	"Erase":                 "erase",
+	"DeleteExpiredExports":  "exports",
+	"ClosedRequests":        "copies",
+	"DeleteRequests":        "copies",
+	"ScrubRequestTexts":     "copies",
+	"DeleteSpentNotices":    "copies",
+	"LockBare":              "bare subscribers",
+	"DeleteBareSubscribers": "bare subscribers",
+	"DeleteConsentHistory":  "bare subscribers",
+	"DeleteErasures":        "bare subscribers",
 }
 
 type phases struct {
@@ -403,16 +403,16 @@ func (s *timedStore) LockBare(ctx context.Context, q purge.BareQuery) ([]purge.B
 	return timed(s, "LockBare", func() ([]purge.Bare, error) { return s.Store.LockBare(ctx, q) })
 }
 
-func (s *timedStore) DeleteBareSubscriber(ctx context.Context, id string) (bool, error) {
-	return timed(s, "DeleteBareSubscriber", func() (bool, error) { return s.Store.DeleteBareSubscriber(ctx, id) })
+func (s *timedStore) DeleteBareSubscribers(ctx context.Context, ids []string) ([]string, error) {
+	return timed(s, "DeleteBareSubscribers", func() ([]string, error) { return s.Store.DeleteBareSubscribers(ctx, ids) })
 }
 
-func (s *timedStore) DeleteConsentHistory(ctx context.Context, id string) (int64, error) {
-	return timed(s, "DeleteConsentHistory", func() (int64, error) { return s.Store.DeleteConsentHistory(ctx, id) })
+func (s *timedStore) DeleteConsentHistory(ctx context.Context, ids []string) (int64, error) {
+	return timed(s, "DeleteConsentHistory", func() (int64, error) { return s.Store.DeleteConsentHistory(ctx, ids) })
 }
 
-func (s *timedStore) DeleteErasures(ctx context.Context, id string) (int64, error) {
-	return timed(s, "DeleteErasures", func() (int64, error) { return s.Store.DeleteErasures(ctx, id) })
+func (s *timedStore) DeleteErasures(ctx context.Context, ids []string) (int64, error) {
+	return timed(s, "DeleteErasures", func() (int64, error) { return s.Store.DeleteErasures(ctx, ids) })
 }
 
 // load fills the database with set-based statements, in chunks. In the

@@ -2,6 +2,7 @@ package inventory_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -20,8 +21,8 @@ import (
 )
 
 // The hold rule is one rule (issue 11, item 7): on the same fixtures, on
-// both stores, the purge's SQL gate (store.LockDue's held flag, the gate
-// Erase checks again), the inventory's assessment (HELD) and holds.Covers
+// both stores, the purge's SQL gate (what store.EraseDue leaves of a batch
+// over every due item), the inventory's assessment (HELD) and holds.Covers
 // agree item by item. The fixtures: a hold linked to one holding, one
 // linked to a record, a released linked hold, a hold on everything, a
 // released hold on everything, and a subscriber with none. Every item is
@@ -84,21 +85,67 @@ func TestTheHoldRuleIsOneRule(t *testing.T) {
 			}
 		}
 
-		// The purge's gate, in SQL.
+		// The purge's gate, in SQL: a batch over every due item erases
+		// what no hold covers, in a transaction rolled back after what it
+		// left is read; what it left is what it held.
+		subs := []string{"linked", "everything", "released", "none"}
 		bySQL := map[string]bool{}
+		for _, id := range subs {
+			hs, err := e.DB.ListHoldings(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range hs {
+				bySQL[itemKey(id, h.ID, 0)] = false
+			}
+			rs, err := e.DB.RecordKeys(ctx, id, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				bySQL[itemKey(id, "", r.ID)] = false
+			}
+		}
+		errRollBack := errors.New("roll the batch back")
+		var passed, seen int64
 		err = e.DB.InTx(ctx, func(tx *store.DB) error {
+			run := &models.PurgeRun{StartedAt: now, Outcome: models.PurgeRunning, Actor: "test"}
+			if err := tx.CreatePurgeRun(ctx, run); err != nil {
+				return err
+			}
 			for _, typ := range []models.ItemType{models.ItemHolding, models.ItemRecord} {
-				due, err := tx.LockDue(ctx, purge.DueQuery{Type: typ, Now: now, Limit: 1000})
+				due, err := tx.GuardDue(ctx, purge.DueQuery{Type: typ, Now: now, Limit: 1000})
 				if err != nil {
 					return err
 				}
-				for _, x := range due {
-					bySQL[itemKey(x.SubscriberID, x.HoldingID, x.RecordID)] = x.Held
+				seen += int64(due.Rows)
+				counts, err := tx.EraseDue(ctx, purge.Batch{Type: typ, RunID: run.ID, Now: now, At: now, Last: due.Last, Subscribers: due.Subscribers})
+				if err != nil {
+					return err
+				}
+				for _, c := range counts {
+					passed += c.SkippedHeld
 				}
 			}
-			return nil
+			for _, id := range subs {
+				hs, err := tx.ListHoldings(ctx, id)
+				if err != nil {
+					return err
+				}
+				for _, h := range hs {
+					bySQL[itemKey(id, h.ID, 0)] = true
+				}
+				rs, err := tx.RecordKeys(ctx, id, 0, 10)
+				if err != nil {
+					return err
+				}
+				for _, r := range rs {
+					bySQL[itemKey(id, "", r.ID)] = true
+				}
+			}
+			return errRollBack
 		})
-		if err != nil {
+		if !errors.Is(err, errRollBack) {
 			t.Fatal(err)
 		}
 
@@ -152,8 +199,8 @@ func TestTheHoldRuleIsOneRule(t *testing.T) {
 				byRule[k] = covered(holds.Item{SubscriberID: id, RecordID: r.Record.ID})
 			}
 		}
-		if len(bySQL) != 4*5 {
-			t.Fatalf("the purge saw %d due items, want all 20", len(bySQL))
+		if len(bySQL) != 4*5 || seen != 4*5 {
+			t.Fatalf("the purge saw %d due items of %d, want all 20", seen, len(bySQL))
 		}
 		if diff := cmp.Diff(bySQL, byInventory); diff != "" {
 			t.Errorf("held by the purge's SQL gate (-) and by the inventory (+):\n%s", diff)
@@ -169,8 +216,8 @@ func TestTheHoldRuleIsOneRule(t *testing.T) {
 				held++
 			}
 		}
-		if held != 2+5 {
-			t.Errorf("%d items held, want 7", held)
+		if held != 2+5 || passed != int64(held) {
+			t.Errorf("%d items held, %d counted held by the batch; want 7", held, passed)
 		}
 	})
 }

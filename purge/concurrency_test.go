@@ -179,8 +179,8 @@ func TestAHoldPlacedDuringARunWins(t *testing.T) {
 	})
 }
 
-// faultyStore runs fault after the nth Erase of a run, inside that batch's
-// transaction, before it commits.
+// faultyStore runs fault after the nth EraseDue of a run, inside that
+// batch's transaction, before it commits.
 type faultyStore struct {
 	purge.Store
 	n     *atomic.Int64
@@ -191,8 +191,8 @@ func (f faultyStore) InTx(ctx context.Context, fn func(purge.Store) error) error
 	return f.Store.InTx(ctx, func(tx purge.Store) error { return fn(faultyStore{Store: tx, n: f.n, fault: f.fault}) })
 }
 
-func (f faultyStore) Erase(ctx context.Context, b purge.Batch) ([]purge.Erased, error) {
-	out, err := f.Store.Erase(ctx, b)
+func (f faultyStore) EraseDue(ctx context.Context, b purge.Batch) ([]purge.Count, error) {
+	out, err := f.Store.EraseDue(ctx, b)
 	if err != nil {
 		return nil, err
 	}

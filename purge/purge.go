@@ -14,20 +14,22 @@
 // (purge_clause).
 //
 // How. A run walks the due rows in (purge_after, subscriber, id) order, in
-// batches, each batch one transaction of two statements. The first locks
-// the next due rows (FOR UPDATE SKIP LOCKED on PostgreSQL, so runs on
-// several replicas never take the same row), flags those an active hold
-// covers — they are counted and passed — and locks the subscribers of the
-// others against hold placement (FOR KEY SHARE SKIP LOCKED: a subscriber
-// whose hold is being placed right now is skipped, and a later run takes
-// its rows). The second deletes those still due and still not held —
-// checked again with a snapshot taken after the subscriber locks, so a hold
-// committed since the rows were selected wins, and none can commit until
-// the batch does — and records the erasures per subscriber, category or
-// kind and clause. A run killed at any point leaves
-// every batch either done and recorded, or not done at all; the next run
-// finishes the work. The walk resumes after the last row of each batch, so
-// held rows are read once a run.
+// batches, each batch one transaction of two statements, and reads and
+// writes each row once. The first takes the purge's batch lock (one batch
+// at a time across runs and replicas: a run that finds it taken waits for
+// the batch in progress and reads after it, so no row is erased twice or
+// passed by both), reads the keys of the next due rows and locks their
+// subscribers against hold placement (FOR KEY SHARE SKIP LOCKED on
+// PostgreSQL: a subscriber whose hold is being placed right now is
+// skipped, and a later run takes its rows). It locks no row. The second,
+// with a snapshot taken after those locks — so a hold committed before
+// them is seen, and none can commit until the batch does — deletes the
+// rows of that range and those subscribers that are still due and that no
+// active hold covers, records the erasures per subscriber, category or
+// kind and clause, and counts the held rows it passed. A run killed at any
+// point leaves every batch either done and recorded, or not done at all;
+// the next run finishes the work. The walk resumes after the last row of
+// each batch, so held rows are read once a run.
 //
 // Proof. Every run is audited when it starts and when it ends, with its
 // tally (counts per clause, type and code, never values; proof.go). While
@@ -85,16 +87,18 @@ type Store interface {
 	Outlook(ctx context.Context, now time.Time) (Outlook, error)
 	CreatePurgeRun(ctx context.Context, r *models.PurgeRun) error
 	FinishPurgeRun(ctx context.Context, r *models.PurgeRun, counts []models.PurgeRunCount) error
-	// LockDue returns up to q.Limit rows due at q.Now after q.After,
-	// flagged if held, locked for the transaction against other purges,
-	// with the subscribers of the unheld ones locked against hold
-	// placement (Busy if one could not be locked at once).
-	LockDue(ctx context.Context, q DueQuery) ([]Item, error)
-	// Erase deletes those of the batch's items still due and not held —
-	// the holds checked again, after LockDue's locks — and records them as
-	// erasures, in the transaction; it returns the counts per clause and
-	// code.
-	Erase(ctx context.Context, b Batch) ([]Erased, error)
+	// GuardDue takes the purge's batch lock for the transaction (Busy,
+	// and nothing read, if another run's batch holds it), reads the range
+	// of up to q.Limit rows due at q.Now after q.After, and locks the
+	// subscribers of the range against hold placement until the
+	// transaction ends, skipping any that is having a hold placed.
+	GuardDue(ctx context.Context, q DueQuery) (Due, error)
+	// EraseDue deletes the rows of b's range and subscribers that are due
+	// at b.Now and that no active hold covers — the holds read after
+	// GuardDue's locks — records them as erasures, in the transaction,
+	// and returns how many it erased and how many held rows it passed,
+	// per clause and code.
+	EraseDue(ctx context.Context, b Batch) ([]Count, error)
 	// CountDue counts due rows per clause and category or kind, for dry
 	// runs.
 	CountDue(ctx context.Context, q DueQuery) ([]DueCount, error)
@@ -160,7 +164,27 @@ type Key struct {
 	RecordID     int64
 }
 
-// Item is a due row: a holding (HoldingID) or a record (RecordID).
+// Due is the range of due rows one batch works on, as GuardDue read it.
+type Due struct {
+	// Busy is set when another run's batch held the purge's batch lock:
+	// nothing was read; try again once it is done.
+	Busy bool
+	// Rows is how many due rows the range holds; fewer than the limit
+	// asked for ends the walk.
+	Rows int
+	// Last is the key of the range's last row, after which the walk
+	// resumes; nil when Rows is 0.
+	Last *Key
+	// Subscribers are the subscribers of the range locked against hold
+	// placement: EraseDue works on their rows.
+	Subscribers []string
+	// Deferred is how many rows of the range belong to subscribers
+	// having a hold placed at that moment: they are left for a later run.
+	Deferred int
+}
+
+// Item is a row that only a statute keeps, to be moved apart: a holding
+// (HoldingID) or a record (RecordID).
 type Item struct {
 	Type         models.ItemType
 	SubscriberID string
@@ -169,38 +193,33 @@ type Item struct {
 	// Code is the holding's category or the record's kind.
 	Code string
 	// Clause is the clause the row is erased under.
-	Clause     string
-	PurgeAfter time.Time
-	// Held is set when an active hold covered the row as it was locked.
-	Held bool
-	// Busy is set when the row's subscriber was having a hold placed at
-	// that moment: the row is left for a later run.
-	Busy bool
+	Clause string
 	// Loc is where the store found the row, opaque to the purge and valid
 	// only in the transaction that locked it (a ctid on PostgreSQL).
 	Loc string
-	// Apart is set for a row kept apart because only a statute keeps it.
-	Apart bool
-	// StatuteFrom is, for a row to be moved apart, when only statute-only
-	// clauses began to keep it: its place in the move's walk.
+	// StatuteFrom is when only statute-only clauses began to keep it: its
+	// place in the move's walk.
 	StatuteFrom time.Time
 }
 
-// Batch is what one batch erases.
+// Batch is what one batch erases: the rows of one type after After up to
+// Last, of Subscribers.
 type Batch struct {
 	Type  models.ItemType
 	RunID int64
 	// Now is the run's instant: rows still due at it are erased.
 	Now time.Time
 	// At is when the erasure happens, as recorded for the subscriber.
-	At    time.Time
-	Items []Item
+	At time.Time
+	// Clauses keeps only rows erased under one of them; empty for all.
+	Clauses []string
+	// After is where the range starts (exclusive; nil from the start of
+	// the walk) and Last where it ends (inclusive).
+	After, Last *Key
+	// Subscribers are those GuardDue locked.
+	Subscribers []string
 	// Apart is set for a batch of rows kept apart.
 	Apart bool
-}
-
-func (it Item) key() *Key {
-	return &Key{PurgeAfter: it.PurgeAfter, SubscriberID: it.SubscriberID, HoldingID: it.HoldingID, RecordID: it.RecordID}
 }
 
 // DueCount is how many due rows of one clause and category or kind there
@@ -425,6 +444,10 @@ func checkClock(look Outlook, now time.Time) error {
 	return nil
 }
 
+// busyWait is how long a run waits before it tries again for the batch
+// lock another run's batch holds: a batch takes a fraction of a second.
+const busyWait = 20 * time.Millisecond
+
 // erase walks the due rows of one type, in use or kept apart, in batches
 // until none is left.
 func (s *Service) erase(ctx context.Context, t *tally, rep *Report, typ models.ItemType, apart bool, now time.Time, o Options) error {
@@ -434,68 +457,42 @@ func (s *Service) erase(ctx context.Context, t *tally, rep *Report, typ models.I
 			return err
 		}
 		var (
-			next        *Key
-			erased      []Erased
-			held, tried []Item
-			done        bool
-			pending     int
+			due    Due
+			counts []Count
 		)
 		err := s.store.InTx(ctx, func(tx Store) error {
-			next, erased, held, tried, done, pending = nil, nil, nil, nil, false, 0
-			items, err := tx.LockDue(ctx, DueQuery{Type: typ, Now: now, Clauses: o.Clauses, After: after, Limit: o.BatchSize, Apart: apart})
-			if err != nil {
+			var err error
+			due, counts = Due{}, nil
+			due, err = tx.GuardDue(ctx, DueQuery{Type: typ, Now: now, Clauses: o.Clauses, After: after, Limit: o.BatchSize, Apart: apart})
+			if err != nil || due.Busy || len(due.Subscribers) == 0 {
 				return err
 			}
-			done = len(items) < o.BatchSize
-			if len(items) == 0 {
-				return nil
-			}
-			next = items[len(items)-1].key()
-			for _, it := range items {
-				switch {
-				case it.Held:
-					held = append(held, it)
-				case it.Busy:
-					pending++
-				default:
-					tried = append(tried, it)
-				}
-			}
-			if len(tried) == 0 {
-				return nil
-			}
-			erased, err = tx.Erase(ctx, Batch{Type: typ, RunID: rep.RunID, Now: now, At: s.clock.Now(), Items: tried, Apart: apart})
+			counts, err = tx.EraseDue(ctx, Batch{Type: typ, RunID: rep.RunID, Now: now, At: s.clock.Now(), Clauses: o.Clauses,
+				After: after, Last: due.Last, Subscribers: due.Subscribers, Apart: apart})
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		if next != nil {
+		if due.Busy {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(busyWait):
+			}
+			continue
+		}
+		if due.Rows > 0 {
 			rep.Batches++
-			rep.Deferred += int64(pending)
-			for _, it := range held {
-				t.add(it.Clause, typ, it.Code, 0, 1)
-			}
-			// What was tried and not erased was held by a hold committed
-			// since the rows were locked: the hold won.
-			left := newTally()
-			for _, it := range tried {
-				left.add(it.Clause, typ, it.Code, 1, 0)
-			}
-			for _, e := range erased {
-				t.add(e.Clause, typ, e.Code, e.Count, 0)
-				left.add(e.Clause, typ, e.Code, -e.Count, 0)
-			}
-			for _, c := range left.m {
-				if c.Erased > 0 {
-					t.add(c.Clause, typ, c.Code, 0, c.Erased)
-				}
+			rep.Deferred += int64(due.Deferred)
+			for _, c := range counts {
+				t.add(c.Clause, typ, c.Code, c.Erased, c.SkippedHeld)
 			}
 		}
-		if done {
+		if due.Rows < o.BatchSize {
 			return nil
 		}
-		after = next
+		after = due.Last
 	}
 }
 

@@ -35,26 +35,36 @@ type dialect interface {
 
 	// nowExpr is the SQL expression of the database's clock.
 	nowExpr() string
-	// lockDue ends the purge's select of due rows (alias t): each row is
-	// locked for this transaction, and rows another transaction holds are
-	// skipped, so purges on several replicas never take the same row.
+	// lockDue ends a select of rows (alias t) the purge moves apart: each
+	// row is locked for this transaction, and rows another transaction
+	// holds are skipped, so purges on several replicas never take the
+	// same row.
 	lockDue() string
-	// guardDue wraps that select (columns subscriber_id, id, code, clause,
-	// purge_after, held, loc) so that, in the same statement, the
-	// subscribers of its unheld rows are locked until the transaction ends
-	// in a mode that conflicts with lockSubscriber, skipping any being held
-	// right now; it adds a column busy, 1 for an unheld row whose
-	// subscriber was skipped.
+	// tryBatchLock takes, without waiting, the lock one purge batch holds
+	// until its transaction ends: batches of runs on several replicas
+	// take turns, so that none erases a row another is erasing or passes
+	// a row another has; false if another batch holds it.
+	tryBatchLock(tx *gorm.DB) (bool, error)
+	// guardDue wraps the select of a batch's due rows (columns
+	// subscriber_id, id, purge_after) so that, in the same statement, their
+	// subscribers are locked until the transaction ends in a mode that
+	// conflicts with lockSubscriber, skipping any being held right now; it
+	// adds a column guarded, 0 for a row whose subscriber was skipped.
 	guardDue(selectDue string) string
 	// lockSubscriber ends the select of the subscriber row a hold is placed
 	// on: placing a hold waits for the purge batches of that subscriber,
 	// and they skip it while a hold is being placed.
 	lockSubscriber() string
-	// eraseRecorded wraps the purge's DELETE … RETURNING subscriber_id,
-	// code, clause so that the same statement records the erasures (three
-	// more parameters: run id, item type, erased at) and returns their
-	// sums per code and clause; false where a DELETE cannot feed an INSERT.
-	eraseRecorded(del string) (string, bool)
+	// eraseDue is the one statement that erases a batch: of the rows of
+	// table (alias t) matching cond, it deletes those held does not
+	// cover, deletes their copies kept apart in twins (none if empty),
+	// records the erasures (after cond's parameters: the instant rows are
+	// due at, run id, item type, erased at) and returns (code, clause,
+	// erased, held) rows; false where a DELETE cannot feed an INSERT.
+	eraseDue(table, code, cond, held, twins string) (string, bool)
+	// subscriberIn renders a condition matching the rows of alias t of
+	// the given subscribers.
+	subscriberIn(subs []string) (string, []any)
 	// itemKeys renders a condition matching the rows of alias t whose
 	// (subscriber_id, id) are the given pairs; ids are []string (holdings)
 	// or []int64 (records).
@@ -155,9 +165,21 @@ func (sqliteDialect) pruneAudit(tx *gorm.DB, before time.Time) (int64, error) {
 // nowExpr is the server's clock, which every replica shares.
 func (postgresDialect) nowExpr() string { return "now()" }
 
-// lockDue skips rows other purges hold: several replicas purge at once and
-// each row is erased by exactly one of them.
+// lockDue skips rows other purges hold: several replicas move rows apart
+// at once and each row is moved by exactly one of them.
 func (postgresDialect) lockDue() string { return " FOR UPDATE OF t SKIP LOCKED" }
+
+// purgeBatchLock is the purge batches' transaction-level lock, among the
+// job locks (store/lock.go) under a name of its own.
+const purgeBatchLock = "purge.batch"
+
+// tryBatchLock takes a transaction-level advisory lock: released by commit
+// or rollback, written to no WAL, never waited for.
+func (postgresDialect) tryBatchLock(tx *gorm.DB) (bool, error) {
+	var ok bool
+	err := tx.Raw("SELECT pg_try_advisory_xact_lock(?, hashtext(?))", jobLockClass, purgeBatchLock).Scan(&ok).Error
+	return ok, err
+}
 
 // lockSubscriber takes the row lock that conflicts with guardDue's FOR KEY
 // SHARE, and with nothing the feeds take when they update a subscriber
@@ -166,23 +188,43 @@ func (postgresDialect) lockSubscriber() string { return " FOR UPDATE" }
 
 // guardDue locks the subscribers FOR KEY SHARE, which conflicts with the
 // FOR UPDATE of a hold placement and with nothing the feeds take, and skips
-// rather than waits for a subscriber whose hold is being placed: waiting
-// while holding the batch's row locks could deadlock with the placement.
-// The next statement of the batch, with a snapshot taken after these locks,
-// sees every hold committed before them, and none can commit after.
+// rather than waits for a subscriber whose hold is being placed. The next
+// statement of the batch, with a snapshot taken after these locks, sees
+// every hold committed before them, and none can commit after. The
+// subscribers are found by their primary key, as an array: a join would
+// let the planner read the whole table for a few dozen of them.
 func (postgresDialect) guardDue(selectDue string) string {
-	return "WITH due AS (" + selectDue + "), guard AS (SELECT s.id FROM subscribers s WHERE s.id IN (SELECT subscriber_id FROM due WHERE held = 0) FOR KEY SHARE OF s SKIP LOCKED)" +
-		" SELECT due.subscriber_id, due.id, due.code, due.clause, due.purge_after, due.held, due.loc, CASE WHEN due.held = 0 AND guard.id IS NULL THEN 1 ELSE 0 END" +
+	return "WITH due AS (" + selectDue + "), guard AS (SELECT s.id FROM subscribers s WHERE s.id = ANY(ARRAY(SELECT DISTINCT subscriber_id FROM due)) FOR KEY SHARE OF s SKIP LOCKED)" +
+		" SELECT due.subscriber_id, due.id, due.purge_after, CASE WHEN guard.id IS NULL THEN 0 ELSE 1 END" +
 		" FROM due LEFT JOIN guard ON guard.id = due.subscriber_id ORDER BY due.purge_after, due.subscriber_id, due.id"
 }
 
-// eraseRecorded feeds the deleted rows to the INSERT of the erasures in a
-// data-modifying WITH: the thousands of rows of a batch never leave the
-// server.
-func (postgresDialect) eraseRecorded(del string) (string, bool) {
-	return "WITH gone AS (" + del + "), rec AS (INSERT INTO erasures (subscriber_id, run_id, item_type, code, clause, count, erased_at)" +
+// eraseDue reads the batch's rows once (cand), deletes the unheld ones by
+// their ctid — a TID scan, as a hand-written batched DELETE would — and
+// feeds them to the INSERT of the erasures in a data-modifying WITH: the
+// thousands of rows of a batch never leave the server, and no row is
+// locked before its DELETE. A row another transaction changed since the
+// snapshot has another ctid by then, and is left for a later run; one a
+// feed holds locked right now is waited for, as by any DELETE (no purge
+// batch holds one: they take turns under tryBatchLock).
+func (postgresDialect) eraseDue(table, code, cond, held, twins string) (string, bool) {
+	q := "WITH cand AS MATERIALIZED (SELECT t.ctid AS loc, t." + code + " AS code, t.purge_clause AS clause, CASE WHEN " + held + " THEN 1 ELSE 0 END AS held" +
+		" FROM " + table + " t WHERE " + cond + ")" +
+		", gone AS (DELETE FROM " + table + " AS t WHERE t.ctid = ANY(ARRAY(SELECT loc FROM cand WHERE held = 0)) AND t.purge_after <= ?" +
+		" RETURNING t.subscriber_id, t.id, t." + code + " AS code, t.purge_clause AS clause)"
+	if twins != "" {
+		q += ", twins AS (DELETE FROM " + twins + " AS a USING gone g WHERE a.subscriber_id = g.subscriber_id AND a.id = g.id)"
+	}
+	q += ", rec AS (INSERT INTO erasures (subscriber_id, run_id, item_type, code, clause, count, erased_at)" +
 		" SELECT subscriber_id, ?, ?, code, clause, COUNT(*), ? FROM gone GROUP BY subscriber_id, code, clause RETURNING code, clause, count)" +
-		" SELECT code, clause, SUM(count) FROM rec GROUP BY code, clause", true
+		" SELECT code, clause, SUM(count)::bigint, 0 FROM rec GROUP BY code, clause" +
+		" UNION ALL SELECT code, clause, 0, COUNT(*) FROM cand WHERE held = 1 GROUP BY code, clause"
+	return q, true
+}
+
+// subscriberIn passes the subscribers as one array parameter.
+func (postgresDialect) subscriberIn(subs []string) (string, []any) {
+	return "t.subscriber_id = ANY(?::text[])", []any{textArray(subs)}
 }
 
 // itemKeys joins two arrays, two parameters whatever the batch size, so a
@@ -197,8 +239,8 @@ func (postgresDialect) itemKeys(subs []string, ids any) (string, []any) {
 	panic("store: itemKeys takes []int64 or []string ids")
 }
 
-// rowLoc is the ctid: the purge's rows are locked FOR UPDATE from LockDue
-// to the end of the batch, so nothing can move them.
+// rowLoc is the ctid: the rows a purge moves apart are locked FOR UPDATE
+// from LockStatuteKept to the end of the batch, so nothing can move them.
 func (postgresDialect) rowLoc() string { return "t.ctid::text" }
 
 // lockedKeys finds the rows by ctid, one array parameter whatever the
@@ -212,18 +254,30 @@ func (postgresDialect) lockedKeys(locs []string, _ any) (string, []any) {
 // of its own.
 func (sqliteDialect) nowExpr() string { return "strftime('%Y-%m-%d %H:%M:%f', 'now')" }
 
-// lockDue, lockSubscriber and guardDue need no locks on SQLite: the file
-// has one writer and the pool one connection, so a purge batch and a hold
-// placement never interleave.
-func (sqliteDialect) lockDue() string        { return "" }
-func (sqliteDialect) lockSubscriber() string { return "" }
+// lockDue, tryBatchLock, lockSubscriber and guardDue need no locks on
+// SQLite: the file has one writer and the pool one connection, so purge
+// batches and hold placements never interleave.
+func (sqliteDialect) lockDue() string                     { return "" }
+func (sqliteDialect) tryBatchLock(*gorm.DB) (bool, error) { return true, nil }
+func (sqliteDialect) lockSubscriber() string              { return "" }
 func (sqliteDialect) guardDue(selectDue string) string {
-	return "SELECT d.*, 0 FROM (" + selectDue + ") d ORDER BY d.purge_after, d.subscriber_id, d.id"
+	return "SELECT d.*, 1 FROM (" + selectDue + ") d ORDER BY d.purge_after, d.subscriber_id, d.id"
 }
 
-// eraseRecorded is not possible: SQLite's DELETE … RETURNING cannot feed
-// an INSERT.
-func (sqliteDialect) eraseRecorded(string) (string, bool) { return "", false }
+// eraseDue is not possible: SQLite's DELETE … RETURNING cannot feed an
+// INSERT.
+func (sqliteDialect) eraseDue(string, string, string, string, string) (string, bool) {
+	return "", false
+}
+
+// subscriberIn passes the subscribers as one JSON array, as itemKeys does.
+func (sqliteDialect) subscriberIn(subs []string) (string, []any) {
+	b, err := json.Marshal(subs)
+	if err != nil {
+		panic("store: subscriberIn: " + err.Error())
+	}
+	return "t.subscriber_id IN (SELECT value FROM json_each(?))", []any{string(b)}
+}
 
 // rowLoc is none: SQLite's rows are found by their unique ids.
 func (sqliteDialect) rowLoc() string { return "''" }

@@ -135,56 +135,81 @@ func (db *DB) GetPurgeRun(ctx context.Context, id int64) (*models.PurgeRun, []mo
 	return &r, counts, translate(err)
 }
 
-// LockDue returns up to q.Limit due rows of q.Type after q.After in
-// (purge_after, subscriber_id, id) order, each flagged if an active hold
-// covers it. On PostgreSQL, in the same statement, the rows are locked for
-// this transaction (rows other transactions hold are skipped, so replicas
-// never take the same row) and the subscribers of the unheld ones are
-// locked against hold placement; a subscriber whose hold is being placed
-// right now is skipped and its rows flagged Busy. Served by the
-// holdings_due / records_due indexes. Held rows come back too, so that a
-// run counts them as it passes them, once.
-func (db *DB) LockDue(ctx context.Context, q purge.DueQuery) ([]purge.Item, error) {
-	it := db.tableOf(q.Type, q.Apart)
+// dueRange renders the condition (alias t) on the rows of q.Type due at
+// q.Now — in use or kept apart, of q.Clauses if any — after the key after
+// (nil from the start) and, with last, up to and including it: the range
+// of the purge's walk. Served by the holdings_due / records_due indexes.
+func (db *DB) dueRange(typ models.ItemType, apart bool, now time.Time, clauses []string, after, last *purge.Key) (string, []any) {
 	var sb strings.Builder
-	args := make([]any, 0, 6)
-	fmt.Fprintf(&sb, "SELECT t.subscriber_id, t.id, t.%s AS code, t.purge_clause AS clause, t.purge_after, CASE WHEN %s THEN 1 ELSE 0 END AS held, %s AS loc FROM %s t WHERE t.purge_after <= ?", it.code, it.held(), db.dialect.rowLoc(), it.table)
-	args = append(args, utc(q.Now))
-	sb.WriteString(db.notTwin(q.Type, q.Apart))
-	if q.After != nil {
+	args := make([]any, 0, 8)
+	sb.WriteString("t.purge_after <= ?")
+	args = append(args, utc(now))
+	sb.WriteString(db.notTwin(typ, apart))
+	if after != nil {
 		sb.WriteString(" AND (t.purge_after, t.subscriber_id, t.id) > (?, ?, ?)")
-		args = append(args, utc(q.After.PurgeAfter), q.After.SubscriberID, keyID(q.Type, q.After))
+		args = append(args, utc(after.PurgeAfter), after.SubscriberID, keyID(typ, after))
 	}
-	if len(q.Clauses) > 0 {
+	if last != nil {
+		sb.WriteString(" AND (t.purge_after, t.subscriber_id, t.id) <= (?, ?, ?)")
+		args = append(args, utc(last.PurgeAfter), last.SubscriberID, keyID(typ, last))
+	}
+	if len(clauses) > 0 {
 		sb.WriteString(" AND t.purge_clause IN ?")
-		args = append(args, q.Clauses)
+		args = append(args, clauses)
 	}
-	sb.WriteString(" ORDER BY t.purge_after, t.subscriber_id, t.id LIMIT ?" + db.dialect.lockDue())
-	args = append(args, q.Limit)
-	rows, err := db.q(ctx).Raw(db.dialect.guardDue(sb.String()), args...).Rows()
+	return sb.String(), args
+}
+
+// GuardDue takes the purge's batch lock (dialect.tryBatchLock; Busy if
+// another transaction holds it), reads the keys of up to q.Limit rows of
+// q.Type due at q.Now after q.After in (purge_after, subscriber_id, id)
+// order, and in the same statement locks their subscribers against hold
+// placement (dialect.guardDue), skipping any being held right now, whose
+// rows it counts as deferred. It locks no row and checks no hold: EraseDue
+// does, once, with a snapshot taken after these locks.
+func (db *DB) GuardDue(ctx context.Context, q purge.DueQuery) (purge.Due, error) {
+	var out purge.Due
+	got, err := db.dialect.tryBatchLock(db.q(ctx))
+	if err != nil || !got {
+		out.Busy = !got
+		return out, translate(err)
+	}
+	it := db.tableOf(q.Type, q.Apart)
+	cond, args := db.dueRange(q.Type, q.Apart, q.Now, q.Clauses, q.After, nil)
+	sel := "SELECT t.subscriber_id, t.id, t.purge_after FROM " + it.table + " t WHERE " + cond + " ORDER BY t.purge_after, t.subscriber_id, t.id LIMIT ?"
+	rows, err := db.q(ctx).Raw(db.dialect.guardDue(sel), append(args, q.Limit)...).Rows()
 	if err != nil {
-		return nil, translate(err)
+		return out, translate(err)
 	}
 	defer rows.Close()
-	out := make([]purge.Item, 0, q.Limit)
+	var (
+		last  purge.Key
+		seen  = map[string]bool{}
+		guard int
+	)
 	for rows.Next() {
-		x := purge.Item{Type: q.Type, Apart: q.Apart}
-		var (
-			held, busy int
-			err        error
-		)
+		var id any = &last.RecordID
 		if q.Type == models.ItemHolding {
-			err = rows.Scan(&x.SubscriberID, &x.HoldingID, &x.Code, &x.Clause, &x.PurgeAfter, &held, &x.Loc, &busy)
-		} else {
-			err = rows.Scan(&x.SubscriberID, &x.RecordID, &x.Code, &x.Clause, &x.PurgeAfter, &held, &x.Loc, &busy)
+			id = &last.HoldingID
 		}
-		if err != nil {
-			return nil, translate(err)
+		if err := rows.Scan(&last.SubscriberID, id, &last.PurgeAfter, &guard); err != nil {
+			return out, translate(err)
 		}
-		x.Held, x.Busy = held == 1, busy == 1
-		out = append(out, x)
+		out.Rows++
+		if guard == 0 {
+			out.Deferred++
+		} else if !seen[last.SubscriberID] {
+			seen[last.SubscriberID] = true
+			out.Subscribers = append(out.Subscribers, last.SubscriberID)
+		}
 	}
-	return out, translate(rows.Err())
+	if err := rows.Err(); err != nil {
+		return out, translate(err)
+	}
+	if out.Rows > 0 {
+		out.Last = &last
+	}
+	return out, nil
 }
 
 func keyID(t models.ItemType, k *purge.Key) any {
@@ -194,44 +219,68 @@ func keyID(t models.ItemType, k *purge.Key) any {
 	return k.RecordID
 }
 
-// Erase deletes those of b.Items (locked by LockDue in this transaction)
-// that are still due and that no active hold covers — checked again in
-// this statement, so that a hold committed since LockDue wins — and records
-// them as erasures per subscriber, category or kind and clause, in the same
-// statement on PostgreSQL. It returns how many it erased per clause and
-// code.
-func (db *DB) Erase(ctx context.Context, b purge.Batch) ([]purge.Erased, error) {
-	if len(b.Items) == 0 {
+// EraseDue deletes the rows of b's range and subscribers (locked by
+// GuardDue in this transaction) that are due at b.Now and that no active
+// hold covers — read now, so that a hold committed before GuardDue's
+// locks wins — records them as erasures per subscriber, category or kind
+// and clause, and counts the held rows of the range, per clause and code.
+// A row erased from the tables in use takes with it its copy kept apart
+// (a move that stopped before its delete left one): one row, erased and
+// recorded once. On PostgreSQL all of it is one statement (dialect.eraseDue)
+// that reads and deletes each row once; elsewhere it is summed here.
+func (db *DB) EraseDue(ctx context.Context, b purge.Batch) ([]purge.Count, error) {
+	if len(b.Subscribers) == 0 {
 		return nil, nil
 	}
 	it := db.tableOf(b.Type, b.Apart)
-	keys, args := db.lockedItems(b.Type, b.Items)
-	del := "DELETE FROM " + it.table + " AS t WHERE " + keys + " AND t.purge_after <= ? AND NOT " + it.held() +
-		" RETURNING subscriber_id, " + it.code + " AS code, purge_clause AS clause"
-	args = append(args, utc(b.Now))
-	at := utc(b.At)
-	if q, ok := db.dialect.eraseRecorded(del); ok {
-		out, err := db.scanErased(ctx, b, q, append(args, b.RunID, string(b.Type), at))
-		if err != nil {
-			return nil, err
-		}
-		return out, db.dropTwins(ctx, b)
+	cond, args := db.dueRange(b.Type, b.Apart, b.Now, b.Clauses, b.After, b.Last)
+	subs, subArgs := db.dialect.subscriberIn(b.Subscribers)
+	cond += " AND " + subs
+	args = append(args, subArgs...)
+	twins := ""
+	if !b.Apart {
+		twins = db.tableOf(b.Type, true).table
 	}
-	// Where a DELETE cannot feed an INSERT, the erasures are summed here
-	// and written by a second statement of the same transaction.
-	rows, err := db.q(ctx).Raw(del, args...).Rows()
+	at := utc(b.At)
+	if q, ok := db.dialect.eraseDue(it.table, it.code, cond, it.held(), twins); ok {
+		return db.scanCounts(ctx, b.Type, q, append(args, utc(b.Now), b.RunID, string(b.Type), at)...)
+	}
+	// Where a DELETE cannot feed an INSERT, the held rows are counted, the
+	// others deleted and the erasures written by statements of their own,
+	// in this transaction.
+	out, err := db.scanCounts(ctx, b.Type, "SELECT t."+it.code+", t.purge_clause, 0, COUNT(*) FROM "+it.table+" t WHERE "+cond+" AND "+it.held()+
+		" GROUP BY t."+it.code+", t.purge_clause", args...)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.q(ctx).Raw("DELETE FROM "+it.table+" AS t WHERE "+cond+" AND NOT "+it.held()+
+		" RETURNING subscriber_id, id, "+it.code+", purge_clause", args...).Rows()
 	if err != nil {
 		return nil, translate(err)
 	}
 	type key struct{ sub, code, clause string }
 	perSub := map[key]int64{}
+	var (
+		subIDs   []string
+		holdings []string
+		records  []int64
+	)
 	for rows.Next() {
-		var k key
-		if err := rows.Scan(&k.sub, &k.code, &k.clause); err != nil {
+		var (
+			k   key
+			hid string
+			rid int64
+			id  any = &rid
+		)
+		if b.Type == models.ItemHolding {
+			id = &hid
+		}
+		if err := rows.Scan(&k.sub, id, &k.code, &k.clause); err != nil {
 			rows.Close()
 			return nil, translate(err)
 		}
 		perSub[k]++
+		subIDs, holdings, records = append(subIDs, k.sub), append(holdings, hid), append(records, rid)
 	}
 	if err := rows.Close(); err != nil {
 		return nil, translate(err)
@@ -243,24 +292,31 @@ func (db *DB) Erase(ctx context.Context, b purge.Batch) ([]purge.Erased, error) 
 	total := map[[2]string]int64{}
 	for k, n := range perSub {
 		es = append(es, models.Erasure{SubscriberID: k.sub, RunID: b.RunID, ItemType: b.Type, Code: k.code, Clause: k.clause, Count: n, ErasedAt: at})
-		total[[2]string{k.clause, k.code}] += n
+		total[[2]string{k.code, k.clause}] += n
 	}
 	if len(es) > 0 {
 		if err := db.q(ctx).CreateInBatches(es, 500).Error; err != nil {
 			return nil, translate(err)
 		}
 	}
-	out := make([]purge.Erased, 0, len(total))
 	for k, n := range total {
-		out = append(out, purge.Erased{RunID: b.RunID, Type: b.Type, Clause: k[0], Code: k[1], Count: n, ErasedAt: at})
+		out = append(out, purge.Count{Type: b.Type, Code: k[0], Clause: k[1], Erased: n})
 	}
-	return out, db.dropTwins(ctx, b)
+	if twins == "" || len(subIDs) == 0 {
+		return out, nil
+	}
+	var ids any = records
+	if b.Type == models.ItemHolding {
+		ids = holdings
+	}
+	keys, keyArgs := db.dialect.itemKeys(subIDs, ids)
+	return out, translate(db.q(ctx).Exec("DELETE FROM "+twins+" AS t WHERE "+keys, keyArgs...).Error)
 }
 
 // notTwin is, for a walk of the rows kept apart, the condition (alias t)
 // that leaves out a row also still in use — copied by a move that stopped
 // before its delete — which the walk of the rows in use takes, erasing or
-// passing it once for both (dropTwins). Empty for a walk of the rows in
+// passing it once for both (EraseDue). Empty for a walk of the rows in
 // use.
 func (db *DB) notTwin(typ models.ItemType, apart bool) string {
 	if !apart {
@@ -269,51 +325,21 @@ func (db *DB) notTwin(typ models.ItemType, apart bool) string {
 	return " AND NOT EXISTS (SELECT 1 FROM " + db.tableOf(typ, false).table + " u WHERE u.subscriber_id = t.subscriber_id AND u.id = t.id)"
 }
 
-// dropTwins deletes, after a batch of rows in use was erased, the copies
-// kept apart of those of its rows that are gone: the same row, copied by a
-// move that stopped before its delete. They were erased and recorded once,
-// as the row in use; no copy outlives it.
-func (db *DB) dropTwins(ctx context.Context, b purge.Batch) error {
-	if b.Apart {
-		return nil
-	}
-	subs := make([]string, len(b.Items))
-	var ids any
-	if b.Type == models.ItemHolding {
-		hs := make([]string, len(b.Items))
-		for i, x := range b.Items {
-			subs[i], hs[i] = x.SubscriberID, x.HoldingID
-		}
-		ids = hs
-	} else {
-		rs := make([]int64, len(b.Items))
-		for i, x := range b.Items {
-			subs[i], rs[i] = x.SubscriberID, x.RecordID
-		}
-		ids = rs
-	}
-	keys, args := db.dialect.itemKeys(subs, ids)
-	in := db.tableOf(b.Type, false).table
-	err := db.q(ctx).Exec("DELETE FROM "+db.tableOf(b.Type, true).table+" AS t WHERE "+keys+
-		" AND NOT EXISTS (SELECT 1 FROM "+in+" u WHERE u.subscriber_id = t.subscriber_id AND u.id = t.id)", args...).Error
-	return translate(err)
-}
-
-// scanErased runs eraseRecorded's statement and reads its (code, clause,
-// count) rows.
-func (db *DB) scanErased(ctx context.Context, b purge.Batch, q string, args []any) ([]purge.Erased, error) {
+// scanCounts runs a statement returning (code, clause, erased, held) rows
+// and reads them as counts of typ.
+func (db *DB) scanCounts(ctx context.Context, typ models.ItemType, q string, args ...any) ([]purge.Count, error) {
 	rows, err := db.q(ctx).Raw(q, args...).Rows()
 	if err != nil {
 		return nil, translate(err)
 	}
 	defer rows.Close()
-	var out []purge.Erased
+	var out []purge.Count
 	for rows.Next() {
-		e := purge.Erased{RunID: b.RunID, Type: b.Type, ErasedAt: utc(b.At)}
-		if err := rows.Scan(&e.Code, &e.Clause, &e.Count); err != nil {
+		c := purge.Count{Type: typ}
+		if err := rows.Scan(&c.Code, &c.Clause, &c.Erased, &c.SkippedHeld); err != nil {
 			return nil, translate(err)
 		}
-		out = append(out, e)
+		out = append(out, c)
 	}
 	return out, translate(rows.Err())
 }

@@ -223,7 +223,7 @@ type timedStore struct {
 
 // The steps of a run, in the order it takes them; each store method
 // belongs to one (stepOf).
-var steps = []string{"start and finish", "move apart", "lock due", "erase", "exports", "copies", "bare subscribers"}
+var steps = []string{"start and finish", "move apart", "guard due", "erase due", "exports", "copies", "bare subscribers"}
 
 // stepOf names the step a store method belongs to.
 var stepOf = map[string]string{
@@ -239,8 +239,8 @@ var stepOf = map[string]string{
 	"LockStatuteKept":       "move apart",
 	"CopyApart":             "move apart",
 	"DropMoved":             "move apart",
-	"LockDue":               "lock due",
-	"Erase":                 "erase",
+	"GuardDue":              "guard due",
+	"EraseDue":              "erase due",
 	"DeleteExpiredExports":  "exports",
 	"ClosedRequests":        "copies",
 	"DeleteRequests":        "copies",
@@ -369,12 +369,12 @@ func (s *timedStore) DropMoved(ctx context.Context, typ models.ItemType, items [
 	return timed(s, "DropMoved", func() (int64, error) { return s.Store.DropMoved(ctx, typ, items) })
 }
 
-func (s *timedStore) LockDue(ctx context.Context, q purge.DueQuery) ([]purge.Item, error) {
-	return timed(s, "LockDue", func() ([]purge.Item, error) { return s.Store.LockDue(ctx, q) })
+func (s *timedStore) GuardDue(ctx context.Context, q purge.DueQuery) (purge.Due, error) {
+	return timed(s, "GuardDue", func() (purge.Due, error) { return s.Store.GuardDue(ctx, q) })
 }
 
-func (s *timedStore) Erase(ctx context.Context, b purge.Batch) ([]purge.Erased, error) {
-	return timed(s, "Erase", func() ([]purge.Erased, error) { return s.Store.Erase(ctx, b) })
+func (s *timedStore) EraseDue(ctx context.Context, b purge.Batch) ([]purge.Count, error) {
+	return timed(s, "EraseDue", func() ([]purge.Count, error) { return s.Store.EraseDue(ctx, b) })
 }
 
 func (s *timedStore) DeleteExpiredExports(ctx context.Context, now time.Time) (int64, error) {

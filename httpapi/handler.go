@@ -213,7 +213,7 @@ func newGraphQL(cfg Config, log *slog.Logger, m *metrics, ws *wsEdge) *handler.S
 	srv.AddTransport(ws.transport())
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postOnce{})
 
 	docs := newDocCache(cfg.Limits.QueryCacheBytes)
 	apq := newAPQCache(cfg.Limits.APQCacheBytes)

@@ -41,12 +41,12 @@ func loadtestCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "loadtest",
 		Usage:     "load benchmarks against a server on loopback and a seeded database (development only)",
-		UsageText: "portal loadtest me|consent|queue|baseline|postgraphile|compare|requests [options]",
+		UsageText: "portal loadtest me|consent|queue|baseline|baseline-batch|postgraphile|compare|requests [options]",
 		Description: "See BENCHMARKS.md. Tokens are minted with the development key, so loadtest refuses\n" +
 			"production, as token does.",
 		Action: func(_ context.Context, cmd *cli.Command) error {
 			if cmd.NArg() == 0 {
-				return usageErrorf(cmd, "loadtest needs a benchmark: me, consent, queue, baseline, postgraphile, compare or requests")
+				return usageErrorf(cmd, "loadtest needs a benchmark: me, consent, queue, baseline, baseline-batch, postgraphile, compare or requests")
 			}
 			return usageErrorf(cmd, "unknown benchmark %q", cmd.Args().First())
 		},
@@ -54,7 +54,8 @@ func loadtestCommand() *cli.Command {
 			bench("me", "the subscriber's home screen for random subscribers"),
 			bench("consent", "setConsent on a random advertising topic of random subscribers"),
 			bench("queue", "an agent's first page of overdue disputes (load the queue first: loadtest requests)"),
-			bench("baseline", "the statements of one 'me', run directly on PORTAL_DATABASE_URL"),
+			bench("baseline", "the statements of one 'me', run directly on PORTAL_DATABASE_URL, one after the other"),
+			bench("baseline-batch", "the statements of one 'me', run directly on PORTAL_DATABASE_URL, pipelined in one round trip as the server sends them"),
 			bench("postgraphile", "the home screen's nearest equivalent through PostGraphile 4 (scripts/postgraphile/start.sh) at --url"),
 			{
 				Name:  "compare",
@@ -67,7 +68,7 @@ func loadtestCommand() *cli.Command {
 					&cli.StringFlag{Name: "url", Value: "http://127.0.0.1:8080/graphql", Usage: "the portal's GraphQL endpoint (arm `me`)"},
 					&cli.StringFlag{Name: "before-url", Usage: "another portal on the same database, e.g. an older build (arm `me-before`)"},
 					&cli.StringFlag{Name: "postgraphile-url", Usage: "PostGraphile 4 on the same database (arm `postgraphile`; scripts/postgraphile/start.sh)"},
-					&cli.BoolFlag{Name: "no-baseline", Usage: "leave out the raw-SQL baseline"},
+					&cli.BoolFlag{Name: "no-baseline", Usage: "leave out the raw-SQL baselines (one after the other, and pipelined)"},
 					&cli.IntFlag{Name: "rounds", Value: 6, Usage: "rounds (1 to 100)", Validator: between("--rounds", 1, 100)},
 					&cli.DurationFlag{Name: "round", Value: 20 * time.Second, Usage: "how long each arm runs a round (at most 10m)"},
 					&cli.IntFlag{Name: "clients", Value: 32, Usage: "concurrent closed-loop clients (1 to 1000)", Validator: between("--clients", 1, 1000)},
@@ -160,7 +161,8 @@ func compareAction(ctx context.Context, cmd *cli.Command) error {
 		arms = append(arms, arm("me-before", loadtest.ScenarioMe, u))
 	}
 	if !cmd.Bool("no-baseline") {
-		arms = append(arms, arm("baseline", loadtest.ScenarioBaseline, ""))
+		arms = append(arms, arm("baseline", loadtest.ScenarioBaseline, ""),
+			arm("baseline-batch", loadtest.ScenarioBaselineBatch, ""))
 	}
 	if u := cmd.String("postgraphile-url"); u != "" {
 		arms = append(arms, arm("postgraphile", loadtest.ScenarioPostGraphile, u))

@@ -33,6 +33,9 @@ const (
 	ScenarioConsent  = "consent"
 	ScenarioQueue    = "queue"
 	ScenarioBaseline = "baseline"
+	// ScenarioBaselineBatch is the baseline's statements pipelined in one
+	// round trip, as the server sends them (store.ReadAhead).
+	ScenarioBaselineBatch = "baseline-batch"
 	// ScenarioPostGraphile reads the home screen's nearest equivalent
 	// through PostGraphile 4 on the same database (scripts/postgraphile): a
 	// reference, not the portal.
@@ -126,8 +129,8 @@ func Bench(ctx context.Context, c Config) (*Result, error) {
 	res := &Result{Config: c}
 	var op Op
 	switch c.Scenario {
-	case ScenarioBaseline:
-		b, err := OpenBaseline(ctx, c.DatabaseURL, c.Loop.Clients, subs)
+	case ScenarioBaseline, ScenarioBaselineBatch:
+		b, err := OpenBaseline(ctx, c.DatabaseURL, c.Loop.Clients, subs, c.Scenario == ScenarioBaselineBatch)
 		if err != nil {
 			return nil, err
 		}
@@ -175,11 +178,11 @@ func Bench(ctx context.Context, c Config) (*Result, error) {
 		}
 		res.watchServer()
 	default:
-		return nil, fmt.Errorf("unknown benchmark %q: me, consent, queue, baseline or postgraphile", c.Scenario)
+		return nil, fmt.Errorf("unknown benchmark %q: me, consent, queue, baseline, baseline-batch or postgraphile", c.Scenario)
 	}
 	var heap0 Heap
 	metrics := ""
-	if !c.NoHeap && c.Scenario != ScenarioBaseline && c.Scenario != ScenarioPostGraphile {
+	if !c.NoHeap && c.Scenario != ScenarioBaseline && c.Scenario != ScenarioBaselineBatch && c.Scenario != ScenarioPostGraphile {
 		m, err := metricsURL(c.URL)
 		if err == nil {
 			heap0, err = ReadHeap(ctx, m)
@@ -205,7 +208,7 @@ func Bench(ctx context.Context, c Config) (*Result, error) {
 			res.HeapRead = true
 		}
 	}
-	res.CPU = CPU{Server: cpu1.Server - cpu0.Server, Postgres: cpu1.Postgres - cpu0.Postgres, Client: cpu1.Client - cpu0.Client}
+	res.CPU = CPU{Server: cpu1.Server - cpu0.Server, Postgres: PostgresCPUSince(cpu0.postgres, cpu1.postgres), Client: cpu1.Client - cpu0.Client}
 	if res.Server != 0 {
 		if m, err := ReadMemory(res.Server); err == nil {
 			res.After = m
@@ -218,14 +221,20 @@ func Bench(ctx context.Context, c Config) (*Result, error) {
 
 // cpuNow reads the CPU time used so far by the server (if found), the
 // PostgreSQL processes and this process; what cannot be read stays zero.
-func (r *Result) cpuNow() CPU {
-	var c CPU
+func (r *Result) cpuNow() cpuSnapshot {
+	var c cpuSnapshot
 	if r.Server != 0 {
 		c.Server, _ = CPUTime(r.Server)
 	}
-	c.Postgres = PostgresCPU(databaseName(r.Config.DatabaseURL))
+	c.postgres = PostgresCPU(databaseName(r.Config.DatabaseURL))
 	c.Client, _ = CPUTime(os.Getpid())
 	return c
+}
+
+// cpuSnapshot is CPU time used so far, PostgreSQL's by backend.
+type cpuSnapshot struct {
+	CPU
+	postgres map[int]time.Duration
 }
 
 // databaseName is the database a postgres:// URL names, or "".

@@ -226,3 +226,21 @@ func TestFindServer(t *testing.T) {
 		t.Errorf("a server off loopback: err = %v, want one asking for --server-pid", err)
 	}
 }
+
+// A backend that ends between the two readings takes none of the run's
+// PostgreSQL time away; one that starts in between counts whole. (With a
+// difference of sums, PostGraphile's pool closing its idle connections
+// during the next arm made that arm's PostgreSQL time a fifth of the truth.)
+func TestPostgresCPUSince(t *testing.T) {
+	t.Parallel()
+	s := time.Second
+	then := map[int]time.Duration{10: 5 * s, 11: 90 * s, 12: 7 * s}
+	now := map[int]time.Duration{10: 8 * s, 12: 7 * s, 13: 2 * s}
+	if got, want := PostgresCPUSince(then, now), 3*s+0+2*s; got != want {
+		t.Errorf("PostgresCPUSince = %s, want %s", got, want)
+	}
+	// A process id reused by a new backend, which has used less so far.
+	if got, want := PostgresCPUSince(map[int]time.Duration{20: 9 * s}, map[int]time.Duration{20: s}), s; got != want {
+		t.Errorf("reused pid: %s, want %s", got, want)
+	}
+}

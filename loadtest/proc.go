@@ -168,11 +168,12 @@ func statCPU(stat []byte) (time.Duration, error) {
 
 // PostgresCPU is the CPU time of the PostgreSQL processes on this machine
 // that serve database db (their process titles name it), or of every
-// postgres process when db is empty. Backends of other databases, and the
-// shared background processes, are left out when db is given: another
-// user of the machine's database server does not count against a run.
-func PostgresCPU(db string) time.Duration {
-	var total time.Duration
+// postgres process when db is empty, by process id. Backends of other
+// databases, and the shared background processes, are left out when db is
+// given: another user of the machine's database server does not count
+// against a run.
+func PostgresCPU(db string) map[int]time.Duration {
+	out := map[int]time.Duration{}
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, p := range stats {
 		b, err := os.ReadFile(p)
@@ -186,7 +187,29 @@ func PostgresCPU(db string) time.Duration {
 				continue
 			}
 		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err != nil {
+			continue
+		}
 		if d, err := statCPU(b); err == nil {
+			out[pid] = d
+		}
+	}
+	return out
+}
+
+// PostgresCPUSince is the CPU time the backends alive at now used since
+// then: a backend that has ended in between (another server's pool closing
+// an idle connection, the baseline's connections closing) takes away none
+// of it, where a difference of sums would subtract everything it had used
+// before. A backend started in between counts whole.
+func PostgresCPUSince(then, now map[int]time.Duration) time.Duration {
+	var total time.Duration
+	for pid, d := range now {
+		if d >= then[pid] {
+			total += d - then[pid]
+		} else {
+			// The process id was reused by a new backend.
 			total += d
 		}
 	}

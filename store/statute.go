@@ -49,6 +49,22 @@ func (db *DB) everywhere(table, cond string, args ...any) (string, []any) {
 	return expr, append(append(make([]any, 0, 2*len(args)), args...), args...)
 }
 
+// everywhereTop is everywhere for a page: each side ordered by order and
+// cut at limit before the union, so that each walks its index and stops
+// at the page's end; the caller orders and cuts the union again. (Each
+// side is a subquery of its own: SQLite takes no ORDER BY or LIMIT on a
+// member of a compound SELECT.)
+func (db *DB) everywhereTop(table, cond, order string, limit int, args ...any) (string, []any) {
+	cols := columnsOf(table)
+	expr := "(SELECT * FROM (SELECT " + cols + " FROM " + table + " WHERE " + cond +
+		" ORDER BY " + order + " LIMIT ?) AS p UNION ALL SELECT * FROM (SELECT " + cols + " FROM " + db.dialect.apart(table) + " a WHERE " + cond +
+		" AND NOT EXISTS (SELECT 1 FROM " + table + " u WHERE u.subscriber_id = a.subscriber_id AND u.id = a.id)" +
+		" ORDER BY " + order + " LIMIT ?) AS k) AS t"
+	out := make([]any, 0, 2*len(args)+2)
+	out = append(append(out, args...), limit)
+	return expr, append(append(out, args...), limit)
+}
+
 // ListAllHoldings is ListHoldings with the holdings kept apart because only
 // a statute keeps them: for the subscriber's own view and the rules that
 // must see every item (rescheduling, a request's outcomes and holds).

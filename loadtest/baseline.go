@@ -18,7 +18,7 @@ import (
 // server sends them in one pipelined batch (store.ReadAhead); a terminated
 // subscriber's home screen adds one more, for the last fee record. ids is
 // how many times the statement takes the subscriber's id before its limit
-// (0: no limit).
+// (0: no limit; -1: the records page's arguments, meArgs).
 var meStatements = []struct {
 	sql   string
 	ids   int
@@ -34,12 +34,16 @@ var meStatements = []struct {
 		LIMIT $2`, 1, 20001},
 	{`SELECT * FROM (SELECT id, subscriber_id, category, value_text, value_cipher, key_id, source, collected_at, purge_after, purge_clause, statute_from, created_at, updated_at FROM holdings WHERE subscriber_id = $1 UNION ALL SELECT id, subscriber_id, category, value_text, value_cipher, key_id, source, collected_at, purge_after, purge_clause, statute_from, created_at, updated_at FROM portal_statute.holdings a WHERE subscriber_id = $2 AND NOT EXISTS (SELECT 1 FROM holdings u WHERE u.subscriber_id = a.subscriber_id AND u.id = a.id)) AS t ORDER BY category, collected_at, id LIMIT $3`, 2, 500},
 	{`SELECT * FROM "consents" WHERE subscriber_id = $1 ORDER BY topic LIMIT $2`, 1, 100},
-	{`SELECT * FROM (SELECT id, subscriber_id, kind, occurred_at, external_id, summary, summary_cipher, purge_after, purge_clause, statute_from, created_at FROM records WHERE subscriber_id = $1 UNION ALL SELECT id, subscriber_id, kind, occurred_at, external_id, summary, summary_cipher, purge_after, purge_clause, statute_from, created_at FROM portal_statute.records a WHERE subscriber_id = $2 AND NOT EXISTS (SELECT 1 FROM records u WHERE u.subscriber_id = a.subscriber_id AND u.id = a.id)) AS t ORDER BY occurred_at DESC, id DESC LIMIT $3`, 2, 21},
+	{`SELECT * FROM (SELECT * FROM (SELECT id, subscriber_id, kind, occurred_at, external_id, summary, summary_cipher, purge_after, purge_clause, statute_from, created_at FROM records WHERE subscriber_id = $1 ORDER BY occurred_at DESC, id DESC LIMIT $2) AS p UNION ALL SELECT * FROM (SELECT id, subscriber_id, kind, occurred_at, external_id, summary, summary_cipher, purge_after, purge_clause, statute_from, created_at FROM portal_statute.records a WHERE subscriber_id = $3 AND NOT EXISTS (SELECT 1 FROM records u WHERE u.subscriber_id = a.subscriber_id AND u.id = a.id) ORDER BY occurred_at DESC, id DESC LIMIT $4) AS k) AS t ORDER BY occurred_at DESC, id DESC LIMIT $5`, -1, 21},
 	{`SELECT * FROM "requests" WHERE subscriber_id = $1 ORDER BY filed_at DESC, id DESC LIMIT $2`, 1, 11},
 }
 
-// meArgs are a statement's arguments for subscriber id.
+// meArgs are a statement's arguments for subscriber id; ids -1 is the
+// records page, each side of its union cut at the limit, then the union.
 func meArgs(ids, limit int, id string) []any {
+	if ids < 0 {
+		return []any{id, limit, id, limit, limit}
+	}
 	args := make([]any, 0, ids+1)
 	for range ids {
 		args = append(args, id)

@@ -91,14 +91,7 @@ func Memo[T any](ctx context.Context, key any, read func() (T, error)) (T, error
 	}
 	m.mu.Unlock()
 	if ok {
-		select {
-		case <-e.done:
-		case <-ctx.Done():
-			var zero T
-			return zero, ctx.Err()
-		}
-		v, _ := e.val.(T)
-		return v, e.err
+		return await[T](ctx, e)
 	}
 	defer close(e.done)
 	v, err := read()
@@ -125,6 +118,11 @@ func Once[T any](ctx context.Context, key any, read func() (T, error)) (T, error
 	if !ok || !e.ahead {
 		return read()
 	}
+	return await[T](ctx, e)
+}
+
+// await waits for e's read, or for ctx to end, and returns its value.
+func await[T any](ctx context.Context, e *memoEntry) (T, error) {
 	select {
 	case <-e.done:
 	case <-ctx.Done():

@@ -18,12 +18,18 @@
 //   - An object builds the bookkeeping of @defer (a deferred group, its path)
 //     only when one of its collected fields is deferred, and objects with no
 //     concurrent field, which cannot defer anything, not at all.
-//   - A field that reads a struct field of a built-in scalar or enum type,
-//     with no arguments, no directives and no resolver, is marshalled
-//     directly, without a field context, a middleware call and the closures
-//     around them: such a field cannot fail, so nothing would ever read the
-//     context. This skips field interceptors (AroundFields) for these
-//     fields; the server installs none, and httpapi refuses one
+//   - A field that reads a struct field, or calls a method taking no
+//     context and returning no error, with no arguments and no directives,
+//     is marshalled without graphql.ResolveField (its field context built
+//     through a closure, the middleware call, the value boxed twice, the
+//     closures around them): with no field context at all when it cannot
+//     fail (a built-in scalar or enum, a nullable scalar, a non-zero
+//     time), under its own field context otherwise, so that the paths of
+//     errors below it stay right (directField). An object without
+//     concurrent fields answers a small fieldValues rather than
+//     graphql.FieldSet, whose marshalling keeps a map of written names and
+//     copies every field to the heap. These fields skip field interceptors
+//     (AroundFields); the server installs none, and httpapi refuses one
 //     (httpapi.TestNoFieldInterceptor).
 //
 // The copies are of gqlgen v0.17.98's templates; a go.mod that moves gqlgen
